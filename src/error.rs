@@ -1,0 +1,59 @@
+//! The crate's error type and how each kind maps to a process exit code.
+
+use std::path::PathBuf;
+
+/// Exit code: the run finished and every prompt was answered.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the run finished but some prompts failed (or `compare` found a regression).
+pub const EXIT_FAILURES: i32 = 1;
+/// Exit code: a usage error or bad input; nothing (more) was sent.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Every error batchbench reports. Messages are one line and name the file, line or value at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A command-line or configuration value is not acceptable.
+    #[error("{0}")]
+    Usage(String),
+    /// A dataset, price file or config file is malformed; the message names file and line.
+    #[error("{0}")]
+    Input(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Pricing data could not price a request.
+    #[error("pricing: {0}")]
+    Pricing(String),
+    /// The server answered in a way that cannot be used (bad status, bad body).
+    #[error("{0}")]
+    Provider(String),
+    /// The provider said the account has no quota left; the run stops.
+    #[error("stopping: {0}")]
+    Fatal(String),
+    /// The mock server could not start or failed.
+    #[error("mock server: {0}")]
+    Mock(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Input(_) | Error::Io { .. } | Error::Pricing(_) => EXIT_USAGE,
+            Error::Provider(_) | Error::Fatal(_) | Error::Mock(_) => EXIT_FAILURES,
+        }
+    }
+
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,15 @@
+//! batchbench: measure what batching LLM API calls really saves.
+//!
+//! The data flow runs one way: a dataset becomes a [`dataset::PromptSet`]; each strategy plans
+//! requests; the runner sends them through a [`provider::Client`] (to a real API or the built-in
+//! [`mock`]); strategies unpack the answers per prompt; [`pricing`] prices each request; the
+//! [`report`] exporters write CSV, JSON, Markdown, charts and HTML.
+
+pub mod dataset;
+pub mod error;
+pub mod pricing;
+pub mod provider;
+pub mod secret;
+pub mod tokens;
+
+pub use error::{Error, Result};

@@ -1,0 +1,310 @@
+//! Prices: the genai-prices database (bundled, or a newer data file), per-model TOML overrides,
+//! and the exact cost of each request at the run's pinned timestamp.
+
+mod models;
+mod money;
+mod overrides;
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use genai_prices::{Calculator, PriceRequest, Usage as PriceUsage, UsageKey};
+use sha2::{Digest, Sha256};
+
+pub use models::{ModelLimits, model_limits};
+pub use money::Nanodollars;
+pub use overrides::{Override, Overrides};
+
+use crate::error::{Error, Result};
+use crate::provider::{ProviderKind, Usage};
+
+/// The genai-prices crate version whose bundled data is compiled in.
+pub const GENAI_PRICES_VERSION: &str = "0.2.1";
+
+/// Where the prices come from, for every report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PriceSource {
+    /// Human description, e.g. `genai-prices 0.2.1 (bundled data)`.
+    pub name: String,
+    /// SHA-256 of a loaded data file, if one was loaded.
+    pub data_sha256: Option<String>,
+    /// The override file, if any.
+    pub overrides: Option<String>,
+    /// The instant prices are taken at (RFC 3339): the run's start.
+    pub as_of: String,
+}
+
+/// Per-million-token rates for one model, as used (probed from the price data itself).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Rates {
+    /// Uncached input.
+    pub input_mtok: f64,
+    /// Cache reads.
+    pub cached_mtok: f64,
+    /// Cache writes (5 min TTL).
+    pub cache_write_mtok: f64,
+    /// Cache writes (1 h TTL).
+    pub cache_write_1h_mtok: f64,
+    /// Output.
+    pub output_mtok: f64,
+}
+
+enum Source {
+    Bundled,
+    Loaded(Box<Calculator>),
+}
+
+/// The price table in use for a run.
+pub struct Pricing {
+    source: Source,
+    overrides: Overrides,
+    timestamp: SystemTime,
+    description: PriceSource,
+}
+
+impl std::fmt::Debug for Pricing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pricing").field("source", &self.description).finish_non_exhaustive()
+    }
+}
+
+impl Pricing {
+    /// The bundled genai-prices data, priced at `timestamp`.
+    pub fn bundled(timestamp: SystemTime) -> Pricing {
+        Pricing {
+            source: Source::Bundled,
+            overrides: Overrides::default(),
+            timestamp,
+            description: PriceSource {
+                name: format!("genai-prices {GENAI_PRICES_VERSION} (bundled data)"),
+                data_sha256: None,
+                overrides: None,
+                as_of: rfc3339(timestamp),
+            },
+        }
+    }
+
+    /// Builds the table from the options: `--prices-data FILE` (a genai-prices v2 data file) and
+    /// `--prices FILE` (TOML overrides).
+    pub fn load(data: Option<&Path>, overrides: Option<&Path>, timestamp: SystemTime) -> Result<Pricing> {
+        let mut pricing = Pricing::bundled(timestamp);
+        if let Some(path) = data {
+            let bytes = std::fs::read(path).map_err(|e| Error::Input(format!("{}: cannot read price data: {e}", path.display())))?;
+            let calc = Calculator::from_json(&bytes)
+                .map_err(|e| Error::Input(format!("{}: not a genai-prices data file: {e}", path.display())))?;
+            pricing.source = Source::Loaded(Box::new(calc));
+            pricing.description.name = format!("genai-prices data file {}", path.display());
+            pricing.description.data_sha256 = Some(hex::encode(Sha256::digest(&bytes)));
+        }
+        if let Some(path) = overrides {
+            pricing.overrides = Overrides::load(path)?;
+            pricing.description.overrides = Some(path.display().to_string());
+        }
+        Ok(pricing)
+    }
+
+    /// Replaces the overrides (used by `bench.toml`'s inline `[prices]` table).
+    pub fn with_overrides(mut self, overrides: Overrides, origin: &str) -> Pricing {
+        self.overrides.extend(overrides);
+        self.description.overrides = Some(origin.to_string());
+        self
+    }
+
+    fn calculator(&self) -> &Calculator {
+        match &self.source {
+            Source::Bundled => Calculator::bundled(),
+            Source::Loaded(c) => c,
+        }
+    }
+
+    /// Where the prices come from.
+    pub fn source(&self) -> &PriceSource {
+        &self.description
+    }
+
+    /// The pinned timestamp.
+    pub fn timestamp(&self) -> SystemTime {
+        self.timestamp
+    }
+
+    /// The exact cost of one request with this usage. `batch`: the request went through a
+    /// provider's batch API.
+    pub fn cost(&self, provider: ProviderKind, model: &str, usage: &Usage, batch: bool) -> Result<Nanodollars> {
+        if let Some(o) = self.overrides.get(model) {
+            return Ok(o.cost(usage, batch));
+        }
+        let mut u = PriceUsage::new();
+        u.insert(UsageKey::INPUT_TOKENS, usage.input_tokens as f64);
+        u.insert(UsageKey::OUTPUT_TOKENS, usage.output_tokens as f64);
+        if usage.cached_tokens > 0 {
+            u.insert(UsageKey::CACHE_READ_TOKENS, usage.cached_tokens as f64);
+        }
+        if usage.cache_write_tokens > 0 {
+            u.insert(UsageKey::CACHE_WRITE_TOKENS, usage.cache_write_tokens as f64);
+        }
+        if usage.cache_write_1h_tokens > 0 {
+            u.insert(UsageKey::CACHE_WRITE_1H_TOKENS, usage.cache_write_1h_tokens.min(usage.cache_write_tokens) as f64);
+        }
+        let mut request = PriceRequest::new(model, &u)
+            .with_provider_id(provider.price_provider_id())
+            .with_timestamp(self.timestamp);
+        if batch {
+            request = request.with_price_context("processing", "batch");
+        }
+        let price = self.calculator().calculate(&request).map_err(|e| {
+            Error::Pricing(format!(
+                "cannot price model {model:?} ({e}); give its rates with --prices FILE (see `batchbench prices --help`)"
+            ))
+        })?;
+        Ok(Nanodollars::from_usd(price.total_price))
+    }
+
+    /// Checks up front that a model can be priced, so a run fails before sending anything.
+    pub fn check_model(&self, provider: ProviderKind, model: &str) -> Result<()> {
+        self.cost(provider, model, &Usage { input_tokens: 1, output_tokens: 1, ..Usage::default() }, false).map(|_| ())
+    }
+
+    /// The model id the price data matched (e.g. a dated snapshot maps to its family).
+    pub fn matched_model(&self, provider: ProviderKind, model: &str) -> Option<String> {
+        if self.overrides.get(model).is_some() {
+            return Some(model.to_string());
+        }
+        let u = PriceUsage::from([(UsageKey::INPUT_TOKENS, 1.0)]);
+        let request = PriceRequest::new(model, &u).with_provider_id(provider.price_provider_id()).with_timestamp(self.timestamp);
+        self.calculator().calculate(&request).ok().map(|p| p.model_id)
+    }
+
+    /// The model's context window, from overrides or the price data.
+    pub fn context_window(&self, provider: ProviderKind, model: &str) -> Option<u64> {
+        if let Some(w) = self.overrides.get(model).and_then(|o| o.context_window) {
+            return Some(w);
+        }
+        let id = self.matched_model(provider, model)?;
+        let p = self.calculator().find_provider(Some(provider.price_provider_id()), None).ok()??;
+        p.models().find(|m| m.id() == id).and_then(|m| m.context_window())
+    }
+
+    /// The rates in use, probed by pricing one million tokens of each kind.
+    pub fn rates(&self, provider: ProviderKind, model: &str, batch: bool) -> Result<Rates> {
+        let m = 1_000_000;
+        let probe = |usage: Usage| self.cost(provider, model, &usage, batch).map(Nanodollars::as_usd);
+        Ok(Rates {
+            input_mtok: probe(Usage { input_tokens: m, ..Usage::default() })?,
+            cached_mtok: probe(Usage { input_tokens: m, cached_tokens: m, ..Usage::default() })?,
+            cache_write_mtok: probe(Usage { input_tokens: m, cache_write_tokens: m, ..Usage::default() })?,
+            cache_write_1h_mtok: probe(Usage {
+                input_tokens: m,
+                cache_write_tokens: m,
+                cache_write_1h_tokens: m,
+                ..Usage::default()
+            })?,
+            output_mtok: probe(Usage { output_tokens: m, ..Usage::default() })?,
+        })
+    }
+
+    /// Every model id the data knows for a provider (for `prices` without `--model`).
+    pub fn models(&self, provider: ProviderKind) -> Vec<String> {
+        let mut ids: Vec<String> = self.overrides.names().map(str::to_string).collect();
+        if let Ok(Some(p)) = self.calculator().find_provider(Some(provider.price_provider_id()), None) {
+            ids.extend(p.models().map(|m| m.id().to_string()));
+        }
+        ids
+    }
+}
+
+/// Formats a timestamp as RFC 3339 (UTC, seconds).
+pub fn rfc3339(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// 2026-11-25T00:00:00Z: after the batch rates' verification date (2026-10-14).
+    fn at() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_795_564_800)
+    }
+
+    fn cost(p: ProviderKind, model: &str, usage: Usage, batch: bool) -> Nanodollars {
+        Pricing::bundled(at()).cost(p, model, &usage, batch).unwrap()
+    }
+
+    const M: u64 = 1_000_000;
+
+    #[test]
+    fn gpt_4o_mini_by_hand() {
+        // $0.15 / M input, $0.60 / M output, $0.075 / M cached.
+        let u = Usage { input_tokens: 1_000, output_tokens: 100, ..Usage::default() };
+        // 1000 * 0.15e-6 + 100 * 0.6e-6 = 0.00015 + 0.00006 = $0.00021
+        assert_eq!(cost(ProviderKind::Openai, "gpt-4o-mini", u, false), Nanodollars(210_000));
+        // batch: half, $0.000105
+        assert_eq!(cost(ProviderKind::Openai, "gpt-4o-mini", u, true), Nanodollars(105_000));
+        // API-NOTES table: 1M input of which 0.5M cached: $0.1125 standard, $0.075 batch.
+        let c = Usage { input_tokens: M, cached_tokens: M / 2, ..Usage::default() };
+        assert_eq!(cost(ProviderKind::Openai, "gpt-4o-mini", c, false), Nanodollars(112_500_000));
+        assert_eq!(cost(ProviderKind::Openai, "gpt-4o-mini", c, true), Nanodollars(75_000_000));
+    }
+
+    #[test]
+    fn table_of_api_notes() {
+        let both = Usage { input_tokens: M, output_tokens: M, ..Usage::default() };
+        let half_cached = Usage { input_tokens: M, cached_tokens: M / 2, ..Usage::default() };
+        for (model, std, batch, cstd, cbatch) in [
+            ("gpt-4o", 12.50, 6.25, 1.875, 1.25),
+            ("gpt-4.1", 10.00, 5.00, 1.25, 0.75),
+            ("gpt-5", 11.25, 5.625, 0.6875, 0.34375),
+            ("gpt-5-mini", 2.25, 1.125, 0.1375, 0.06875),
+        ] {
+            assert_eq!(cost(ProviderKind::Openai, model, both, false), Nanodollars::from_usd(std), "{model}");
+            assert_eq!(cost(ProviderKind::Openai, model, both, true), Nanodollars::from_usd(batch), "{model}");
+            assert_eq!(cost(ProviderKind::Openai, model, half_cached, false), Nanodollars::from_usd(cstd), "{model}");
+            assert_eq!(cost(ProviderKind::Openai, model, half_cached, true), Nanodollars::from_usd(cbatch), "{model}");
+        }
+    }
+
+    #[test]
+    fn anthropic_cache_write_and_read() {
+        // claude-haiku-4-5: $1 in, $5 out, write 1.25, read 0.1. 3M input of which 1M write + 1M read:
+        // 1M*1 + 1M*1.25 + 1M*0.1 = $2.35; batch halves: $1.175.
+        let u = Usage { input_tokens: 3 * M, cache_write_tokens: M, cached_tokens: M, ..Usage::default() };
+        assert_eq!(cost(ProviderKind::Anthropic, "claude-haiku-4-5", u, false), Nanodollars(2_350_000_000));
+        assert_eq!(cost(ProviderKind::Anthropic, "claude-haiku-4-5", u, true), Nanodollars(1_175_000_000));
+        // 1 h writes cost 2x input: 1M of them on haiku = $2.
+        let h = Usage { input_tokens: M, cache_write_tokens: M, cache_write_1h_tokens: M, ..Usage::default() };
+        assert_eq!(cost(ProviderKind::Anthropic, "claude-haiku-4-5", h, false), Nanodollars(2_000_000_000));
+        let both = Usage { input_tokens: M, output_tokens: M, ..Usage::default() };
+        assert_eq!(cost(ProviderKind::Anthropic, "claude-sonnet-5", both, false), Nanodollars(12_000_000_000));
+        assert_eq!(cost(ProviderKind::Anthropic, "claude-sonnet-5", both, true), Nanodollars(6_000_000_000));
+    }
+
+    #[test]
+    fn long_context_tier_is_per_request() {
+        // claude-sonnet-4-5: 100k in + 1k out = 0.3 + 0.015 = $0.315; 250k + 1k (>200k tier) =
+        // 250k*6e-6 + 1k*22.5e-6 = 1.5 + 0.0225 = $1.5225.
+        let small = Usage { input_tokens: 100_000, output_tokens: 1_000, ..Usage::default() };
+        let big = Usage { input_tokens: 250_000, output_tokens: 1_000, ..Usage::default() };
+        assert_eq!(cost(ProviderKind::Anthropic, "claude-sonnet-4-5", small, false), Nanodollars(315_000_000));
+        assert_eq!(cost(ProviderKind::Anthropic, "claude-sonnet-4-5", big, false), Nanodollars(1_522_500_000));
+    }
+
+    #[test]
+    fn rates_are_probed_from_the_data() {
+        let p = Pricing::bundled(at());
+        let r = p.rates(ProviderKind::Openai, "gpt-4o-mini", false).unwrap();
+        assert_eq!((r.input_mtok, r.cached_mtok, r.output_mtok), (0.15, 0.075, 0.6));
+        let b = p.rates(ProviderKind::Openai, "gpt-4o-mini", true).unwrap();
+        assert_eq!((b.input_mtok, b.cached_mtok, b.output_mtok), (0.075, 0.075, 0.3));
+        let a = p.rates(ProviderKind::Anthropic, "claude-haiku-4-5", false).unwrap();
+        assert_eq!((a.cache_write_mtok, a.cache_write_1h_mtok, a.cached_mtok), (1.25, 2.0, 0.1));
+        assert_eq!(p.context_window(ProviderKind::Openai, "gpt-4o-mini"), Some(128_000));
+    }
+
+    #[test]
+    fn unknown_model_is_a_clear_error() {
+        let e = Pricing::bundled(at()).check_model(ProviderKind::Openai, "my-private-model").unwrap_err();
+        assert!(e.to_string().contains("--prices FILE"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+    }
+}

@@ -1,0 +1,146 @@
+//! Sending one HTTP request and classifying what comes back, shared by both providers.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+
+use super::error::{CallError, CallErrorKind, header_str};
+use super::{Client, ProviderKind};
+
+/// A successful (2xx) response: headers, body and when the headers arrived.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Reply {
+    pub(crate) fn request_id(&self) -> Option<String> {
+        header_str(&self.headers, "x-request-id")
+            .or_else(|| header_str(&self.headers, "request-id"))
+            .map(str::to_string)
+    }
+}
+
+/// Sends a request built by `build`, waits for headers within the first-byte limit and for the
+/// body within the total limit, and turns every non-2xx into a classified [`CallError`].
+pub(crate) async fn send(client: &Client, build: reqwest::RequestBuilder) -> Result<Reply, CallError> {
+    let t = client.endpoint().timeouts;
+    let start = Instant::now();
+    let response = match tokio::time::timeout(t.first_byte, build.timeout(t.total).send()).await {
+        Err(_) => return Err(timeout("no response headers", t.first_byte)),
+        Ok(Err(e)) => return Err(transport(e)),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let remaining = t.total.saturating_sub(start.elapsed());
+    let body = match tokio::time::timeout(remaining, response.bytes()).await {
+        Err(_) => return Err(timeout("response body not complete", t.total)),
+        Ok(Err(e)) => return Err(transport(e)),
+        Ok(Ok(b)) => b,
+    };
+    if !(200..300).contains(&status) {
+        return Err(status_error(client.endpoint().kind, status, &headers, &body));
+    }
+    Ok(Reply { headers, body })
+}
+
+pub(crate) fn timeout(what: &str, limit: Duration) -> CallError {
+    CallError::new(CallErrorKind::Timeout, format!("timed out: {what} after {:.1} s", limit.as_secs_f64()))
+}
+
+/// Classifies a reqwest transport error without echoing the URL's credentials (there are none in
+/// our URLs; keys travel in headers only).
+pub(crate) fn transport(e: reqwest::Error) -> CallError {
+    if e.is_timeout() {
+        return CallError::new(CallErrorKind::Timeout, "timed out waiting for the server");
+    }
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    CallError::new(CallErrorKind::Connect, format!("connection failed: {msg}"))
+}
+
+/// Reads an error body in either provider's shape; anything else (an HTML page from a proxy) is
+/// summarised by its content type and first characters.
+pub(crate) fn status_error(kind: ProviderKind, status: u16, headers: &HeaderMap, body: &[u8]) -> CallError {
+    let (code, message) = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => error_fields(kind, &v),
+        Err(_) => (None, non_json_summary(headers, body)),
+    };
+    CallError::status(status, code, message, headers)
+}
+
+/// Extracts (code, message) from `{"error": {...}}` (OpenAI) or `{"type":"error","error":{...}}`
+/// (Anthropic).
+pub(crate) fn error_fields(kind: ProviderKind, v: &serde_json::Value) -> (Option<String>, String) {
+    let err = v.get("error").unwrap_or(v);
+    let message = err
+        .get("message")
+        .and_then(|m| m.as_str())
+        .map(|m| truncate(m, 300))
+        .unwrap_or_else(|| truncate(&v.to_string(), 200));
+    let code = match kind {
+        ProviderKind::Openai => err
+            .get("code")
+            .and_then(|c| c.as_str())
+            .or_else(|| err.get("type").and_then(|c| c.as_str())),
+        ProviderKind::Anthropic => err.get("type").and_then(|c| c.as_str()),
+    };
+    (code.map(str::to_string), message)
+}
+
+pub(crate) fn non_json_summary(headers: &HeaderMap, body: &[u8]) -> String {
+    let ctype = header_str(headers, "content-type").unwrap_or("no content type");
+    let text = String::from_utf8_lossy(body);
+    let snippet: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if snippet.is_empty() {
+        format!("empty body ({ctype})")
+    } else {
+        format!("not a JSON body ({ctype}): {}", truncate(&snippet, 120))
+    }
+}
+
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Parses a 2xx JSON body, treating a 200 that carries an error object as the error it is.
+pub(crate) fn json_body(kind: ProviderKind, reply: &Reply) -> Result<serde_json::Value, CallError> {
+    let v: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
+        let mut err = CallError::new(
+            CallErrorKind::Decode,
+            format!("invalid JSON in a 2xx response ({e}); {}", non_json_summary(&reply.headers, &reply.body)),
+        );
+        err.request_id = reply.request_id();
+        err
+    })?;
+    let is_error = match kind {
+        ProviderKind::Openai => v.get("error").is_some_and(|e| !e.is_null()) && v.get("choices").is_none(),
+        ProviderKind::Anthropic => v.get("type").and_then(|t| t.as_str()) == Some("error"),
+    };
+    if is_error {
+        let (code, message) = error_fields(kind, &v);
+        let mut err = CallError::new(CallErrorKind::Decode, format!("error body in a 2xx response: {message}"));
+        err.code = code;
+        err.request_id = reply.request_id();
+        return Err(err);
+    }
+    Ok(v)
+}
+
+pub(crate) fn decode_error(what: impl Into<String>, reply: &Reply) -> CallError {
+    let mut err = CallError::new(CallErrorKind::Decode, what);
+    err.request_id = reply.request_id();
+    err
+}

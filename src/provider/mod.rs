@@ -1,0 +1,274 @@
+//! Providers: the provider-neutral request and response shapes, and the HTTP clients for OpenAI
+//! (and OpenAI-compatible servers) and Anthropic. The runner decides when to call and retry;
+//! this module only speaks the wire formats.
+
+pub mod anthropic;
+pub mod error;
+pub mod openai;
+mod http;
+mod sse;
+
+use std::time::Duration;
+
+pub use error::{CallError, CallErrorKind};
+
+use crate::secret::Secret;
+
+/// Which API family to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// OpenAI or any OpenAI-compatible server (`/v1/chat/completions`, `/v1/files`, `/v1/batches`).
+    Openai,
+    /// Anthropic (`/v1/messages`, `/v1/messages/batches`).
+    Anthropic,
+}
+
+impl ProviderKind {
+    /// Lowercase name, as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "openai",
+            ProviderKind::Anthropic => "anthropic",
+        }
+    }
+
+    /// The genai-prices provider id.
+    pub fn price_provider_id(self) -> &'static str {
+        self.as_str()
+    }
+
+    /// The environment variable holding the API key.
+    pub fn key_env(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "OPENAI_API_KEY",
+            ProviderKind::Anthropic => "ANTHROPIC_API_KEY",
+        }
+    }
+
+    /// The environment variable holding the base URL.
+    pub fn base_url_env(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "OPENAI_BASE_URL",
+            ProviderKind::Anthropic => "ANTHROPIC_BASE_URL",
+        }
+    }
+
+    /// The public API's base URL.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "https://api.openai.com/v1",
+            ProviderKind::Anthropic => "https://api.anthropic.com",
+        }
+    }
+
+    /// The default model for this provider.
+    pub fn default_model(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "gpt-4o-mini",
+            ProviderKind::Anthropic => "claude-haiku-4-5",
+        }
+    }
+}
+
+/// A chat message role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The user's turn.
+    User,
+    /// The model's turn.
+    Assistant,
+}
+
+impl Role {
+    /// The role as the wire spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Message {
+    /// Who speaks.
+    pub role: Role,
+    /// What they say.
+    pub content: String,
+}
+
+/// A structured-output request: a JSON schema the answer must follow.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JsonSchema {
+    /// Schema name (OpenAI requires one: `^[a-zA-Z0-9_-]{1,64}$`).
+    pub name: String,
+    /// The JSON schema itself.
+    pub schema: serde_json::Value,
+}
+
+/// A provider-neutral chat request; each provider module turns it into its wire body.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChatRequest {
+    /// Model id.
+    pub model: String,
+    /// Shared instructions (OpenAI: a system message first; Anthropic: the `system` field).
+    pub system: Option<String>,
+    /// The conversation.
+    pub messages: Vec<Message>,
+    /// Maximum output tokens (`max_completion_tokens` / `max_tokens`).
+    pub max_tokens: u32,
+    /// Sampling temperature.
+    pub temperature: Option<f32>,
+    /// Ask for JSON following this schema (OpenAI: strict `json_schema`; Anthropic: instructed).
+    pub json_schema: Option<JsonSchema>,
+    /// Mark the shared prefix for caching (Anthropic `cache_control`; OpenAI `prompt_cache_key`).
+    pub cache_prefix: bool,
+    /// Stream the answer (SSE), recording time to first token.
+    pub stream: bool,
+}
+
+impl ChatRequest {
+    /// The messages as (role, content) pairs in wire order, system first.
+    pub fn wire_messages(&self) -> Vec<(&str, &str)> {
+        let mut out = Vec::with_capacity(self.messages.len() + 1);
+        if let Some(system) = &self.system {
+            out.push(("system", system.as_str()));
+        }
+        out.extend(self.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())));
+        out
+    }
+}
+
+/// Token usage in one convention (OpenAI's): `input_tokens` is the total input, and the cache
+/// counts are parts of it. Anthropic usage is normalised into this on arrival.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    /// All input tokens, cached and cache-write included.
+    pub input_tokens: u64,
+    /// Input tokens read from the provider's prompt cache (a part of `input_tokens`).
+    pub cached_tokens: u64,
+    /// Input tokens written to the cache (a part of `input_tokens`), 1 h writes included.
+    pub cache_write_tokens: u64,
+    /// Of `cache_write_tokens`, those written with a 1 h TTL.
+    pub cache_write_1h_tokens: u64,
+    /// Output tokens (reasoning included).
+    pub output_tokens: u64,
+}
+
+impl Usage {
+    /// Input tokens billed at the plain input rate.
+    pub fn uncached_input(&self) -> u64 {
+        self.input_tokens.saturating_sub(self.cached_tokens + self.cache_write_tokens)
+    }
+
+    /// Adds another usage to this one.
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.cached_tokens += other.cached_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.cache_write_1h_tokens += other.cache_write_1h_tokens;
+        self.output_tokens += other.output_tokens;
+    }
+}
+
+/// A successful chat response in provider-neutral form.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChatResponse {
+    /// The response id (`chatcmpl-…` / `msg_…`).
+    pub id: String,
+    /// The answer text (for OpenAI with n > 1, the first choice; the number of choices is kept).
+    pub text: String,
+    /// How many choices the server returned.
+    pub choices: usize,
+    /// Why generation stopped (`stop`, `length`, `end_turn`, …).
+    pub finish_reason: String,
+    /// Token usage, normalised.
+    pub usage: Usage,
+    /// The server's request id header, when sent.
+    pub request_id: Option<String>,
+    /// Time to first token when streaming.
+    pub ttft: Option<Duration>,
+}
+
+/// How to reach a provider.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// API family.
+    pub kind: ProviderKind,
+    /// Base URL (OpenAI: including `/v1`; Anthropic: without).
+    pub base_url: String,
+    /// The API key (never printed).
+    pub key: Secret,
+    /// Per-request timeouts.
+    pub timeouts: Timeouts,
+}
+
+/// Per-request time limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// TCP + TLS connect.
+    pub connect: Duration,
+    /// Time until the response headers (first byte) arrive.
+    pub first_byte: Duration,
+    /// Whole request, body included.
+    pub total: Duration,
+    /// Longest silence between two chunks of a stream.
+    pub stream_idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(120),
+            total: Duration::from_secs(600),
+            stream_idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A client for one provider endpoint.
+#[derive(Debug, Clone)]
+pub struct Client {
+    endpoint: Endpoint,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// Builds a client (one connection pool, reused for every request).
+    pub fn new(endpoint: Endpoint) -> Result<Client, CallError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(endpoint.timeouts.connect)
+            .pool_max_idle_per_host(256)
+            .user_agent(concat!("batchbench/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CallError::new(CallErrorKind::Connect, format!("cannot build HTTP client: {e}")))?;
+        Ok(Client { endpoint, http })
+    }
+
+    /// The endpoint this client talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The underlying HTTP client.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Joins a path onto the base URL.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{}", self.endpoint.base_url.trim_end_matches('/'), path)
+    }
+
+    /// Sends one chat request and returns the answer, or a classified error the runner can retry.
+    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, CallError> {
+        match self.endpoint.kind {
+            ProviderKind::Openai => openai::chat(self, request).await,
+            ProviderKind::Anthropic => anthropic::chat(self, request).await,
+        }
+    }
+}

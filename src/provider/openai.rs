@@ -1,0 +1,472 @@
+//! OpenAI wire format: chat completions (plain and streamed), files and the Batch API.
+//! Works with any OpenAI-compatible server given its base URL.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{CallError, CallErrorKind};
+use super::http::{self, Reply, decode_error, json_body};
+use super::sse::SseBuffer;
+use super::{ChatRequest, ChatResponse, Client, ProviderKind, Usage};
+
+/// The endpoint batch lines target.
+pub const CHAT_PATH: &str = "/v1/chat/completions";
+/// Requests per batch input file (OpenAI's limit).
+pub const BATCH_MAX_REQUESTS: usize = 50_000;
+/// Bytes per batch input file (OpenAI's limit: 200 MB).
+pub const BATCH_MAX_BYTES: usize = 200 * 1024 * 1024;
+
+fn authorized(client: &Client, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    let key = &client.endpoint().key;
+    if key.is_empty() { builder } else { builder.bearer_auth(key.expose()) }
+}
+
+/// Whether the server is OpenAI's own (or our mock): those take `max_completion_tokens`;
+/// other OpenAI-compatible servers are sent the older, more widely supported `max_tokens`.
+fn uses_max_completion_tokens(base_url: &str) -> bool {
+    base_url.contains("api.openai.com") || base_url.contains("127.0.0.1") || base_url.contains("localhost")
+}
+
+/// The JSON body of a chat completion request.
+pub fn request_body(request: &ChatRequest, base_url: &str) -> Value {
+    let messages: Vec<Value> =
+        request.wire_messages().into_iter().map(|(role, content)| json!({"role": role, "content": content})).collect();
+    let mut body = json!({"model": request.model, "messages": messages});
+    let field = if uses_max_completion_tokens(base_url) { "max_completion_tokens" } else { "max_tokens" };
+    body[field] = json!(request.max_tokens);
+    if let Some(t) = request.temperature {
+        body["temperature"] = json!(t);
+    }
+    if let Some(schema) = &request.json_schema {
+        body["response_format"] = json!({
+            "type": "json_schema",
+            "json_schema": {"name": schema.name, "schema": schema.schema, "strict": true}
+        });
+    }
+    if request.cache_prefix {
+        body["prompt_cache_key"] = json!(prompt_cache_key(request));
+    }
+    if request.stream {
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
+    }
+    body
+}
+
+/// A stable cache key from the shared prefix, so requests sharing it are routed together.
+fn prompt_cache_key(request: &ChatRequest) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(request.system.as_deref().unwrap_or_default().as_bytes());
+    format!("batchbench-{}", &hex::encode(digest)[..16])
+}
+
+#[derive(Debug, Deserialize)]
+struct WireCompletion {
+    id: Option<String>,
+    choices: Vec<WireChoice>,
+    usage: Option<WireUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireChoice {
+    message: Option<WireMessage>,
+    delta: Option<WireMessage>,
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireMessage {
+    content: Option<String>,
+    refusal: Option<String>,
+}
+
+/// `usage` of a chat completion.
+#[derive(Debug, Deserialize)]
+struct WireUsage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    prompt_tokens_details: Option<WirePromptDetails>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WirePromptDetails {
+    cached_tokens: Option<u64>,
+    cache_write_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    fn normalise(&self) -> Usage {
+        let details = self.prompt_tokens_details.as_ref();
+        Usage {
+            input_tokens: self.prompt_tokens,
+            cached_tokens: details.and_then(|d| d.cached_tokens).unwrap_or(0),
+            cache_write_tokens: details.and_then(|d| d.cache_write_tokens).unwrap_or(0),
+            cache_write_1h_tokens: 0,
+            output_tokens: self.completion_tokens,
+        }
+    }
+}
+
+/// Reads a `chat.completion` object into a [`ChatResponse`].
+pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
+    let c: WireCompletion =
+        WireCompletion::deserialize(v).map_err(|e| format!("not a chat.completion object: {e}"))?;
+    let usage = c.usage.as_ref().ok_or("the response has no usage: it cannot be priced")?.normalise();
+    if usage.cached_tokens + usage.cache_write_tokens > usage.input_tokens {
+        return Err(format!(
+            "usage is inconsistent: cached_tokens {} + cache_write_tokens {} exceed prompt_tokens {}",
+            usage.cached_tokens, usage.cache_write_tokens, usage.input_tokens
+        ));
+    }
+    let first = c.choices.first();
+    let message = first.and_then(|ch| ch.message.as_ref());
+    let text = message
+        .and_then(|m| m.content.clone().or_else(|| m.refusal.clone()))
+        .unwrap_or_default();
+    Ok(ChatResponse {
+        id: c.id.unwrap_or_default(),
+        text,
+        choices: c.choices.len(),
+        finish_reason: first.and_then(|ch| ch.finish_reason.clone()).unwrap_or_default(),
+        usage,
+        request_id: None,
+        ttft: None,
+    })
+}
+
+/// One chat completion; streamed when the request says so.
+pub(crate) async fn chat(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
+    let body = request_body(request, &client.endpoint().base_url);
+    let builder = authorized(client, client.http().post(client.url("/chat/completions")).json(&body));
+    if request.stream {
+        return chat_stream(client, builder).await;
+    }
+    let reply = http::send(client, builder).await?;
+    let v = json_body(ProviderKind::Openai, &reply)?;
+    let mut response = parse_completion(&v).map_err(|e| decode_error(e, &reply))?;
+    response.request_id = reply.request_id();
+    Ok(response)
+}
+
+async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Result<ChatResponse, CallError> {
+    let t = client.endpoint().timeouts;
+    let start = Instant::now();
+    let response = match tokio::time::timeout(t.first_byte, builder.timeout(t.total).send()).await {
+        Err(_) => return Err(http::timeout("no response headers", t.first_byte)),
+        Ok(Err(e)) => return Err(http::transport(e)),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    if !(200..300).contains(&status) {
+        let body = response.bytes().await.unwrap_or_default();
+        return Err(http::status_error(ProviderKind::Openai, status, &headers, &body));
+    }
+    let request_id = super::error::header_str(&headers, "x-request-id").map(str::to_string);
+    let mut stream = response.bytes_stream();
+    let mut sse = SseBuffer::default();
+    let mut text = String::new();
+    let (mut id, mut finish, mut usage, mut ttft, mut done) = (String::new(), String::new(), None, None, false);
+    while !done {
+        let chunk = match tokio::time::timeout(t.stream_idle, stream.next()).await {
+            Err(_) => return Err(http::timeout("stream stalled", t.stream_idle)),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(http::transport(e)),
+            Ok(Some(Ok(c))) => c,
+        };
+        for event in sse.push(&chunk) {
+            if event.data == "[DONE]" {
+                done = true;
+                break;
+            }
+            let v: Value = serde_json::from_str(&event.data).map_err(|e| {
+                CallError::new(CallErrorKind::Decode, format!("invalid JSON in a stream chunk: {e}"))
+            })?;
+            if v.get("error").is_some_and(|e| !e.is_null()) {
+                let (code, message) = http::error_fields(ProviderKind::Openai, &v);
+                let mut err = CallError::new(CallErrorKind::Decode, format!("error in stream: {message}"));
+                err.code = code;
+                return Err(err);
+            }
+            let c: WireCompletion = WireCompletion::deserialize(&v).map_err(|e| {
+                CallError::new(CallErrorKind::Decode, format!("not a chat.completion.chunk: {e}"))
+            })?;
+            if let Some(cid) = c.id {
+                id = cid;
+            }
+            if let Some(u) = c.usage {
+                usage = Some(u.normalise());
+            }
+            for choice in c.choices.iter().take(1) {
+                if let Some(delta) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
+                    if ttft.is_none() && !delta.is_empty() {
+                        ttft = Some(start.elapsed());
+                    }
+                    text.push_str(delta);
+                }
+                if let Some(f) = &choice.finish_reason {
+                    finish = f.clone();
+                }
+            }
+        }
+    }
+    if !done {
+        return Err(CallError::new(CallErrorKind::Connect, "stream ended before data: [DONE]"));
+    }
+    let usage = usage.ok_or_else(|| {
+        CallError::new(CallErrorKind::Decode, "the stream carried no usage chunk: it cannot be priced")
+    })?;
+    Ok(ChatResponse { id, text, choices: 1, finish_reason: finish, usage, request_id, ttft: ttft.or(Some(start.elapsed())) })
+}
+
+/// A stored file (`/v1/files`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileObject {
+    /// `file-…`
+    pub id: String,
+    /// Size in bytes.
+    #[serde(default)]
+    pub bytes: u64,
+}
+
+/// Counts of a batch's requests.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// All requests.
+    #[serde(default)]
+    pub total: u64,
+    /// Finished successfully.
+    #[serde(default)]
+    pub completed: u64,
+    /// Failed.
+    #[serde(default)]
+    pub failed: u64,
+}
+
+/// A batch job (`/v1/batches`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Batch {
+    /// `batch_…`
+    pub id: String,
+    /// validating, in_progress, finalizing, completed, failed, expired, cancelling, cancelled.
+    pub status: String,
+    /// Results, once there are any.
+    pub output_file_id: Option<String>,
+    /// Failed requests, once there are any.
+    pub error_file_id: Option<String>,
+    /// Progress counts.
+    #[serde(default)]
+    pub request_counts: Option<RequestCounts>,
+    /// Validation errors.
+    #[serde(default)]
+    pub errors: Option<Value>,
+}
+
+impl Batch {
+    /// Whether the batch will not change any more.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.status.as_str(), "completed" | "failed" | "expired" | "cancelled")
+    }
+
+    /// The validation errors as one line.
+    pub fn error_summary(&self) -> String {
+        let Some(list) = self.errors.as_ref().and_then(|e| e.get("data")).and_then(|d| d.as_array()) else {
+            return String::from("no errors listed");
+        };
+        list.iter()
+            .take(5)
+            .map(|e| {
+                let line = e.get("line").and_then(|l| l.as_u64()).map(|l| format!("line {l}: ")).unwrap_or_default();
+                format!("{line}{}", e.get("message").and_then(|m| m.as_str()).unwrap_or("?"))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(client: &Client, builder: reqwest::RequestBuilder) -> Result<T, CallError> {
+    let reply: Reply = http::send(client, authorized(client, builder)).await?;
+    let v = json_body(ProviderKind::Openai, &reply)?;
+    T::deserialize(&v).map_err(|e| decode_error(format!("unexpected response shape: {e}"), &reply))
+}
+
+/// Uploads a batch input file (`purpose=batch`).
+pub async fn upload_batch_file(client: &Client, filename: &str, bytes: Vec<u8>) -> Result<FileObject, CallError> {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(filename.to_string())
+        .mime_str("application/jsonl")
+        .map_err(|e| CallError::new(CallErrorKind::Decode, e.to_string()))?;
+    let form = reqwest::multipart::Form::new().text("purpose", "batch").part("file", part);
+    get_json(client, client.http().post(client.url("/files")).multipart(form)).await
+}
+
+/// Creates a batch over an uploaded file.
+pub async fn create_batch(client: &Client, input_file_id: &str, metadata: Value) -> Result<Batch, CallError> {
+    let body = json!({
+        "input_file_id": input_file_id,
+        "endpoint": CHAT_PATH,
+        "completion_window": "24h",
+        "metadata": metadata,
+    });
+    get_json(client, client.http().post(client.url("/batches")).json(&body)).await
+}
+
+/// Reads a batch's state.
+pub async fn get_batch(client: &Client, id: &str) -> Result<Batch, CallError> {
+    get_json(client, client.http().get(client.url(&format!("/batches/{id}")))).await
+}
+
+/// Asks the server to cancel a batch.
+pub async fn cancel_batch(client: &Client, id: &str) -> Result<Batch, CallError> {
+    get_json(client, client.http().post(client.url(&format!("/batches/{id}/cancel")))).await
+}
+
+/// Downloads a file's content.
+pub async fn file_content(client: &Client, id: &str) -> Result<bytes::Bytes, CallError> {
+    let builder = authorized(client, client.http().get(client.url(&format!("/files/{id}/content"))));
+    Ok(http::send(client, builder).await?.body)
+}
+
+/// Deletes a file (best effort clean-up after a batch).
+pub async fn delete_file(client: &Client, id: &str) -> Result<(), CallError> {
+    let builder = authorized(client, client.http().delete(client.url(&format!("/files/{id}"))));
+    http::send(client, builder).await.map(|_| ())
+}
+
+/// One line of a batch input file.
+pub fn batch_line(custom_id: &str, request: &ChatRequest) -> Value {
+    let mut body = request_body(request, "https://api.openai.com/v1");
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("stream");
+        obj.remove("stream_options");
+    }
+    json!({"custom_id": custom_id, "method": "POST", "url": CHAT_PATH, "body": body})
+}
+
+/// What one output or error file line says about one request.
+#[derive(Debug, Clone)]
+pub struct BatchResult {
+    /// The request's `custom_id`.
+    pub custom_id: String,
+    /// The answer, or why there is none.
+    pub outcome: Result<ChatResponse, CallError>,
+}
+
+/// Parses one line of a batch output or error file.
+pub fn parse_batch_line(line: &str) -> Result<BatchResult, String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let custom_id = v
+        .get("custom_id")
+        .and_then(|c| c.as_str())
+        .ok_or("missing custom_id")?
+        .to_string();
+    let response = v.get("response").filter(|r| !r.is_null());
+    let outcome = match response {
+        Some(r) => {
+            let status = r.get("status_code").and_then(|s| s.as_u64()).unwrap_or(0) as u16;
+            let body = r.get("body").cloned().unwrap_or(Value::Null);
+            if status == 200 {
+                let mut resp = parse_completion(&body)?;
+                resp.request_id = r.get("request_id").and_then(|x| x.as_str()).map(str::to_string);
+                Ok(resp)
+            } else {
+                let (code, message) = http::error_fields(ProviderKind::Openai, &body);
+                let mut e = CallError::new(CallErrorKind::Status, message);
+                e.status = Some(status);
+                e.code = code;
+                Err(e)
+            }
+        }
+        None => {
+            let err = v.get("error").cloned().unwrap_or(Value::Null);
+            let code = err.get("code").and_then(|c| c.as_str()).unwrap_or("unknown").to_string();
+            let message = err.get("message").and_then(|m| m.as_str()).unwrap_or("no message").to_string();
+            let mut e = CallError::new(CallErrorKind::Status, format!("{code}: {message}"));
+            e.code = Some(code);
+            Err(e)
+        }
+    };
+    Ok(BatchResult { custom_id, outcome })
+}
+
+/// A poll interval that grows from `start` towards `max` (×1.5 per poll).
+pub fn next_poll(previous: Duration, max: Duration) -> Duration {
+    (previous.mul_f64(1.5)).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{JsonSchema, Message, Role};
+
+    fn req() -> ChatRequest {
+        ChatRequest {
+            model: "gpt-4o-mini".into(),
+            system: Some("Be brief.".into()),
+            messages: vec![Message { role: Role::User, content: "2+2?".into() }],
+            max_tokens: 16,
+            temperature: None,
+            json_schema: None,
+            cache_prefix: false,
+            stream: false,
+        }
+    }
+
+    #[test]
+    fn body_shape() {
+        let b = request_body(&req(), "https://api.openai.com/v1");
+        assert_eq!(
+            b,
+            json!({"model":"gpt-4o-mini","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"2+2?"}],"max_completion_tokens":16})
+        );
+        let b = request_body(&req(), "http://my-vllm:8000/v1");
+        assert_eq!(b["max_tokens"], 16);
+        let mut r = req();
+        r.stream = true;
+        r.cache_prefix = true;
+        r.json_schema = Some(JsonSchema { name: "answers".into(), schema: json!({"type":"object"}) });
+        let b = request_body(&r, "https://api.openai.com/v1");
+        assert_eq!(b["stream_options"]["include_usage"], true);
+        assert_eq!(b["response_format"]["json_schema"]["strict"], true);
+        assert!(b["prompt_cache_key"].as_str().unwrap().starts_with("batchbench-"));
+        let line = batch_line("r1", &r);
+        assert!(line["body"].get("stream").is_none());
+        assert_eq!(line["url"], CHAT_PATH);
+    }
+
+    #[test]
+    fn usage_cached_inside_prompt_tokens() {
+        let v = json!({"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"4","refusal":null},"finish_reason":"stop","logprobs":null}],
+            "usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,"prompt_tokens_details":{"cached_tokens":1920}}});
+        let r = parse_completion(&v).unwrap();
+        assert_eq!(r.usage, Usage { input_tokens: 2006, cached_tokens: 1920, cache_write_tokens: 0, cache_write_1h_tokens: 0, output_tokens: 300 });
+        assert_eq!(r.usage.uncached_input(), 86);
+        assert_eq!(r.text, "4");
+    }
+
+    #[test]
+    fn missing_usage_and_bad_counts_are_errors() {
+        let v = json!({"id":"x","choices":[{"message":{"content":"4"}}]});
+        assert!(parse_completion(&v).unwrap_err().contains("no usage"));
+        let v = json!({"id":"x","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":9}}});
+        assert!(parse_completion(&v).unwrap_err().contains("inconsistent"));
+        let v = json!({"id":"x","choices":"nope","usage":{"prompt_tokens":5,"completion_tokens":1}});
+        assert!(parse_completion(&v).is_err());
+    }
+
+    #[test]
+    fn batch_lines() {
+        let ok = r#"{"id":"batch_req_1","custom_id":"r7","response":{"status_code":200,"request_id":"req_1","body":{"id":"c","choices":[{"message":{"content":"yes"}}],"usage":{"prompt_tokens":10,"completion_tokens":1}}},"error":null}"#;
+        let r = parse_batch_line(ok).unwrap();
+        assert_eq!(r.custom_id, "r7");
+        assert_eq!(r.outcome.unwrap().usage.input_tokens, 10);
+        let http_fail = r#"{"custom_id":"r8","response":{"status_code":400,"body":{"error":{"message":"bad","type":"invalid_request_error","code":null}}},"error":null}"#;
+        assert_eq!(parse_batch_line(http_fail).unwrap().outcome.unwrap_err().status, Some(400));
+        let expired = r#"{"custom_id":"r9","response":null,"error":{"code":"batch_expired","message":"expired"}}"#;
+        assert_eq!(parse_batch_line(expired).unwrap().outcome.unwrap_err().code.as_deref(), Some("batch_expired"));
+        assert!(parse_batch_line("{").is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! A small server-sent-events line splitter for streamed responses.
+
+/// Accumulates bytes and yields complete `data:` payloads (and `event:` names) as they arrive.
+#[derive(Debug, Default)]
+pub(crate) struct SseBuffer {
+    buf: Vec<u8>,
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Event {
+    pub(crate) event: Option<String>,
+    pub(crate) data: String,
+}
+
+impl SseBuffer {
+    /// Appends bytes; returns every event completed by them.
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Vec<Event> {
+        self.buf.extend_from_slice(bytes);
+        let mut events = Vec::new();
+        loop {
+            let Some(end) = find_blank_line(&self.buf) else { break };
+            let block: Vec<u8> = self.buf.drain(..end.0).collect();
+            self.buf.drain(..end.1 - end.0);
+            let text = String::from_utf8_lossy(&block);
+            let mut event = None;
+            let mut data = Vec::new();
+            for line in text.lines() {
+                if let Some(v) = line.strip_prefix("data:") {
+                    data.push(v.strip_prefix(' ').unwrap_or(v).to_string());
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = Some(v.trim().to_string());
+                }
+            }
+            if !data.is_empty() || event.is_some() {
+                events.push(Event { event, data: data.join("\n") });
+            }
+        }
+        events
+    }
+}
+
+/// Finds the end of the first event block: (start of the blank line, end of it).
+fn find_blank_line(buf: &[u8]) -> Option<(usize, usize)> {
+    for i in 0..buf.len() {
+        if buf[i..].starts_with(b"\n\n") {
+            return Some((i, i + 2));
+        }
+        if buf[i..].starts_with(b"\r\n\r\n") {
+            return Some((i, i + 4));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_events_across_chunks() {
+        let mut b = SseBuffer::default();
+        assert!(b.push(b"data: {\"a\"").is_empty());
+        let ev = b.push(b":1}\n\nevent: ping\ndata: x\n\ndata: [DONE]\n\n");
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0].data, "{\"a\":1}");
+        assert_eq!(ev[1].event.as_deref(), Some("ping"));
+        assert_eq!(ev[2].data, "[DONE]");
+    }
+}

@@ -1,0 +1,147 @@
+//! Client-side token counting: the model's BPE encoding (built once, reused) and the chat-message
+//! overhead OpenAI adds, as in OpenAI's `num_tokens_from_messages` recipe.
+//!
+//! The server's `usage` is the truth; batchbench keeps both and reports the difference. For
+//! Anthropic models the tokenizer is not public: counts made here are estimates and are labelled so.
+
+use tiktoken_rs::CoreBPE;
+
+/// Tokens added per chat message (role and separators), per OpenAI's published recipe.
+pub const TOKENS_PER_MESSAGE: u64 = 3;
+/// Tokens added once per request to prime the assistant's reply.
+pub const REPLY_PRIMING_TOKENS: u64 = 3;
+
+/// The BPE encodings batchbench knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// gpt-4o, gpt-4.1, gpt-5, o-series (and the estimate used for other families).
+    O200kBase,
+    /// gpt-4, gpt-3.5-turbo.
+    Cl100kBase,
+}
+
+impl Encoding {
+    /// The encoding a model uses; unknown models get `o200k_base`.
+    pub fn for_model(model: &str) -> Encoding {
+        let m = model.to_ascii_lowercase();
+        let m = m.rsplit('/').next().unwrap_or(&m);
+        if (m.starts_with("gpt-4") && !m.starts_with("gpt-4o") && !m.starts_with("gpt-4.1"))
+            || m.starts_with("gpt-3.5")
+            || m.starts_with("text-embedding-3")
+            || m.starts_with("text-embedding-ada")
+        {
+            Encoding::Cl100kBase
+        } else {
+            Encoding::O200kBase
+        }
+    }
+
+    /// The encoding's name as tiktoken spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::O200kBase => "o200k_base",
+            Encoding::Cl100kBase => "cl100k_base",
+        }
+    }
+
+    fn bpe(self) -> &'static CoreBPE {
+        match self {
+            Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
+            Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
+        }
+    }
+}
+
+/// Whether a count is what the provider will bill, or only an estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exactness {
+    /// The provider's own tokenizer (OpenAI models).
+    Exact,
+    /// A stand-in tokenizer (Anthropic models, unknown families).
+    Estimate,
+}
+
+/// A token counter for one model. Cheap to copy; the BPE tables are built once per process.
+#[derive(Debug, Clone, Copy)]
+pub struct Tokenizer {
+    encoding: Encoding,
+    exactness: Exactness,
+}
+
+impl Tokenizer {
+    /// The tokenizer for `model`.
+    pub fn for_model(model: &str) -> Tokenizer {
+        let m = model.to_ascii_lowercase();
+        let exactness = if m.starts_with("claude") || m.contains("/claude") {
+            Exactness::Estimate
+        } else {
+            Exactness::Exact
+        };
+        Tokenizer { encoding: Encoding::for_model(model), exactness }
+    }
+
+    /// The encoding in use.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Whether counts are exact for this model or estimates.
+    pub fn exactness(&self) -> Exactness {
+        self.exactness
+    }
+
+    /// Tokens in a piece of text (no special tokens).
+    pub fn count(&self, text: &str) -> u64 {
+        self.encoding.bpe().count_ordinary(text) as u64
+    }
+
+    /// Prompt tokens of a chat request as OpenAI bills them: 3 per message plus the role's and the
+    /// content's tokens, plus 3 to prime the reply.
+    pub fn count_chat<'a>(&self, messages: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
+        let mut total = REPLY_PRIMING_TOKENS;
+        for (role, content) in messages {
+            total += TOKENS_PER_MESSAGE + self.count(role) + self.count(content);
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_per_model() {
+        assert_eq!(Encoding::for_model("gpt-4o-mini"), Encoding::O200kBase);
+        assert_eq!(Encoding::for_model("gpt-4.1"), Encoding::O200kBase);
+        assert_eq!(Encoding::for_model("gpt-5"), Encoding::O200kBase);
+        assert_eq!(Encoding::for_model("o4-mini"), Encoding::O200kBase);
+        assert_eq!(Encoding::for_model("gpt-4"), Encoding::Cl100kBase);
+        assert_eq!(Encoding::for_model("gpt-4-turbo"), Encoding::Cl100kBase);
+        assert_eq!(Encoding::for_model("gpt-3.5-turbo"), Encoding::Cl100kBase);
+        assert_eq!(Tokenizer::for_model("claude-haiku-4-5").exactness(), Exactness::Estimate);
+        assert_eq!(Tokenizer::for_model("gpt-4o").exactness(), Exactness::Exact);
+    }
+
+    #[test]
+    fn hand_counted_texts() {
+        let t = Tokenizer::for_model("gpt-4o");
+        assert_eq!(t.count("hello world"), 2);
+        assert_eq!(t.count(""), 0);
+        let c = Tokenizer::for_model("gpt-4");
+        assert_eq!(c.count("hello world"), 2);
+        // "user" and "system" are one token each in both encodings.
+        assert_eq!(t.count("user"), 1);
+        assert_eq!(t.count("system"), 1);
+    }
+
+    #[test]
+    fn chat_overhead_matches_recipe() {
+        let t = Tokenizer::for_model("gpt-4o-mini");
+        // one user message "hello world": 3 + 1 (role) + 2 (content) + 3 (priming) = 9
+        assert_eq!(t.count_chat([("user", "hello world")]), 9);
+        // system + user: 3 + (3+1+2) + (3+1+2) = 15
+        assert_eq!(t.count_chat([("system", "hello world"), ("user", "hello world")]), 15);
+        assert_eq!(t.count_chat([]), 3);
+    }
+}
