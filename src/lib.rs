@@ -7,6 +7,7 @@
 
 pub mod dataset;
 pub mod error;
+pub mod packing;
 pub mod pricing;
 pub mod provider;
 pub mod secret;

@@ -104,6 +104,29 @@ impl Tokenizer {
         }
         total
     }
+
+    /// Tokens a JSON schema adds to a request that asks for structured output: its compact JSON
+    /// text. (OpenAI bills the schema as input; the exact rendering is undocumented, so the mock
+    /// and the client both use this rule.)
+    pub fn count_schema(&self, schema: &serde_json::Value) -> u64 {
+        self.count(&schema.to_string())
+    }
+
+    /// Prompt tokens of an OpenAI chat request: the messages plus the schema, if any.
+    pub fn count_openai_request(&self, request: &crate::provider::ChatRequest) -> u64 {
+        self.count_chat(request.wire_messages()) + request.json_schema.as_ref().map_or(0, |s| self.count_schema(&s.schema))
+    }
+
+    /// Input tokens of an Anthropic messages request, by batchbench's stand-in rule (Anthropic's
+    /// tokenizer is not public; the mock uses the same rule): the system text, then per message
+    /// 3 tokens plus its content, plus 1.
+    pub fn count_anthropic<'a>(&self, system: Option<&str>, messages: impl IntoIterator<Item = &'a str>) -> u64 {
+        let mut total = 1 + system.map_or(0, |s| self.count(s));
+        for content in messages {
+            total += TOKENS_PER_MESSAGE + self.count(content);
+        }
+        total
+    }
 }
 
 #[cfg(test)]
