@@ -6,6 +6,8 @@ use std::path::PathBuf;
 pub const EXIT_OK: i32 = 0;
 /// Exit code: the run finished but some prompts failed (or `compare` found a regression).
 pub const EXIT_FAILURES: i32 = 1;
+/// Exit code: interrupted by Ctrl-C (128 + SIGINT).
+pub const EXIT_INTERRUPTED: i32 = 130;
 /// Exit code: a usage error or bad input; nothing (more) was sent.
 pub const EXIT_USAGE: i32 = 2;
 
@@ -38,6 +40,9 @@ pub enum Error {
     /// The mock server could not start or failed.
     #[error("mock server: {0}")]
     Mock(String),
+    /// The user pressed Ctrl-C.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl Error {
@@ -46,6 +51,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Input(_) | Error::Io { .. } | Error::Pricing(_) => EXIT_USAGE,
             Error::Provider(_) | Error::Fatal(_) | Error::Mock(_) => EXIT_FAILURES,
+            Error::Interrupted(_) => EXIT_INTERRUPTED,
         }
     }
 

@@ -5,12 +5,16 @@
 //! [`mock`]); strategies unpack the answers per prompt; [`pricing`] prices each request; the
 //! [`report`] exporters write CSV, JSON, Markdown, charts and HTML.
 
+pub mod bench;
 pub mod dataset;
 pub mod error;
 pub mod packing;
 pub mod pricing;
 pub mod provider;
+pub mod record;
+pub mod runner;
 pub mod secret;
+pub mod strategy;
 pub mod tokens;
 
 pub use error::{Error, Result};

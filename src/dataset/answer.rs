@@ -49,7 +49,9 @@ pub fn normalise(kind: TaskKind, raw: &str) -> String {
     match kind {
         TaskKind::Number => first_number(raw).unwrap_or_else(|| normalise_text(raw)),
         TaskKind::Label => normalise_label(raw),
-        TaskKind::YesNo => normalise_yes_no(raw).map_or_else(|| normalise_text(raw), str::to_string),
+        TaskKind::YesNo => {
+            normalise_yes_no(raw).map_or_else(|| normalise_text(raw), str::to_string)
+        }
         TaskKind::Text => normalise_text(raw),
     }
 }
@@ -92,12 +94,18 @@ fn normalise_text(raw: &str) -> String {
 }
 
 fn is_trailing_punctuation(c: char) -> bool {
-    matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '…' | '。' | '！' | '？')
+    matches!(
+        c,
+        '.' | ',' | ';' | ':' | '!' | '?' | '…' | '。' | '！' | '？'
+    )
 }
 
 /// A word without the punctuation, quotes and markup around it, lowercased.
 fn clean_word(word: &str) -> String {
-    word.trim_matches(|c: char| !c.is_alphanumeric()).chars().flat_map(char::to_lowercase).collect()
+    word.trim_matches(|c: char| !c.is_alphanumeric())
+        .chars()
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn normalise_label(raw: &str) -> String {
@@ -106,8 +114,15 @@ fn normalise_label(raw: &str) -> String {
             Some(i) => (&line[i + 1..], true),
             None => (line, false),
         };
-        let mut words = segment.split_whitespace().map(clean_word).filter(|w| !w.is_empty());
-        let word = if after_colon { words.last() } else { words.next() };
+        let mut words = segment
+            .split_whitespace()
+            .map(clean_word)
+            .filter(|w| !w.is_empty());
+        let word = if after_colon {
+            words.next_back()
+        } else {
+            words.next()
+        };
         if let Some(word) = word {
             return word;
         }
@@ -139,7 +154,8 @@ fn first_number(raw: &str) -> Option<String> {
     let mut i = 0;
     while i < n {
         let starts_integer = digit(i);
-        let starts_fraction = chars[i] == '.' && digit(i + 1) && (i == 0 || !chars[i - 1].is_ascii_digit());
+        let starts_fraction =
+            chars[i] == '.' && digit(i + 1) && (i == 0 || !chars[i - 1].is_ascii_digit());
         if !starts_integer && !starts_fraction {
             i += 1;
             continue;
@@ -335,7 +351,11 @@ mod tests {
         assert!(!is_correct(Some("number"), "0.3001", "0.3"));
         assert!(!is_correct(Some("number"), "-3", "3"));
         assert!(!is_correct(Some("number"), "no idea", "42"));
-        assert!(is_correct(Some("sentiment"), "Sentiment: Positive.", "positive"));
+        assert!(is_correct(
+            Some("sentiment"),
+            "Sentiment: Positive.",
+            "positive"
+        ));
         assert!(!is_correct(Some("sentiment"), "negative", "positive"));
         assert!(is_correct(Some("yesno"), "Yes, it is.", "yes"));
         assert!(is_correct(Some("yesno"), "false", "no"));
@@ -349,7 +369,12 @@ mod tests {
         assert!(!is_correct(Some("number"), &huge, &format!("{huge}8")));
     }
 
-    const KINDS: [TaskKind; 4] = [TaskKind::Number, TaskKind::Label, TaskKind::YesNo, TaskKind::Text];
+    const KINDS: [TaskKind; 4] = [
+        TaskKind::Number,
+        TaskKind::Label,
+        TaskKind::YesNo,
+        TaskKind::Text,
+    ];
 
     proptest! {
         #[test]

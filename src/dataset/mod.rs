@@ -3,7 +3,6 @@
 
 pub mod answer;
 mod csv_file;
-#[path = "gen.rs"]
 pub mod synth;
 mod jsonl;
 

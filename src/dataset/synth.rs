@@ -75,7 +75,10 @@ struct Generator {
 
 impl Generator {
     fn new(seed: u64) -> Self {
-        Generator { seed, key: ChaCha8Rng::seed_from_u64(seed).get_seed() }
+        Generator {
+            seed,
+            key: ChaCha8Rng::seed_from_u64(seed).get_seed(),
+        }
     }
 
     /// The prompt with 1-based index `index`.
@@ -94,7 +97,11 @@ impl Generator {
             }
             _ => {
                 let yes = self.yes_wanted(ordinal);
-                ("yesno", yes_no(&mut rng, yes), if yes { "yes" } else { "no" }.to_string())
+                (
+                    "yesno",
+                    yes_no(&mut rng, yes),
+                    if yes { "yes" } else { "no" }.to_string(),
+                )
             }
         };
         Prompt {
@@ -113,7 +120,14 @@ impl Generator {
 
     /// Sentiment golds come in triples holding each label once, in a seeded order.
     fn sentiment_label(&self, ordinal: u64) -> &'static str {
-        const ORDERS: [[usize; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        const ORDERS: [[usize; 3]; 6] = [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ];
         const LABELS: [&str; 3] = ["positive", "negative", "neutral"];
         let order = ORDERS[(self.block_hash(0x5e47_0002, ordinal / 3) % 6) as usize];
         LABELS[order[(ordinal % 3) as usize]]
@@ -168,13 +182,35 @@ const NAMES: [&str; 24] = [
 ];
 
 const ITEMS: [&str; 18] = [
-    "apples", "pencils", "marbles", "stickers", "books", "cookies", "stamps", "cards", "oranges",
-    "coins", "eggs", "balloons", "tickets", "shells", "buttons", "crayons", "cupcakes", "postcards",
+    "apples",
+    "pencils",
+    "marbles",
+    "stickers",
+    "books",
+    "cookies",
+    "stamps",
+    "cards",
+    "oranges",
+    "coins",
+    "eggs",
+    "balloons",
+    "tickets",
+    "shells",
+    "buttons",
+    "crayons",
+    "cupcakes",
+    "postcards",
 ];
 
 /// (plural, singular)
-const CONTAINERS: [(&str, &str); 6] =
-    [("boxes", "box"), ("bags", "bag"), ("packs", "pack"), ("crates", "crate"), ("jars", "jar"), ("baskets", "basket")];
+const CONTAINERS: [(&str, &str); 6] = [
+    ("boxes", "box"),
+    ("bags", "bag"),
+    ("packs", "pack"),
+    ("crates", "crate"),
+    ("jars", "jar"),
+    ("baskets", "basket"),
+];
 
 /// An arithmetic word problem and its (non-negative) result.
 fn arithmetic(rng: &mut Rng) -> (String, u64) {
@@ -188,9 +224,15 @@ fn arithmetic(rng: &mut Rng) -> (String, u64) {
         0 => {
             let (a, b) = (rng.range(2, 99), rng.range(2, 99));
             let text = match template {
-                0 => format!("{name} has {a} {item}. {other} gives {name} {b} more {item}. How many {item} does {name} have now?"),
-                1 => format!("A shop sold {a} {item} in the morning and {b} {item} in the afternoon. How many {item} did the shop sell that day?"),
-                _ => format!("{name} collected {a} {item} on Monday and {b} {item} on Tuesday. How many {item} did {name} collect over the two days?"),
+                0 => format!(
+                    "{name} has {a} {item}. {other} gives {name} {b} more {item}. How many {item} does {name} have now?"
+                ),
+                1 => format!(
+                    "A shop sold {a} {item} in the morning and {b} {item} in the afternoon. How many {item} did the shop sell that day?"
+                ),
+                _ => format!(
+                    "{name} collected {a} {item} on Monday and {b} {item} on Tuesday. How many {item} did {name} collect over the two days?"
+                ),
             };
             (text, a + b)
         }
@@ -198,18 +240,30 @@ fn arithmetic(rng: &mut Rng) -> (String, u64) {
             let a = rng.range(10, 99);
             let b = rng.range(2, a);
             let text = match template {
-                0 => format!("{name} had {a} {item} and gave {b} of them to {other}. How many {item} does {name} have left?"),
-                1 => format!("A cupboard held {a} {item}. {name} took out {b} {item}. How many {item} are still in the cupboard?"),
-                _ => format!("{name} needs {a} {item} for a school project and already has {b}. How many more {item} does {name} need?"),
+                0 => format!(
+                    "{name} had {a} {item} and gave {b} of them to {other}. How many {item} does {name} have left?"
+                ),
+                1 => format!(
+                    "A cupboard held {a} {item}. {name} took out {b} {item}. How many {item} are still in the cupboard?"
+                ),
+                _ => format!(
+                    "{name} needs {a} {item} for a school project and already has {b}. How many more {item} does {name} need?"
+                ),
             };
             (text, a - b)
         }
         2 => {
             let (a, b) = (rng.range(2, 12), rng.range(2, 12));
             let text = match template {
-                0 => format!("{name} buys {a} {boxes} of {item}. Each {a_box} holds {b} {item}. How many {item} does {name} buy in total?"),
-                1 => format!("There are {a} tables in a classroom, and each table has {b} {item} on it. How many {item} are there altogether?"),
-                _ => format!("{name} fills {a} {boxes} and puts {b} {item} into each {a_box}. How many {item} does {name} pack?"),
+                0 => format!(
+                    "{name} buys {a} {boxes} of {item}. Each {a_box} holds {b} {item}. How many {item} does {name} buy in total?"
+                ),
+                1 => format!(
+                    "There are {a} tables in a classroom, and each table has {b} {item} on it. How many {item} are there altogether?"
+                ),
+                _ => format!(
+                    "{name} fills {a} {boxes} and puts {b} {item} into each {a_box}. How many {item} does {name} pack?"
+                ),
             };
             (text, a * b)
         }
@@ -243,9 +297,39 @@ fn arithmetic(rng: &mut Rng) -> (String, u64) {
 }
 
 const REVIEW_DOMAINS: [(&str, [&str; 6]); 3] = [
-    ("restaurant", ["The pasta", "The soup", "Our waiter", "The dessert", "The pizza", "The curry"]),
-    ("product", ["This blender", "The headphones", "This phone charger", "The backpack", "This kettle", "The desk lamp"]),
-    ("film", ["The film", "The plot", "The lead actor", "The soundtrack", "The ending", "This sequel"]),
+    (
+        "restaurant",
+        [
+            "The pasta",
+            "The soup",
+            "Our waiter",
+            "The dessert",
+            "The pizza",
+            "The curry",
+        ],
+    ),
+    (
+        "product",
+        [
+            "This blender",
+            "The headphones",
+            "This phone charger",
+            "The backpack",
+            "This kettle",
+            "The desk lamp",
+        ],
+    ),
+    (
+        "film",
+        [
+            "The film",
+            "The plot",
+            "The lead actor",
+            "The soundtrack",
+            "The ending",
+            "This sequel",
+        ],
+    ),
 ];
 
 const POSITIVE: [&str; 6] = [
@@ -272,12 +356,27 @@ const NEUTRAL: [&str; 6] = [
     "was neither impressive nor disappointing",
     "was middle of the road",
 ];
-const POSITIVE_CLOSERS: [&str; 5] =
-    ["I would happily recommend it.", "Five stars from me.", "Highly recommended.", "I am very pleased.", "Absolutely worth it."];
-const NEGATIVE_CLOSERS: [&str; 5] =
-    ["I would not recommend it.", "One star at most.", "Avoid it.", "I am very unhappy.", "Not worth it at all."];
-const NEUTRAL_CLOSERS: [&str; 5] =
-    ["Three stars.", "I have no strong feelings either way.", "It was fine overall.", "Nothing stood out.", "It was an average experience."];
+const POSITIVE_CLOSERS: [&str; 5] = [
+    "I would happily recommend it.",
+    "Five stars from me.",
+    "Highly recommended.",
+    "I am very pleased.",
+    "Absolutely worth it.",
+];
+const NEGATIVE_CLOSERS: [&str; 5] = [
+    "I would not recommend it.",
+    "One star at most.",
+    "Avoid it.",
+    "I am very unhappy.",
+    "Not worth it at all.",
+];
+const NEUTRAL_CLOSERS: [&str; 5] = [
+    "Three stars.",
+    "I have no strong feelings either way.",
+    "It was fine overall.",
+    "Nothing stood out.",
+    "It was an average experience.",
+];
 
 /// A short review with the polarity `label`.
 fn sentiment(rng: &mut Rng, label: &str) -> String {
@@ -303,10 +402,11 @@ const LEAD_INS: [&str; 6] = [
 ];
 
 const WORDS: [&str; 40] = [
-    "banana", "apple", "orange", "window", "garden", "planet", "river", "candle", "pencil", "jacket",
-    "rabbit", "tomato", "guitar", "button", "silver", "forest", "bridge", "castle", "dragon", "lemon",
-    "mirror", "pocket", "rocket", "saddle", "tunnel", "violin", "walnut", "yellow", "zebra", "marble",
-    "harbor", "kitten", "meadow", "basket", "copper", "dolphin", "feather", "island", "ladder", "muffin",
+    "banana", "apple", "orange", "window", "garden", "planet", "river", "candle", "pencil",
+    "jacket", "rabbit", "tomato", "guitar", "button", "silver", "forest", "bridge", "castle",
+    "dragon", "lemon", "mirror", "pocket", "rocket", "saddle", "tunnel", "violin", "walnut",
+    "yellow", "zebra", "marble", "harbor", "kitten", "meadow", "basket", "copper", "dolphin",
+    "feather", "island", "ladder", "muffin",
 ];
 
 /// The primes below 200.
@@ -331,7 +431,13 @@ fn yes_no(rng: &mut Rng, yes: bool) -> String {
         }
         1 => {
             let a = rng.range(10, 999);
-            let reversed: u64 = a.to_string().chars().rev().collect::<String>().parse().unwrap_or(a);
+            let reversed: u64 = a
+                .to_string()
+                .chars()
+                .rev()
+                .collect::<String>()
+                .parse()
+                .unwrap_or(a);
             let mut b = if rng.below(3) == 0 && reversed != a && reversed >= 10 {
                 reversed
             } else {
@@ -395,7 +501,11 @@ fn yes_no(rng: &mut Rng, yes: bool) -> String {
         7 => {
             let word = rng.pick(&WORDS);
             let len = word.len() as u64;
-            let k = if yes { rng.range(2, len - 1) } else { rng.range(len, len + 3) };
+            let k = if yes {
+                rng.range(2, len - 1)
+            } else {
+                rng.range(len, len + 3)
+            };
             format!("Does the word '{word}' have more than {k} letters?")
         }
         _ => {
@@ -423,7 +533,10 @@ mod tests {
     }
 
     fn numbers(text: &str) -> Vec<u64> {
-        text.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect()
+        text.split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .collect()
     }
 
     fn quoted(text: &str) -> Vec<&str> {
@@ -439,12 +552,21 @@ mod tests {
             n[0] + n[1] * n[2] - n[3]
         } else if text.contains("then finds") {
             n[0] - n[1] + n[2]
-        } else if text.contains("Each ") || text.contains("each table") || text.contains("into each") {
+        } else if text.contains("Each ")
+            || text.contains("each table")
+            || text.contains("into each")
+        {
             n[0] * n[1]
-        } else if text.contains(" gave ") || text.contains("took out") || text.contains("already has") {
+        } else if text.contains(" gave ")
+            || text.contains("took out")
+            || text.contains("already has")
+        {
             n[0] - n[1]
         } else {
-            assert!(text.contains("more") || text.contains("sold") || text.contains("collected"), "{text}");
+            assert!(
+                text.contains("more") || text.contains("sold") || text.contains("collected"),
+                "{text}"
+            );
             n[0] + n[1]
         }
     }
@@ -500,10 +622,19 @@ mod tests {
     #[test]
     fn tasks_and_answers_are_balanced() {
         let set = generate(3000, 11);
-        let count = |task: &str| set.iter().filter(|p| p.task.as_deref() == Some(task)).count();
-        assert_eq!((count("arithmetic"), count("sentiment"), count("yesno")), (1000, 1000, 1000));
+        let count = |task: &str| {
+            set.iter()
+                .filter(|p| p.task.as_deref() == Some(task))
+                .count()
+        };
+        assert_eq!(
+            (count("arithmetic"), count("sentiment"), count("yesno")),
+            (1000, 1000, 1000)
+        );
         let answers = |task: &str, answer: &str| {
-            set.iter().filter(|p| p.task.as_deref() == Some(task) && p.answer.as_deref() == Some(answer)).count()
+            set.iter()
+                .filter(|p| p.task.as_deref() == Some(task) && p.answer.as_deref() == Some(answer))
+                .count()
         };
         assert_eq!(answers("yesno", "yes"), 500);
         assert_eq!(answers("yesno", "no"), 500);
@@ -512,18 +643,28 @@ mod tests {
             assert!((333..=334).contains(&n), "{label}: {n}");
         }
         // Not a fixed pattern: the first ten yes/no answers are not strictly alternating.
-        let yes: Vec<bool> =
-            set.iter().filter(|p| p.task.as_deref() == Some("yesno")).map(|p| p.answer.as_deref() == Some("yes")).collect();
+        let yes: Vec<bool> = set
+            .iter()
+            .filter(|p| p.task.as_deref() == Some("yesno"))
+            .map(|p| p.answer.as_deref() == Some("yes"))
+            .collect();
         assert!(yes.windows(2).any(|w| w[0] == w[1]));
     }
 
     #[test]
     fn arithmetic_golds_are_correct() {
         let set = generate(9000, 5);
-        for p in set.iter().filter(|p| p.task.as_deref() == Some("arithmetic")) {
+        for p in set
+            .iter()
+            .filter(|p| p.task.as_deref() == Some("arithmetic"))
+        {
             let gold: u64 = p.answer.as_deref().unwrap().parse().unwrap();
             assert_eq!(solve_arithmetic(&p.prompt), gold, "{}: {}", p.id, p.prompt);
-            assert!(is_correct(p.task.as_deref(), &format!("The answer is {gold}."), &gold.to_string()));
+            assert!(is_correct(
+                p.task.as_deref(),
+                &format!("The answer is {gold}."),
+                &gold.to_string()
+            ));
         }
     }
 
@@ -538,8 +679,11 @@ mod tests {
                     assert_eq!(gold, want, "{}: {}", p.id, p.prompt);
                 }
                 Some("sentiment") => {
-                    let pools: [(&str, &[&str]); 3] =
-                        [("positive", &POSITIVE), ("negative", &NEGATIVE), ("neutral", &NEUTRAL)];
+                    let pools: [(&str, &[&str]); 3] = [
+                        ("positive", &POSITIVE),
+                        ("negative", &NEGATIVE),
+                        ("neutral", &NEUTRAL),
+                    ];
                     let found: Vec<&str> = pools
                         .iter()
                         .filter(|(_, pool)| pool.iter().any(|phrase| p.prompt.contains(phrase)))
@@ -549,7 +693,10 @@ mod tests {
                 }
                 _ => {}
             }
-            assert_eq!(normalise(TaskKind::from_task(p.task.as_deref()), gold), gold);
+            assert_eq!(
+                normalise(TaskKind::from_task(p.task.as_deref()), gold),
+                gold
+            );
         }
     }
 
@@ -583,8 +730,48 @@ mod tests {
         let mut custom = Vec::new();
         write_jsonl(&mut custom, "Be brief.", generate(2, 1)).unwrap();
         let text = String::from_utf8(custom).unwrap();
-        assert!(text.starts_with("{\"instructions\":\"Be brief.\"}\n{\"id\":\"q000001\","), "{text}");
+        assert!(
+            text.starts_with("{\"instructions\":\"Be brief.\"}\n{\"id\":\"q000001\","),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 3);
+    }
+
+    #[test]
+    fn shipped_default_matches_generator() {
+        let shipped = include_str!("../../datasets/default.jsonl");
+        let generated = String::from_utf8(bytes(240, 42)).unwrap();
+        assert!(
+            shipped == generated,
+            "datasets/default.jsonl differs from generate_to(240, 42)"
+        );
+    }
+
+    #[test]
+    fn shipped_long_context_set() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/long-context.jsonl");
+        let set = crate::dataset::load(&path, None).unwrap();
+        let tokens = tiktoken_rs::o200k_base_singleton().count_ordinary(&set.instructions);
+        assert!(
+            (1_400..=2_000).contains(&tokens),
+            "{tokens} tokens of instructions"
+        );
+        let answered: Vec<&Prompt> = set.prompts.iter().filter(|p| p.answer.is_some()).collect();
+        assert!(answered.len() >= 50, "{} answered prompts", answered.len());
+        let mut yes_no = (0, 0);
+        for p in &set.prompts {
+            let gold = p.answer.as_deref().unwrap();
+            match TaskKind::from_task(p.task.as_deref()) {
+                TaskKind::Number => assert!(gold.parse::<f64>().is_ok(), "{}: {gold}", p.id),
+                TaskKind::YesNo => match gold {
+                    "yes" => yes_no.0 += 1,
+                    "no" => yes_no.1 += 1,
+                    _ => panic!("{}: {gold}", p.id),
+                },
+                other => panic!("{}: unexpected task kind {other:?}", p.id),
+            }
+        }
+        assert!(yes_no.0 >= 5 && yes_no.1 >= 5, "{yes_no:?}");
     }
 
     #[test]

@@ -1,0 +1,445 @@
+//! One strategy, end to end: plan, execute (ordinary requests or a Batch API), unpack by id,
+//! re-ask what the packed answers lacked, price every request, and turn it all into records.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::dataset::answer;
+use crate::error::{Error, Result};
+use crate::pricing::{Nanodollars, Pricing};
+use crate::provider::{CallError, ChatResponse, Usage};
+use crate::record::{PromptRecord, RequestRecord};
+use crate::runner::batch::{self, PollConfig};
+use crate::runner::progress::Progress;
+use crate::runner::{Outcome, Runner};
+use crate::strategy::{Execution, ItemResult, PlanContext, PlannedRequest, Strategy};
+
+/// Everything a strategy run needs besides the strategy.
+pub struct BenchContext<'a> {
+    /// Planning inputs (prompts, model, limits).
+    pub plan: PlanContext<'a>,
+    /// The request executor.
+    pub runner: &'a Runner,
+    /// Prices.
+    pub pricing: &'a Pricing,
+    /// Batch API polling.
+    pub poll: PollConfig,
+    /// Progress bars.
+    pub progress: Progress,
+}
+
+/// The records of one strategy.
+#[derive(Debug, Clone)]
+pub struct StrategyRun {
+    /// Strategy id.
+    pub strategy: String,
+    /// Prompts per request as requested (K), 1 for unbatched strategies.
+    pub batch_size: usize,
+    /// Whether it is shown only as a demonstration of a mistake.
+    pub demonstration: bool,
+    /// One per prompt.
+    pub prompts: Vec<PromptRecord>,
+    /// One per HTTP attempt or batch job.
+    pub requests: Vec<RequestRecord>,
+    /// Planning warnings.
+    pub warnings: Vec<String>,
+    /// Responses whose packed answer could not be parsed at all.
+    pub parse_failures: u64,
+    /// Answer items with ids that were never asked.
+    pub extra_items: u64,
+}
+
+/// Splits `total` into `n` integer shares that add up exactly (remainder to the first shares).
+pub fn split_u64(total: u64, n: usize) -> Vec<u64> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let base = total / n as u64;
+    let rem = (total % n as u64) as usize;
+    (0..n).map(|i| base + u64::from(i < rem)).collect()
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// Per-prompt state while a strategy runs.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    request_id: String,
+    request_prompts: u32,
+    usage: Usage,
+    client_input: u64,
+    cost: Nanodollars,
+    batch_priced: bool,
+    latency: Duration,
+    ttft: Option<Duration>,
+    answer: Option<String>,
+    error: Option<String>,
+    reask: Option<String>,
+    reasked: bool,
+}
+
+fn share_usage(usage: &Usage, n: usize) -> Vec<Usage> {
+    let i = split_u64(usage.input_tokens, n);
+    let c = split_u64(usage.cached_tokens, n);
+    let w = split_u64(usage.cache_write_tokens, n);
+    let h = split_u64(usage.cache_write_1h_tokens, n);
+    let o = split_u64(usage.output_tokens, n);
+    (0..n)
+        .map(|k| Usage { input_tokens: i[k], cached_tokens: c[k], cache_write_tokens: w[k], cache_write_1h_tokens: h[k], output_tokens: o[k] })
+        .collect()
+}
+
+struct Ctx<'a, 'b> {
+    bench: &'a BenchContext<'b>,
+    strategy: &'a dyn Strategy,
+    label: String,
+    requests: Vec<RequestRecord>,
+    pending: HashMap<String, Pending>,
+    parse_failures: u64,
+    extra_items: u64,
+}
+
+impl Ctx<'_, '_> {
+    fn price(&self, usage: &Usage, batch: bool) -> Result<Nanodollars> {
+        self.bench.pricing.cost(self.bench.plan.provider, self.bench.plan.model, usage, batch)
+    }
+
+    fn attempt_rows(&mut self, kind: &str, planned: &PlannedRequest, outcome: &Outcome) -> Result<Option<Nanodollars>> {
+        let mut cost_of_success = None;
+        for a in &outcome.attempts {
+            let (status, usage, cost, server_id, error, ttft) = match &a.result {
+                Ok(r) => {
+                    let cost = self.price(&r.usage, false)?;
+                    cost_of_success = Some(cost);
+                    ("200".to_string(), r.usage, cost, r.request_id.clone().or(Some(r.id.clone())), None, r.ttft)
+                }
+                Err(e) => (e.label(), Usage::default(), Nanodollars::ZERO, e.request_id.clone(), Some(e.to_string()), None),
+            };
+            self.requests.push(RequestRecord {
+                strategy: self.label.clone(),
+                request_id: planned.id.clone(),
+                kind: kind.to_string(),
+                attempt: a.attempt,
+                prompts: planned.prompt_ids.len() as u32,
+                status,
+                input_tokens: usage.input_tokens,
+                cached_tokens: usage.cached_tokens,
+                cache_write_tokens: usage.cache_write_tokens,
+                output_tokens: usage.output_tokens,
+                client_input_tokens: planned.client_input_tokens,
+                cost_usd: cost,
+                started_ms: ms(a.started),
+                latency_ms: ms(a.latency),
+                ttft_ms: ttft.map(ms),
+                server_id,
+                error,
+            });
+        }
+        Ok(cost_of_success)
+    }
+
+    /// Applies one response (already priced) to the prompts it carried.
+    fn apply_response(
+        &mut self,
+        planned: &PlannedRequest,
+        response: &ChatResponse,
+        cost: Nanodollars,
+        batch_priced: bool,
+        latency: Duration,
+    ) {
+        let n = planned.prompt_ids.len();
+        let usages = share_usage(&response.usage, n);
+        let costs = cost.split(n);
+        let clients = split_u64(planned.client_input_tokens, n);
+        let unpacked = self.strategy.unpack(planned, response);
+        if unpacked.parse_failure {
+            self.parse_failures += 1;
+        }
+        self.extra_items += unpacked.extra_items as u64;
+        let results: HashMap<String, ItemResult> = unpacked.items.into_iter().collect();
+        for (k, id) in planned.prompt_ids.iter().enumerate() {
+            let p = self.pending.entry(id.clone()).or_default();
+            p.request_id = planned.id.clone();
+            p.request_prompts = n as u32;
+            p.usage.add(&usages[k]);
+            p.client_input += clients[k];
+            p.cost += costs[k];
+            p.batch_priced = batch_priced;
+            p.latency += latency;
+            p.ttft = response.ttft;
+            match results.get(id) {
+                Some(ItemResult::Answer(a)) => p.answer = Some(a.clone()),
+                Some(ItemResult::Reask(why)) => p.reask = Some(why.clone()),
+                Some(ItemResult::Lost(why)) => p.error = Some(why.clone()),
+                None => p.reask = Some("the strategy returned no result for this prompt".into()),
+            }
+        }
+    }
+
+    fn fail(&mut self, planned: &PlannedRequest, error: &CallError, latency: Duration) {
+        for id in &planned.prompt_ids {
+            let p = self.pending.entry(id.clone()).or_default();
+            p.request_id = planned.id.clone();
+            p.request_prompts = planned.prompt_ids.len() as u32;
+            p.latency += latency;
+            p.error = Some(error.to_string());
+        }
+    }
+}
+
+/// Runs one strategy on the prompt set.
+pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> Result<StrategyRun> {
+    let label = strategy.spec().to_string();
+    let plan = strategy.plan(&bench.plan)?;
+    let mut ctx = Ctx {
+        bench,
+        strategy,
+        label: label.clone(),
+        requests: Vec::new(),
+        pending: HashMap::new(),
+        parse_failures: 0,
+        extra_items: 0,
+    };
+    let bar = bench.progress.bar(plan.requests.len() as u64, &label);
+    match strategy.execution() {
+        Execution::Sync { concurrency } => {
+            let chat: Vec<_> = plan.requests.iter().map(|r| r.request.clone()).collect();
+            let outcomes = bench.runner.execute(&chat, concurrency, |_| bar.inc(1)).await;
+            if bench.runner.quota_exhausted() {
+                return Err(Error::Fatal("the provider reports the account's quota is exhausted (429 insufficient_quota)".into()));
+            }
+            for (planned, outcome) in plan.requests.iter().zip(&outcomes) {
+                let cost = ctx.attempt_rows("chat", planned, outcome)?;
+                match (outcome.result(), cost) {
+                    (Ok(resp), Some(cost)) => ctx.apply_response(planned, resp, cost, false, outcome.latency),
+                    (Err(e), _) => ctx.fail(planned, e, outcome.latency),
+                    (Ok(_), None) => {}
+                }
+            }
+        }
+        Execution::BatchApi => {
+            let keyed: Vec<_> = plan.requests.iter().map(|r| (r.id.clone(), r.request.clone())).collect();
+            let bar_ref = &bar;
+            let on_poll = move |msg: &str| bar_ref.set_message(msg.to_string());
+            let run = batch::execute(bench.runner.client(), &keyed, bench.poll, bench.runner.run_start(), &on_poll).await?;
+            bar.set_position(plan.requests.len() as u64);
+            for job in &run.jobs {
+                ctx.requests.push(RequestRecord {
+                    strategy: label.clone(),
+                    request_id: job.batch_id.clone(),
+                    kind: "batch_job".into(),
+                    attempt: 1,
+                    prompts: 0,
+                    status: job.status.clone(),
+                    input_tokens: 0,
+                    cached_tokens: 0,
+                    cache_write_tokens: 0,
+                    output_tokens: 0,
+                    client_input_tokens: 0,
+                    cost_usd: Nanodollars::ZERO,
+                    started_ms: ms(job.submitted),
+                    latency_ms: ms(job.wall),
+                    ttft_ms: None,
+                    server_id: Some(job.batch_id.clone()),
+                    error: job.error.clone(),
+                });
+            }
+            let mut retry = Vec::new();
+            for planned in &plan.requests {
+                let latency = run.result_latency.get(&planned.id).copied().unwrap_or_default();
+                let submitted = run.jobs.first().map(|j| j.submitted).unwrap_or_default();
+                let (status, usage, cost, server_id, error) = match run.results.get(&planned.id) {
+                    Some(Ok(resp)) => {
+                        let cost = ctx.price(&resp.usage, true)?;
+                        ctx.apply_response(planned, resp, cost, true, latency);
+                        ("200".to_string(), resp.usage, cost, resp.request_id.clone().or(Some(resp.id.clone())), None)
+                    }
+                    Some(Err(e)) => {
+                        retry.push((planned.clone(), latency));
+                        (e.code.clone().unwrap_or_else(|| e.label()), Usage::default(), Nanodollars::ZERO, None, Some(e.to_string()))
+                    }
+                    None => {
+                        retry.push((planned.clone(), latency));
+                        ("missing".to_string(), Usage::default(), Nanodollars::ZERO, None, Some("no result".to_string()))
+                    }
+                };
+                ctx.requests.push(RequestRecord {
+                    strategy: label.clone(),
+                    request_id: planned.id.clone(),
+                    kind: "batch_item".into(),
+                    attempt: 1,
+                    prompts: planned.prompt_ids.len() as u32,
+                    status,
+                    input_tokens: usage.input_tokens,
+                    cached_tokens: usage.cached_tokens,
+                    cache_write_tokens: usage.cache_write_tokens,
+                    output_tokens: usage.output_tokens,
+                    client_input_tokens: planned.client_input_tokens,
+                    cost_usd: cost,
+                    started_ms: ms(submitted),
+                    latency_ms: ms(latency),
+                    ttft_ms: None,
+                    server_id,
+                    error,
+                });
+            }
+            // Failed, expired or missing batch items are retried once as ordinary requests.
+            for (planned, latency) in retry {
+                for id in &planned.prompt_ids {
+                    let p = ctx.pending.entry(id.clone()).or_default();
+                    p.latency += latency;
+                    p.reask = Some("failed in the batch; retried once as an ordinary request".into());
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    reask(&mut ctx, &plan.requests).await?;
+    let demonstration = strategy.is_demonstration();
+    let prompts = finish(&ctx, bench);
+    Ok(StrategyRun {
+        strategy: label,
+        batch_size: strategy.spec().batch_size(),
+        demonstration,
+        prompts,
+        requests: ctx.requests,
+        warnings: plan.warnings,
+        parse_failures: ctx.parse_failures,
+        extra_items: ctx.extra_items,
+    })
+}
+
+/// Sends the prompts that need it again, one per request, at standard prices.
+async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> {
+    let order: Vec<&String> = planned.iter().flat_map(|r| r.prompt_ids.iter()).collect();
+    let ids: Vec<String> = order.into_iter().filter(|id| ctx.pending.get(*id).is_some_and(|p| p.reask.is_some())).cloned().collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let bench = ctx.bench;
+    let singles: Vec<PlannedRequest> = ids
+        .iter()
+        .filter_map(|id| bench.plan.set.get(id))
+        .map(|p| {
+            let mut r = bench.plan.planned_single(format!("reask-{}", p.id), p, false);
+            r.request.stream = false;
+            r
+        })
+        .collect();
+    let concurrency = match ctx.strategy.execution() {
+        Execution::Sync { concurrency } => concurrency,
+        Execution::BatchApi => 8,
+    };
+    let bar = bench.progress.bar(singles.len() as u64, &format!("{} re-asks", ctx.label));
+    let chat: Vec<_> = singles.iter().map(|r| r.request.clone()).collect();
+    let outcomes = bench.runner.execute(&chat, concurrency, |_| bar.inc(1)).await;
+    bar.finish_and_clear();
+    if bench.runner.quota_exhausted() {
+        return Err(Error::Fatal("the provider reports the account's quota is exhausted (429 insufficient_quota)".into()));
+    }
+    for (planned, outcome) in singles.iter().zip(&outcomes) {
+        let cost = ctx.attempt_rows("reask", planned, outcome)?;
+        let id = &planned.prompt_ids[0];
+        let p = ctx.pending.entry(id.clone()).or_default();
+        p.reasked = true;
+        p.request_id = planned.id.clone();
+        p.latency += outcome.latency;
+        p.client_input += planned.client_input_tokens;
+        match (outcome.result(), cost) {
+            (Ok(resp), Some(cost)) => {
+                p.usage.add(&resp.usage);
+                p.cost += cost;
+                p.answer = Some(resp.text.trim().to_string());
+                p.reask = None;
+            }
+            (Err(e), _) => {
+                p.error = Some(format!("re-ask failed: {e}"));
+                p.answer = None;
+            }
+            (Ok(_), None) => {}
+        }
+    }
+    Ok(())
+}
+
+fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>) -> Vec<PromptRecord> {
+    bench
+        .plan
+        .set
+        .prompts
+        .iter()
+        .map(|prompt| {
+            let p = ctx.pending.get(&prompt.id).cloned().unwrap_or_else(|| Pending {
+                error: Some("no request carried this prompt".into()),
+                ..Pending::default()
+            });
+            let answered = p.answer.is_some() && p.error.is_none() && p.reask.is_none();
+            let answer = if answered { p.answer.clone() } else { None };
+            let correct = match (&answer, &prompt.answer) {
+                (Some(a), Some(g)) => Some(answer::is_correct(prompt.task.as_deref(), a, g)),
+                (None, Some(_)) => Some(false),
+                _ => None,
+            };
+            PromptRecord {
+                strategy: ctx.label.clone(),
+                prompt_id: prompt.id.clone(),
+                request_id: p.request_id.clone(),
+                request_prompts: p.request_prompts,
+                status: if answered { "answered".into() } else { "failed".into() },
+                reasked: p.reasked,
+                input_tokens: p.usage.input_tokens,
+                cached_tokens: p.usage.cached_tokens,
+                cache_write_tokens: p.usage.cache_write_tokens,
+                output_tokens: p.usage.output_tokens,
+                client_input_tokens: p.client_input,
+                cost_usd: p.cost,
+                batch_priced: p.batch_priced,
+                latency_ms: ms(p.latency),
+                ttft_ms: p.ttft.map(ms),
+                answer,
+                gold: prompt.answer.clone(),
+                correct,
+                agrees_with_sequential: None,
+                error: if answered { None } else { p.error.clone().or(p.reask.clone()).or(Some("no answer".into())) },
+            }
+        })
+        .collect()
+}
+
+/// Fills `agrees_with_sequential` on every record from the sequential strategy's answers.
+pub fn mark_agreement(runs: &mut [StrategyRun]) {
+    let Some(seq) = runs.iter().find(|r| r.strategy == "sequential") else { return };
+    let tasks: HashMap<String, Option<String>> = HashMap::new();
+    let baseline: HashMap<String, Option<String>> =
+        seq.prompts.iter().map(|p| (p.prompt_id.clone(), p.answer.clone())).collect();
+    let _ = tasks;
+    for run in runs.iter_mut() {
+        for p in &mut run.prompts {
+            p.agrees_with_sequential = match (baseline.get(&p.prompt_id), &p.answer) {
+                (Some(Some(b)), Some(a)) => Some(answer::normalise(answer::TaskKind::Text, a) == answer::normalise(answer::TaskKind::Text, b)),
+                (Some(Some(_)), None) => Some(false),
+                _ => None,
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up() {
+        assert_eq!(split_u64(10, 4), vec![3, 3, 2, 2]);
+        assert_eq!(split_u64(0, 3), vec![0, 0, 0]);
+        let u = Usage { input_tokens: 1001, cached_tokens: 7, cache_write_tokens: 0, cache_write_1h_tokens: 0, output_tokens: 50 };
+        let shares = share_usage(&u, 3);
+        let mut sum = Usage::default();
+        for s in &shares {
+            sum.add(s);
+        }
+        assert_eq!(sum, u);
+    }
+}

@@ -1,0 +1,125 @@
+//! What a run records: one [`PromptRecord`] per prompt and strategy, one [`RequestRecord`] per
+//! HTTP attempt or batch job. Every figure in every report is computed from these rows, and they
+//! are written to `prompts.csv` and `requests.csv` as they are.
+
+use serde::{Deserialize, Serialize};
+
+use crate::pricing::Nanodollars;
+
+/// The outcome for one prompt under one strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptRecord {
+    /// Strategy id, e.g. `packed:8`.
+    pub strategy: String,
+    /// The prompt's id in the dataset.
+    pub prompt_id: String,
+    /// The planned request that answered it (for re-asks, the re-ask's id).
+    pub request_id: String,
+    /// How many prompts shared that request (1 unless packed).
+    pub request_prompts: u32,
+    /// `answered` or `failed`.
+    pub status: String,
+    /// Whether the answer came from an individual re-ask after the packed answer lacked it.
+    pub reasked: bool,
+    /// This prompt's share of input tokens (all input: uncached + cached + cache write).
+    pub input_tokens: u64,
+    /// Share of input tokens read from the cache.
+    pub cached_tokens: u64,
+    /// Share of input tokens written to the cache.
+    pub cache_write_tokens: u64,
+    /// Share of output tokens.
+    pub output_tokens: u64,
+    /// Client-side estimate of this prompt's share of input tokens.
+    pub client_input_tokens: u64,
+    /// This prompt's share of the cost, exact to the nano-dollar (a decimal string in CSV).
+    #[serde(with = "usd_string")]
+    pub cost_usd: Nanodollars,
+    /// Whether it was billed at batch prices.
+    pub batch_priced: bool,
+    /// Time from sending (or submitting the batch) to having the answer, retries and re-asks included.
+    pub latency_ms: f64,
+    /// Time to first token, when streamed.
+    pub ttft_ms: Option<f64>,
+    /// The answer, as unpacked.
+    pub answer: Option<String>,
+    /// The gold answer, when the dataset has one.
+    pub gold: Option<String>,
+    /// Whether the answer matches the gold answer (normalised per task type).
+    pub correct: Option<bool>,
+    /// Whether the answer matches the `sequential` strategy's answer for the same prompt.
+    pub agrees_with_sequential: Option<bool>,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+impl PromptRecord {
+    /// Whether the prompt got an answer.
+    pub fn answered(&self) -> bool {
+        self.status == "answered"
+    }
+}
+
+/// One HTTP attempt (chat) or one batch job, as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// Strategy id.
+    pub strategy: String,
+    /// The planned request's id (the `custom_id` in batch mode).
+    pub request_id: String,
+    /// `chat`, `reask`, `batch_job` or `batch_item`.
+    pub kind: String,
+    /// Attempt number, from 1.
+    pub attempt: u32,
+    /// Prompts the request carries.
+    pub prompts: u32,
+    /// HTTP status, or `connect` / `timeout` / `decode`; for batch jobs, the final batch status.
+    pub status: String,
+    /// Input tokens the server reported (0 for failed attempts).
+    pub input_tokens: u64,
+    /// Cached input tokens.
+    pub cached_tokens: u64,
+    /// Cache-write input tokens.
+    pub cache_write_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Client-side input token estimate for the request.
+    pub client_input_tokens: u64,
+    /// Cost of this attempt, exact (only successful attempts cost anything).
+    #[serde(with = "usd_string")]
+    pub cost_usd: Nanodollars,
+    /// Milliseconds since the run's start when it was sent.
+    pub started_ms: f64,
+    /// Duration of this attempt (batch jobs: submit to results downloaded).
+    pub latency_ms: f64,
+    /// Time to first token, when streamed.
+    pub ttft_ms: Option<f64>,
+    /// The server's request id or batch id.
+    pub server_id: Option<String>,
+    /// The error, for failed attempts.
+    pub error: Option<String>,
+}
+
+impl RequestRecord {
+    /// Whether this attempt was answered 429.
+    pub fn rate_limited(&self) -> bool {
+        self.status == "429"
+    }
+}
+
+/// Money in CSV and JSON as an exact decimal string with nine places.
+pub mod usd_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::pricing::Nanodollars;
+
+    /// Writes `0.000123456`.
+    pub fn serialize<S: Serializer>(v: &Nanodollars, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.exact())
+    }
+
+    /// Reads a decimal string back exactly.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Nanodollars, D::Error> {
+        let text = String::deserialize(d)?;
+        Nanodollars::parse_exact(&text).ok_or_else(|| serde::de::Error::custom(format!("not a dollar amount: {text:?}")))
+    }
+}

@@ -1,0 +1,182 @@
+//! Sending planned requests: a concurrency limit, retries with backoff that honour the server's
+//! `retry-after`, a stop on exhausted quota, and one log entry per attempt. The runner knows
+//! nothing about prices or answers.
+
+pub mod batch;
+pub mod progress;
+pub mod retry;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use tokio::sync::Semaphore;
+
+pub use retry::{Decision, RetryPolicy};
+
+use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client};
+
+/// One attempt at one request.
+#[derive(Debug, Clone)]
+pub struct AttemptLog {
+    /// 1-based.
+    pub attempt: u32,
+    /// When it was sent, from the run's start.
+    pub started: Duration,
+    /// How long it took.
+    pub latency: Duration,
+    /// The response, or the error.
+    pub result: Result<ChatResponse, CallError>,
+}
+
+/// The final outcome of one request, with all its attempts.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Index into the slice that was executed.
+    pub index: usize,
+    /// Every attempt, in order; the last one holds the final result.
+    pub attempts: Vec<AttemptLog>,
+    /// From the first send to the final result, backoff waits included.
+    pub latency: Duration,
+}
+
+impl Outcome {
+    /// The final result.
+    pub fn result(&self) -> Result<&ChatResponse, &CallError> {
+        match self.attempts.last().map(|a| a.result.as_ref()) {
+            Some(Ok(r)) => Ok(r),
+            Some(Err(e)) => Err(e),
+            None => unreachable_outcome(),
+        }
+    }
+}
+
+fn unreachable_outcome() -> Result<&'static ChatResponse, &'static CallError> {
+    static NEVER_SENT: std::sync::LazyLock<CallError> =
+        std::sync::LazyLock::new(|| CallError::new(CallErrorKind::Connect, "request was never sent"));
+    Err(&NEVER_SENT)
+}
+
+/// Executes requests against one provider client.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    client: Client,
+    retry: RetryPolicy,
+    run_start: Instant,
+    seed: u64,
+    quota_exhausted: Arc<AtomicBool>,
+}
+
+impl Runner {
+    /// A runner; `run_start` anchors every `started` offset, `seed` drives the backoff jitter.
+    pub fn new(client: Client, retry: RetryPolicy, run_start: Instant, seed: u64) -> Runner {
+        Runner { client, retry, run_start, seed, quota_exhausted: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// The provider client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// When the run started.
+    pub fn run_start(&self) -> Instant {
+        self.run_start
+    }
+
+    /// Whether a request was refused for lack of quota (the run must stop).
+    pub fn quota_exhausted(&self) -> bool {
+        self.quota_exhausted.load(Ordering::SeqCst)
+    }
+
+    /// Sends one request with retries.
+    pub async fn send(&self, request: &ChatRequest, index: usize) -> Outcome {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let first = Instant::now();
+        let mut attempts = Vec::new();
+        let mut attempt = 1;
+        loop {
+            if self.quota_exhausted() {
+                let e = CallError::new(CallErrorKind::Status, "not sent: the account's quota is exhausted");
+                attempts.push(AttemptLog { attempt, started: self.run_start.elapsed(), latency: Duration::ZERO, result: Err(e) });
+                break;
+            }
+            let started = self.run_start.elapsed();
+            let t = Instant::now();
+            let result = self.client.chat(request).await;
+            let latency = t.elapsed();
+            let decision = match &result {
+                Ok(_) => Decision::GiveUp,
+                Err(e) if e.is_quota() => {
+                    self.quota_exhausted.store(true, Ordering::SeqCst);
+                    Decision::GiveUp
+                }
+                Err(e) => self.retry.decide(e, attempt, first.elapsed(), &mut rng),
+            };
+            let ok = result.is_ok();
+            attempts.push(AttemptLog { attempt, started, latency, result });
+            match decision {
+                Decision::Retry(wait) if !ok => {
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                _ => break,
+            }
+        }
+        Outcome { index, attempts, latency: first.elapsed() }
+    }
+
+    /// Sends every request with at most `concurrency` in flight; outcomes come back in input order.
+    /// `on_done` is called as each request finishes (for progress bars).
+    pub async fn execute(
+        &self,
+        requests: &[ChatRequest],
+        concurrency: usize,
+        on_done: impl Fn(&Outcome) + Send + Sync,
+    ) -> Vec<Outcome> {
+        let concurrency = concurrency.max(1);
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; requests.len()];
+        if concurrency == 1 {
+            for (i, r) in requests.iter().enumerate() {
+                let o = self.send(r, i).await;
+                on_done(&o);
+                outcomes[i] = Some(o);
+            }
+        } else {
+            let semaphore = Arc::new(Semaphore::new(concurrency));
+            let mut set = tokio::task::JoinSet::new();
+            for (i, r) in requests.iter().enumerate() {
+                let permit = match semaphore.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => break,
+                };
+                while let Some(done) = set.try_join_next() {
+                    if let Ok(o) = done {
+                        on_done(&o);
+                        let idx = o.index;
+                        outcomes[idx] = Some(o);
+                    }
+                }
+                let runner = self.clone();
+                let request = r.clone();
+                set.spawn(async move {
+                    let o = runner.send(&request, i).await;
+                    drop(permit);
+                    o
+                });
+            }
+            while let Some(done) = set.join_next().await {
+                if let Ok(o) = done {
+                    on_done(&o);
+                    let idx = o.index;
+                    outcomes[idx] = Some(o);
+                }
+            }
+        }
+        outcomes
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| o.unwrap_or_else(|| Outcome { index: i, attempts: Vec::new(), latency: Duration::ZERO }))
+            .collect()
+    }
+}
