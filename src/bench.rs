@@ -26,6 +26,8 @@ pub struct BenchContext<'a> {
     pub poll: PollConfig,
     /// Progress bars.
     pub progress: Progress,
+    /// `Some((i, n))`: send only planned requests whose index mod n is i (0-based shard).
+    pub shard: Option<(usize, usize)>,
 }
 
 /// The records of one strategy.
@@ -135,6 +137,8 @@ impl Ctx<'_, '_> {
                 ttft_ms: ttft.map(ms),
                 server_id,
                 error,
+                parse_failure: false,
+                extra_items: 0,
             });
         }
         Ok(cost_of_success)
@@ -148,7 +152,7 @@ impl Ctx<'_, '_> {
         cost: Nanodollars,
         batch_priced: bool,
         latency: Duration,
-    ) {
+    ) -> (bool, u32) {
         let n = planned.prompt_ids.len();
         let usages = share_usage(&response.usage, n);
         let costs = cost.split(n);
@@ -176,6 +180,7 @@ impl Ctx<'_, '_> {
                 None => p.reask = Some("the strategy returned no result for this prompt".into()),
             }
         }
+        (unpacked.parse_failure, unpacked.extra_items as u32)
     }
 
     fn fail(&mut self, planned: &PlannedRequest, error: &CallError, latency: Duration) {
@@ -192,7 +197,10 @@ impl Ctx<'_, '_> {
 /// Runs one strategy on the prompt set.
 pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> Result<StrategyRun> {
     let label = strategy.spec().to_string();
-    let plan = strategy.plan(&bench.plan)?;
+    let mut plan = strategy.plan(&bench.plan)?;
+    if let Some((i, n)) = bench.shard {
+        plan.requests = plan.requests.into_iter().enumerate().filter(|(k, _)| k % n == i).map(|(_, r)| r).collect();
+    }
     let mut ctx = Ctx {
         bench,
         strategy,
@@ -213,7 +221,13 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
             for (planned, outcome) in plan.requests.iter().zip(&outcomes) {
                 let cost = ctx.attempt_rows("chat", planned, outcome)?;
                 match (outcome.result(), cost) {
-                    (Ok(resp), Some(cost)) => ctx.apply_response(planned, resp, cost, false, outcome.latency),
+                    (Ok(resp), Some(cost)) => {
+                        let (parse_failure, extra) = ctx.apply_response(planned, resp, cost, false, outcome.latency);
+                        if let Some(row) = ctx.requests.last_mut() {
+                            row.parse_failure = parse_failure;
+                            row.extra_items = extra;
+                        }
+                    }
                     (Err(e), _) => ctx.fail(planned, e, outcome.latency),
                     (Ok(_), None) => {}
                 }
@@ -244,16 +258,19 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
                     ttft_ms: None,
                     server_id: Some(job.batch_id.clone()),
                     error: job.error.clone(),
+                    parse_failure: false,
+                    extra_items: 0,
                 });
             }
             let mut retry = Vec::new();
             for planned in &plan.requests {
                 let latency = run.result_latency.get(&planned.id).copied().unwrap_or_default();
                 let submitted = run.jobs.first().map(|j| j.submitted).unwrap_or_default();
+                let mut defects = (false, 0);
                 let (status, usage, cost, server_id, error) = match run.results.get(&planned.id) {
                     Some(Ok(resp)) => {
                         let cost = ctx.price(&resp.usage, true)?;
-                        ctx.apply_response(planned, resp, cost, true, latency);
+                        defects = ctx.apply_response(planned, resp, cost, true, latency);
                         ("200".to_string(), resp.usage, cost, resp.request_id.clone().or(Some(resp.id.clone())), None)
                     }
                     Some(Err(e)) => {
@@ -283,6 +300,8 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
                     ttft_ms: None,
                     server_id,
                     error,
+                    parse_failure: defects.0,
+                    extra_items: defects.1,
                 });
             }
             // Failed, expired or missing batch items are retried once as ordinary requests.
@@ -298,7 +317,9 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
     bar.finish_and_clear();
     reask(&mut ctx, &plan.requests).await?;
     let demonstration = strategy.is_demonstration();
-    let prompts = finish(&ctx, bench);
+    let carried: std::collections::HashSet<&str> =
+        plan.requests.iter().flat_map(|r| r.prompt_ids.iter().map(String::as_str)).collect();
+    let prompts = finish(&ctx, bench, &carried);
     Ok(StrategyRun {
         strategy: label,
         batch_size: strategy.spec().batch_size(),
@@ -364,12 +385,13 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
     Ok(())
 }
 
-fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>) -> Vec<PromptRecord> {
+fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>, carried: &std::collections::HashSet<&str>) -> Vec<PromptRecord> {
     bench
         .plan
         .set
         .prompts
         .iter()
+        .filter(|p| carried.contains(p.id.as_str()))
         .map(|prompt| {
             let p = ctx.pending.get(&prompt.id).cloned().unwrap_or_else(|| Pending {
                 error: Some("no request carried this prompt".into()),
@@ -408,21 +430,26 @@ fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>) -> Vec<PromptRecord> {
         .collect()
 }
 
-/// Fills `agrees_with_sequential` on every record from the sequential strategy's answers.
-pub fn mark_agreement(runs: &mut [StrategyRun]) {
-    let Some(seq) = runs.iter().find(|r| r.strategy == "sequential") else { return };
-    let tasks: HashMap<String, Option<String>> = HashMap::new();
+/// Fills `agrees_with_sequential` on every record from the sequential strategy's answers
+/// (compared after normalisation by the prompt's task type, as correctness is).
+pub fn mark_agreement(rows: &mut [PromptRecord], set: Option<&crate::dataset::PromptSet>) {
     let baseline: HashMap<String, Option<String>> =
-        seq.prompts.iter().map(|p| (p.prompt_id.clone(), p.answer.clone())).collect();
-    let _ = tasks;
-    for run in runs.iter_mut() {
-        for p in &mut run.prompts {
-            p.agrees_with_sequential = match (baseline.get(&p.prompt_id), &p.answer) {
-                (Some(Some(b)), Some(a)) => Some(answer::normalise(answer::TaskKind::Text, a) == answer::normalise(answer::TaskKind::Text, b)),
-                (Some(Some(_)), None) => Some(false),
-                _ => None,
-            };
-        }
+        rows.iter().filter(|p| p.strategy == "sequential").map(|p| (p.prompt_id.clone(), p.answer.clone())).collect();
+    if baseline.is_empty() {
+        return;
+    }
+    let tasks: HashMap<&str, Option<&str>> =
+        set.map(|s| s.prompts.iter().map(|p| (p.id.as_str(), p.task.as_deref())).collect()).unwrap_or_default();
+    let kind_of = |id: &str| answer::TaskKind::from_task(tasks.get(id).copied().flatten());
+    for p in rows.iter_mut() {
+        p.agrees_with_sequential = match (baseline.get(&p.prompt_id), &p.answer) {
+            (Some(Some(b)), Some(a)) => {
+                let kind = kind_of(&p.prompt_id);
+                Some(answer::normalise(kind, a) == answer::normalise(kind, b))
+            }
+            (Some(Some(_)), None) => Some(false),
+            _ => None,
+        };
     }
 }
 

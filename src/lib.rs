@@ -5,16 +5,23 @@
 //! [`mock`]); strategies unpack the answers per prompt; [`pricing`] prices each request; the
 //! [`report`] exporters write CSV, JSON, Markdown, charts and HTML.
 
+pub mod app;
 pub mod bench;
+pub mod cli;
+pub mod compare;
+pub mod config;
 pub mod dataset;
 pub mod error;
+pub mod mock;
 pub mod packing;
 pub mod pricing;
 pub mod provider;
 pub mod record;
+pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod strategy;
+pub mod sweep;
 pub mod tokens;
 
 pub use error::{Error, Result};

@@ -97,6 +97,10 @@ pub struct RequestRecord {
     pub server_id: Option<String>,
     /// The error, for failed attempts.
     pub error: Option<String>,
+    /// Whether the packed answer of this response could not be parsed at all.
+    pub parse_failure: bool,
+    /// Items in the answer whose ids were never asked.
+    pub extra_items: u32,
 }
 
 impl RequestRecord {

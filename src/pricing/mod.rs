@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 pub use models::{ModelLimits, model_limits};
 pub use money::Nanodollars;
-pub use overrides::{Override, Overrides};
+pub use overrides::{Override, Overrides, toml_error_line};
 
 use crate::error::{Error, Result};
 use crate::provider::{ProviderKind, Usage};

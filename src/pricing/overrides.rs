@@ -101,7 +101,7 @@ impl Overrides {
 
     /// Parses override TOML; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Overrides> {
-        let o: Overrides = toml::from_str(text).map_err(|e| Error::Input(format!("{origin}: {}", toml_message(&e))))?;
+        let o: Overrides = toml::from_str(text).map_err(|e| Error::Input(format!("{origin}:{}", toml_error_line(text, &e))))?;
         o.validate(origin)?;
         Ok(o)
     }
@@ -130,11 +130,14 @@ impl Overrides {
     }
 }
 
-/// A TOML error as one line: "line N, column M: message".
-pub(crate) fn toml_message(e: &toml::de::Error) -> String {
+/// A TOML error as one line without the file name: "N: invalid TOML: message" (N = line).
+pub fn toml_error_line(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().trim().replace('\n', " ");
     match e.span() {
-        Some(span) => format!("invalid TOML at byte {}: {msg}", span.start),
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("{line}: invalid TOML: {msg}")
+        }
         None => format!("invalid TOML: {msg}"),
     }
 }
@@ -162,7 +165,7 @@ mod tests {
         let e = Overrides::parse("[models.\"m\"]\ninput_mtok = -1.0\noutput_mtok = 1.0\n", "p.toml").unwrap_err();
         assert!(e.to_string().contains("input_mtok must be a non-negative number"), "{e}");
         let e = Overrides::parse("[models.\"m\"]\ninput_mtok = 1.0\n", "p.toml").unwrap_err();
-        assert!(e.to_string().starts_with("p.toml: invalid TOML"), "{e}");
+        assert!(e.to_string().starts_with("p.toml:1: invalid TOML"), "{e}");
         assert!(e.to_string().contains("output_mtok"), "{e}");
         let e = Overrides::parse("[models.\"m\"]\ninput_mtok = 1.0\noutput_mtok = 1.0\nbogus = 3\n", "p.toml").unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");

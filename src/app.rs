@@ -1,0 +1,667 @@
+//! The commands: each takes parsed options, does the work through the library, and returns an
+//! exit code or a typed error. `main.rs` only maps errors to one line and an exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::bench::{self, BenchContext, StrategyRun};
+use crate::cli::{CompareArgs, Format, GenArgs, MergeArgs, MockArgs, PricesArgs, RunArgs, SweepArgs};
+use crate::config::BenchConfig;
+use crate::dataset::{self, PromptSet};
+use crate::error::{EXIT_FAILURES, EXIT_OK, Error, Result};
+use crate::mock::{MockConfig, MockServer, Oracle};
+use crate::pricing::{Overrides, Pricing, model_limits};
+use crate::provider::{Client, Endpoint, ProviderKind, Timeouts};
+use crate::report::{self, RunInfo, RunReport};
+use crate::runner::batch::PollConfig;
+use crate::runner::progress::Progress;
+use crate::runner::{RetryPolicy, Runner};
+use crate::secret::Secret;
+use crate::strategy::{PlanContext, StrategySpec};
+use crate::tokens::{Exactness, Tokenizer};
+
+/// The shipped default dataset, relative to the working directory.
+pub const DEFAULT_DATASET: &str = "datasets/default.jsonl";
+/// Output tokens allowed per answer by default.
+pub const DEFAULT_ANSWER_TOKENS: u32 = 64;
+/// The mock's latency scale for `run` unless told otherwise: fast enough for CI, same ratios.
+pub const DEFAULT_TIME_SCALE: f64 = 0.02;
+/// The default seed.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// Everything `run` resolved from flags, config and environment.
+#[derive(Debug)]
+pub struct RunPlan {
+    /// Options after merging flags and config.
+    pub args: RunArgs,
+    /// The prompt set.
+    pub set: PromptSet,
+    /// API family.
+    pub provider: ProviderKind,
+    /// Model.
+    pub model: String,
+    /// Strategies in run order.
+    pub strategies: Vec<StrategySpec>,
+    /// Seed.
+    pub seed: u64,
+    /// Whether the built-in mock serves the run.
+    pub use_mock: bool,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Run id.
+    pub run_id: String,
+    /// Prices.
+    pub pricing: Pricing,
+    /// Where the config came from.
+    pub config_path: Option<PathBuf>,
+    /// `Some((i, n))` for `--shard I/N` (i 0-based).
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Parses `I/N` (1-based I).
+pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let bad = || usage(format!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/3"));
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let i: usize = i.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if n == 0 || i == 0 || i > n || n > 10_000 {
+        return Err(bad());
+    }
+    Ok((i - 1, n))
+}
+
+fn usage(msg: impl Into<String>) -> Error {
+    Error::Usage(msg.into())
+}
+
+/// Resolves and validates everything before a single request is sent.
+pub fn resolve_run(args: &RunArgs) -> Result<RunPlan> {
+    let (config, config_path) = BenchConfig::for_run(args)?;
+    let inline_prices = Overrides { models: config.models.clone() };
+    let instructions = match (&config.instructions, &config.instructions_file) {
+        (Some(text), _) => Some(text.clone()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::Input(format!("{}: cannot read instructions: {e}", path.display())))?,
+        ),
+        (None, None) => None,
+    };
+    let args = config.merge(args);
+    let provider = args.provider.unwrap_or(ProviderKind::Openai);
+    let use_mock = args.provider.is_none() || args.mock;
+    if use_mock && args.base_url.is_some() {
+        return Err(usage("--base-url and the built-in mock exclude each other: drop --mock, or give --provider with --base-url"));
+    }
+    let model = args.model.clone().unwrap_or_else(|| provider.default_model().to_string());
+    if model.trim().is_empty() {
+        return Err(usage("--model is empty"));
+    }
+    let strategies = match &args.strategies {
+        Some(list) => StrategySpec::parse_list(list)?,
+        None => StrategySpec::defaults(),
+    };
+    if let Some(0) = args.limit {
+        return Err(usage("--limit must be at least 1"));
+    }
+    match args.answer_tokens {
+        Some(0) => return Err(usage("--answer-tokens must be at least 1")),
+        Some(n) if n > 1_000_000 => return Err(usage("--answer-tokens is larger than any model's output limit")),
+        _ => {}
+    }
+    if let Some(t) = args.time_scale {
+        if !t.is_finite() || !(0.0..=1000.0).contains(&t) {
+            return Err(usage("--time-scale must be between 0 and 1000"));
+        }
+    }
+    if let Some(t) = args.temperature {
+        if !t.is_finite() || !(0.0..=2.0).contains(&t) {
+            return Err(usage("--temperature must be between 0 and 2"));
+        }
+    }
+    if let Some(p) = args.poll_max {
+        if !p.is_finite() || p <= 0.0 || p > 3600.0 {
+            return Err(usage("--poll-max must be between 0 and 3600 seconds"));
+        }
+    }
+    if args.max_retries.is_some_and(|r| r > 100) {
+        return Err(usage("--max-retries must be at most 100"));
+    }
+    let dataset_path = args.dataset.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATASET));
+    if args.dataset.is_none() && !dataset_path.exists() {
+        return Err(Error::Input(format!(
+            "{DEFAULT_DATASET}: the default dataset is not here; run from the batchbench folder or give --dataset FILE"
+        )));
+    }
+    let mut set = dataset::load(&dataset_path, instructions.as_deref())?;
+    if let Some(limit) = args.limit {
+        set = set.filtered(|i, _| i < limit);
+    }
+    let started = SystemTime::now();
+    let mut pricing = Pricing::load(args.prices_data.as_deref(), args.prices.as_deref(), started)?;
+    if !inline_prices.models.is_empty() {
+        let origin = config_path.as_ref().map_or("bench.toml".to_string(), |p| p.display().to_string());
+        pricing = pricing.with_overrides(inline_prices, &origin);
+    }
+    pricing.check_model(provider, &model)?;
+    let seed = args.seed.unwrap_or(DEFAULT_SEED);
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let mut run_id = make_run_id(started, seed);
+    if let Some((i, n)) = shard {
+        run_id = format!("{run_id}-shard{}of{n}", i + 1);
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+    Ok(RunPlan { args, set, provider, model, strategies, seed, use_mock, out, run_id, pricing, config_path, shard })
+}
+
+fn make_run_id(t: SystemTime, seed: u64) -> String {
+    let dt = chrono::DateTime::<chrono::Utc>::from(t);
+    format!("{}-s{seed}", dt.format("%Y%m%d-%H%M%S"))
+}
+
+fn api_key(kind: ProviderKind, file: Option<&Path>) -> Result<Secret> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Input(format!("{}: cannot read the API key file: {e}", path.display())))?;
+        let key = Secret::new(text);
+        if key.is_empty() {
+            return Err(Error::Input(format!("{}: the API key file is empty", path.display())));
+        }
+        return Ok(key);
+    }
+    let key = Secret::new(std::env::var(kind.key_env()).unwrap_or_default());
+    if key.is_empty() {
+        return Err(usage(format!(
+            "{} is not set: export it, give --api-key-file PATH, or add --mock to use the built-in mock",
+            kind.key_env()
+        )));
+    }
+    Ok(key)
+}
+
+/// A started run: the endpoint (the mock, when used), the runner and the run's metadata.
+pub struct Session {
+    /// The in-process mock, when used.
+    pub mock: Option<MockServer>,
+    /// The request executor.
+    pub runner: Runner,
+    /// Run metadata, filled as the run goes.
+    pub info: RunInfo,
+    tokenizer: Tokenizer,
+    limits: crate::pricing::ModelLimits,
+    poll: PollConfig,
+    progress: Progress,
+    answer_tokens: u32,
+}
+
+impl Session {
+    /// Starts the mock if the plan uses it, builds the client, and prints the run's header line.
+    pub async fn start(plan: &RunPlan) -> Result<Session> {
+        let progress = Progress::new(plan.args.quiet);
+        let time_scale = plan.args.time_scale.unwrap_or(DEFAULT_TIME_SCALE);
+        let mut mock = None;
+        let (base_url, key) = if plan.use_mock {
+            let mut config = match &plan.args.mock_config {
+                Some(p) => MockConfig::load(p)?,
+                None => MockConfig::default(),
+            };
+            config.seed = plan.seed;
+            config.time_scale = time_scale;
+            let server = MockServer::start(config, Oracle::from_prompt_set(&plan.set), ([127, 0, 0, 1], 0).into()).await?;
+            let url = match plan.provider {
+                ProviderKind::Openai => server.openai_base_url(),
+                ProviderKind::Anthropic => server.anthropic_base_url(),
+            };
+            mock = Some(server);
+            (url, Secret::new("batchbench-mock-key"))
+        } else {
+            let url = plan
+                .args
+                .base_url
+                .clone()
+                .or_else(|| std::env::var(plan.provider.base_url_env()).ok().filter(|u| !u.trim().is_empty()))
+                .unwrap_or_else(|| plan.provider.default_base_url().to_string());
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(usage(format!("base URL {url:?} must start with http:// or https://")));
+            }
+            (url, api_key(plan.provider, plan.args.api_key_file.as_deref())?)
+        };
+        let endpoint_label = if plan.use_mock { "mock".to_string() } else { base_url.clone() };
+        let client = Client::new(Endpoint { kind: plan.provider, base_url, key, timeouts: Timeouts::default() })
+            .map_err(|e| Error::Provider(e.to_string()))?;
+        let retry = RetryPolicy { max_retries: plan.args.max_retries.unwrap_or(4), ..RetryPolicy::default() };
+        let runner = Runner::new(client, retry, Instant::now(), plan.seed);
+        let tokenizer = Tokenizer::for_model(&plan.model);
+        let limits = model_limits(&plan.model, plan.pricing.context_window(plan.provider, &plan.model));
+        let poll = if plan.use_mock {
+            PollConfig {
+                initial: Duration::from_millis(20),
+                max: Duration::from_secs_f64(plan.args.poll_max.unwrap_or(0.5)),
+                ..PollConfig::default()
+            }
+        } else {
+            PollConfig { max: Duration::from_secs_f64(plan.args.poll_max.unwrap_or(30.0)), ..PollConfig::default() }
+        };
+        let answer_tokens = plan.args.answer_tokens.unwrap_or(DEFAULT_ANSWER_TOKENS);
+        let source = plan.pricing.source().clone();
+        let info = RunInfo {
+            schema_version: report::run_info::SCHEMA_VERSION,
+            run_id: plan.run_id.clone(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: source.as_of.clone(),
+            seed: plan.seed,
+            provider: plan.provider.as_str().to_string(),
+            model: plan.model.clone(),
+            endpoint: endpoint_label.clone(),
+            simulated: plan.use_mock,
+            mock_time_scale: plan.use_mock.then_some(time_scale),
+            dataset: plan.set.name.clone(),
+            dataset_path: plan.set.path.display().to_string(),
+            dataset_sha256: plan.set.sha256.clone(),
+            prompts: plan.set.prompts.len(),
+            shard: plan.shard.map(|(i, n)| format!("{}/{n}", i + 1)),
+            strategies: plan.strategies.iter().map(ToString::to_string).collect(),
+            answer_tokens,
+            price_source: source.name.clone(),
+            price_data_sha256: source.data_sha256.clone(),
+            price_overrides: source.overrides.clone(),
+            tokenizer: format!(
+                "{} ({})",
+                tokenizer.encoding().name(),
+                if tokenizer.exactness() == Exactness::Exact { "exact" } else { "estimate: the provider's tokenizer is not public" }
+            ),
+            warnings: Vec::new(),
+        };
+        eprintln!(
+            "batchbench {}: {} prompts from {} | {} {} via {} | seed {} | prices: {} at {}",
+            env!("CARGO_PKG_VERSION"),
+            plan.set.prompts.len(),
+            plan.set.path.display(),
+            plan.provider.as_str(),
+            plan.model,
+            if plan.use_mock { format!("built-in mock (simulated quality, time scale {time_scale})") } else { endpoint_label },
+            plan.seed,
+            source.name,
+            source.as_of
+        );
+        Ok(Session { mock, runner, info, tokenizer, limits, poll, progress, answer_tokens })
+    }
+
+    /// Runs one strategy and records its warnings in the run's metadata.
+    pub async fn run_strategy(&mut self, plan: &RunPlan, spec: StrategySpec) -> Result<StrategyRun> {
+        let ctx = BenchContext {
+            plan: PlanContext {
+                set: &plan.set,
+                provider: plan.provider,
+                model: &plan.model,
+                tokenizer: self.tokenizer,
+                limits: self.limits,
+                answer_tokens: self.answer_tokens,
+                stream: plan.args.stream,
+                temperature: plan.args.temperature,
+            },
+            runner: &self.runner,
+            pricing: &plan.pricing,
+            poll: self.poll,
+            progress: self.progress,
+            shard: plan.shard,
+        };
+        let t = Instant::now();
+        let run = bench::run_strategy(spec.build().as_ref(), &ctx).await?;
+        for w in &run.warnings {
+            eprintln!("warning: {w}");
+            self.info.warnings.push(w.clone());
+        }
+        let answered = run.prompts.iter().filter(|p| p.answered()).count();
+        eprintln!("  {:<24} {answered}/{} answered in {:.1} s", run.strategy, run.prompts.len(), t.elapsed().as_secs_f64());
+        Ok(run)
+    }
+
+    /// Stops the mock, if one runs.
+    pub async fn finish(self) {
+        if let Some(server) = self.mock {
+            server.shutdown().await;
+        }
+    }
+}
+
+/// `batchbench run`.
+pub async fn run(args: &RunArgs) -> Result<i32> {
+    let plan = resolve_run(args)?;
+    let mut session = Session::start(&plan).await?;
+    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+    let mut runs: Vec<StrategyRun> = Vec::new();
+    let mut outcome = Ok(());
+    for spec in &plan.strategies {
+        match session.run_strategy(&plan, *spec).await {
+            Ok(run) => {
+                runs.push(run);
+                write_report(&plan.out, &session.info, &runs, &plan.set)?;
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    let info = session.info.clone();
+    session.finish().await;
+    let report = write_report(&plan.out, &info, &runs, &plan.set)?;
+    outcome?;
+    print_summary(&report, plan.args.format.unwrap_or(Format::Table))?;
+    eprintln!("wrote {}", plan.out.display());
+    let failed = report.summaries.iter().filter(|s| !s.demonstration).any(|s| s.failed > 0);
+    Ok(if failed { EXIT_FAILURES } else { EXIT_OK })
+}
+
+pub fn write_report(out: &Path, info: &RunInfo, runs: &[StrategyRun], set: &PromptSet) -> Result<RunReport> {
+    let mut prompts: Vec<_> = runs.iter().flat_map(|r| r.prompts.iter().cloned()).collect();
+    bench::mark_agreement(&mut prompts, Some(set));
+    let requests = runs.iter().flat_map(|r| r.requests.iter().cloned()).collect();
+    write_rows(out, info.clone(), prompts, requests)
+}
+
+/// Builds the report from rows and writes every exporter's file into `out`.
+pub fn write_rows(
+    out: &Path,
+    info: RunInfo,
+    prompts: Vec<crate::record::PromptRecord>,
+    requests: Vec<crate::record::RequestRecord>,
+) -> Result<RunReport> {
+    let report = RunReport::new(info, prompts, requests);
+    let exporters = report::standard_exporters();
+    let refs: Vec<&dyn report::Exporter> = exporters.iter().map(|e| e.as_ref()).collect();
+    report::write_all(out, &report, &refs)?;
+    Ok(report)
+}
+
+pub fn print_summary(report: &RunReport, format: Format) -> Result<()> {
+    let text = match format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&report.summaries).map_err(|e| Error::Input(e.to_string()))?;
+            s.push('\n');
+            s
+        }
+        Format::Table => crate::report::table::render(report, false),
+        Format::Md => crate::report::table::render(report, true),
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    Ok(())
+}
+
+/// `batchbench prices`.
+pub fn prices(args: &PricesArgs) -> Result<i32> {
+    let pricing = Pricing::load(args.prices_data.as_deref(), args.prices.as_deref(), SystemTime::now())?;
+    let provider = args.provider.unwrap_or_else(|| match &args.model {
+        Some(m) if m.to_ascii_lowercase().contains("claude") => ProviderKind::Anthropic,
+        _ => ProviderKind::Openai,
+    });
+    let models = match &args.model {
+        Some(m) => {
+            pricing.check_model(provider, m)?;
+            vec![m.clone()]
+        }
+        None => pricing.models(provider),
+    };
+    let source = pricing.source();
+    let mut rows = Vec::new();
+    for m in &models {
+        let (Ok(std), Ok(batch)) = (pricing.rates(provider, m, false), pricing.rates(provider, m, true)) else { continue };
+        rows.push((m.clone(), pricing.matched_model(provider, m), std, batch));
+    }
+    if args.json {
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(m, matched, s, b)| serde_json::json!({"model": m, "matched": matched, "standard": s, "batch": b}))
+            .collect();
+        let doc = serde_json::json!({"provider": provider.as_str(), "source": source, "models": v});
+        println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| Error::Input(e.to_string()))?);
+        return Ok(EXIT_OK);
+    }
+    println!("Prices in USD per million tokens, {} models", provider.as_str());
+    println!("source: {}{}", source.name, source.data_sha256.as_ref().map(|h| format!(" (sha256 {h})")).unwrap_or_default());
+    if let Some(o) = &source.overrides {
+        println!("overrides: {o}");
+    }
+    println!("prices in effect at: {}", source.as_of);
+    println!();
+    println!(
+        "{:<32} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
+        "model", "input", "cached", "write5m", "write1h", "output", "b.input", "b.cached", "b.write", "b.output"
+    );
+    for (m, _, s, b) in &rows {
+        println!(
+            "{:<32} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
+            m,
+            rate(s.input_mtok),
+            rate(s.cached_mtok),
+            rate(s.cache_write_mtok),
+            rate(s.cache_write_1h_mtok),
+            rate(s.output_mtok),
+            rate(b.input_mtok),
+            rate(b.cached_mtok),
+            rate(b.cache_write_mtok),
+            rate(b.output_mtok)
+        );
+    }
+    println!();
+    println!("b.* = batch API prices. A request's cost = uncached input x input + cached x cached");
+    println!("+ cache writes x write + output x output, per million, priced per request (tiers apply per request).");
+    Ok(EXIT_OK)
+}
+
+fn rate(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// `batchbench gen`.
+pub fn gen_command(args: &GenArgs) -> Result<i32> {
+    if args.count == 0 {
+        return Err(usage("--count must be at least 1"));
+    }
+    match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            let mut w = std::io::BufWriter::new(file);
+            dataset::synth::generate_to(&mut w, args.count, args.seed).map_err(|e| Error::io(path, e))?;
+            w.flush().map_err(|e| Error::io(path, e))?;
+            eprintln!("wrote {} prompts (seed {}) to {}", args.count, args.seed, path.display());
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = dataset::synth::generate_to(&mut w, args.count, args.seed).and_then(|_| w.flush());
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// `batchbench mock`.
+pub async fn mock_command(args: &MockArgs) -> Result<i32> {
+    let mut config = match &args.config {
+        Some(p) => MockConfig::load(p)?,
+        None => MockConfig::default(),
+    };
+    if let Some(k) = &args.api_key {
+        config.api_key = Some(k.clone());
+    }
+    if let Some(t) = args.time_scale {
+        if !t.is_finite() || t < 0.0 {
+            return Err(usage("--time-scale must be 0 or more"));
+        }
+        config.time_scale = t;
+    }
+    if let Some(s) = args.seed {
+        config.seed = s;
+    }
+    let oracle = match &args.dataset {
+        Some(p) => Oracle::from_prompt_set(&dataset::load(p, None)?),
+        None => Oracle::empty(),
+    };
+    crate::mock::run_standalone(config, oracle, args.port).await?;
+    Ok(EXIT_OK)
+}
+
+/// `batchbench compare`.
+pub fn compare_command(args: &CompareArgs) -> Result<i32> {
+    use crate::compare::{Thresholds, compare, load_side, parse_pct, render};
+    let t = Thresholds {
+        max_cost_increase_pct: parse_pct(&args.max_cost_increase).map_err(|e| usage(format!("--max-cost-increase: {e}")))?,
+        max_accuracy_drop_pts: parse_pct(&args.max_accuracy_drop).map_err(|e| usage(format!("--max-accuracy-drop: {e}")))?,
+        max_p95_increase_pct: parse_pct(&args.max_p95_increase).map_err(|e| usage(format!("--max-p95-increase: {e}")))?,
+    };
+    let base = load_side(&args.baseline)?;
+    let current = load_side(&args.current)?;
+    let rows = compare(&base, &current, t, args.allow_dataset_change)?;
+    let text = match args.format {
+        Format::Json => {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "strategy": r.strategy,
+                        "cost_change_pct": r.cost_change_pct,
+                        "accuracy_change_pts": r.accuracy_change_pts,
+                        "p95_change_pct": r.p95_change_pct,
+                        "regressions": r.regressions,
+                    })
+                })
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&v).map_err(|e| Error::Input(e.to_string()))?)
+        }
+        Format::Md => render(&rows, &base, &current, true),
+        Format::Table => render(&rows, &base, &current, false),
+    };
+    print!("{text}");
+    let regressed = rows.iter().any(|r| !r.regressions.is_empty());
+    Ok(if regressed { EXIT_FAILURES } else { EXIT_OK })
+}
+
+/// `batchbench merge`.
+pub fn merge_command(args: &MergeArgs) -> Result<i32> {
+    use crate::record::{PromptRecord, RequestRecord};
+    let mut infos: Vec<RunInfo> = Vec::new();
+    let mut prompts: Vec<PromptRecord> = Vec::new();
+    let mut requests: Vec<RequestRecord> = Vec::new();
+    for dir in &args.dirs {
+        let side = crate::compare::load_side(dir)?;
+        if !dir.is_dir() {
+            return Err(usage(format!("{}: merge needs run folders (with prompts.csv and requests.csv)", dir.display())));
+        }
+        if let Some(first) = infos.first() {
+            let same = first.dataset_sha256 == side.info.dataset_sha256
+                && first.model == side.info.model
+                && first.provider == side.info.provider
+                && first.seed == side.info.seed
+                && first.strategies == side.info.strategies;
+            if !same {
+                return Err(Error::Input(format!(
+                    "{}: not a shard of the same run as {} (dataset, model, provider, seed and strategies must match)",
+                    dir.display(),
+                    args.dirs[0].display()
+                )));
+            }
+        }
+        prompts.extend(crate::report::csv::read_rows::<PromptRecord>(&dir.join("prompts.csv"))?);
+        requests.extend(crate::report::csv::read_rows::<RequestRecord>(&dir.join("requests.csv"))?);
+        infos.push(side.info);
+    }
+    let first = infos[0].clone();
+    let shards: Vec<String> = infos.iter().filter_map(|i| i.shard.clone()).collect();
+    let mut seen = std::collections::HashSet::new();
+    for p in &prompts {
+        if !seen.insert((p.strategy.clone(), p.prompt_id.clone())) {
+            return Err(Error::Input(format!(
+                "prompt {:?} of strategy {} appears in more than one shard: the same shard was given twice?",
+                p.prompt_id, p.strategy
+            )));
+        }
+    }
+    let set = dataset::load(Path::new(&first.dataset_path), None).ok().filter(|s| s.sha256 == first.dataset_sha256);
+    let order: std::collections::HashMap<String, usize> = match &set {
+        Some(s) => s.prompts.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect(),
+        None => std::collections::HashMap::new(),
+    };
+    let strat_pos = |s: &str| first.strategies.iter().position(|x| x == s).unwrap_or(usize::MAX);
+    prompts.sort_by(|a, b| {
+        (strat_pos(&a.strategy), order.get(&a.prompt_id).copied().unwrap_or(usize::MAX), &a.prompt_id).cmp(&(
+            strat_pos(&b.strategy),
+            order.get(&b.prompt_id).copied().unwrap_or(usize::MAX),
+            &b.prompt_id,
+        ))
+    });
+    requests.sort_by(|a, b| {
+        (strat_pos(&a.strategy), &a.kind, &a.request_id, a.attempt).cmp(&(strat_pos(&b.strategy), &b.kind, &b.request_id, b.attempt))
+    });
+    bench::mark_agreement(&mut prompts, set.as_ref());
+    let mut info = first.clone();
+    info.run_id = format!("{}-merged", first.run_id.split("-shard").next().unwrap_or(&first.run_id));
+    info.shard = None;
+    info.prompts = order.len().max(prompts.iter().map(|p| p.prompt_id.as_str()).collect::<std::collections::HashSet<_>>().len());
+    info.warnings = infos.iter().flat_map(|i| i.warnings.iter().cloned()).collect();
+    info.warnings.dedup();
+    info.warnings.push(format!("merged from shards {}", shards.join(", ")));
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&info.run_id));
+    let report = write_rows(&out, info, prompts, requests)?;
+    print_summary(&report, args.format)?;
+    eprintln!("wrote {}", out.display());
+    Ok(EXIT_OK)
+}
+
+/// `batchbench sweep`.
+pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
+    use crate::sweep;
+    if args.run.strategies.is_some() {
+        return Err(usage("sweep chooses its own strategies from --sizes; drop --strategies"));
+    }
+    if args.run.shard.is_some() {
+        return Err(usage("sweep cannot be sharded; drop --shard"));
+    }
+    if !args.max_accuracy_drop.is_finite() || args.max_accuracy_drop < 0.0 {
+        return Err(usage("--max-accuracy-drop must be 0 or more points"));
+    }
+    let sizes = sweep::parse_sizes(&args.sizes)?;
+    let slo = args.latency_slo.as_deref().map(sweep::parse_duration).transpose()?;
+    let specs = sweep::strategies(&sizes, !args.no_batch_api);
+    let mut run_args = args.run.clone();
+    run_args.strategies = Some(specs.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    let mut plan = resolve_run(&run_args)?;
+    if args.run.out.is_none() {
+        plan.out = PathBuf::from("reports").join(format!("{}-sweep", plan.run_id));
+    }
+    let mut session = Session::start(&plan).await?;
+    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+    let mut runs: Vec<StrategyRun> = Vec::new();
+    let mut outcome = Ok(());
+    for spec in &plan.strategies {
+        match session.run_strategy(&plan, *spec).await {
+            Ok(run) => {
+                runs.push(run);
+                write_report(&plan.out, &session.info, &runs, &plan.set)?;
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    let info = session.info.clone();
+    session.finish().await;
+    let report = write_report(&plan.out, &info, &runs, &plan.set)?;
+    outcome?;
+    let lowered: Vec<String> =
+        runs.iter().filter(|r| r.warnings.iter().any(|w| w.contains("lowering K"))).map(|r| r.strategy.clone()).collect();
+    let constraints = sweep::Constraints { max_accuracy_drop_pts: args.max_accuracy_drop, latency_slo: slo };
+    let candidates = sweep::recommend(&report.summaries, constraints, &lowered);
+    sweep::write_csv(&plan.out, &candidates)?;
+    let markdown = plan.args.format == Some(Format::Md);
+    if plan.args.format == Some(Format::Json) {
+        println!("{}", serde_json::to_string_pretty(&candidates).map_err(|e| Error::Input(e.to_string()))?);
+    } else {
+        print!("{}", sweep::render(&candidates, constraints, markdown));
+    }
+    eprintln!("wrote {}", plan.out.display());
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,318 @@
+//! Command-line definitions (clap derive) and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::provider::ProviderKind;
+
+/// Measure what batching LLM API calls really saves: tokens, latency, price and answer quality.
+#[derive(Debug, Parser)]
+#[command(name = "batchbench", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a prompt set unbatched and batched several ways; write CSV, JSON and a summary.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// Print the prices in use (standard, cached, cache write, batch) with their source and date.
+    #[command(after_help = PRICES_EXAMPLES)]
+    Prices(PricesArgs),
+    /// Write a synthetic prompt set with gold answers (arithmetic, sentiment, yes/no).
+    #[command(after_help = GEN_EXAMPLES)]
+    Gen(GenArgs),
+    /// Serve the built-in mock OpenAI + Anthropic API on 127.0.0.1 until Ctrl-C.
+    #[command(after_help = MOCK_EXAMPLES)]
+    Mock(MockArgs),
+    /// Try packed:K and batch-api+packed:K for several K and recommend a batch size.
+    #[command(after_help = SWEEP_EXAMPLES)]
+    Sweep(SweepArgs),
+    /// The CI gate: compare a run with a baseline; exit 1 on a regression.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(CompareArgs),
+    /// Combine the folders of a sharded run (`run --shard I/N`) into one report.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+}
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  batchbench sweep --sizes 1,2,4,8,16,32
+  batchbench sweep --sizes 4,8,16 --max-accuracy-drop 1 --latency-slo 2s
+  batchbench sweep --provider anthropic --mock --sizes 1,4,16 --no-batch-api
+
+Runs sequential (the accuracy reference), then packed:K and batch-api+packed:K for every K, and
+recommends the one with the lowest cost per prompt whose accuracy stays within
+--max-accuracy-drop points of sequential, whose p95 latency is under --latency-slo, and whose
+requests fit the model's context window as asked. Every other K is listed with the reason it
+lost. Writes the usual run files plus sweep.csv.";
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  batchbench compare baseline/ reports/latest/
+  batchbench compare baseline/report.json reports/latest/ --max-cost-increase 2% --format md >> \"$GITHUB_STEP_SUMMARY\"
+
+Each run is a run folder or its report.json. Costs are compared per 1,000 prompts.
+Exit codes: 0 no regression, 1 regression, 2 bad input (missing file, other schema version,
+different datasets unless --allow-dataset-change).";
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  batchbench run --shard 1/3 --out shard1 && batchbench run --shard 2/3 --out shard2 && batchbench run --shard 3/3 --out shard3
+  batchbench merge shard1 shard2 shard3 --out merged
+
+Shards split each strategy's planned requests (request i goes to shard i mod N), so a merged run
+holds the same requests, tokens and costs as an unsharded one with the same seed.";
+
+/// Options of `sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// Batch sizes to try.
+    #[arg(long, value_name = "LIST", default_value = "1,2,4,8,16,32")]
+    pub sizes: String,
+    /// Largest allowed accuracy drop from sequential, in percentage points.
+    #[arg(long, value_name = "PTS", default_value_t = 2.0)]
+    pub max_accuracy_drop: f64,
+    /// Largest allowed p95 latency per prompt, e.g. 2s or 1500ms [default: none].
+    #[arg(long, value_name = "DUR")]
+    pub latency_slo: Option<String>,
+    /// Skip batch-api+packed:K (only packed:K).
+    #[arg(long)]
+    pub no_batch_api: bool,
+    /// The options of `run` (dataset, model, provider, seed, out, ...).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Options of `compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// The baseline run (folder or report.json).
+    pub baseline: PathBuf,
+    /// The current run (folder or report.json).
+    pub current: PathBuf,
+    /// Largest allowed increase of cost per 1,000 prompts.
+    #[arg(long, value_name = "PCT", default_value = "5%")]
+    pub max_cost_increase: String,
+    /// Largest allowed drop of accuracy, in percentage points.
+    #[arg(long, value_name = "PTS", default_value = "1")]
+    pub max_accuracy_drop: String,
+    /// Largest allowed increase of p95 latency.
+    #[arg(long, value_name = "PCT", default_value = "20%")]
+    pub max_p95_increase: String,
+    /// Compare runs made on different datasets.
+    #[arg(long)]
+    pub allow_dataset_change: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// Options of `merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The shard run folders.
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder [default: reports/<run-id>-merged].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Format of the summary on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  batchbench run
+      The shipped default dataset through the default strategies, against the built-in mock.
+  batchbench run --strategies sequential,packed:4,packed:16,batch-api --seed 7
+  batchbench run --dataset datasets/long-context.jsonl --strategies sequential,cached
+  batchbench run --provider anthropic --mock --model claude-haiku-4-5
+      Same, speaking Anthropic's API to the built-in mock.
+  OPENAI_API_KEY=sk-... batchbench run --provider openai --model gpt-4o-mini --limit 50
+      Against the real OpenAI API (costs money: start small with --limit).
+  batchbench run --provider openai --base-url http://localhost:8000/v1 --model my-model --prices my-prices.toml
+      Against any OpenAI-compatible server.
+
+Strategies: sequential, concurrent:C, packed:K, cached, batch-api, batch-api+packed:K,
+naive-multi-message:K (a demonstration of a mistake; it loses answers).
+Options may also come from bench.toml (see bench.example.toml); flags override the file.
+Exit codes: 0 all prompts answered, 1 some prompts failed, 2 usage or input error.";
+
+const PRICES_EXAMPLES: &str = "\
+Examples:
+  batchbench prices --model gpt-4o-mini
+  batchbench prices --provider anthropic
+  batchbench prices --model my-finetune --prices my-prices.toml
+
+The override file (--prices) is TOML:
+  [models.\"my-finetune\"]
+  input_mtok = 0.30      # USD per million input tokens
+  output_mtok = 1.20
+  cached_mtok = 0.15     # optional; cache_write_mtok, cache_write_1h_mtok, batch_discount,
+                         # context_window, max_output_tokens also optional";
+
+const GEN_EXAMPLES: &str = "\
+Examples:
+  batchbench gen --count 240 --seed 42 --out datasets/default.jsonl
+  batchbench gen --count 1000000 --seed 1 --out /tmp/million.jsonl";
+
+const MOCK_EXAMPLES: &str = "\
+Examples:
+  batchbench mock --port 8080
+  batchbench mock --port 8080 --dataset datasets/default.jsonl --time-scale 0.1
+  batchbench mock --config mock.example.toml --api-key secret
+
+Point a client at http://127.0.0.1:8080/v1 (OpenAI) or http://127.0.0.1:8080 (Anthropic).";
+
+/// Output format of the stdout summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// An aligned table.
+    Table,
+    /// The summaries as JSON.
+    Json,
+    /// A Markdown table.
+    Md,
+}
+
+/// Options of `run`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RunArgs {
+    /// Prompt set: JSONL (`{"id","prompt","answer"?,"task"?}` per line) or CSV with a header.
+    #[arg(long, value_name = "FILE")]
+    pub dataset: Option<PathBuf>,
+    /// Model id [default: gpt-4o-mini for openai, claude-haiku-4-5 for anthropic].
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+    /// Comma-separated strategies [default: sequential,concurrent:8,packed:8,cached,batch-api,batch-api+packed:8,naive-multi-message:4].
+    #[arg(long, value_name = "LIST")]
+    pub strategies: Option<String>,
+    /// API to speak. Given alone, talks to the real API (key from OPENAI_API_KEY / ANTHROPIC_API_KEY);
+    /// without it, the built-in mock is used with the OpenAI API.
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// Use the built-in mock even though --provider is given.
+    #[arg(long)]
+    pub mock: bool,
+    /// Base URL of the API (OpenAI: including /v1) [env: OPENAI_BASE_URL / ANTHROPIC_BASE_URL].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Read the API key from this file instead of the environment.
+    #[arg(long, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+    /// Seed for every random choice (the mock's included) [default: 42].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Folder to write the run's files into [default: reports/<run-id>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Configuration file [default: ./bench.toml when present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Run only the first N prompts.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Output tokens allowed per answer [default: 64].
+    #[arg(long, value_name = "N")]
+    pub answer_tokens: Option<u32>,
+    /// Stream sequential, concurrent and cached requests (records time to first token).
+    #[arg(long)]
+    pub stream: bool,
+    /// Sampling temperature (not sent unless given).
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f32>,
+    /// TOML file of price overrides for private or missing models.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// A newer genai-prices data file (JSON) to use instead of the bundled one.
+    #[arg(long, value_name = "FILE")]
+    pub prices_data: Option<PathBuf>,
+    /// Mock only: multiply simulated latencies by F (0 = no delay) [default: 0.02].
+    #[arg(long, value_name = "F")]
+    pub time_scale: Option<f64>,
+    /// Mock only: a mock.toml with latency, rate-limit, fault and error-model settings.
+    #[arg(long, value_name = "FILE")]
+    pub mock_config: Option<PathBuf>,
+    /// Retries per request after the first attempt [default: 4].
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
+    /// Longest wait between two polls of a batch, in seconds [default: 30; 1 against the mock].
+    #[arg(long, value_name = "SECS")]
+    pub poll_max: Option<f64>,
+    /// Run shard I of N (1-based): each strategy sends only its planned requests i with
+    /// i mod N = I - 1. Combine the shard folders with `batchbench merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Format of the summary on stdout.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+/// Options of `prices`.
+#[derive(Debug, Clone, Args)]
+pub struct PricesArgs {
+    /// Only this model.
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+    /// Provider whose models to list [default: openai, or inferred from the model name].
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// TOML file of price overrides.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// A newer genai-prices data file.
+    #[arg(long, value_name = "FILE")]
+    pub prices_data: Option<PathBuf>,
+    /// Output as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `gen`.
+#[derive(Debug, Clone, Args)]
+pub struct GenArgs {
+    /// Number of prompts.
+    #[arg(long, value_name = "N")]
+    pub count: usize,
+    /// Seed.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
+    /// Output file (JSONL) [default: stdout].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Options of `mock`.
+#[derive(Debug, Clone, Args)]
+pub struct MockArgs {
+    /// Port on 127.0.0.1 (0 picks a free one and prints it).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// mock.toml with latency, rate-limit, fault and error-model settings.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dataset whose gold answers the mock answers with.
+    #[arg(long, value_name = "FILE")]
+    pub dataset: Option<PathBuf>,
+    /// Require this API key (any non-empty key is accepted otherwise).
+    #[arg(long, value_name = "K")]
+    pub api_key: Option<String>,
+    /// Multiply simulated latencies by F (0 = no delay).
+    #[arg(long, value_name = "F")]
+    pub time_scale: Option<f64>,
+    /// Seed of the mock's random choices.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}

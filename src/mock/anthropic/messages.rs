@@ -1,0 +1,359 @@
+//! `POST /v1/messages` and `POST /v1/messages/count_tokens`: validation, the answer, usage by the
+//! stand-in rule of [`crate::tokens::Tokenizer::count_anthropic`], explicit `cache_control`
+//! caching, rate limits, faults and latency. Also used for message batch requests.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::tokens::Tokenizer;
+
+use super::super::cache::{AnthropicCacheUse, Breakpoint};
+use super::super::errors::{Api, ApiError};
+use super::super::faults::{Fault, FaultPlan};
+use super::super::latency;
+use super::super::openai::chat::{apply_stop, charge, fault_error};
+use super::super::oracle::AnswerFaults;
+use super::super::respond::{self, StreamEnd};
+use super::super::router::Ctx;
+use super::super::seed::Fnv;
+use super::super::state::{State, pause};
+use super::super::stats::TokenCounts;
+use super::super::text;
+use super::stream;
+
+/// A content block's text and its cache marker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// The block's text (empty for non-text blocks).
+    pub text: String,
+    /// `cache_control` present: `Some(true)` for a 1 h TTL, `Some(false)` for 5 min.
+    pub cache: Option<bool>,
+}
+
+/// A validated messages request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageParams {
+    /// Model id.
+    pub model: String,
+    /// System blocks (a string becomes one block).
+    pub system: Vec<Block>,
+    /// (role, blocks) in order.
+    pub messages: Vec<(String, Vec<Block>)>,
+    /// `max_tokens` (required, except for count_tokens).
+    pub max_tokens: u64,
+    /// Stream as SSE.
+    pub stream: bool,
+    /// `stop_sequences`.
+    pub stop: Vec<String>,
+}
+
+fn invalid(msg: impl Into<String>) -> ApiError {
+    ApiError::invalid(None, msg)
+}
+
+fn blocks(v: &Value, path: &str) -> Result<Vec<Block>, ApiError> {
+    match v {
+        Value::String(s) => Ok(vec![Block { text: s.clone(), cache: None }]),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, b) in items.iter().enumerate() {
+                let kind = b.get("type").and_then(Value::as_str).ok_or_else(|| invalid(format!("{path}.{i}.type: Field required")))?;
+                let text = match kind {
+                    "text" => b.get("text").and_then(Value::as_str).ok_or_else(|| invalid(format!("{path}.{i}.text: Field required")))?.to_string(),
+                    "tool_result" => match b.get("content") {
+                        Some(Value::String(s)) => s.clone(),
+                        _ => String::new(),
+                    },
+                    "image" | "document" | "tool_use" | "thinking" | "redacted_thinking" | "search_result" => String::new(),
+                    other => return Err(invalid(format!("{path}.{i}.type: Input tag '{other}' found using 'type' does not match any of the expected tags"))),
+                };
+                let cache = match b.get("cache_control") {
+                    None | Some(Value::Null) => None,
+                    Some(cc) => {
+                        if cc.get("type").and_then(Value::as_str) != Some("ephemeral") {
+                            return Err(invalid(format!("{path}.{i}.cache_control.type: Input should be 'ephemeral'")));
+                        }
+                        match cc.get("ttl").and_then(Value::as_str) {
+                            None | Some("5m") => Some(false),
+                            Some("1h") => Some(true),
+                            Some(_) => return Err(invalid(format!("{path}.{i}.cache_control.ttl: Input should be '5m' or '1h'"))),
+                        }
+                    }
+                };
+                out.push(Block { text, cache });
+            }
+            Ok(out)
+        }
+        _ => Err(invalid(format!("{path}: Input should be a valid string or list of content blocks"))),
+    }
+}
+
+/// Validates a request body; `need_max_tokens` is false for count_tokens.
+pub fn parse(v: &Value, need_max_tokens: bool) -> Result<MessageParams, ApiError> {
+    if !v.is_object() {
+        return Err(invalid("Request body must be a JSON object"));
+    }
+    let model = match v.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => m.clone(),
+        _ => return Err(invalid("model: Field required")),
+    };
+    let max_tokens = match v.get("max_tokens") {
+        Some(x) => match x.as_u64() {
+            Some(n) if n >= 1 => n,
+            _ => return Err(invalid(format!("max_tokens: Input should be a valid integer greater than or equal to 1, got {x}"))),
+        },
+        None if need_max_tokens => return Err(invalid("max_tokens: Field required")),
+        None => 0,
+    };
+    let raw = match v.get("messages") {
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(invalid("messages: Input should be a valid list")),
+        None => return Err(invalid("messages: Field required")),
+    };
+    if raw.is_empty() {
+        return Err(invalid("messages: at least one message is required"));
+    }
+    let mut messages = Vec::with_capacity(raw.len());
+    for (i, m) in raw.iter().enumerate() {
+        let role = match m.get("role").and_then(Value::as_str) {
+            Some(r @ ("user" | "assistant")) => r.to_string(),
+            Some(other) => return Err(invalid(format!("messages.{i}.role: Input should be 'user' or 'assistant', got '{other}'"))),
+            None => return Err(invalid(format!("messages.{i}.role: Field required"))),
+        };
+        let content = m.get("content").ok_or_else(|| invalid(format!("messages.{i}.content: Field required")))?;
+        messages.push((role, blocks(content, &format!("messages.{i}.content"))?));
+    }
+    let system = match v.get("system") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(s) => blocks(s, "system")?,
+    };
+    let stream = match v.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid("stream: Input should be a valid boolean")),
+    };
+    let stop = match v.get("stop_sequences") {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    Ok(MessageParams { model, system, messages, max_tokens, stream, stop })
+}
+
+fn join(blocks: &[Block]) -> String {
+    blocks.iter().map(|b| b.text.as_str()).collect()
+}
+
+impl MessageParams {
+    /// The system text (blocks joined), if any.
+    pub fn system_text(&self) -> Option<String> {
+        (!self.system.is_empty()).then(|| join(&self.system))
+    }
+
+    /// Total input tokens by the stand-in rule.
+    pub fn input_tokens(&self) -> u64 {
+        let t = Tokenizer::for_model(&self.model);
+        let texts: Vec<String> = self.messages.iter().map(|(_, b)| join(b)).collect();
+        t.count_anthropic(self.system_text().as_deref(), texts.iter().map(String::as_str))
+    }
+
+    /// The cache breakpoints, in prompt order.
+    pub fn breakpoints(&self) -> Vec<Breakpoint> {
+        let t = Tokenizer::for_model(&self.model);
+        let mut out = Vec::new();
+        let mut h = Fnv::default();
+        h.str("anthropic").str(&self.model);
+        let mut acc = String::new();
+        for b in &self.system {
+            acc.push_str(&b.text);
+            h.str(&b.text);
+            if let Some(ttl_1h) = b.cache {
+                out.push(Breakpoint { prefix_tokens: 1 + t.count(&acc), hash: h.finish(), ttl_1h });
+            }
+        }
+        let mut before = 1 + t.count(&acc);
+        for (role, blocks) in &self.messages {
+            h.str(role);
+            let mut text = String::new();
+            for b in blocks {
+                text.push_str(&b.text);
+                h.str(&b.text);
+                if let Some(ttl_1h) = b.cache {
+                    out.push(Breakpoint { prefix_tokens: before + 3 + t.count(&text), hash: h.finish(), ttl_1h });
+                }
+            }
+            before += 3 + t.count(&text);
+        }
+        out
+    }
+
+    /// The last user message's text (what the answer answers).
+    pub fn last_user_text(&self) -> String {
+        self.messages.iter().rev().find(|(r, _)| r == "user").map(|(_, b)| join(b)).unwrap_or_default()
+    }
+}
+
+/// An answered messages request.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    /// The `message` object.
+    pub body: Value,
+    /// Answer text.
+    pub text: String,
+    /// Stop reason.
+    pub stop_reason: &'static str,
+    /// The stop sequence hit, if any.
+    pub stop_sequence: Option<String>,
+    /// Uncached input tokens (`usage.input_tokens`).
+    pub input_tokens: u64,
+    /// Cache use.
+    pub cache: AnthropicCacheUse,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Message id.
+    pub id: String,
+}
+
+/// The `usage` object.
+pub fn usage_json(input: u64, cache: &AnthropicCacheUse, output: u64, tier: &str) -> Value {
+    json!({
+        "input_tokens": input,
+        "cache_creation_input_tokens": cache.write_5m + cache.write_1h,
+        "cache_read_input_tokens": cache.read,
+        "cache_creation": {"ephemeral_5m_input_tokens": cache.write_5m, "ephemeral_1h_input_tokens": cache.write_1h},
+        "output_tokens": output,
+        "service_tier": tier,
+    })
+}
+
+/// Answers a validated request; records the stats. `tier` is `standard` or `batch`.
+pub fn complete(state: &State, p: &MessageParams, plan: &FaultPlan, id: String, tier: &str) -> Answered {
+    let total = p.input_tokens();
+    let cache = state.cache.anthropic(&p.model, &p.breakpoints(), Instant::now());
+    let input_tokens = total.saturating_sub(cache.read + cache.write_5m + cache.write_1h);
+    let faults = AnswerFaults { malformed: plan.malformed, drop_item: plan.missing_item };
+    let answer = state.oracle.answer(&state.config.error_model, state.config.seed, &p.model, &p.last_user_text(), 0, faults);
+    if answer.packed {
+        if plan.malformed {
+            state.stats.fault(Fault::MalformedPacked.name());
+        }
+        if plan.missing_item {
+            state.stats.fault(Fault::MissingItem.name());
+        }
+    }
+    for item in &answer.items {
+        if let Some(pid) = &item.prompt_id {
+            state.stats.prompt_answered(pid, item.wrong, item.missing);
+        }
+    }
+    let (stopped, hit) = apply_stop(&answer.text, &p.stop);
+    let (text, cut) = text::truncate(&p.model, &stopped, p.max_tokens);
+    let stop_reason = if cut {
+        "max_tokens"
+    } else if hit.is_some() {
+        "stop_sequence"
+    } else {
+        "end_turn"
+    };
+    let stop_sequence = if cut { None } else { hit };
+    let output_tokens = Tokenizer::for_model(&p.model).count(&text);
+    state.stats.tokens(TokenCounts { input: total, cached: cache.read, cache_write: cache.write_5m + cache.write_1h, output: output_tokens });
+    let body = json!({
+        "id": id,
+        "type": "message",
+        "role": "assistant",
+        "model": p.model,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": stop_reason,
+        "stop_sequence": stop_sequence,
+        "usage": usage_json(input_tokens, &cache, output_tokens, tier),
+    });
+    Answered { body, text, stop_reason, stop_sequence, input_tokens, cache, output_tokens, id }
+}
+
+fn parse_body(ctx: &Ctx) -> Result<Value, ApiError> {
+    serde_json::from_slice(&ctx.body).map_err(|e| invalid(format!("There was an issue with your request body: invalid JSON ({e})")))
+}
+
+/// `POST /v1/messages`.
+pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
+    let v = parse_body(ctx)?;
+    let p = parse(&v, true)?;
+    if !state.models.accepts(Api::Anthropic, &p.model) {
+        return Err(ApiError::not_found(format!("model: {}", p.model)));
+    }
+    let total = p.input_tokens();
+    let chars: usize = p.messages.iter().flat_map(|(_, b)| b.iter()).chain(p.system.iter()).map(|b| b.text.len()).sum();
+    let decision = state.limiter.check(&ctx.key, charge(&state.config.rate_limits, total, chars, p.max_tokens), Instant::now());
+    if !decision.allowed {
+        state.stats.rate_limited();
+        return Err(respond::rate_limited(Api::Anthropic, &decision, &p.model));
+    }
+    let headers = respond::rate_headers(Api::Anthropic, &decision);
+    let plan = state.faults.plan(&state.config.faults);
+    for name in plan.names() {
+        if !matches!(name, "malformed_packed" | "missing_item") {
+            state.stats.fault(name);
+        }
+    }
+    if let Some(f) = plan.status {
+        let mut e = fault_error(state, f, Api::Anthropic);
+        e.headers.extend(headers);
+        return Err(e);
+    }
+    let id = state.random_id("msg_01", 22);
+    let done = complete(state, &p, &plan, id, "standard");
+    let prof = latency::profile(&state.config.latency, &p.model);
+    let scale = state.config.time_scale * if plan.slow { state.config.faults.slow_factor } else { 1.0 };
+    let timing = latency::timing(&prof, total, done.output_tokens, state.jitter(), scale);
+    if p.stream {
+        let events = stream::events(&p, &done, timing);
+        let end = if plan.drop {
+            StreamEnd::Dropped
+        } else if plan.truncate {
+            StreamEnd::Truncated
+        } else {
+            StreamEnd::Complete
+        };
+        return Ok(respond::sse(events, end, &headers));
+    }
+    pause(timing.total).await;
+    if plan.drop {
+        return Ok(respond::dropped_json(&done.body, &headers));
+    }
+    Ok(respond::json(200, &done.body, &headers))
+}
+
+/// `POST /v1/messages/count_tokens`.
+pub async fn count_tokens(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
+    let v = parse_body(ctx)?;
+    let p = parse(&v, false)?;
+    if !state.models.accepts(Api::Anthropic, &p.model) {
+        return Err(ApiError::not_found(format!("model: {}", p.model)));
+    }
+    Ok(respond::json(200, &json!({"input_tokens": p.input_tokens()}), &[]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_count() {
+        let v = json!({"model":"claude-haiku-4-5","max_tokens":10,
+            "system":[{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral","ttl":"1h"}}],
+            "messages":[{"role":"user","content":"hello world"}]});
+        let p = parse(&v, true).unwrap();
+        let t = Tokenizer::for_model("claude-haiku-4-5");
+        assert_eq!(p.input_tokens(), t.count_anthropic(Some("Be brief."), ["hello world"]));
+        let bp = p.breakpoints();
+        assert_eq!(bp.len(), 1);
+        assert_eq!(bp[0].prefix_tokens, 1 + t.count("Be brief."));
+        assert!(bp[0].ttl_1h);
+        assert!(parse(&json!({"model":"m","messages":[{"role":"user","content":"x"}]}), true).unwrap_err().message.contains("max_tokens"));
+        assert!(parse(&json!({"model":"m","messages":[{"role":"user","content":"x"}]}), false).is_ok());
+        assert!(parse(&json!({"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]}), true).is_err());
+    }
+}

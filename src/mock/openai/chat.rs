@@ -1,0 +1,435 @@
+//! `POST /v1/chat/completions`: request validation, the answer (oracle, `n` samples, stop
+//! sequences, `max_completion_tokens`), usage counted with [`crate::tokens`], prompt caching,
+//! rate limits, faults and latency. Also used for Batch API lines.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::tokens::Tokenizer;
+
+use super::super::errors::{Api, ApiError};
+use super::super::faults::{Fault, FaultPlan};
+use super::super::latency;
+use super::super::oracle::AnswerFaults;
+use super::super::respond::{self, StreamEnd};
+use super::super::router::Ctx;
+use super::super::seed::Fnv;
+use super::super::state::{State, pause, unix_now};
+use super::super::stats::TokenCounts;
+use super::super::text;
+use super::stream;
+
+/// A validated chat completion request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatParams {
+    /// Model id.
+    pub model: String,
+    /// (role, text) in order.
+    pub messages: Vec<(String, String)>,
+    /// Choices to sample.
+    pub n: u32,
+    /// `max_completion_tokens` (or the deprecated `max_tokens`).
+    pub max_tokens: Option<u64>,
+    /// Stream as SSE.
+    pub stream: bool,
+    /// `stream_options.include_usage`.
+    pub include_usage: bool,
+    /// Compact JSON text of `response_format.json_schema.schema`.
+    pub schema: Option<String>,
+    /// `prompt_cache_key`.
+    pub cache_key: Option<String>,
+    /// Stop sequences.
+    pub stop: Vec<String>,
+}
+
+const ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool", "function"];
+
+fn content_text(v: &Value, param: &str) -> Result<String, ApiError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Null => Ok(String::new()),
+        Value::Array(parts) => {
+            let mut out = String::new();
+            for (i, p) in parts.iter().enumerate() {
+                let kind = p.get("type").and_then(Value::as_str).ok_or_else(|| {
+                    ApiError::invalid(Some(&format!("{param}[{i}].type")), format!("Missing required parameter: '{param}[{i}].type'."))
+                })?;
+                match kind {
+                    "text" => match p.get("text") {
+                        Some(Value::String(t)) => out.push_str(t),
+                        _ => {
+                            return Err(ApiError::invalid(
+                                Some(&format!("{param}[{i}].text")),
+                                format!("Missing required parameter: '{param}[{i}].text'."),
+                            ));
+                        }
+                    },
+                    "image_url" | "input_audio" | "file" | "refusal" => {}
+                    other => {
+                        return Err(ApiError::invalid(
+                            Some(&format!("{param}[{i}].type")),
+                            format!("Invalid value: '{other}'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', and 'file'."),
+                        ));
+                    }
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(ApiError::invalid(Some(param), format!("Invalid type for '{param}': expected a string or an array of content parts."))),
+    }
+}
+
+fn positive_int(v: &Value, name: &str) -> Result<Option<u64>, ApiError> {
+    match v.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => match x.as_u64() {
+            Some(n) if n >= 1 => Ok(Some(n)),
+            _ => Err(ApiError::invalid(Some(name), format!("Invalid '{name}': expected an integer >= 1, got {x}.")).code("integer_below_min_value")),
+        },
+    }
+}
+
+/// Validates a request body as the real API does (the checks that matter to clients).
+pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
+    if !v.is_object() {
+        return Err(ApiError::invalid(None, "Invalid request body: expected a JSON object."));
+    }
+    let model = match v.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => m.clone(),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(ApiError::invalid(Some("model"), "you must provide a model parameter"));
+        }
+        Some(_) => return Err(ApiError::invalid(Some("model"), "Invalid type for 'model': expected a string.")),
+    };
+    let raw = match v.get("messages") {
+        Some(Value::Array(a)) => a,
+        None | Some(Value::Null) => return Err(ApiError::invalid(Some("messages"), "Missing required parameter: 'messages'.")),
+        Some(_) => return Err(ApiError::invalid(Some("messages"), "Invalid type for 'messages': expected an array.")),
+    };
+    if raw.is_empty() {
+        return Err(ApiError::invalid(Some("messages"), "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.").code("empty_array"));
+    }
+    let mut messages = Vec::with_capacity(raw.len());
+    for (i, m) in raw.iter().enumerate() {
+        let role = m.get("role").and_then(Value::as_str).ok_or_else(|| {
+            ApiError::invalid(Some(&format!("messages[{i}].role")), format!("Missing required parameter: 'messages[{i}].role'."))
+        })?;
+        if !ROLES.contains(&role) {
+            return Err(ApiError::invalid(
+                Some(&format!("messages[{i}].role")),
+                format!("Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'."),
+            ));
+        }
+        let content = match m.get("content") {
+            None if role == "assistant" => String::new(),
+            None => {
+                return Err(ApiError::invalid(
+                    Some(&format!("messages[{i}].content")),
+                    format!("Missing required parameter: 'messages[{i}].content'."),
+                ));
+            }
+            Some(c) => content_text(c, &format!("messages[{i}].content"))?,
+        };
+        messages.push((role.to_string(), content));
+    }
+    let n = match v.get("n") {
+        None | Some(Value::Null) => 1,
+        Some(x) => match x.as_u64() {
+            Some(n) if (1..=128).contains(&n) => n as u32,
+            _ => return Err(ApiError::invalid(Some("n"), format!("Invalid 'n': expected an integer between 1 and 128, got {x}."))),
+        },
+    };
+    let max_tokens = match positive_int(v, "max_completion_tokens")? {
+        Some(m) => Some(m),
+        None => positive_int(v, "max_tokens")?,
+    };
+    let stream = match v.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::invalid(Some("stream"), "Invalid type for 'stream': expected a boolean.")),
+    };
+    let include_usage = v.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
+    if v.get("stream_options").is_some_and(|o| !o.is_null()) && !stream {
+        return Err(ApiError::invalid(Some("stream_options"), "The 'stream_options' parameter is only allowed when 'stream' is enabled."));
+    }
+    let schema = match v.get("response_format") {
+        None | Some(Value::Null) => None,
+        Some(rf) => match rf.get("type").and_then(Value::as_str) {
+            Some("text") | Some("json_object") => None,
+            Some("json_schema") => {
+                let js = rf.get("json_schema").ok_or_else(|| {
+                    ApiError::invalid(Some("response_format.json_schema"), "Missing required parameter: 'response_format.json_schema'.")
+                })?;
+                if js.get("name").and_then(Value::as_str).is_none_or(|n| n.is_empty() || n.len() > 64) {
+                    return Err(ApiError::invalid(
+                        Some("response_format.json_schema.name"),
+                        "Missing required parameter: 'response_format.json_schema.name'.",
+                    ));
+                }
+                js.get("schema").map(|s| s.to_string())
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    Some("response_format.type"),
+                    "Invalid value for 'response_format.type': supported values are 'text', 'json_object' and 'json_schema'.",
+                ));
+            }
+        },
+    };
+    let cache_key = v.get("prompt_cache_key").and_then(Value::as_str).map(str::to_string);
+    let stop = match v.get("stop") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).take(4).collect(),
+        _ => Vec::new(),
+    };
+    Ok(ChatParams { model, messages, n, max_tokens, stream, include_usage, schema, cache_key, stop })
+}
+
+/// The input tokens `usage.prompt_tokens` reports (messages plus schema).
+pub fn prompt_tokens(p: &ChatParams) -> u64 {
+    let t = Tokenizer::for_model(&p.model);
+    t.count_chat(p.messages.iter().map(|(r, c)| (r.as_str(), c.as_str()))) + p.schema.as_deref().map_or(0, |s| t.count(s))
+}
+
+/// The estimate charged against TPM before the request runs.
+pub fn tpm_charge(state: &State, p: &ChatParams, input_tokens: u64) -> u64 {
+    let chars: usize = p.messages.iter().map(|(_, c)| c.len()).sum();
+    let max = p.max_tokens.unwrap_or(state.config.rate_limits.default_max_tokens) * u64::from(p.n);
+    charge(&state.config.rate_limits, input_tokens, chars, max)
+}
+
+/// `input` (tokens or chars/4, as configured) combined with `max` output tokens.
+pub fn charge(cfg: &super::super::config::RateLimitConfig, input_tokens: u64, chars: usize, max: u64) -> u64 {
+    use super::super::config::{InputEstimate, TpmCharge};
+    let input = match cfg.input_estimate {
+        InputEstimate::Tokens => input_tokens,
+        InputEstimate::CharsDiv4 => (chars as u64).div_ceil(4),
+    };
+    match cfg.tpm_charge {
+        TpmCharge::InputPlusMaxTokens => input + max,
+        TpmCharge::MaxOfInputAndMaxTokens => input.max(max),
+        TpmCharge::InputOnly => input,
+    }
+}
+
+/// One choice's text and why it stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// The text.
+    pub text: String,
+    /// `stop` or `length`.
+    pub finish_reason: &'static str,
+    /// Its tokens.
+    pub tokens: u64,
+}
+
+/// An answered chat request.
+#[derive(Debug, Clone)]
+pub struct Completed {
+    /// The `chat.completion` object.
+    pub body: Value,
+    /// The choices.
+    pub choices: Vec<Choice>,
+    /// `usage.prompt_tokens`.
+    pub prompt_tokens: u64,
+    /// `usage.prompt_tokens_details.cached_tokens`.
+    pub cached_tokens: u64,
+    /// `usage.completion_tokens`.
+    pub completion_tokens: u64,
+    /// Id and creation time (reused by the stream).
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// Cuts `text` at the first stop sequence; true when one was found.
+pub fn apply_stop(text: &str, stop: &[String]) -> (String, Option<String>) {
+    let hit = stop.iter().filter_map(|s| text.find(s.as_str()).map(|i| (i, s))).min_by_key(|(i, _)| *i);
+    match hit {
+        Some((i, s)) => (text[..i].to_string(), Some(s.clone())),
+        None => (text.to_string(), None),
+    }
+}
+
+/// A stable fingerprint per model.
+pub fn fingerprint(model: &str) -> String {
+    format!("fp_{:010x}", Fnv::default().str(model).finish() & 0xff_ffff_ffff)
+}
+
+/// Answers a validated request: oracle, usage, cache; records the stats.
+pub fn complete(state: &State, p: &ChatParams, plan: &FaultPlan, id: String) -> Completed {
+    let t = Tokenizer::for_model(&p.model);
+    let prompt_tokens = prompt_tokens(p);
+    let cached_tokens = if prompt_tokens >= state.config.cache.openai_min_tokens {
+        let seq = text::chat_prompt_tokens(&p.model, &p.messages, p.schema.as_deref());
+        state.cache.openai(&p.model, p.cache_key.as_deref(), &seq, Instant::now()).min(prompt_tokens)
+    } else {
+        0
+    };
+    let user_text = p.messages.iter().rev().find(|(r, _)| r == "user").map_or("", |(_, c)| c.as_str());
+    let cfg = &state.config.error_model;
+    let mut choices = Vec::with_capacity(p.n as usize);
+    for sample in 0..p.n {
+        let faults = AnswerFaults { malformed: plan.malformed, drop_item: plan.missing_item };
+        let answer = state.oracle.answer(cfg, state.config.seed, &p.model, user_text, sample, faults);
+        if sample == 0 {
+            if answer.packed {
+                if plan.malformed {
+                    state.stats.fault(Fault::MalformedPacked.name());
+                }
+                if plan.missing_item {
+                    state.stats.fault(Fault::MissingItem.name());
+                }
+            }
+            for item in &answer.items {
+                if let Some(pid) = &item.prompt_id {
+                    state.stats.prompt_answered(pid, item.wrong, item.missing);
+                }
+            }
+        }
+        let (stopped, hit) = apply_stop(&answer.text, &p.stop);
+        let (text, cut) = match p.max_tokens {
+            Some(max) => text::truncate(&p.model, &stopped, max),
+            None => (stopped, false),
+        };
+        let _ = hit;
+        let tokens = t.count(&text);
+        choices.push(Choice { text, finish_reason: if cut { "length" } else { "stop" }, tokens });
+    }
+    let completion_tokens: u64 = choices.iter().map(|c| c.tokens).sum();
+    state.stats.tokens(TokenCounts { input: prompt_tokens, cached: cached_tokens, cache_write: 0, output: completion_tokens });
+    let created = unix_now();
+    let body = json!({
+        "id": id,
+        "object": "chat.completion",
+        "created": created,
+        "model": p.model,
+        "choices": choices.iter().enumerate().map(|(i, c)| json!({
+            "index": i,
+            "message": {"role": "assistant", "content": c.text, "refusal": null, "annotations": []},
+            "logprobs": null,
+            "finish_reason": c.finish_reason,
+        })).collect::<Vec<_>>(),
+        "usage": usage_json(prompt_tokens, cached_tokens, completion_tokens),
+        "service_tier": "default",
+        "system_fingerprint": fingerprint(&p.model),
+    });
+    Completed { body, choices, prompt_tokens, cached_tokens, completion_tokens, id, created }
+}
+
+/// The `usage` object.
+pub fn usage_json(prompt: u64, cached: u64, completion: u64) -> Value {
+    json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    })
+}
+
+/// The error a status fault turns into.
+pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
+    let retry = state.config.faults.retry_after_secs;
+    let retry_text = if retry.fract() == 0.0 { format!("{}", retry as u64) } else { format!("{retry}") };
+    match fault {
+        Fault::RateLimit => {
+            let mut e = ApiError::new(429, "Rate limit reached (simulated by the mock). Please try again later.").code("rate_limit_exceeded");
+            e.kind = "requests".into();
+            e.header("retry-after", retry_text)
+        }
+        Fault::Overloaded => {
+            let msg = match api {
+                Api::OpenAi => "The server is overloaded or not ready yet. (simulated by the mock)",
+                Api::Anthropic => "Overloaded (simulated by the mock)",
+            };
+            ApiError::new(503, msg).header("retry-after", retry_text)
+        }
+        _ => ApiError::new(500, "The server had an error while processing your request. Sorry about that! (simulated by the mock)"),
+    }
+}
+
+/// The HTTP handler.
+pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
+    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| {
+        ApiError::invalid(None, format!("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. Error: {e})"))
+    })?;
+    let p = parse(&v)?;
+    if !state.models.accepts(Api::OpenAi, &p.model) {
+        return Err(ApiError::not_found(format!("The model `{}` does not exist or you do not have access to it.", p.model)).code("model_not_found"));
+    }
+    let input = prompt_tokens(&p);
+    let decision = state.limiter.check(&ctx.key, tpm_charge(state, &p, input), Instant::now());
+    if !decision.allowed {
+        state.stats.rate_limited();
+        return Err(respond::rate_limited(Api::OpenAi, &decision, &p.model));
+    }
+    let headers = respond::rate_headers(Api::OpenAi, &decision);
+    let plan = state.faults.plan(&state.config.faults);
+    for name in plan.names() {
+        if !matches!(name, "malformed_packed" | "missing_item") {
+            state.stats.fault(name);
+        }
+    }
+    if let Some(f) = plan.status {
+        let mut e = fault_error(state, f, Api::OpenAi);
+        e.headers.extend(headers);
+        return Err(e);
+    }
+    let id = state.random_id("chatcmpl-", 29);
+    let done = complete(state, &p, &plan, id);
+    let longest = done.choices.iter().map(|c| c.tokens).max().unwrap_or(0);
+    let prof = latency::profile(&state.config.latency, &p.model);
+    let scale = state.config.time_scale * if plan.slow { state.config.faults.slow_factor } else { 1.0 };
+    let timing = latency::timing(&prof, input, longest, state.jitter(), scale);
+    if p.stream {
+        let events = stream::events(&p, &done, timing);
+        let end = if plan.drop {
+            StreamEnd::Dropped
+        } else if plan.truncate {
+            StreamEnd::Truncated
+        } else {
+            StreamEnd::Complete
+        };
+        return Ok(respond::sse(events, end, &headers));
+    }
+    pause(timing.total).await;
+    if plan.drop {
+        return Ok(respond::dropped_json(&done.body, &headers));
+    }
+    Ok(respond::json(200, &done.body, &headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation() {
+        assert!(parse(&json!({"messages": [{"role":"user","content":"hi"}]})).unwrap_err().message.contains("model"));
+        assert_eq!(parse(&json!({"model":"m","messages": []})).unwrap_err().status, 400);
+        assert_eq!(parse(&json!({"model":"m","messages": [{"role":"boss","content":"x"}]})).unwrap_err().param.as_deref(), Some("messages[0].role"));
+        assert!(parse(&json!({"model":"m","messages": [{"role":"user","content":"x"}], "n": 0})).is_err());
+        assert!(parse(&json!({"model":"m","messages": [{"role":"user","content":"x"}], "max_completion_tokens": -1})).is_err());
+        let p = parse(&json!({"model":"m","messages": [{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],
+            "max_tokens": 5, "stream": true, "stream_options": {"include_usage": true},
+            "response_format": {"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}})).unwrap();
+        assert_eq!(p.messages[0].1, "ab");
+        assert_eq!((p.max_tokens, p.stream, p.include_usage), (Some(5), true, true));
+        assert_eq!(p.schema.as_deref(), Some("{\"type\":\"object\"}"));
+    }
+
+    #[test]
+    fn stop_sequences() {
+        assert_eq!(apply_stop("abc END def", &["END".into()]), ("abc ".to_string(), Some("END".to_string())));
+        assert_eq!(apply_stop("abc", &["x".into()]).1, None);
+    }
+}

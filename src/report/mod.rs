@@ -1,0 +1,85 @@
+//! Reports: summary statistics and one exporter per output format, each writing one file of the
+//! run's folder from the same [`RunReport`].
+
+pub mod csv;
+pub mod run_info;
+pub mod summary;
+pub mod table;
+
+use std::path::{Path, PathBuf};
+
+pub use run_info::RunInfo;
+pub use summary::{StrategySummary, summarise_all};
+
+use crate::error::{Error, Result};
+use crate::record::{PromptRecord, RequestRecord};
+
+/// Everything a run produced: what every exporter reads.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Run metadata (`run.json`).
+    pub info: RunInfo,
+    /// One row per prompt and strategy.
+    pub prompts: Vec<PromptRecord>,
+    /// One row per attempt or batch job.
+    pub requests: Vec<RequestRecord>,
+    /// One row per strategy, computed from the rows above.
+    pub summaries: Vec<StrategySummary>,
+}
+
+impl RunReport {
+    /// Builds the report, computing the summaries from the rows.
+    pub fn new(info: RunInfo, prompts: Vec<PromptRecord>, requests: Vec<RequestRecord>) -> RunReport {
+        let summaries = summarise_all(&prompts, &requests);
+        RunReport { info, prompts, requests, summaries }
+    }
+}
+
+/// One output format.
+pub trait Exporter {
+    /// The file name inside the run folder.
+    fn file_name(&self) -> &'static str;
+
+    /// The file's bytes.
+    fn serialize(&self, report: &RunReport) -> Result<Vec<u8>>;
+
+    /// Every file this exporter writes, as (path relative to the run folder, bytes). One file by
+    /// default; exporters that write several files (the charts) override it.
+    fn files(&self, report: &RunReport) -> Result<Vec<(String, Vec<u8>)>> {
+        Ok(vec![(self.file_name().to_string(), self.serialize(report)?)])
+    }
+}
+
+/// Writes each exporter's file into `dir` (atomically: a temporary file renamed into place).
+pub fn write_all(dir: &Path, report: &RunReport, exporters: &[&dyn Exporter]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut written = Vec::new();
+    for exporter in exporters {
+        for (name, bytes) in exporter.files(report)? {
+            let path = dir.join(&name);
+            if let Some(parent) = path.parent().filter(|p| *p != dir) {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            write_atomic(&path, &bytes)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Writes a file via a temporary sibling and a rename, so readers never see half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// The exporters of a `run`, in the order their files are written.
+pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
+    vec![
+        Box::new(csv::PromptsCsv),
+        Box::new(csv::RequestsCsv),
+        Box::new(csv::SummaryCsv),
+        Box::new(run_info::RunJson),
+    ]
+}

@@ -1,0 +1,74 @@
+//! `run.json`: what a run was (seed, model, provider, dataset and its hash, prices, tool version),
+//! so that it can be repeated and compared.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Exporter, RunReport};
+use crate::error::{Error, Result};
+
+/// The schema version of `run.json` and `report.json`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Run metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Schema version of this file.
+    pub schema_version: u32,
+    /// The run's id (its folder name).
+    pub run_id: String,
+    /// batchbench version.
+    pub tool_version: String,
+    /// When it started (RFC 3339); prices are taken at this instant.
+    pub started_at: String,
+    /// The seed of every random choice (the mock's included).
+    pub seed: u64,
+    /// `openai` or `anthropic`.
+    pub provider: String,
+    /// Model id.
+    pub model: String,
+    /// `mock` (built-in, simulated) or the base URL of the real API.
+    pub endpoint: String,
+    /// Whether answer quality and latency are simulated by the built-in mock.
+    pub simulated: bool,
+    /// The mock's time scale, when the mock ran.
+    pub mock_time_scale: Option<f64>,
+    /// Dataset name.
+    pub dataset: String,
+    /// Dataset path as given.
+    pub dataset_path: String,
+    /// SHA-256 of the dataset file.
+    pub dataset_sha256: String,
+    /// Prompts run (after `--limit` / `--shard`).
+    pub prompts: usize,
+    /// `I/N` when sharded.
+    pub shard: Option<String>,
+    /// Strategies, in run order.
+    pub strategies: Vec<String>,
+    /// Output tokens allowed per answer.
+    pub answer_tokens: u32,
+    /// Price data description.
+    pub price_source: String,
+    /// SHA-256 of a loaded price data file.
+    pub price_data_sha256: Option<String>,
+    /// Price override file, if any.
+    pub price_overrides: Option<String>,
+    /// Token counting: encoding and whether counts are exact or estimates.
+    pub tokenizer: String,
+    /// Warnings raised while planning and running.
+    pub warnings: Vec<String>,
+}
+
+/// Writes `run.json`.
+#[derive(Debug, Clone, Copy)]
+pub struct RunJson;
+
+impl Exporter for RunJson {
+    fn file_name(&self) -> &'static str {
+        "run.json"
+    }
+    fn serialize(&self, report: &RunReport) -> Result<Vec<u8>> {
+        let mut v = serde_json::to_vec_pretty(&report.info).map_err(|e| Error::Input(format!("cannot write run.json: {e}")))?;
+        v.push(b'\n');
+        Ok(v)
+    }
+}

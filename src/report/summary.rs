@@ -1,0 +1,268 @@
+//! Per-strategy summary statistics, computed only from the per-prompt and per-request rows, so
+//! that every figure in every report can be recomputed from `prompts.csv` and `requests.csv`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::pricing::Nanodollars;
+use crate::record::{PromptRecord, RequestRecord};
+use crate::strategy::StrategySpec;
+
+/// One row of `summary.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategySummary {
+    /// Strategy id.
+    pub strategy: String,
+    /// Prompts per request as configured (K), 1 for unbatched strategies.
+    pub batch_size: u32,
+    /// Shown only to demonstrate a mistake (`naive-multi-message`).
+    pub demonstration: bool,
+    /// Requests sent (chat requests, batch items and re-asks; retries not counted).
+    pub requests: u64,
+    /// HTTP attempts, retries included (batch items count once).
+    pub attempts: u64,
+    /// Prompts in the set.
+    pub prompts: u64,
+    /// Prompts answered.
+    pub answered: u64,
+    /// Prompts not answered.
+    pub failed: u64,
+    /// All input tokens.
+    pub input_tokens: u64,
+    /// Input tokens at the plain rate.
+    pub uncached_input_tokens: u64,
+    /// Input tokens read from the cache.
+    pub cached_tokens: u64,
+    /// Input tokens written to the cache.
+    pub cache_write_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Client-side input token estimate.
+    pub client_input_tokens: u64,
+    /// Server-reported minus client-estimated input tokens.
+    pub input_token_diff: i64,
+    /// Total cost, exact.
+    #[serde(with = "crate::record::usd_string")]
+    pub cost_usd: Nanodollars,
+    /// Cost per 1,000 prompts, USD.
+    pub cost_per_1k_prompts: f64,
+    /// Saving versus `sequential` in percent (positive: cheaper); empty without a baseline.
+    pub saving_vs_sequential_pct: Option<f64>,
+    /// From the first request sent to the last result, ms.
+    pub wall_ms: f64,
+    /// Per-prompt latency percentiles (nearest rank), ms.
+    pub latency_p50_ms: f64,
+    /// 95th percentile.
+    pub latency_p95_ms: f64,
+    /// 99th percentile.
+    pub latency_p99_ms: f64,
+    /// Maximum.
+    pub latency_max_ms: f64,
+    /// Answered prompts per second of wall time.
+    pub prompts_per_s: f64,
+    /// Attempts answered 429.
+    pub rate_limited: u64,
+    /// Attempts beyond the first.
+    pub retries: u64,
+    /// Attempts or batch items that ended in an error.
+    pub errors: u64,
+    /// Packed answers that could not be parsed at all.
+    pub parse_failures: u64,
+    /// Items answered that were never asked.
+    pub extra_items: u64,
+    /// Prompts re-asked individually.
+    pub reasks: u64,
+    /// Share of prompts with a gold answer answered correctly, in percent.
+    pub accuracy_pct: Option<f64>,
+    /// Share of prompts whose answer equals sequential's, in percent.
+    pub agreement_pct: Option<f64>,
+}
+
+/// Exact nearest-rank percentile of sorted values (`p` in 0..=100); 0 for no values.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn pct(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 * 100.0 / den as f64)
+}
+
+/// Summarises one strategy's rows. `baseline` is sequential's total cost, when it ran.
+pub fn summarise(strategy: &str, prompts: &[&PromptRecord], requests: &[&RequestRecord], baseline: Option<Nanodollars>) -> StrategySummary {
+    let spec: Option<StrategySpec> = strategy.parse().ok();
+    let sent: Vec<&&RequestRecord> = requests.iter().filter(|r| r.kind != "batch_job").collect();
+    let mut distinct: Vec<(&str, &str)> = sent.iter().map(|r| (r.kind.as_str(), r.request_id.as_str())).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let sum = |f: fn(&PromptRecord) -> u64| prompts.iter().map(|p| f(p)).sum::<u64>();
+    let input = sum(|p| p.input_tokens);
+    let cached = sum(|p| p.cached_tokens);
+    let write = sum(|p| p.cache_write_tokens);
+    let client = sum(|p| p.client_input_tokens);
+    let cost: Nanodollars = prompts.iter().map(|p| p.cost_usd).sum();
+    let answered = prompts.iter().filter(|p| p.answered()).count() as u64;
+    let n = prompts.len() as u64;
+    let mut lat: Vec<f64> = prompts.iter().filter(|p| p.answered()).map(|p| p.latency_ms).collect();
+    lat.sort_by(f64::total_cmp);
+    let start = requests.iter().map(|r| r.started_ms).fold(f64::INFINITY, f64::min);
+    let end = requests.iter().map(|r| r.started_ms + r.latency_ms).fold(f64::NEG_INFINITY, f64::max);
+    let wall_ms = if requests.is_empty() { 0.0 } else { ((end - start) * 1e3).round() / 1e3 };
+    let graded: Vec<&&PromptRecord> = prompts.iter().filter(|p| p.correct.is_some()).collect();
+    let agreed: Vec<&&PromptRecord> = prompts.iter().filter(|p| p.agrees_with_sequential.is_some()).collect();
+    StrategySummary {
+        strategy: strategy.to_string(),
+        batch_size: spec.map_or(1, |s| s.batch_size() as u32),
+        demonstration: matches!(spec, Some(StrategySpec::NaiveMultiMessage(_))),
+        requests: distinct.len() as u64,
+        attempts: sent.len() as u64,
+        prompts: n,
+        answered,
+        failed: n - answered,
+        input_tokens: input,
+        uncached_input_tokens: input.saturating_sub(cached + write),
+        cached_tokens: cached,
+        cache_write_tokens: write,
+        output_tokens: sum(|p| p.output_tokens),
+        client_input_tokens: client,
+        input_token_diff: input as i64 - client as i64,
+        cost_usd: cost,
+        cost_per_1k_prompts: if n > 0 { cost.as_usd() * 1000.0 / n as f64 } else { 0.0 },
+        saving_vs_sequential_pct: baseline.and_then(|b| cost.saving_vs(b)),
+        wall_ms,
+        latency_p50_ms: percentile(&lat, 50.0),
+        latency_p95_ms: percentile(&lat, 95.0),
+        latency_p99_ms: percentile(&lat, 99.0),
+        latency_max_ms: lat.last().copied().unwrap_or(0.0),
+        prompts_per_s: if wall_ms > 0.0 { answered as f64 / (wall_ms / 1000.0) } else { 0.0 },
+        rate_limited: sent.iter().filter(|r| r.rate_limited()).count() as u64,
+        retries: sent.iter().filter(|r| r.attempt > 1).count() as u64,
+        errors: sent.iter().filter(|r| r.error.is_some()).count() as u64,
+        parse_failures: sent.iter().filter(|r| r.parse_failure).count() as u64,
+        extra_items: sent.iter().map(|r| u64::from(r.extra_items)).sum(),
+        reasks: prompts.iter().filter(|p| p.reasked).count() as u64,
+        accuracy_pct: pct(graded.iter().filter(|p| p.correct == Some(true)).count() as u64, graded.len() as u64),
+        agreement_pct: pct(agreed.iter().filter(|p| p.agrees_with_sequential == Some(true)).count() as u64, agreed.len() as u64),
+    }
+}
+
+/// Summaries for every strategy, in the order they first appear in the rows.
+pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Vec<StrategySummary> {
+    let mut order: Vec<&str> = Vec::new();
+    for p in prompts {
+        if !order.contains(&p.strategy.as_str()) {
+            order.push(&p.strategy);
+        }
+    }
+    let cost_of = |s: &str| prompts.iter().filter(|p| p.strategy == s).map(|p| p.cost_usd).sum::<Nanodollars>();
+    let baseline = order.contains(&"sequential").then(|| cost_of("sequential"));
+    order
+        .iter()
+        .map(|s| {
+            let ps: Vec<&PromptRecord> = prompts.iter().filter(|p| p.strategy == *s).collect();
+            let rs: Vec<&RequestRecord> = requests.iter().filter(|r| r.strategy == *s).collect();
+            summarise(s, &ps, &rs, baseline)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt(strategy: &str, id: &str, cost: u64, latency: f64, correct: Option<bool>, answered: bool) -> PromptRecord {
+        PromptRecord {
+            strategy: strategy.into(),
+            prompt_id: id.into(),
+            request_id: format!("r-{id}"),
+            request_prompts: 1,
+            status: if answered { "answered".into() } else { "failed".into() },
+            reasked: false,
+            input_tokens: 100,
+            cached_tokens: 20,
+            cache_write_tokens: 10,
+            output_tokens: 5,
+            client_input_tokens: 98,
+            cost_usd: Nanodollars(cost),
+            batch_priced: false,
+            latency_ms: latency,
+            ttft_ms: None,
+            answer: answered.then(|| "x".into()),
+            gold: Some("x".into()),
+            correct,
+            agrees_with_sequential: None,
+            error: None,
+        }
+    }
+
+    fn request(strategy: &str, id: &str, attempt: u32, status: &str, start: f64, latency: f64) -> RequestRecord {
+        RequestRecord {
+            strategy: strategy.into(),
+            request_id: id.into(),
+            kind: "chat".into(),
+            attempt,
+            prompts: 1,
+            status: status.into(),
+            input_tokens: 0,
+            cached_tokens: 0,
+            cache_write_tokens: 0,
+            output_tokens: 0,
+            client_input_tokens: 0,
+            cost_usd: Nanodollars::ZERO,
+            started_ms: start,
+            latency_ms: latency,
+            ttft_ms: None,
+            server_id: None,
+            error: (status != "200").then(|| "e".into()),
+            parse_failure: false,
+            extra_items: 0,
+        }
+    }
+
+    #[test]
+    fn percentiles_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 95.0), 95.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&[7.0], 99.0), 7.0);
+        assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), 2.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn hand_made_summary() {
+        let prompts = vec![
+            prompt("sequential", "a", 1_000, 10.0, Some(true), true),
+            prompt("sequential", "b", 3_000, 30.0, Some(false), true),
+            prompt("packed:2", "a", 500, 20.0, Some(true), true),
+            prompt("packed:2", "b", 500, 20.0, Some(false), false),
+        ];
+        let requests = vec![
+            request("sequential", "r1", 1, "429", 0.0, 5.0),
+            request("sequential", "r1", 2, "200", 100.0, 10.0),
+            request("sequential", "r2", 1, "200", 110.0, 30.0),
+            request("packed:2", "r1", 1, "200", 200.0, 20.0),
+        ];
+        let s = summarise_all(&prompts, &requests);
+        assert_eq!(s.len(), 2);
+        let seq = &s[0];
+        assert_eq!(seq.cost_usd, Nanodollars(4_000));
+        assert_eq!(seq.cost_per_1k_prompts, 0.002);
+        assert_eq!((seq.requests, seq.attempts, seq.retries, seq.rate_limited, seq.errors), (2, 3, 1, 1, 1));
+        assert_eq!(seq.wall_ms, 140.0);
+        assert_eq!(seq.prompts_per_s, 2.0 / 0.14);
+        assert_eq!((seq.latency_p50_ms, seq.latency_max_ms), (10.0, 30.0));
+        assert_eq!(seq.accuracy_pct, Some(50.0));
+        assert_eq!(seq.saving_vs_sequential_pct, Some(0.0));
+        assert_eq!((seq.input_tokens, seq.uncached_input_tokens, seq.input_token_diff), (200, 140, 4));
+        let packed = &s[1];
+        assert_eq!(packed.batch_size, 2);
+        assert_eq!(packed.saving_vs_sequential_pct, Some(75.0));
+        assert_eq!((packed.answered, packed.failed), (1, 1));
+        assert_eq!(packed.accuracy_pct, Some(50.0));
+        assert_eq!(packed.latency_p99_ms, 20.0);
+    }
+}

@@ -1,0 +1,87 @@
+//! The summary table printed on stdout (aligned text, or Markdown with `--format md`).
+
+use super::RunReport;
+
+fn fmt_pct(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |p| format!("{p:.1}%"))
+}
+
+fn fmt_saving(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |p| if p.abs() < 0.05 { "0.0%".into() } else { format!("{p:+.1}%") })
+}
+
+fn fmt_ms(v: f64) -> String {
+    if v >= 10_000.0 { format!("{:.1}s", v / 1000.0) } else { format!("{v:.0}ms") }
+}
+
+/// Renders the per-strategy summary; `markdown` selects a Markdown table.
+pub fn render(report: &RunReport, markdown: bool) -> String {
+    let header = [
+        "strategy", "requests", "answered", "input tok", "cached", "output tok", "cost", "per 1k", "saving", "p50", "p95",
+        "accuracy", "agree",
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for s in &report.summaries {
+        let name = if s.demonstration { format!("{} (demo)", s.strategy) } else { s.strategy.clone() };
+        rows.push(vec![
+            name,
+            s.requests.to_string(),
+            format!("{}/{}", s.answered, s.prompts),
+            s.input_tokens.to_string(),
+            s.cached_tokens.to_string(),
+            s.output_tokens.to_string(),
+            s.cost_usd.to_string(),
+            format!("${:.4}", s.cost_per_1k_prompts),
+            fmt_saving(s.saving_vs_sequential_pct),
+            fmt_ms(s.latency_p50_ms),
+            fmt_ms(s.latency_p95_ms),
+            fmt_pct(s.accuracy_pct),
+            fmt_pct(s.agreement_pct),
+        ]);
+    }
+    let mut out = String::new();
+    if markdown {
+        out.push_str(&format!("| {} |\n", header.join(" | ")));
+        out.push_str(&format!("|{}\n", header.iter().enumerate().map(|(i, _)| if i == 0 { "---|" } else { "---:|" }).collect::<String>()));
+        for r in &rows {
+            out.push_str(&format!("| {} |\n", r.join(" | ")));
+        }
+    } else {
+        let widths: Vec<usize> =
+            (0..header.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+        let line = |cells: Vec<String>| -> String {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i == 0 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) })
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        out.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
+        out.push('\n');
+        for r in rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+    }
+    let info = &report.info;
+    out.push('\n');
+    out.push_str(&format!(
+        "{} {} | {} prompts ({}) | seed {} | prices: {} at {}{}\n",
+        info.provider,
+        info.model,
+        info.prompts,
+        info.dataset,
+        info.seed,
+        info.price_source,
+        info.started_at,
+        if info.simulated { " | built-in mock: latency and answer quality are simulated" } else { "" }
+    ));
+    if report.summaries.iter().any(|s| s.demonstration) {
+        out.push_str(
+            "(demo) naive-multi-message is the mistaken tutorial method, shown to measure what it loses: \
+             several user messages in one request get one answer, not one per message.\n",
+        );
+    }
+    out
+}
