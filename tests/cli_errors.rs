@@ -43,7 +43,7 @@ fn bad_flags_are_usage_errors() {
     expect_usage_error(&["run", "--strategies", "packed:huge"], "whole number");
     expect_usage_error(&["run", "--limit", "0"], "--limit");
     expect_usage_error(&["run", "--answer-tokens", "0"], "--answer-tokens");
-    expect_usage_error(&["run", "--time-scale", "-1"], "--time-scale");
+    expect_usage_error(&["run", "--time-scale=-1"], "--time-scale");
     expect_usage_error(&["run", "--model", "no-such-model-anywhere"], "--prices FILE");
     expect_usage_error(&["prices", "--model", "no-such-model-anywhere"], "cannot price");
     let o = batchbench(&["run", "--provider", "moon"]);

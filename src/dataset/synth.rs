@@ -17,10 +17,23 @@ use super::Prompt;
 
 /// Shared instructions for generated sets: sent once per request, the prefix packing and caching
 /// exploit.
-pub const DEFAULT_INSTRUCTIONS: &str = "Answer each question with only the answer and nothing else. \
-For arithmetic word problems, give only the final number, written in digits. \
-For reviews, give the sentiment as one word: positive, negative or neutral. \
-For yes/no questions, answer yes or no.";
+pub const DEFAULT_INSTRUCTIONS: &str = "You are a careful assistant that answers short questions of three kinds. \
+Answer each question with only the answer and nothing else: no explanation, no units, no punctuation.\n\n\
+Arithmetic word problems: work out the result and give only the final number, written in digits \
+(for example 42, never forty-two). Quantities are whole numbers and results are never negative.\n\
+Example: \"A baker made 24 rolls in the morning and 18 rolls in the afternoon. How many rolls did the baker make?\" -> 42\n\
+Example: \"Mia had 50 stickers and gave 13 of them to her brother. How many stickers does Mia have left?\" -> 37\n\
+Example: \"A crate holds 6 rows of 8 apples. How many apples are in 3 crates?\" -> 144\n\n\
+Reviews: give the sentiment of the review as one word: positive, negative or neutral. \
+A review that is mixed, lukewarm or merely factual is neutral.\n\
+Example: \"The battery lasts all day and the screen is gorgeous.\" -> positive\n\
+Example: \"It broke after a week and support never answered.\" -> negative\n\
+Example: \"The film was fine; some scenes worked, others dragged.\" -> neutral\n\n\
+Yes/no questions: answer yes or no, in lowercase, after checking the facts the question states.\n\
+Example: \"Is 21 a prime number?\" -> no\n\
+Example: \"Is 56 greater than 47?\" -> yes\n\
+Example: \"Does the word 'garden' contain the letter 'd'?\" -> yes\n\
+Example: \"Is 2/5 larger than 1/2?\" -> no";
 
 /// The prefix of generated ids: prompt 1 is `q000001`.
 pub const ID_PREFIX: &str = "q";
