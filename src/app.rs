@@ -306,6 +306,9 @@ impl Session {
             progress: self.progress,
             shard: plan.shard,
         };
+        if let Some(mock) = &self.mock {
+            mock.clear_caches();
+        }
         let t = Instant::now();
         let run = bench::run_strategy(spec.build().as_ref(), &ctx).await?;
         for w in &run.warnings {

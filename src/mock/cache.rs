@@ -62,9 +62,19 @@ pub struct PromptCache {
 }
 
 impl PromptCache {
-    /// An empty cache.
+    /// Forgets every cached prefix, so the next request starts cold.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+
+    /// Creates an empty cache.
     pub fn new(cfg: CacheConfig) -> PromptCache {
-        PromptCache { cfg, entries: Mutex::new(HashMap::new()) }
+        PromptCache {
+            cfg,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Instant>> {
@@ -89,7 +99,13 @@ impl PromptCache {
 
     /// OpenAI: the cached tokens of a prompt with this token sequence (its length is
     /// `prompt_tokens`), and records the prompt for later requests.
-    pub fn openai(&self, model: &str, cache_key: Option<&str>, tokens: &[u32], now: Instant) -> u64 {
+    pub fn openai(
+        &self,
+        model: &str,
+        cache_key: Option<&str>,
+        tokens: &[u32],
+        now: Instant,
+    ) -> u64 {
         let min = self.cfg.openai_min_tokens.max(1) as usize;
         let inc = self.cfg.openai_increment.max(1) as usize;
         if !self.cfg.enabled || tokens.len() < min {
@@ -120,23 +136,42 @@ impl PromptCache {
 
     /// The Anthropic minimum cacheable prefix of `model`.
     pub fn anthropic_min_tokens(&self, model: &str) -> u64 {
-        by_prefix(ANTHROPIC_MIN.iter().copied().chain(self.cfg.anthropic_min_tokens.iter().map(|(k, v)| (k.as_str(), *v))), model)
-            .unwrap_or(self.cfg.anthropic_default_min_tokens)
+        by_prefix(
+            ANTHROPIC_MIN.iter().copied().chain(
+                self.cfg
+                    .anthropic_min_tokens
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), *v)),
+            ),
+            model,
+        )
+        .unwrap_or(self.cfg.anthropic_default_min_tokens)
     }
 
     /// Anthropic: reads and writes for a request with these breakpoints (in prompt order).
-    pub fn anthropic(&self, model: &str, breakpoints: &[Breakpoint], now: Instant) -> AnthropicCacheUse {
+    pub fn anthropic(
+        &self,
+        model: &str,
+        breakpoints: &[Breakpoint],
+        now: Instant,
+    ) -> AnthropicCacheUse {
         if !self.cfg.enabled {
             return AnthropicCacheUse::default();
         }
         let min = self.anthropic_min_tokens(model);
-        let eligible: Vec<Breakpoint> = breakpoints.iter().copied().filter(|b| b.prefix_tokens >= min).collect();
+        let eligible: Vec<Breakpoint> = breakpoints
+            .iter()
+            .copied()
+            .filter(|b| b.prefix_tokens >= min)
+            .collect();
         if eligible.is_empty() {
             return AnthropicCacheUse::default();
         }
         let ttl = |b: &Breakpoint| Duration::from_secs(if b.ttl_1h { 3_600 } else { 300 });
         let mut map = self.entries();
-        let hit = eligible.iter().rposition(|b| map.get(&b.hash).is_some_and(|t| *t > now));
+        let hit = eligible
+            .iter()
+            .rposition(|b| map.get(&b.hash).is_some_and(|t| *t > now));
         let mut out = AnthropicCacheUse::default();
         let mut prev = 0;
         if let Some(i) = hit {
@@ -165,7 +200,9 @@ mod tests {
     use super::*;
 
     fn toks(prefix: u32, shared: usize, own: usize) -> Vec<u32> {
-        (0..shared as u32).chain((0..own as u32).map(|i| prefix * 100_000 + i)).collect()
+        (0..shared as u32)
+            .chain((0..own as u32).map(|i| prefix * 100_000 + i))
+            .collect()
     }
 
     #[test]
@@ -185,24 +222,76 @@ mod tests {
         assert_eq!(c.openai("gpt-4o", None, &toks(5, 1_000, 20), t0), 0);
         assert_eq!(c.openai("gpt-4o", None, &toks(6, 1_000, 20), t0), 0);
         // After the TTL (600 s) the prefix is gone.
-        assert_eq!(c.openai("gpt-4o", None, &toks(7, 2_000, 50), t0 + Duration::from_secs(601)), 0);
+        assert_eq!(
+            c.openai(
+                "gpt-4o",
+                None,
+                &toks(7, 2_000, 50),
+                t0 + Duration::from_secs(601)
+            ),
+            0
+        );
     }
 
     #[test]
     fn anthropic_read_write_exact() {
         let c = PromptCache::new(CacheConfig::default());
         let t0 = Instant::now();
-        let sys = Breakpoint { prefix_tokens: 5_000, hash: 11, ttl_1h: false };
-        let hist = Breakpoint { prefix_tokens: 7_000, hash: 12, ttl_1h: true };
+        let sys = Breakpoint {
+            prefix_tokens: 5_000,
+            hash: 11,
+            ttl_1h: false,
+        };
+        let hist = Breakpoint {
+            prefix_tokens: 7_000,
+            hash: 12,
+            ttl_1h: true,
+        };
         let m = "claude-sonnet-4-5";
-        assert_eq!(c.anthropic(m, &[sys, hist], t0), AnthropicCacheUse { read: 0, write_5m: 5_000, write_1h: 2_000 });
-        assert_eq!(c.anthropic(m, &[sys, hist], t0), AnthropicCacheUse { read: 7_000, write_5m: 0, write_1h: 0 });
-        let other = Breakpoint { prefix_tokens: 9_000, hash: 13, ttl_1h: false };
-        assert_eq!(c.anthropic(m, &[sys, other], t0), AnthropicCacheUse { read: 5_000, write_5m: 4_000, write_1h: 0 });
+        assert_eq!(
+            c.anthropic(m, &[sys, hist], t0),
+            AnthropicCacheUse {
+                read: 0,
+                write_5m: 5_000,
+                write_1h: 2_000
+            }
+        );
+        assert_eq!(
+            c.anthropic(m, &[sys, hist], t0),
+            AnthropicCacheUse {
+                read: 7_000,
+                write_5m: 0,
+                write_1h: 0
+            }
+        );
+        let other = Breakpoint {
+            prefix_tokens: 9_000,
+            hash: 13,
+            ttl_1h: false,
+        };
+        assert_eq!(
+            c.anthropic(m, &[sys, other], t0),
+            AnthropicCacheUse {
+                read: 5_000,
+                write_5m: 4_000,
+                write_1h: 0
+            }
+        );
         // 6 minutes later the 5-minute entries are gone, the 1-hour one is not.
         let later = t0 + Duration::from_secs(360);
-        assert_eq!(c.anthropic(m, &[sys, hist], later), AnthropicCacheUse { read: 7_000, write_5m: 0, write_1h: 0 });
-        let sys2 = Breakpoint { prefix_tokens: 5_000, hash: 21, ttl_1h: false };
+        assert_eq!(
+            c.anthropic(m, &[sys, hist], later),
+            AnthropicCacheUse {
+                read: 7_000,
+                write_5m: 0,
+                write_1h: 0
+            }
+        );
+        let sys2 = Breakpoint {
+            prefix_tokens: 5_000,
+            hash: 21,
+            ttl_1h: false,
+        };
         assert_eq!(c.anthropic(m, &[sys2], later).write_5m, 5_000);
     }
 
@@ -210,10 +299,20 @@ mod tests {
     fn anthropic_minimum_per_model() {
         let c = PromptCache::new(CacheConfig::default());
         let t0 = Instant::now();
-        let b = Breakpoint { prefix_tokens: 3_000, hash: 1, ttl_1h: false };
+        let b = Breakpoint {
+            prefix_tokens: 3_000,
+            hash: 1,
+            ttl_1h: false,
+        };
         // Haiku 4.5 needs 4,096: nothing cached, twice.
-        assert_eq!(c.anthropic("claude-haiku-4-5", &[b], t0), AnthropicCacheUse::default());
-        assert_eq!(c.anthropic("claude-haiku-4-5", &[b], t0), AnthropicCacheUse::default());
+        assert_eq!(
+            c.anthropic("claude-haiku-4-5", &[b], t0),
+            AnthropicCacheUse::default()
+        );
+        assert_eq!(
+            c.anthropic("claude-haiku-4-5", &[b], t0),
+            AnthropicCacheUse::default()
+        );
         assert_eq!(c.anthropic_min_tokens("claude-3-5-haiku-20241022"), 2_048);
         assert_eq!(c.anthropic_min_tokens("claude-sonnet-4-5"), 1_024);
         assert_eq!(c.anthropic_min_tokens("claude-opus-4-5"), 4_096);

@@ -68,17 +68,29 @@ impl Default for MockConfig {
 impl MockConfig {
     /// Reads and validates a `mock.toml`; errors name the file.
     pub fn load(path: &Path) -> Result<MockConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Input(format!("{}: cannot read mock config: {e}", path.display())))?;
-        let config: MockConfig =
-            toml::from_str(&text).map_err(|e| Error::Input(format!("{}: invalid mock config: {}", path.display(), one_line(&e.to_string()))))?;
-        config.validate().map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Input(format!("{}: cannot read mock config: {e}", path.display()))
+        })?;
+        let config: MockConfig = toml::from_str(&text).map_err(|e| {
+            Error::Input(format!(
+                "{}: invalid mock config: {}",
+                path.display(),
+                one_line(&e.to_string())
+            ))
+        })?;
+        config
+            .validate()
+            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
         Ok(config)
     }
 
     /// Checks ranges (probabilities in 0..=1, positive rates, finite scales).
     pub fn validate(&self) -> std::result::Result<(), String> {
         if !self.time_scale.is_finite() || self.time_scale < 0.0 {
-            return Err(format!("time_scale must be a finite number >= 0, not {}", self.time_scale));
+            return Err(format!(
+                "time_scale must be a finite number >= 0, not {}",
+                self.time_scale
+            ));
         }
         if self.api_key.as_deref() == Some("") {
             return Err("api_key must not be empty (leave it out to accept any key)".into());
@@ -90,7 +102,10 @@ impl MockConfig {
             ("faults.rate_slow", self.faults.rate_slow),
             ("faults.rate_drop", self.faults.rate_drop),
             ("faults.rate_truncated_sse", self.faults.rate_truncated_sse),
-            ("faults.rate_malformed_packed", self.faults.rate_malformed_packed),
+            (
+                "faults.rate_malformed_packed",
+                self.faults.rate_malformed_packed,
+            ),
             ("faults.rate_missing_item", self.faults.rate_missing_item),
             ("error_model.base_error", self.error_model.base_error),
             ("error_model.max_error", self.error_model.max_error),
@@ -103,12 +118,27 @@ impl MockConfig {
         }
         let non_negative = [
             ("faults.slow_factor", self.faults.slow_factor),
-            ("error_model.slope_before_knee", self.error_model.slope_before_knee),
-            ("error_model.slope_after_knee", self.error_model.slope_after_knee),
-            ("error_model.missing_per_item", self.error_model.missing_per_item),
-            ("error_model.position_amplitude", self.error_model.position_amplitude),
+            (
+                "error_model.slope_before_knee",
+                self.error_model.slope_before_knee,
+            ),
+            (
+                "error_model.slope_after_knee",
+                self.error_model.slope_after_knee,
+            ),
+            (
+                "error_model.missing_per_item",
+                self.error_model.missing_per_item,
+            ),
+            (
+                "error_model.position_amplitude",
+                self.error_model.position_amplitude,
+            ),
             ("batch.validating_secs", self.batch.validating_secs),
-            ("batch.in_progress_min_secs", self.batch.in_progress_min_secs),
+            (
+                "batch.in_progress_min_secs",
+                self.batch.in_progress_min_secs,
+            ),
             ("batch.per_request_ms", self.batch.per_request_ms),
             ("batch.finalizing_secs", self.batch.finalizing_secs),
             ("batch.cancel_secs", self.batch.cancel_secs),
@@ -118,11 +148,17 @@ impl MockConfig {
                 return Err(format!("{name} must be a finite number >= 0, not {v}"));
             }
         }
-        for (name, p) in std::iter::once(("default", &self.latency.default)).chain(self.latency.profiles.iter().map(|(k, v)| (k.as_str(), v))) {
-            p.validate().map_err(|e| format!("latency profile {name:?}: {e}"))?;
+        for (name, p) in std::iter::once(("default", &self.latency.default))
+            .chain(self.latency.profiles.iter().map(|(k, v)| (k.as_str(), v)))
+        {
+            p.validate()
+                .map_err(|e| format!("latency profile {name:?}: {e}"))?;
         }
         if self.rate_limits.rpm == Some(0) || self.rate_limits.tpm == Some(0) {
-            return Err("rate_limits.rpm and rate_limits.tpm must be > 0 (leave them out for no limit)".into());
+            return Err(
+                "rate_limits.rpm and rate_limits.tpm must be > 0 (leave them out for no limit)"
+                    .into(),
+            );
         }
         if let Some(w) = self.batch.completion_window_secs {
             if !w.is_finite() || w <= 0.0 {
@@ -156,7 +192,12 @@ pub struct LatencyProfile {
 
 impl Default for LatencyProfile {
     fn default() -> Self {
-        LatencyProfile { overhead_ms: 400.0, prefill_tps: 5_000.0, decode_tps: 50.0, jitter: 0.1 }
+        LatencyProfile {
+            overhead_ms: 400.0,
+            prefill_tps: 5_000.0,
+            decode_tps: 50.0,
+            jitter: 0.1,
+        }
     }
 }
 
@@ -165,7 +206,11 @@ impl LatencyProfile {
         if !self.overhead_ms.is_finite() || self.overhead_ms < 0.0 {
             return Err("overhead_ms must be >= 0".into());
         }
-        if !(self.prefill_tps.is_finite() && self.prefill_tps > 0.0 && self.decode_tps.is_finite() && self.decode_tps > 0.0) {
+        if !(self.prefill_tps.is_finite()
+            && self.prefill_tps > 0.0
+            && self.decode_tps.is_finite()
+            && self.decode_tps > 0.0)
+        {
             return Err("prefill_tps and decode_tps must be > 0".into());
         }
         if !(0.0..=1.0).contains(&self.jitter) {
@@ -426,12 +471,19 @@ pub struct FilesConfig {
 
 impl Default for FilesConfig {
     fn default() -> Self {
-        FilesConfig { max_total_bytes: 512 * 1024 * 1024, max_file_bytes: 200 * 1024 * 1024, max_files: 10_000 }
+        FilesConfig {
+            max_total_bytes: 512 * 1024 * 1024,
+            max_file_bytes: 200 * 1024 * 1024,
+            max_files: 10_000,
+        }
     }
 }
 
 /// Longest-prefix lookup in a map keyed by model-id prefix.
-pub(crate) fn by_prefix<'a, V>(map: impl IntoIterator<Item = (&'a str, V)>, model: &str) -> Option<V> {
+pub(crate) fn by_prefix<'a, V>(
+    map: impl IntoIterator<Item = (&'a str, V)>,
+    model: &str,
+) -> Option<V> {
     let m = model.to_ascii_lowercase();
     map.into_iter()
         .filter(|(prefix, _)| m.starts_with(&prefix.to_ascii_lowercase()))
@@ -451,7 +503,10 @@ mod tests {
         assert!(toml::from_str::<MockConfig>("sead = 1").is_err());
         assert!(toml::from_str::<MockConfig>("[faults]\nrate_430 = 0.1").is_err());
         let c: MockConfig = toml::from_str("seed = 7\n[faults]\nrate_429 = 0.25").unwrap();
-        assert_eq!((c.seed, c.faults.rate_429, c.faults.slow_factor), (7, 0.25, 5.0));
+        assert_eq!(
+            (c.seed, c.faults.rate_429, c.faults.slow_factor),
+            (7, 0.25, 5.0)
+        );
     }
 
     #[test]
@@ -459,8 +514,10 @@ mod tests {
         let mut c = MockConfig::default();
         c.faults.rate_500 = 1.5;
         assert!(c.validate().unwrap_err().contains("faults.rate_500"));
-        let mut c = MockConfig::default();
-        c.time_scale = -1.0;
+        let c = MockConfig {
+            time_scale: -1.0,
+            ..MockConfig::default()
+        };
         assert!(c.validate().unwrap_err().contains("time_scale"));
     }
 

@@ -44,7 +44,14 @@ pub fn kind_difficulty(kind: TaskKind) -> f64 {
 /// The model's multiplier: the longest matching prefix among the configured and built-in ones
 /// (configured wins a tie), else 1.0.
 pub fn model_factor(cfg: &ErrorModelConfig, model: &str) -> f64 {
-    by_prefix(MODEL_FACTORS.iter().copied().chain(cfg.model_factor.iter().map(|(k, v)| (k.as_str(), *v))), model).unwrap_or(1.0)
+    by_prefix(
+        MODEL_FACTORS
+            .iter()
+            .copied()
+            .chain(cfg.model_factor.iter().map(|(k, v)| (k.as_str(), *v))),
+        model,
+    )
+    .unwrap_or(1.0)
 }
 
 /// The task's multiplier: configured task names first, then the kind's.
@@ -81,14 +88,25 @@ pub fn position_factor(cfg: &ErrorModelConfig, k: usize, pos: usize) -> f64 {
 }
 
 /// Probabilities (wrong, missing) for the item in slot `pos` of a request with `k` items.
-pub fn item_error(cfg: &ErrorModelConfig, model: &str, task: Option<&str>, k: usize, pos: usize) -> (f64, f64) {
+pub fn item_error(
+    cfg: &ErrorModelConfig,
+    model: &str,
+    task: Option<&str>,
+    k: usize,
+    pos: usize,
+) -> (f64, f64) {
     if !cfg.enabled {
         return (0.0, 0.0);
     }
     let m = model_factor(cfg, model);
-    let wrong = task_difficulty(cfg, task) * m * (cfg.base_error + growth(cfg, k) * position_factor(cfg, k, pos));
+    let wrong = task_difficulty(cfg, task)
+        * m
+        * (cfg.base_error + growth(cfg, k) * position_factor(cfg, k, pos));
     let missing = cfg.missing_per_item * k.saturating_sub(1) as f64 * m;
-    (wrong.clamp(0.0, cfg.max_error), missing.clamp(0.0, cfg.max_error))
+    (
+        wrong.clamp(0.0, cfg.max_error),
+        missing.clamp(0.0, cfg.max_error),
+    )
 }
 
 /// Expected accuracy over a request of `k` items (mean over slots of `1 − wrong − missing`).
@@ -147,7 +165,10 @@ mod tests {
         // gpt-5 halves everything.
         let (w, _) = item_error(&c, "gpt-5", Some("sentiment"), 1, 0);
         assert!(close(w, 0.015));
-        let off = ErrorModelConfig { enabled: false, ..c };
+        let off = ErrorModelConfig {
+            enabled: false,
+            ..c
+        };
         assert_eq!(item_error(&off, "gpt-4o-mini", None, 64, 3), (0.0, 0.0));
     }
 

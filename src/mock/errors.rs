@@ -46,7 +46,14 @@ impl ApiError {
             429 => "requests",
             _ => "server_error",
         };
-        ApiError { status, kind: kind.into(), code: None, param: None, message: message.into(), headers: Vec::new() }
+        ApiError {
+            status,
+            kind: kind.into(),
+            code: None,
+            param: None,
+            message: message.into(),
+            headers: Vec::new(),
+        }
     }
 
     /// 400 invalid request, naming the parameter at fault.
@@ -115,10 +122,17 @@ impl ApiError {
         };
         let body = self.body(api, request_id).to_string();
         let mut resp = Response::new(Body::from(body));
-        *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        *resp.status_mut() =
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         for (k, v) in &self.headers {
-            if let (Ok(name), Ok(value)) = (header::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            if let (Ok(name), Ok(value)) = (
+                header::HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
                 resp.headers_mut().insert(name, value);
             }
         }
@@ -141,7 +155,19 @@ mod tests {
             e.body(Api::Anthropic, "req_1"),
             json!({"type":"error","error":{"type":"authentication_error","message":"Incorrect API key provided."},"request_id":"req_1"})
         );
-        assert_eq!(ApiError::new(503, "x").into_response(Api::Anthropic, "r").status().as_u16(), 529);
-        assert_eq!(ApiError::new(503, "x").into_response(Api::OpenAi, "r").status().as_u16(), 503);
+        assert_eq!(
+            ApiError::new(503, "x")
+                .into_response(Api::Anthropic, "r")
+                .status()
+                .as_u16(),
+            529
+        );
+        assert_eq!(
+            ApiError::new(503, "x")
+                .into_response(Api::OpenAi, "r")
+                .status()
+                .as_u16(),
+            503
+        );
     }
 }

@@ -110,7 +110,10 @@ pub struct Faults {
 impl Faults {
     /// A fault source seeded with `seed`.
     pub fn new(seed: u64) -> Faults {
-        Faults { rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473)), queue: Mutex::new(VecDeque::new()) }
+        Faults {
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473)),
+            queue: Mutex::new(VecDeque::new()),
+        }
     }
 
     /// Queues `count` one-shot faults, each hitting the next synchronous request.
@@ -195,11 +198,22 @@ mod tests {
 
     #[test]
     fn rates_are_honoured_and_seeded() {
-        let cfg = FaultConfig { rate_429: 0.1, rate_500: 0.05, rate_drop: 0.2, ..FaultConfig::default() };
+        let cfg = FaultConfig {
+            rate_429: 0.1,
+            rate_500: 0.05,
+            rate_drop: 0.2,
+            ..FaultConfig::default()
+        };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let plans: Vec<FaultPlan> = (0..20_000).map(|_| draw(&cfg, &mut rng)).collect();
-        let n429 = plans.iter().filter(|p| p.status == Some(Fault::RateLimit)).count();
-        let n500 = plans.iter().filter(|p| p.status == Some(Fault::Server)).count();
+        let n429 = plans
+            .iter()
+            .filter(|p| p.status == Some(Fault::RateLimit))
+            .count();
+        let n500 = plans
+            .iter()
+            .filter(|p| p.status == Some(Fault::Server))
+            .count();
         let drops = plans.iter().filter(|p| p.drop).count();
         assert!((1_800..2_200).contains(&n429), "{n429}");
         assert!((850..1_150).contains(&n500), "{n500}");

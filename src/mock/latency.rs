@@ -9,7 +9,12 @@ use std::time::Duration;
 use super::config::{LatencyConfig, LatencyProfile, by_prefix};
 
 const fn p(overhead_ms: f64, prefill_tps: f64, decode_tps: f64) -> LatencyProfile {
-    LatencyProfile { overhead_ms, prefill_tps, decode_tps, jitter: 0.1 }
+    LatencyProfile {
+        overhead_ms,
+        prefill_tps,
+        decode_tps,
+        jitter: 0.1,
+    }
 }
 
 /// Built-in profiles by model-id prefix (rough public throughput figures; simulated).
@@ -38,7 +43,14 @@ pub const BUILTIN_PROFILES: &[(&str, LatencyProfile)] = &[
 /// profiles (configured wins a tie), else `default`.
 pub fn profile(cfg: &LatencyConfig, model: &str) -> LatencyProfile {
     // Built-ins first, so a configured prefix of the same length wins the tie.
-    by_prefix(BUILTIN_PROFILES.iter().copied().chain(cfg.profiles.iter().map(|(k, v)| (k.as_str(), *v))), model).unwrap_or(cfg.default)
+    by_prefix(
+        BUILTIN_PROFILES
+            .iter()
+            .copied()
+            .chain(cfg.profiles.iter().map(|(k, v)| (k.as_str(), *v))),
+        model,
+    )
+    .unwrap_or(cfg.default)
 }
 
 /// When the parts of one response are due.
@@ -54,7 +66,13 @@ pub struct Timing {
 
 /// The timing of one response. `jitter_u` is a uniform draw in `[-1, 1]`; the factor applied is
 /// `1 + profile.jitter × jitter_u`; `scale` is the time scale (0 = everything zero).
-pub fn timing(profile: &LatencyProfile, input_tokens: u64, output_tokens: u64, jitter_u: f64, scale: f64) -> Timing {
+pub fn timing(
+    profile: &LatencyProfile,
+    input_tokens: u64,
+    output_tokens: u64,
+    jitter_u: f64,
+    scale: f64,
+) -> Timing {
     let factor = (1.0 + profile.jitter * jitter_u.clamp(-1.0, 1.0)) * scale.max(0.0);
     let ms = |v: f64| Duration::from_secs_f64((v * factor / 1000.0).max(0.0));
     let ttft_ms = profile.overhead_ms + input_tokens as f64 * 1000.0 / profile.prefill_tps;
@@ -72,7 +90,12 @@ mod tests {
 
     #[test]
     fn exact_numbers() {
-        let prof = LatencyProfile { overhead_ms: 200.0, prefill_tps: 5_000.0, decode_tps: 50.0, jitter: 0.1 };
+        let prof = LatencyProfile {
+            overhead_ms: 200.0,
+            prefill_tps: 5_000.0,
+            decode_tps: 50.0,
+            jitter: 0.1,
+        };
         // 200 ms + 1000/5000 s + 10/50 s = 200 + 200 + 200 ms.
         let t = timing(&prof, 1_000, 10, 0.0, 1.0);
         assert_eq!(t.ttft, Duration::from_millis(400));
@@ -83,7 +106,10 @@ mod tests {
         assert_eq!(t.total.as_micros(), 330_000);
         let t = timing(&prof, 1_000, 10, -1.0, 1.0);
         assert_eq!(t.total.as_micros(), 540_000);
-        assert_eq!(timing(&prof, 1_000_000, 1_000, 0.3, 0.0).total, Duration::ZERO);
+        assert_eq!(
+            timing(&prof, 1_000_000, 1_000, 0.3, 0.0).total,
+            Duration::ZERO
+        );
     }
 
     #[test]
@@ -92,7 +118,15 @@ mod tests {
         assert_eq!(profile(&cfg, "gpt-4o-mini-2024-07-18").decode_tps, 85.0);
         assert_eq!(profile(&cfg, "gpt-4o").decode_tps, 70.0);
         assert_eq!(profile(&cfg, "unknown-model"), cfg.default);
-        cfg.profiles.insert("gpt-4o".into(), LatencyProfile { overhead_ms: 1.0, prefill_tps: 1.0, decode_tps: 1.0, jitter: 0.0 });
+        cfg.profiles.insert(
+            "gpt-4o".into(),
+            LatencyProfile {
+                overhead_ms: 1.0,
+                prefill_tps: 1.0,
+                decode_tps: 1.0,
+                jitter: 0.0,
+            },
+        );
         assert_eq!(profile(&cfg, "gpt-4o").decode_tps, 1.0);
         // The built-in, longer prefix still wins for gpt-4o-mini.
         assert_eq!(profile(&cfg, "gpt-4o-mini").decode_tps, 85.0);

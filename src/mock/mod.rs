@@ -7,6 +7,10 @@
 //! Anthropic Message Batches. Everything random is seeded from [`MockConfig::seed`].
 //! `GET /_mock/stats` reports what clients really sent. See `docs/MOCK.md`.
 
+// Handlers return `Result<Response, ApiError>`; an error is built once per failed request, so its
+// size (status, strings, headers) does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod anthropic;
 pub mod cache;
 pub mod config;
@@ -51,9 +55,15 @@ pub struct MockServer {
 impl MockServer {
     /// Binds `addr` (port 0 = a free port) and serves in the background; returns once bound.
     pub async fn start(config: MockConfig, oracle: Oracle, addr: SocketAddr) -> Result<MockServer> {
-        config.validate().map_err(|e| Error::Mock(format!("invalid configuration: {e}")))?;
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Error::Mock(format!("cannot listen on {addr}: {e}")))?;
-        let addr = listener.local_addr().map_err(|e| Error::Mock(format!("cannot read the bound address: {e}")))?;
+        config
+            .validate()
+            .map_err(|e| Error::Mock(format!("invalid configuration: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::Mock(format!("cannot listen on {addr}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Mock(format!("cannot read the bound address: {e}")))?;
         let state = Arc::new(State::new(config, oracle));
         let app = router::router(state.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -64,7 +74,12 @@ impl MockServer {
                 })
                 .await;
         });
-        Ok(MockServer { addr, state, stop, task })
+        Ok(MockServer {
+            addr,
+            state,
+            stop,
+            task,
+        })
     }
 
     /// The bound address.
@@ -83,12 +98,22 @@ impl MockServer {
     }
 
     fn loopback(&self) -> SocketAddr {
-        if self.addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], self.addr.port())) } else { self.addr }
+        if self.addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], self.addr.port()))
+        } else {
+            self.addr
+        }
     }
 
     /// The counters, as `GET /_mock/stats` serves them.
     pub fn stats(&self) -> serde_json::Value {
         self.state.stats.snapshot()
+    }
+
+    /// Empties the prompt caches, so that the next strategy of a run starts cold instead of
+    /// reading what the previous one wrote.
+    pub fn clear_caches(&self) {
+        self.state.cache.clear();
     }
 
     /// Stops accepting connections, stops batch workers and waits (at most 2 s) for open
@@ -97,7 +122,10 @@ impl MockServer {
         self.state.abort_tasks();
         let _ = self.stop.send(());
         let mut task = self.task;
-        if tokio::time::timeout(Duration::from_secs(2), &mut task).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(2), &mut task)
+            .await
+            .is_err()
+        {
             task.abort();
         }
     }
@@ -112,7 +140,9 @@ pub struct InProcess {
 impl InProcess {
     /// A handler over fresh state.
     pub fn new(config: MockConfig, oracle: Oracle) -> InProcess {
-        InProcess { state: Arc::new(State::new(config, oracle)) }
+        InProcess {
+            state: Arc::new(State::new(config, oracle)),
+        }
     }
 
     /// Handles one request exactly as the server would.
@@ -138,7 +168,8 @@ impl Drop for InProcess {
 pub async fn run_standalone(config: MockConfig, oracle: Oracle, port: u16) -> Result<()> {
     let known = oracle.len();
     let scale = config.time_scale;
-    let server = MockServer::start(config, oracle, SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    let server =
+        MockServer::start(config, oracle, SocketAddr::from(([127, 0, 0, 1], port))).await?;
     println!("batchbench mock listening on http://{}", server.addr());
     println!("  OPENAI_BASE_URL={}", server.openai_base_url());
     println!("  ANTHROPIC_BASE_URL={}", server.anthropic_base_url());

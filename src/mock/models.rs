@@ -56,7 +56,12 @@ impl KnownModels {
             Api::OpenAi => &self.openai,
             Api::Anthropic => &self.anthropic,
         };
-        set.iter().chain(self.extra.iter()).cloned().collect::<BTreeSet<_>>().into_iter().collect()
+        set.iter()
+            .chain(self.extra.iter())
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     }
 }
 

@@ -75,20 +75,35 @@ impl Oracle {
 
     /// The gold answers of a prompt set.
     pub fn from_prompt_set(set: &PromptSet) -> Oracle {
-        let mut o = Oracle { instructions: set.instructions.trim().to_string(), ..Oracle::default() };
+        let mut o = Oracle {
+            instructions: set.instructions.trim().to_string(),
+            ..Oracle::default()
+        };
         let mut labels: HashMap<String, BTreeSet<String>> = HashMap::new();
         for p in &set.prompts {
             let idx = o.entries.len();
-            o.entries.push(Entry { id: p.id.clone(), answer: p.answer.clone(), task: p.task.clone() });
+            o.entries.push(Entry {
+                id: p.id.clone(),
+                answer: p.answer.clone(),
+                task: p.task.clone(),
+            });
             o.by_text.entry(p.prompt.trim().to_string()).or_insert(idx);
-            if let (Some(a), kind @ TaskKind::Label) = (&p.answer, TaskKind::from_task(p.task.as_deref())) {
+            if let (Some(a), kind @ TaskKind::Label) =
+                (&p.answer, TaskKind::from_task(p.task.as_deref()))
+            {
                 let n = normalise(kind, a);
                 if !n.is_empty() {
-                    labels.entry(task_key(p.task.as_deref())).or_default().insert(n);
+                    labels
+                        .entry(task_key(p.task.as_deref()))
+                        .or_default()
+                        .insert(n);
                 }
             }
         }
-        o.labels = labels.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect();
+        o.labels = labels
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().collect()))
+            .collect();
         o
     }
 
@@ -110,7 +125,10 @@ impl Oracle {
         // The shared instructions sent in the same message, before the prompt.
         if !self.instructions.is_empty() {
             if let Some(rest) = t.strip_prefix(self.instructions.as_str()) {
-                return self.by_text.get(rest.trim()).and_then(|i| self.entries.get(*i));
+                return self
+                    .by_text
+                    .get(rest.trim())
+                    .and_then(|i| self.entries.get(*i));
             }
         }
         None
@@ -123,7 +141,15 @@ impl Oracle {
 
     /// The answer to a request whose last user message is `user_text`. `sample` distinguishes
     /// the `n` choices of one request.
-    pub fn answer(&self, cfg: &ErrorModelConfig, seed: u64, model: &str, user_text: &str, sample: u32, faults: AnswerFaults) -> Answer {
+    pub fn answer(
+        &self,
+        cfg: &ErrorModelConfig,
+        seed: u64,
+        model: &str,
+        user_text: &str,
+        sample: u32,
+        faults: AnswerFaults,
+    ) -> Answer {
         let items = parse_items(user_text);
         if items.is_empty() {
             let (text, outcome) = self.answer_item(cfg, seed, model, user_text, 1, 0, sample);
@@ -133,7 +159,11 @@ impl Oracle {
                 outcome.missing = false;
                 outcome.wrong = true;
             }
-            return Answer { text: text.unwrap_or_default(), items: vec![outcome], packed: false };
+            return Answer {
+                text: text.unwrap_or_default(),
+                items: vec![outcome],
+                packed: false,
+            };
         }
         let k = items.len();
         let mut outcomes = Vec::with_capacity(k);
@@ -150,7 +180,10 @@ impl Oracle {
             let mut rng = rng_for(seed, &["drop", model, user_text], &[u64::from(sample)]);
             let i = rng.random_range(0..pairs.len());
             let (dropped, _) = pairs.remove(i);
-            if let Some(o) = outcomes.iter_mut().find(|o| o.item_id.as_deref() == Some(dropped.as_str())) {
+            if let Some(o) = outcomes
+                .iter_mut()
+                .find(|o| o.item_id.as_deref() == Some(dropped.as_str()))
+            {
                 o.missing = true;
             }
         }
@@ -174,20 +207,42 @@ impl Oracle {
                 o.missing = true;
             }
         }
-        Answer { text, items: outcomes, packed: true }
+        Answer {
+            text,
+            items: outcomes,
+            packed: true,
+        }
     }
 
     /// One item: `(answer or None when left out, outcome)`.
     #[allow(clippy::too_many_arguments)]
-    fn answer_item(&self, cfg: &ErrorModelConfig, seed: u64, model: &str, text: &str, k: usize, pos: usize, sample: u32) -> (Option<String>, ItemOutcome) {
+    fn answer_item(
+        &self,
+        cfg: &ErrorModelConfig,
+        seed: u64,
+        model: &str,
+        text: &str,
+        k: usize,
+        pos: usize,
+        sample: u32,
+    ) -> (Option<String>, ItemOutcome) {
         let entry = self.lookup(text);
-        let mut outcome = ItemOutcome { prompt_id: entry.map(|e| e.id.clone()), item_id: None, wrong: false, missing: false };
+        let mut outcome = ItemOutcome {
+            prompt_id: entry.map(|e| e.id.clone()),
+            item_id: None,
+            wrong: false,
+            missing: false,
+        };
         let Some(gold) = entry.and_then(|e| e.answer.as_ref()) else {
             return (Some(placeholder(text)), outcome);
         };
         let task = entry.and_then(|e| e.task.as_deref());
         let (p_wrong, p_missing) = item_error(cfg, model, task, k, pos);
-        let mut rng = rng_for(seed, &["item", model, text.trim()], &[k as u64, pos as u64, u64::from(sample)]);
+        let mut rng = rng_for(
+            seed,
+            &["item", model, text.trim()],
+            &[k as u64, pos as u64, u64::from(sample)],
+        );
         let (u_missing, u_wrong): (f64, f64) = (rng.random(), rng.random());
         if u_missing < p_missing {
             outcome.missing = true;
@@ -217,12 +272,23 @@ impl Oracle {
             }
             TaskKind::Label => {
                 let g = normalise(kind, gold);
-                let others: Vec<&String> =
-                    self.labels.get(&task_key(task)).map(|v| v.iter().filter(|l| **l != g).collect()).unwrap_or_default();
-                if others.is_empty() { "unknown".to_string() } else { others[rng.random_range(0..others.len())].clone() }
+                let others: Vec<&String> = self
+                    .labels
+                    .get(&task_key(task))
+                    .map(|v| v.iter().filter(|l| **l != g).collect())
+                    .unwrap_or_default();
+                if others.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    others[rng.random_range(0..others.len())].clone()
+                }
             }
             TaskKind::YesNo => {
-                if normalise(kind, gold) == "yes" { "no".to_string() } else { "yes".to_string() }
+                if normalise(kind, gold) == "yes" {
+                    "no".to_string()
+                } else {
+                    "yes".to_string()
+                }
             }
             TaskKind::Text => "I am not sure.".to_string(),
         }
@@ -235,7 +301,10 @@ fn task_key(task: Option<&str>) -> String {
 
 /// The deterministic answer to a prompt the oracle does not know.
 fn placeholder(text: &str) -> String {
-    format!("Simulated answer {:06x}.", Fnv::default().str(text.trim()).finish() & 0xff_ffff)
+    format!(
+        "Simulated answer {:06x}.",
+        Fnv::default().str(text.trim()).finish() & 0xff_ffff
+    )
 }
 
 #[cfg(test)]
@@ -248,14 +317,37 @@ mod tests {
         let prompts = (0..n)
             .map(|i| {
                 let (task, answer, prompt) = match i % 3 {
-                    0 => ("arithmetic", format!("{}", i * 7), format!("What is {i} times 7?")),
-                    1 => ("sentiment", ["positive", "negative", "neutral"][i % 3].to_string(), format!("Review {i}: it was fine.")),
-                    _ => ("yesno", if i % 2 == 0 { "yes" } else { "no" }.to_string(), format!("Is {i} even?")),
+                    0 => (
+                        "arithmetic",
+                        format!("{}", i * 7),
+                        format!("What is {i} times 7?"),
+                    ),
+                    1 => (
+                        "sentiment",
+                        ["positive", "negative", "neutral"][i % 3].to_string(),
+                        format!("Review {i}: it was fine."),
+                    ),
+                    _ => (
+                        "yesno",
+                        if i % 2 == 0 { "yes" } else { "no" }.to_string(),
+                        format!("Is {i} even?"),
+                    ),
                 };
-                Prompt { id: format!("q{i:04}"), prompt, answer: Some(answer), task: Some(task.to_string()) }
+                Prompt {
+                    id: format!("q{i:04}"),
+                    prompt,
+                    answer: Some(answer),
+                    task: Some(task.to_string()),
+                }
             })
             .collect();
-        PromptSet { name: "t".into(), path: "t.jsonl".into(), sha256: String::new(), instructions: "Answer briefly.".into(), prompts }
+        PromptSet {
+            name: "t".into(),
+            path: "t.jsonl".into(),
+            sha256: String::new(),
+            instructions: "Answer briefly.".into(),
+            prompts,
+        }
     }
 
     fn accuracy(o: &Oracle, s: &PromptSet, k: usize, model: &str) -> f64 {
@@ -263,17 +355,32 @@ mod tests {
         let mut correct = 0usize;
         for chunk in s.prompts.chunks(k) {
             let msg = pack_user_message(chunk.iter().map(|p| (p.id.as_str(), p.prompt.as_str())));
-            let a = o.answer(&cfg, 42, model, if k == 1 { &chunk[0].prompt } else { &msg }, 0, AnswerFaults::default());
+            let a = o.answer(
+                &cfg,
+                42,
+                model,
+                if k == 1 { &chunk[0].prompt } else { &msg },
+                0,
+                AnswerFaults::default(),
+            );
             if k == 1 {
                 let p = &chunk[0];
-                correct += usize::from(crate::dataset::answer::is_correct(p.task.as_deref(), &a.text, p.answer.as_deref().unwrap_or("")));
+                correct += usize::from(crate::dataset::answer::is_correct(
+                    p.task.as_deref(),
+                    &a.text,
+                    p.answer.as_deref().unwrap_or(""),
+                ));
                 continue;
             }
             let ids: Vec<&str> = chunk.iter().map(|p| p.id.as_str()).collect();
             let u = unpack(&a.text, &ids);
             for p in chunk {
                 if let Some(got) = u.answers.get(&p.id) {
-                    correct += usize::from(crate::dataset::answer::is_correct(p.task.as_deref(), got, p.answer.as_deref().unwrap_or("")));
+                    correct += usize::from(crate::dataset::answer::is_correct(
+                        p.task.as_deref(),
+                        got,
+                        p.answer.as_deref().unwrap_or(""),
+                    ));
                 }
             }
         }
@@ -284,32 +391,95 @@ mod tests {
     fn gold_answers_and_placeholders() {
         let s = set(30);
         let o = Oracle::from_prompt_set(&s);
-        let cfg = ErrorModelConfig { enabled: false, ..ErrorModelConfig::default() };
-        let a = o.answer(&cfg, 1, "gpt-4o-mini", "  What is 3 times 7?\n", 0, AnswerFaults::default());
+        let cfg = ErrorModelConfig {
+            enabled: false,
+            ..ErrorModelConfig::default()
+        };
+        let a = o.answer(
+            &cfg,
+            1,
+            "gpt-4o-mini",
+            "  What is 3 times 7?\n",
+            0,
+            AnswerFaults::default(),
+        );
         assert_eq!(a.text, "21");
         assert_eq!(a.items[0].prompt_id.as_deref(), Some("q0003"));
-        let a = o.answer(&cfg, 1, "gpt-4o-mini", "Answer briefly.\n\nWhat is 3 times 7?", 0, AnswerFaults::default());
+        let a = o.answer(
+            &cfg,
+            1,
+            "gpt-4o-mini",
+            "Answer briefly.\n\nWhat is 3 times 7?",
+            0,
+            AnswerFaults::default(),
+        );
         assert_eq!(a.text, "21");
-        let u1 = o.answer(&cfg, 1, "gpt-4o-mini", "Who are you?", 0, AnswerFaults::default());
-        let u2 = o.answer(&cfg, 9, "gpt-4o", "Who are you?", 0, AnswerFaults::default());
+        let u1 = o.answer(
+            &cfg,
+            1,
+            "gpt-4o-mini",
+            "Who are you?",
+            0,
+            AnswerFaults::default(),
+        );
+        let u2 = o.answer(
+            &cfg,
+            9,
+            "gpt-4o",
+            "Who are you?",
+            0,
+            AnswerFaults::default(),
+        );
         assert_eq!(u1.text, u2.text);
         assert!(u1.text.starts_with("Simulated answer"));
-        let msg = pack_user_message([("a", "What is 3 times 7?"), ("b", "Is 5 even?"), ("c", "???")]);
+        let msg = pack_user_message([
+            ("a", "What is 3 times 7?"),
+            ("b", "Is 5 even?"),
+            ("c", "???"),
+        ]);
         let a = o.answer(&cfg, 1, "gpt-4o-mini", &msg, 0, AnswerFaults::default());
         assert!(a.packed);
-        assert!(a.text.starts_with("{\"a\": \"21\", \"b\": \"no\", \"c\": \"Simulated answer "), "{}", a.text);
+        assert!(
+            a.text
+                .starts_with("{\"a\": \"21\", \"b\": \"no\", \"c\": \"Simulated answer "),
+            "{}",
+            a.text
+        );
     }
 
     #[test]
     fn answer_faults() {
         let s = set(10);
         let o = Oracle::from_prompt_set(&s);
-        let cfg = ErrorModelConfig { enabled: false, ..ErrorModelConfig::default() };
+        let cfg = ErrorModelConfig {
+            enabled: false,
+            ..ErrorModelConfig::default()
+        };
         let msg = pack_user_message(s.prompts.iter().map(|p| (p.id.as_str(), p.prompt.as_str())));
         let ids: Vec<&str> = s.prompts.iter().map(|p| p.id.as_str()).collect();
-        let a = o.answer(&cfg, 1, "gpt-4o-mini", &msg, 0, AnswerFaults { malformed: true, drop_item: false });
+        let a = o.answer(
+            &cfg,
+            1,
+            "gpt-4o-mini",
+            &msg,
+            0,
+            AnswerFaults {
+                malformed: true,
+                drop_item: false,
+            },
+        );
         assert!(unpack(&a.text, &ids).parse_error.is_some());
-        let a = o.answer(&cfg, 1, "gpt-4o-mini", &msg, 0, AnswerFaults { malformed: false, drop_item: true });
+        let a = o.answer(
+            &cfg,
+            1,
+            "gpt-4o-mini",
+            &msg,
+            0,
+            AnswerFaults {
+                malformed: false,
+                drop_item: true,
+            },
+        );
         let u = unpack(&a.text, &ids);
         assert_eq!(u.missing.len(), 1);
         assert_eq!(a.items.iter().filter(|i| i.missing).count(), 1);

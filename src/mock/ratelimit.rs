@@ -19,7 +19,11 @@ pub struct Bucket {
 impl Bucket {
     /// A full bucket of `per_minute`.
     pub fn new(per_minute: u64, now: Instant) -> Bucket {
-        Bucket { capacity: per_minute as f64, level: per_minute as f64, last: now }
+        Bucket {
+            capacity: per_minute as f64,
+            level: per_minute as f64,
+            last: now,
+        }
     }
 
     fn rate(&self) -> f64 {
@@ -64,18 +68,25 @@ pub struct Decision {
     pub tokens: Option<(u64, u64, Duration)>,
 }
 
+/// The RPM and TPM buckets of one key (None = unlimited).
+type KeyBuckets = (Option<Bucket>, Option<Bucket>);
+
 /// Buckets per API key.
 #[derive(Debug)]
 pub struct Limiter {
     rpm: Option<u64>,
     tpm: Option<u64>,
-    keys: Mutex<HashMap<String, (Option<Bucket>, Option<Bucket>)>>,
+    keys: Mutex<HashMap<String, KeyBuckets>>,
 }
 
 impl Limiter {
     /// A limiter with these per-minute limits (None = unlimited).
     pub fn new(rpm: Option<u64>, tpm: Option<u64>) -> Limiter {
-        Limiter { rpm, tpm, keys: Mutex::new(HashMap::new()) }
+        Limiter {
+            rpm,
+            tpm,
+            keys: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Charges one request of `tokens` estimated tokens to `key` at `now`.
@@ -87,9 +98,12 @@ impl Limiter {
         if keys.len() > 100_000 && !keys.contains_key(key) {
             keys.clear();
         }
-        let (rb, tb) = keys
-            .entry(key.to_string())
-            .or_insert_with(|| (self.rpm.map(|r| Bucket::new(r, now)), self.tpm.map(|t| Bucket::new(t, now))));
+        let (rb, tb) = keys.entry(key.to_string()).or_insert_with(|| {
+            (
+                self.rpm.map(|r| Bucket::new(r, now)),
+                self.tpm.map(|t| Bucket::new(t, now)),
+            )
+        });
         if let Some(b) = rb.as_mut() {
             b.refill(now);
         }
@@ -99,7 +113,12 @@ impl Limiter {
         let need_tokens = tokens as f64;
         let too_large = tb.as_ref().is_some_and(|b| need_tokens > b.capacity);
         let wait_r = rb.as_ref().map_or(Duration::ZERO, |b| b.wait_for(1.0));
-        let wait_t = if too_large { Duration::ZERO } else { tb.as_ref().map_or(Duration::ZERO, |b| b.wait_for(need_tokens)) };
+        let wait_t = if too_large {
+            Duration::ZERO
+        } else {
+            tb.as_ref()
+                .map_or(Duration::ZERO, |b| b.wait_for(need_tokens))
+        };
         let allowed = !too_large && wait_r.is_zero() && wait_t.is_zero();
         if allowed {
             if let Some(b) = rb.as_mut() {
@@ -116,7 +135,15 @@ impl Limiter {
         } else {
             Some("tokens")
         };
-        let snap = |b: &Option<Bucket>| b.as_ref().map(|b| (b.capacity as u64, b.level.max(0.0).floor() as u64, b.until_full()));
+        let snap = |b: &Option<Bucket>| {
+            b.as_ref().map(|b| {
+                (
+                    b.capacity as u64,
+                    b.level.max(0.0).floor() as u64,
+                    b.until_full(),
+                )
+            })
+        };
         Decision {
             allowed,
             refused_by,
@@ -142,7 +169,11 @@ pub fn openai_duration(d: Duration) -> String {
     }
     let total = d.as_secs();
     let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
-    if h > 0 { format!("{h}h{m}m{s}s") } else { format!("{m}m{s}s") }
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else {
+        format!("{m}m{s}s")
+    }
 }
 
 #[cfg(test)]

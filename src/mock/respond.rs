@@ -16,7 +16,10 @@ use super::state::pause;
 pub fn json(status: u16, value: &Value, headers: &[(String, String)]) -> Response {
     let mut resp = Response::new(Body::from(value.to_string()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     add_headers(&mut resp, headers);
     resp
 }
@@ -24,7 +27,10 @@ pub fn json(status: u16, value: &Value, headers: &[(String, String)]) -> Respons
 /// Adds headers, skipping any that are not valid header text.
 pub fn add_headers(resp: &mut Response, headers: &[(String, String)]) {
     for (k, v) in headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
             resp.headers_mut().insert(name, value);
         }
     }
@@ -39,12 +45,22 @@ pub fn dropped_json(value: &Value, headers: &[(String, String)]) -> Response {
     tokio::spawn(async move {
         if tx.send(Ok(half)).await.is_ok() {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            let _ = tx.send(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "mock: connection dropped"))).await;
+            let _ = tx
+                .send(Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "mock: connection dropped",
+                )))
+                .await;
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
     let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     add_headers(&mut resp, headers);
     resp
 }
@@ -56,7 +72,10 @@ pub fn rate_headers(api: Api, d: &Decision) -> Vec<(String, String)> {
         Api::OpenAi => {
             if let Some((limit, remaining, reset)) = d.requests {
                 h.push(("x-ratelimit-limit-requests".into(), limit.to_string()));
-                h.push(("x-ratelimit-remaining-requests".into(), remaining.to_string()));
+                h.push((
+                    "x-ratelimit-remaining-requests".into(),
+                    remaining.to_string(),
+                ));
                 h.push(("x-ratelimit-reset-requests".into(), openai_duration(reset)));
             }
             if let Some((limit, remaining, reset)) = d.tokens {
@@ -67,18 +86,31 @@ pub fn rate_headers(api: Api, d: &Decision) -> Vec<(String, String)> {
         }
         Api::Anthropic => {
             let at = |d: Duration| {
-                let t = chrono::Utc::now() + chrono::Duration::milliseconds(d.as_millis().min(i64::MAX as u128) as i64);
+                let t = chrono::Utc::now()
+                    + chrono::Duration::milliseconds(d.as_millis().min(i64::MAX as u128) as i64);
                 t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             };
             if let Some((limit, remaining, reset)) = d.requests {
-                h.push(("anthropic-ratelimit-requests-limit".into(), limit.to_string()));
-                h.push(("anthropic-ratelimit-requests-remaining".into(), remaining.to_string()));
+                h.push((
+                    "anthropic-ratelimit-requests-limit".into(),
+                    limit.to_string(),
+                ));
+                h.push((
+                    "anthropic-ratelimit-requests-remaining".into(),
+                    remaining.to_string(),
+                ));
                 h.push(("anthropic-ratelimit-requests-reset".into(), at(reset)));
             }
             if let Some((limit, remaining, reset)) = d.tokens {
                 for kind in ["tokens", "input-tokens", "output-tokens"] {
-                    h.push((format!("anthropic-ratelimit-{kind}-limit"), limit.to_string()));
-                    h.push((format!("anthropic-ratelimit-{kind}-remaining"), remaining.to_string()));
+                    h.push((
+                        format!("anthropic-ratelimit-{kind}-limit"),
+                        limit.to_string(),
+                    ));
+                    h.push((
+                        format!("anthropic-ratelimit-{kind}-remaining"),
+                        remaining.to_string(),
+                    ));
                     h.push((format!("anthropic-ratelimit-{kind}-reset"), at(reset)));
                 }
             }
@@ -97,7 +129,10 @@ pub fn retry_after_secs(d: Duration) -> String {
 pub fn rate_limited(api: Api, d: &Decision, model: &str) -> ApiError {
     let which = d.refused_by.unwrap_or("requests");
     let message = if d.too_large {
-        format!("Request too large for {model}: the request needs more tokens than the per-minute limit ({}).", d.tokens.map_or(0, |t| t.0))
+        format!(
+            "Request too large for {model}: the request needs more tokens than the per-minute limit ({}).",
+            d.tokens.map_or(0, |t| t.0)
+        )
     } else {
         let (label, limit) = match which {
             "tokens" => ("tokens per min (TPM)", d.tokens.map_or(0, |t| t.0)),
@@ -112,7 +147,8 @@ pub fn rate_limited(api: Api, d: &Decision, model: &str) -> ApiError {
     e.kind = which.to_string();
     e.headers = rate_headers(api, d);
     if !d.too_large {
-        e.headers.push(("retry-after".into(), retry_after_secs(d.retry_after)));
+        e.headers
+            .push(("retry-after".into(), retry_after_secs(d.retry_after)));
     }
     e
 }
@@ -163,13 +199,24 @@ pub fn sse(events: Vec<SseEvent>, end: StreamEnd, headers: &[(String, String)]) 
             }
         }
         if end == StreamEnd::Dropped {
-            let _ = tx.send(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "mock: connection dropped"))).await;
+            let _ = tx
+                .send(Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "mock: connection dropped",
+                )))
+                .await;
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
     let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8"));
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     add_headers(&mut resp, headers);
     resp
 }

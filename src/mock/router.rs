@@ -40,12 +40,20 @@ pub struct Ctx {
 impl Ctx {
     /// A query parameter's value.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        self.query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
     }
 
     /// `http://host` from the Host header (for `results_url`).
     pub fn base_url(&self) -> String {
-        let host = self.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+        let host = self
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
         format!("http://{host}")
     }
 }
@@ -107,19 +115,30 @@ fn route(method: &Method, segs: &[&str]) -> Option<(Route, &'static str)> {
         ("GET", ["v1", "batches", _]) => (BatchGet, "GET /v1/batches/{id}"),
         ("POST", ["v1", "batches", _, "cancel"]) => (BatchCancel, "POST /v1/batches/{id}/cancel"),
         ("POST", ["v1", "messages"]) => (Messages, "POST /v1/messages"),
-        ("POST", ["v1", "messages", "count_tokens"]) => (CountTokens, "POST /v1/messages/count_tokens"),
+        ("POST", ["v1", "messages", "count_tokens"]) => {
+            (CountTokens, "POST /v1/messages/count_tokens")
+        }
         ("POST", ["v1", "messages", "batches"]) => (MsgBatchCreate, "POST /v1/messages/batches"),
         ("GET", ["v1", "messages", "batches"]) => (MsgBatchList, "GET /v1/messages/batches"),
         ("GET", ["v1", "messages", "batches", _]) => (MsgBatchGet, "GET /v1/messages/batches/{id}"),
-        ("GET", ["v1", "messages", "batches", _, "results"]) => (MsgBatchResults, "GET /v1/messages/batches/{id}/results"),
-        ("POST", ["v1", "messages", "batches", _, "cancel"]) => (MsgBatchCancel, "POST /v1/messages/batches/{id}/cancel"),
-        ("DELETE", ["v1", "messages", "batches", _]) => (MsgBatchDelete, "DELETE /v1/messages/batches/{id}"),
+        ("GET", ["v1", "messages", "batches", _, "results"]) => {
+            (MsgBatchResults, "GET /v1/messages/batches/{id}/results")
+        }
+        ("POST", ["v1", "messages", "batches", _, "cancel"]) => {
+            (MsgBatchCancel, "POST /v1/messages/batches/{id}/cancel")
+        }
+        ("DELETE", ["v1", "messages", "batches", _]) => {
+            (MsgBatchDelete, "DELETE /v1/messages/batches/{id}")
+        }
         _ => return None,
     })
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// The API key a request carries: Anthropic `x-api-key`, else a bearer token.
@@ -129,14 +148,18 @@ fn api_key(headers: &HeaderMap) -> Option<String> {
     }
     let auth = header_str(headers, "authorization")?;
     let (scheme, token) = auth.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 fn authenticate(state: &State, api: Api, headers: &HeaderMap) -> Result<String, ApiError> {
     let key = api_key(headers).filter(|k| !k.is_empty());
     let Some(key) = key else {
         let msg = match api {
-            Api::OpenAi => "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            Api::OpenAi => {
+                "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+            }
             Api::Anthropic => "x-api-key header is required",
         };
         return Err(ApiError::new(401, msg).code("invalid_api_key"));
@@ -145,7 +168,9 @@ fn authenticate(state: &State, api: Api, headers: &HeaderMap) -> Result<String, 
         if &key != expected {
             let shown: String = key.chars().take(4).collect();
             let msg = match api {
-                Api::OpenAi => format!("Incorrect API key provided: {shown}****. You can find your API key at https://platform.openai.com/account/api-keys."),
+                Api::OpenAi => format!(
+                    "Incorrect API key provided: {shown}****. You can find your API key at https://platform.openai.com/account/api-keys."
+                ),
                 Api::Anthropic => "invalid x-api-key".to_string(),
             };
             return Err(ApiError::new(401, msg).code("invalid_api_key"));
@@ -170,16 +195,36 @@ pub async fn dispatch(state: Arc<State>, req: Request<Body>) -> Response {
     let query = parts.uri.query().unwrap_or_default().to_string();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let is_anthropic_path = segs.len() >= 2 && segs[0] == "v1" && segs[1] == "messages";
-    let looks_anthropic = parts.headers.contains_key("x-api-key") || parts.headers.contains_key("anthropic-version");
-    let api = if is_anthropic_path || (looks_anthropic && !segs.starts_with(&["v1", "chat"])) { Api::Anthropic } else { Api::OpenAi };
+    let looks_anthropic =
+        parts.headers.contains_key("x-api-key") || parts.headers.contains_key("anthropic-version");
+    let api = if is_anthropic_path || (looks_anthropic && !segs.starts_with(&["v1", "chat"])) {
+        Api::Anthropic
+    } else {
+        Api::OpenAi
+    };
     let request_id = match api {
         Api::OpenAi => state.random_hex("req_", 32),
         Api::Anthropic => state.random_id("req_011C", 20),
     };
     let matched = route(&parts.method, &segs);
-    let label = matched.map_or_else(|| format!("{} (unknown)", parts.method), |(_, l)| l.to_string());
+    let label = matched.map_or_else(
+        || format!("{} (unknown)", parts.method),
+        |(_, l)| l.to_string(),
+    );
     state.stats.request(&label);
-    let result = run(&state, api, matched.map(|m| m.0), &segs, &parts.method, &path, query, parts.headers, body, &request_id).await;
+    let result = run(
+        &state,
+        api,
+        matched.map(|m| m.0),
+        &segs,
+        &parts.method,
+        &path,
+        query,
+        parts.headers,
+        body,
+        &request_id,
+    )
+    .await;
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => e.into_response(api, &request_id),
@@ -190,7 +235,10 @@ pub async fn dispatch(state: Arc<State>, req: Request<Body>) -> Response {
         Api::OpenAi => {
             h.insert("x-request-id", rid);
             h.insert("openai-version", HeaderValue::from_static("2020-10-01"));
-            h.insert("openai-organization", HeaderValue::from_static("batchbench-mock"));
+            h.insert(
+                "openai-organization",
+                HeaderValue::from_static("batchbench-mock"),
+            );
             if let Ok(v) = HeaderValue::from_str(&started.elapsed().as_millis().to_string()) {
                 h.insert("openai-processing-ms", v);
             }
@@ -217,15 +265,32 @@ async fn run(
     body: Body,
     request_id: &str,
 ) -> Result<Response, ApiError> {
-    // Introspection needs no key.
+    // Introspection and test controls (`/_mock/*`) need no key.
     match route {
         Some(Route::Stats) => return Ok(respond::json(200, &state.stats.snapshot(), &[])),
-        Some(Route::Health) => return Ok(respond::json(200, &json!({"status": "ok", "simulated": true}), &[])),
+        Some(Route::Health) => {
+            return Ok(respond::json(
+                200,
+                &json!({"status": "ok", "simulated": true}),
+                &[],
+            ));
+        }
         _ => {}
     }
-    let key = authenticate(state, api, &headers)?;
-    if api == Api::Anthropic && is_anthropic(route) && header_str(&headers, "anthropic-version").is_none_or(str::is_empty) {
-        return Err(ApiError::invalid(None, "anthropic-version: header is required"));
+    let control = matches!(route, Some(Route::Reset | Route::Inject));
+    let key = if control {
+        String::new()
+    } else {
+        authenticate(state, api, &headers)?
+    };
+    if api == Api::Anthropic
+        && is_anthropic(route)
+        && header_str(&headers, "anthropic-version").is_none_or(str::is_empty)
+    {
+        return Err(ApiError::invalid(
+            None,
+            "anthropic-version: header is required",
+        ));
     }
     let limit = body_limit(state, route);
     if let Some(len) = header_str(&headers, "content-length").and_then(|v| v.parse::<u64>().ok()) {
@@ -233,11 +298,22 @@ async fn run(
             return Err(too_large(limit));
         }
     }
-    let body = axum::body::to_bytes(body, limit).await.map_err(|_| too_large(limit))?;
+    let body = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large(limit))?;
     let Some(route) = route else {
-        return Err(ApiError::not_found(format!("Invalid URL ({method} {path})")).code("unknown_url"));
+        return Err(
+            ApiError::not_found(format!("Invalid URL ({method} {path})")).code("unknown_url"),
+        );
     };
-    let ctx = Ctx { api, key, request_id: request_id.to_string(), body, query, headers };
+    let ctx = Ctx {
+        api,
+        key,
+        request_id: request_id.to_string(),
+        body,
+        query,
+        headers,
+    };
     let id = segs.get(2).copied().unwrap_or_default();
     let batch_id = segs.get(3).copied().unwrap_or_default();
     match route {
@@ -245,6 +321,7 @@ async fn run(
         Route::Reset => {
             state.stats.reset();
             state.faults.clear();
+            state.cache.clear();
             Ok(respond::json(200, &json!({"reset": true}), &[]))
         }
         Route::Inject => inject(state, &ctx),
@@ -292,18 +369,30 @@ fn is_anthropic(route: Option<Route>) -> bool {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::new(413, format!("Request exceeds the maximum allowed size of {limit} bytes.")).code("request_too_large")
+    ApiError::new(
+        413,
+        format!("Request exceeds the maximum allowed size of {limit} bytes."),
+    )
+    .code("request_too_large")
 }
 
 fn inject(state: &State, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::invalid(None, format!("invalid JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(&ctx.body)
+        .map_err(|e| ApiError::invalid(None, format!("invalid JSON: {e}")))?;
     let name = v.get("fault").and_then(Value::as_str).unwrap_or_default();
     let fault = Fault::parse(name).ok_or_else(|| {
-        ApiError::invalid(Some("fault"), format!("unknown fault {name:?}: use 429, 500, 503, 529, slow, drop, truncated_sse, malformed_packed, missing_item"))
+        ApiError::invalid(
+            Some("fault"),
+            format!("unknown fault {name:?}: use 429, 500, 503, 529, slow, drop, truncated_sse, malformed_packed, missing_item"),
+        )
     })?;
     let count = v.get("count").and_then(Value::as_u64).unwrap_or(1) as usize;
     state.faults.inject(fault, count);
-    Ok(respond::json(200, &json!({"injected": fault.name(), "count": count}), &[]))
+    Ok(respond::json(
+        200,
+        &json!({"injected": fault.name(), "count": count}),
+        &[],
+    ))
 }
 
 fn models(state: &State, api: Api) -> Response {
@@ -325,11 +414,18 @@ fn models(state: &State, api: Api) -> Response {
 
 fn model(state: &State, api: Api, id: &str) -> Result<Response, ApiError> {
     if !state.models.accepts(api, id) {
-        return Err(ApiError::not_found(format!("The model `{id}` does not exist or you do not have access to it.")).code("model_not_found"));
+        return Err(ApiError::not_found(format!(
+            "The model `{id}` does not exist or you do not have access to it."
+        ))
+        .code("model_not_found"));
     }
     let body = match api {
-        Api::OpenAi => json!({"id": id, "object": "model", "created": 1_700_000_000, "owned_by": "system"}),
-        Api::Anthropic => json!({"type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z"}),
+        Api::OpenAi => {
+            json!({"id": id, "object": "model", "created": 1_700_000_000, "owned_by": "system"})
+        }
+        Api::Anthropic => {
+            json!({"type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z"})
+        }
     };
     Ok(respond::json(200, &body, &[]))
 }

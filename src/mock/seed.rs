@@ -65,7 +65,10 @@ mod tests {
     #[test]
     fn stable_and_separated() {
         assert_eq!(Fnv::default().bytes(b"a").finish(), 0xaf63_dc4c_8601_ec8c);
-        assert_ne!(Fnv::default().str("ab").str("c").finish(), Fnv::default().str("a").str("bc").finish());
+        assert_ne!(
+            Fnv::default().str("ab").str("c").finish(),
+            Fnv::default().str("a").str("bc").finish()
+        );
         let a: u64 = rng_for(1, &["x"], &[2]).random();
         let b: u64 = rng_for(1, &["x"], &[2]).random();
         let c: u64 = rng_for(2, &["x"], &[2]).random();

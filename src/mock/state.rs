@@ -111,7 +111,11 @@ impl State {
     /// Simulated seconds as a real duration (times the time scale).
     pub fn scaled(&self, secs: f64) -> Duration {
         let s = secs * self.config.time_scale;
-        if s.is_finite() && s > 0.0 { Duration::from_secs_f64(s.min(1e9)) } else { Duration::ZERO }
+        if s.is_finite() && s > 0.0 {
+            Duration::from_secs_f64(s.min(1e9))
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// Keeps a background task's handle so shutdown can stop it.

@@ -94,7 +94,11 @@ impl Stats {
 
     /// A batch request with `custom_id` completed successfully.
     pub fn custom_id_completed(&self, custom_id: &str) {
-        self.with(|s| *s.custom_ids_completed.entry(custom_id.to_string()).or_default() += 1);
+        self.with(|s| {
+            *s.custom_ids_completed
+                .entry(custom_id.to_string())
+                .or_default() += 1
+        });
     }
 
     /// Usage of one answered request.
@@ -159,7 +163,12 @@ mod tests {
         s.prompt_answered("q1", true, false);
         s.prompt_answered("q2", false, true);
         s.custom_id_completed("c1");
-        s.tokens(TokenCounts { input: 10, cached: 0, cache_write: 0, output: 2 });
+        s.tokens(TokenCounts {
+            input: 10,
+            cached: 0,
+            cache_write: 0,
+            output: 2,
+        });
         let v = s.snapshot();
         assert_eq!(v["endpoints"]["POST /v1/chat/completions"], 1);
         assert_eq!(v["statuses"]["200"], 1);

@@ -24,7 +24,9 @@ pub fn truncate(model: &str, text: &str, max: u64) -> (String, bool) {
     if (tokens.len() as u64) <= max {
         return (text.to_string(), false);
     }
-    let bytes = bpe(model).decode_bytes(&tokens[..max as usize]).unwrap_or_default();
+    let bytes = bpe(model)
+        .decode_bytes(&tokens[..max as usize])
+        .unwrap_or_default();
     (valid_prefix(&bytes), true)
 }
 
@@ -68,7 +70,11 @@ const PRIMING_TOKEN: u32 = u32::MAX - 2;
 /// The token sequence of an OpenAI chat prompt for prefix caching: per message 3 overhead
 /// tokens, the role and the content; then the schema; then 3 reply-priming tokens. Its length is
 /// exactly `count_chat(messages) + count_schema(schema)`.
-pub fn chat_prompt_tokens(model: &str, messages: &[(String, String)], schema: Option<&str>) -> Vec<u32> {
+pub fn chat_prompt_tokens(
+    model: &str,
+    messages: &[(String, String)],
+    schema: Option<&str>,
+) -> Vec<u32> {
     let mut out = Vec::new();
     for (role, content) in messages {
         out.extend([OVERHEAD_TOKEN; crate::tokens::TOKENS_PER_MESSAGE as usize]);
@@ -99,7 +105,10 @@ mod tests {
 
     #[test]
     fn prompt_tokens_match_count_chat() {
-        let msgs = vec![("system".to_string(), "Be brief.".to_string()), ("user".to_string(), "What is 2+2?".to_string())];
+        let msgs = vec![
+            ("system".to_string(), "Be brief.".to_string()),
+            ("user".to_string(), "What is 2+2?".to_string()),
+        ];
         let t = Tokenizer::for_model("gpt-4o-mini");
         let pairs: Vec<(&str, &str)> = msgs.iter().map(|(r, c)| (r.as_str(), c.as_str())).collect();
         let schema = "{\"type\":\"object\"}";

@@ -80,11 +80,16 @@ fn update(state: &State, id: &str, f: impl FnOnce(&mut MessageBatch)) {
 }
 
 fn canceling(state: &State, id: &str) -> bool {
-    lock(&state.message_batches).map.get(id).is_none_or(|b| b.status == "canceling")
+    lock(&state.message_batches)
+        .map
+        .get(id)
+        .is_none_or(|b| b.status == "canceling")
 }
 
 fn valid_custom_id(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn errored(custom_id: &str, e: &ApiError, request_id: &str) -> Value {
@@ -99,23 +104,42 @@ fn process(state: &State, custom_id: &str, params: &Value) -> (Value, bool) {
         Err(e) => return (errored(custom_id, &e, &request_id), false),
     };
     if !state.models.accepts(Api::Anthropic, &p.model) {
-        return (errored(custom_id, &ApiError::not_found(format!("model: {}", p.model)), &request_id), false);
+        return (
+            errored(
+                custom_id,
+                &ApiError::not_found(format!("model: {}", p.model)),
+                &request_id,
+            ),
+            false,
+        );
     }
     let plan = state.faults.answer_plan(&state.config.faults);
     if plan.status.is_some() {
         state.stats.fault("batch_line_500");
-        return (errored(custom_id, &ApiError::new(500, "Internal server error (simulated by the mock)"), &request_id), false);
+        return (
+            errored(
+                custom_id,
+                &ApiError::new(500, "Internal server error (simulated by the mock)"),
+                &request_id,
+            ),
+            false,
+        );
     }
     let done = messages::complete(state, &p, &plan, state.random_id("msg_01", 22), "batch");
     state.stats.custom_id_completed(custom_id);
-    (json!({"custom_id": custom_id, "result": {"type": "succeeded", "message": done.body}}), true)
+    (
+        json!({"custom_id": custom_id, "result": {"type": "succeeded", "message": done.body}}),
+        true,
+    )
 }
 
 async fn run(state: Arc<State>, id: String, requests: Vec<(String, Value)>) {
     let cfg = state.config.batch.clone();
     let window = cfg.completion_window_secs.unwrap_or(86_400.0);
     let n = requests.len();
-    let duration = cfg.in_progress_min_secs.max(n as f64 * cfg.per_request_ms / 1000.0);
+    let duration = cfg
+        .in_progress_min_secs
+        .max(n as f64 * cfg.per_request_ms / 1000.0);
     let step = duration / n.max(1) as f64;
     let mut sim = 0.0;
     let mut results = Vec::with_capacity(n);
@@ -171,31 +195,58 @@ async fn run(state: Arc<State>, id: String, requests: Vec<(String, Value)>) {
 
 /// `POST /v1/messages/batches`.
 pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::invalid(None, format!("There was an issue with your request body: invalid JSON ({e})")))?;
+    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| {
+        ApiError::invalid(
+            None,
+            format!("There was an issue with your request body: invalid JSON ({e})"),
+        )
+    })?;
     let reqs = match v.get("requests") {
         Some(Value::Array(a)) => a,
         _ => return Err(ApiError::invalid(None, "requests: Field required")),
     };
     if reqs.is_empty() {
-        return Err(ApiError::invalid(None, "requests: List should have at least 1 item after validation, not 0"));
+        return Err(ApiError::invalid(
+            None,
+            "requests: List should have at least 1 item after validation, not 0",
+        ));
     }
     if reqs.len() > state.config.batch.anthropic_max_requests {
         return Err(ApiError::invalid(
             None,
-            format!("requests: the batch has {} requests; the limit is {}", reqs.len(), state.config.batch.anthropic_max_requests),
+            format!(
+                "requests: the batch has {} requests; the limit is {}",
+                reqs.len(),
+                state.config.batch.anthropic_max_requests
+            ),
         ));
     }
     let mut seen = HashSet::new();
     let mut requests = Vec::with_capacity(reqs.len());
     for (i, r) in reqs.iter().enumerate() {
-        let custom_id = r.get("custom_id").and_then(Value::as_str).unwrap_or_default();
+        let custom_id = r
+            .get("custom_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !valid_custom_id(custom_id) {
-            return Err(ApiError::invalid(None, format!("requests.{i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'")));
+            return Err(ApiError::invalid(
+                None,
+                format!(
+                    "requests.{i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+                ),
+            ));
         }
         if !seen.insert(custom_id.to_string()) {
-            return Err(ApiError::invalid(None, format!("requests.{i}.custom_id: duplicate custom_id '{custom_id}'; custom_id must be unique within a batch")));
+            return Err(ApiError::invalid(
+                None,
+                format!(
+                    "requests.{i}.custom_id: duplicate custom_id '{custom_id}'; custom_id must be unique within a batch"
+                ),
+            ));
         }
-        let params = r.get("params").filter(|p| p.is_object()).ok_or_else(|| ApiError::invalid(None, format!("requests.{i}.params: Field required")))?;
+        let params = r.get("params").filter(|p| p.is_object()).ok_or_else(|| {
+            ApiError::invalid(None, format!("requests.{i}.params: Field required"))
+        })?;
         requests.push((custom_id.to_string(), params.clone()));
     }
     let now = Utc::now();
@@ -219,7 +270,13 @@ pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         let mut store = lock(&state.message_batches);
         let max = state.config.batch.max_batches.max(1);
         while store.order.len() >= max {
-            let Some(pos) = store.order.iter().position(|i| store.map.get(i).is_none_or(|b| b.status == "ended")) else { break };
+            let Some(pos) = store
+                .order
+                .iter()
+                .position(|i| store.map.get(i).is_none_or(|b| b.status == "ended"))
+            else {
+                break;
+            };
             let old = store.order.remove(pos);
             store.map.remove(&old);
         }
@@ -247,7 +304,9 @@ pub fn results(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
     let store = lock(&state.message_batches);
     let b = store.map.get(id).ok_or_else(|| missing(id))?;
     if b.status != "ended" {
-        return Err(ApiError::not_found(format!("No results for message batch {id} yet: it has not ended.")));
+        return Err(ApiError::not_found(format!(
+            "No results for message batch {id} yet: it has not ended."
+        )));
     }
     let mut text = String::new();
     for l in &b.results {
@@ -255,7 +314,10 @@ pub fn results(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
         text.push('\n');
     }
     let mut resp = Response::new(Body::from(text));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/binary"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/binary"),
+    );
     Ok(resp)
 }
 
@@ -275,11 +337,20 @@ pub fn delete(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
     let mut store = lock(&state.message_batches);
     let b = store.map.get(id).ok_or_else(|| missing(id))?;
     if b.status != "ended" {
-        return Err(ApiError::invalid(None, format!("Message batch {id} cannot be deleted while it is still processing; cancel it first.")));
+        return Err(ApiError::invalid(
+            None,
+            format!(
+                "Message batch {id} cannot be deleted while it is still processing; cancel it first."
+            ),
+        ));
     }
     store.map.remove(id);
     store.order.retain(|x| x != id);
-    Ok(respond::json(200, &json!({"id": id, "type": "message_batch_deleted"}), &[]))
+    Ok(respond::json(
+        200,
+        &json!({"id": id, "type": "message_batch_deleted"}),
+        &[],
+    ))
 }
 
 /// `GET /v1/messages/batches` (newest first; `limit` 1–1000, `after_id`, `before_id`).
@@ -288,7 +359,12 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         None => 20,
         Some(l) => match l.parse::<usize>() {
             Ok(n) if (1..=1000).contains(&n) => n,
-            _ => return Err(ApiError::invalid(None, format!("limit: Input should be between 1 and 1000, got '{l}'"))),
+            _ => {
+                return Err(ApiError::invalid(
+                    None,
+                    format!("limit: Input should be between 1 and 1000, got '{l}'"),
+                ));
+            }
         },
     };
     let store = lock(&state.message_batches);
@@ -298,7 +374,10 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         let e = ids.iter().position(|i| **i == before).unwrap_or(0);
         (e.saturating_sub(limit), e)
     } else {
-        let s = ctx.query_param("after_id").and_then(|a| ids.iter().position(|i| **i == a).map(|i| i + 1)).unwrap_or(0);
+        let s = ctx
+            .query_param("after_id")
+            .and_then(|a| ids.iter().position(|i| **i == a).map(|i| i + 1))
+            .unwrap_or(0);
         (s, (s + limit).min(ids.len()))
     };
     let page: Vec<Value> = ids[start.min(ids.len())..end.min(ids.len()).max(start.min(ids.len()))]

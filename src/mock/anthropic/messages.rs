@@ -56,30 +56,51 @@ fn invalid(msg: impl Into<String>) -> ApiError {
 
 fn blocks(v: &Value, path: &str) -> Result<Vec<Block>, ApiError> {
     match v {
-        Value::String(s) => Ok(vec![Block { text: s.clone(), cache: None }]),
+        Value::String(s) => Ok(vec![Block {
+            text: s.clone(),
+            cache: None,
+        }]),
         Value::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, b) in items.iter().enumerate() {
-                let kind = b.get("type").and_then(Value::as_str).ok_or_else(|| invalid(format!("{path}.{i}.type: Field required")))?;
+                let kind = b
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| invalid(format!("{path}.{i}.type: Field required")))?;
                 let text = match kind {
-                    "text" => b.get("text").and_then(Value::as_str).ok_or_else(|| invalid(format!("{path}.{i}.text: Field required")))?.to_string(),
+                    "text" => b
+                        .get("text")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| invalid(format!("{path}.{i}.text: Field required")))?
+                        .to_string(),
                     "tool_result" => match b.get("content") {
                         Some(Value::String(s)) => s.clone(),
                         _ => String::new(),
                     },
-                    "image" | "document" | "tool_use" | "thinking" | "redacted_thinking" | "search_result" => String::new(),
-                    other => return Err(invalid(format!("{path}.{i}.type: Input tag '{other}' found using 'type' does not match any of the expected tags"))),
+                    "image" | "document" | "tool_use" | "thinking" | "redacted_thinking"
+                    | "search_result" => String::new(),
+                    other => {
+                        return Err(invalid(format!(
+                            "{path}.{i}.type: Input tag '{other}' found using 'type' does not match any of the expected tags"
+                        )));
+                    }
                 };
                 let cache = match b.get("cache_control") {
                     None | Some(Value::Null) => None,
                     Some(cc) => {
                         if cc.get("type").and_then(Value::as_str) != Some("ephemeral") {
-                            return Err(invalid(format!("{path}.{i}.cache_control.type: Input should be 'ephemeral'")));
+                            return Err(invalid(format!(
+                                "{path}.{i}.cache_control.type: Input should be 'ephemeral'"
+                            )));
                         }
                         match cc.get("ttl").and_then(Value::as_str) {
                             None | Some("5m") => Some(false),
                             Some("1h") => Some(true),
-                            Some(_) => return Err(invalid(format!("{path}.{i}.cache_control.ttl: Input should be '5m' or '1h'"))),
+                            Some(_) => {
+                                return Err(invalid(format!(
+                                    "{path}.{i}.cache_control.ttl: Input should be '5m' or '1h'"
+                                )));
+                            }
                         }
                     }
                 };
@@ -87,7 +108,9 @@ fn blocks(v: &Value, path: &str) -> Result<Vec<Block>, ApiError> {
             }
             Ok(out)
         }
-        _ => Err(invalid(format!("{path}: Input should be a valid string or list of content blocks"))),
+        _ => Err(invalid(format!(
+            "{path}: Input should be a valid string or list of content blocks"
+        ))),
     }
 }
 
@@ -103,7 +126,11 @@ pub fn parse(v: &Value, need_max_tokens: bool) -> Result<MessageParams, ApiError
     let max_tokens = match v.get("max_tokens") {
         Some(x) => match x.as_u64() {
             Some(n) if n >= 1 => n,
-            _ => return Err(invalid(format!("max_tokens: Input should be a valid integer greater than or equal to 1, got {x}"))),
+            _ => {
+                return Err(invalid(format!(
+                    "max_tokens: Input should be a valid integer greater than or equal to 1, got {x}"
+                )));
+            }
         },
         None if need_max_tokens => return Err(invalid("max_tokens: Field required")),
         None => 0,
@@ -120,10 +147,16 @@ pub fn parse(v: &Value, need_max_tokens: bool) -> Result<MessageParams, ApiError
     for (i, m) in raw.iter().enumerate() {
         let role = match m.get("role").and_then(Value::as_str) {
             Some(r @ ("user" | "assistant")) => r.to_string(),
-            Some(other) => return Err(invalid(format!("messages.{i}.role: Input should be 'user' or 'assistant', got '{other}'"))),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "messages.{i}.role: Input should be 'user' or 'assistant', got '{other}'"
+                )));
+            }
             None => return Err(invalid(format!("messages.{i}.role: Field required"))),
         };
-        let content = m.get("content").ok_or_else(|| invalid(format!("messages.{i}.content: Field required")))?;
+        let content = m
+            .get("content")
+            .ok_or_else(|| invalid(format!("messages.{i}.content: Field required")))?;
         messages.push((role, blocks(content, &format!("messages.{i}.content"))?));
     }
     let system = match v.get("system") {
@@ -136,10 +169,22 @@ pub fn parse(v: &Value, need_max_tokens: bool) -> Result<MessageParams, ApiError
         Some(_) => return Err(invalid("stream: Input should be a valid boolean")),
     };
     let stop = match v.get("stop_sequences") {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
-    Ok(MessageParams { model, system, messages, max_tokens, stream, stop })
+    Ok(MessageParams {
+        model,
+        system,
+        messages,
+        max_tokens,
+        stream,
+        stop,
+    })
 }
 
 fn join(blocks: &[Block]) -> String {
@@ -156,7 +201,10 @@ impl MessageParams {
     pub fn input_tokens(&self) -> u64 {
         let t = Tokenizer::for_model(&self.model);
         let texts: Vec<String> = self.messages.iter().map(|(_, b)| join(b)).collect();
-        t.count_anthropic(self.system_text().as_deref(), texts.iter().map(String::as_str))
+        t.count_anthropic(
+            self.system_text().as_deref(),
+            texts.iter().map(String::as_str),
+        )
     }
 
     /// The cache breakpoints, in prompt order.
@@ -170,7 +218,11 @@ impl MessageParams {
             acc.push_str(&b.text);
             h.str(&b.text);
             if let Some(ttl_1h) = b.cache {
-                out.push(Breakpoint { prefix_tokens: 1 + t.count(&acc), hash: h.finish(), ttl_1h });
+                out.push(Breakpoint {
+                    prefix_tokens: 1 + t.count(&acc),
+                    hash: h.finish(),
+                    ttl_1h,
+                });
             }
         }
         let mut before = 1 + t.count(&acc);
@@ -181,7 +233,11 @@ impl MessageParams {
                 text.push_str(&b.text);
                 h.str(&b.text);
                 if let Some(ttl_1h) = b.cache {
-                    out.push(Breakpoint { prefix_tokens: before + 3 + t.count(&text), hash: h.finish(), ttl_1h });
+                    out.push(Breakpoint {
+                        prefix_tokens: before + 3 + t.count(&text),
+                        hash: h.finish(),
+                        ttl_1h,
+                    });
                 }
             }
             before += 3 + t.count(&text);
@@ -191,7 +247,12 @@ impl MessageParams {
 
     /// The last user message's text (what the answer answers).
     pub fn last_user_text(&self) -> String {
-        self.messages.iter().rev().find(|(r, _)| r == "user").map(|(_, b)| join(b)).unwrap_or_default()
+        self.messages
+            .iter()
+            .rev()
+            .find(|(r, _)| r == "user")
+            .map(|(_, b)| join(b))
+            .unwrap_or_default()
     }
 }
 
@@ -229,12 +290,30 @@ pub fn usage_json(input: u64, cache: &AnthropicCacheUse, output: u64, tier: &str
 }
 
 /// Answers a validated request; records the stats. `tier` is `standard` or `batch`.
-pub fn complete(state: &State, p: &MessageParams, plan: &FaultPlan, id: String, tier: &str) -> Answered {
+pub fn complete(
+    state: &State,
+    p: &MessageParams,
+    plan: &FaultPlan,
+    id: String,
+    tier: &str,
+) -> Answered {
     let total = p.input_tokens();
-    let cache = state.cache.anthropic(&p.model, &p.breakpoints(), Instant::now());
+    let cache = state
+        .cache
+        .anthropic(&p.model, &p.breakpoints(), Instant::now());
     let input_tokens = total.saturating_sub(cache.read + cache.write_5m + cache.write_1h);
-    let faults = AnswerFaults { malformed: plan.malformed, drop_item: plan.missing_item };
-    let answer = state.oracle.answer(&state.config.error_model, state.config.seed, &p.model, &p.last_user_text(), 0, faults);
+    let faults = AnswerFaults {
+        malformed: plan.malformed,
+        drop_item: plan.missing_item,
+    };
+    let answer = state.oracle.answer(
+        &state.config.error_model,
+        state.config.seed,
+        &p.model,
+        &p.last_user_text(),
+        0,
+        faults,
+    );
     if answer.packed {
         if plan.malformed {
             state.stats.fault(Fault::MalformedPacked.name());
@@ -259,7 +338,12 @@ pub fn complete(state: &State, p: &MessageParams, plan: &FaultPlan, id: String, 
     };
     let stop_sequence = if cut { None } else { hit };
     let output_tokens = Tokenizer::for_model(&p.model).count(&text);
-    state.stats.tokens(TokenCounts { input: total, cached: cache.read, cache_write: cache.write_5m + cache.write_1h, output: output_tokens });
+    state.stats.tokens(TokenCounts {
+        input: total,
+        cached: cache.read,
+        cache_write: cache.write_5m + cache.write_1h,
+        output: output_tokens,
+    });
     let body = json!({
         "id": id,
         "type": "message",
@@ -270,11 +354,24 @@ pub fn complete(state: &State, p: &MessageParams, plan: &FaultPlan, id: String, 
         "stop_sequence": stop_sequence,
         "usage": usage_json(input_tokens, &cache, output_tokens, tier),
     });
-    Answered { body, text, stop_reason, stop_sequence, input_tokens, cache, output_tokens, id }
+    Answered {
+        body,
+        text,
+        stop_reason,
+        stop_sequence,
+        input_tokens,
+        cache,
+        output_tokens,
+        id,
+    }
 }
 
 fn parse_body(ctx: &Ctx) -> Result<Value, ApiError> {
-    serde_json::from_slice(&ctx.body).map_err(|e| invalid(format!("There was an issue with your request body: invalid JSON ({e})")))
+    serde_json::from_slice(&ctx.body).map_err(|e| {
+        invalid(format!(
+            "There was an issue with your request body: invalid JSON ({e})"
+        ))
+    })
 }
 
 /// `POST /v1/messages`.
@@ -285,8 +382,18 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
         return Err(ApiError::not_found(format!("model: {}", p.model)));
     }
     let total = p.input_tokens();
-    let chars: usize = p.messages.iter().flat_map(|(_, b)| b.iter()).chain(p.system.iter()).map(|b| b.text.len()).sum();
-    let decision = state.limiter.check(&ctx.key, charge(&state.config.rate_limits, total, chars, p.max_tokens), Instant::now());
+    let chars: usize = p
+        .messages
+        .iter()
+        .flat_map(|(_, b)| b.iter())
+        .chain(p.system.iter())
+        .map(|b| b.text.len())
+        .sum();
+    let decision = state.limiter.check(
+        &ctx.key,
+        charge(&state.config.rate_limits, total, chars, p.max_tokens),
+        Instant::now(),
+    );
     if !decision.allowed {
         state.stats.rate_limited();
         return Err(respond::rate_limited(Api::Anthropic, &decision, &p.model));
@@ -306,7 +413,12 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
     let id = state.random_id("msg_01", 22);
     let done = complete(state, &p, &plan, id, "standard");
     let prof = latency::profile(&state.config.latency, &p.model);
-    let scale = state.config.time_scale * if plan.slow { state.config.faults.slow_factor } else { 1.0 };
+    let scale = state.config.time_scale
+        * if plan.slow {
+            state.config.faults.slow_factor
+        } else {
+            1.0
+        };
     let timing = latency::timing(&prof, total, done.output_tokens, state.jitter(), scale);
     if p.stream {
         let events = stream::events(&p, &done, timing);
@@ -333,7 +445,11 @@ pub async fn count_tokens(state: &Arc<State>, ctx: &Ctx) -> Result<Response, Api
     if !state.models.accepts(Api::Anthropic, &p.model) {
         return Err(ApiError::not_found(format!("model: {}", p.model)));
     }
-    Ok(respond::json(200, &json!({"input_tokens": p.input_tokens()}), &[]))
+    Ok(respond::json(
+        200,
+        &json!({"input_tokens": p.input_tokens()}),
+        &[],
+    ))
 }
 
 #[cfg(test)]
@@ -347,13 +463,36 @@ mod tests {
             "messages":[{"role":"user","content":"hello world"}]});
         let p = parse(&v, true).unwrap();
         let t = Tokenizer::for_model("claude-haiku-4-5");
-        assert_eq!(p.input_tokens(), t.count_anthropic(Some("Be brief."), ["hello world"]));
+        assert_eq!(
+            p.input_tokens(),
+            t.count_anthropic(Some("Be brief."), ["hello world"])
+        );
         let bp = p.breakpoints();
         assert_eq!(bp.len(), 1);
         assert_eq!(bp[0].prefix_tokens, 1 + t.count("Be brief."));
         assert!(bp[0].ttl_1h);
-        assert!(parse(&json!({"model":"m","messages":[{"role":"user","content":"x"}]}), true).unwrap_err().message.contains("max_tokens"));
-        assert!(parse(&json!({"model":"m","messages":[{"role":"user","content":"x"}]}), false).is_ok());
-        assert!(parse(&json!({"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]}), true).is_err());
+        assert!(
+            parse(
+                &json!({"model":"m","messages":[{"role":"user","content":"x"}]}),
+                true
+            )
+            .unwrap_err()
+            .message
+            .contains("max_tokens")
+        );
+        assert!(
+            parse(
+                &json!({"model":"m","messages":[{"role":"user","content":"x"}]}),
+                false
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                &json!({"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]}),
+                true
+            )
+            .is_err()
+        );
     }
 }

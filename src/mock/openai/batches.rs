@@ -86,7 +86,10 @@ impl BatchRecord {
     }
 
     fn is_terminal(&self) -> bool {
-        matches!(self.status, "completed" | "failed" | "expired" | "cancelled")
+        matches!(
+            self.status,
+            "completed" | "failed" | "expired" | "cancelled"
+        )
     }
 }
 
@@ -100,7 +103,13 @@ pub struct BatchStore {
 impl BatchStore {
     fn insert(&mut self, r: BatchRecord, max: usize) {
         while self.order.len() >= max.max(1) {
-            let Some(pos) = self.order.iter().position(|id| self.map.get(id).is_none_or(BatchRecord::is_terminal)) else { break };
+            let Some(pos) = self
+                .order
+                .iter()
+                .position(|id| self.map.get(id).is_none_or(BatchRecord::is_terminal))
+            else {
+                break;
+            };
             let old = self.order.remove(pos);
             self.map.remove(&old);
         }
@@ -119,6 +128,9 @@ fn cancel_requested(state: &State, id: &str) -> bool {
     lock(&state.batches).map.get(id).is_none_or(|r| r.cancel)
 }
 
+/// One validated input line: its `custom_id` and request body.
+pub type BatchLine = (String, Value);
+
 /// A validation error entry.
 fn verr(code: &str, message: String, param: Option<&str>, line: Option<usize>) -> Value {
     json!({"code": code, "message": message, "param": param, "line": line})
@@ -126,13 +138,21 @@ fn verr(code: &str, message: String, param: Option<&str>, line: Option<usize>) -
 
 /// Validates an input file: JSONL lines, custom ids, method, url, one known model, limits.
 /// Returns `(custom_id, body)` per line, or the errors by line.
-pub fn validate(state: &State, endpoint: &str, data: &[u8]) -> Result<(String, Vec<(String, Value)>), Vec<Value>> {
+pub fn validate(
+    state: &State,
+    endpoint: &str,
+    data: &[u8],
+) -> Result<(String, Vec<BatchLine>), Vec<Value>> {
     let cfg = &state.config.batch;
     let mut errors = Vec::new();
     if data.len() > cfg.openai_max_bytes {
         return Err(vec![verr(
             "file_too_large",
-            format!("The input file is {} bytes; the limit is {} bytes.", data.len(), cfg.openai_max_bytes),
+            format!(
+                "The input file is {} bytes; the limit is {} bytes.",
+                data.len(),
+                cfg.openai_max_bytes
+            ),
             None,
             None,
         )]);
@@ -152,16 +172,35 @@ pub fn validate(state: &State, endpoint: &str, data: &[u8]) -> Result<(String, V
         let v: Value = match serde_json::from_str(raw) {
             Ok(v @ Value::Object(_)) => v,
             _ => {
-                errors.push(verr("invalid_json_line", format!("Line {line_no} is not a valid JSON object."), None, Some(line_no)));
+                errors.push(verr(
+                    "invalid_json_line",
+                    format!("Line {line_no} is not a valid JSON object."),
+                    None,
+                    Some(line_no),
+                ));
                 continue;
             }
         };
-        let Some(custom_id) = v.get("custom_id").and_then(Value::as_str).filter(|c| !c.is_empty()) else {
-            errors.push(verr("missing_required_parameter", "Missing required parameter: 'custom_id'.".into(), Some("custom_id"), Some(line_no)));
+        let Some(custom_id) = v
+            .get("custom_id")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+        else {
+            errors.push(verr(
+                "missing_required_parameter",
+                "Missing required parameter: 'custom_id'.".into(),
+                Some("custom_id"),
+                Some(line_no),
+            ));
             continue;
         };
         if v.get("method").and_then(Value::as_str) != Some("POST") {
-            errors.push(verr("invalid_method", "The 'method' must be 'POST'.".into(), Some("method"), Some(line_no)));
+            errors.push(verr(
+                "invalid_method",
+                "The 'method' must be 'POST'.".into(),
+                Some("method"),
+                Some(line_no),
+            ));
             continue;
         }
         if v.get("url").and_then(Value::as_str) != Some(endpoint) {
@@ -174,15 +213,30 @@ pub fn validate(state: &State, endpoint: &str, data: &[u8]) -> Result<(String, V
             continue;
         }
         let Some(body) = v.get("body").filter(|b| b.is_object()) else {
-            errors.push(verr("missing_required_parameter", "Missing required parameter: 'body'.".into(), Some("body"), Some(line_no)));
+            errors.push(verr(
+                "missing_required_parameter",
+                "Missing required parameter: 'body'.".into(),
+                Some("body"),
+                Some(line_no),
+            ));
             continue;
         };
         let Some(m) = body.get("model").and_then(Value::as_str) else {
-            errors.push(verr("missing_required_parameter", "Missing required parameter: 'body.model'.".into(), Some("body.model"), Some(line_no)));
+            errors.push(verr(
+                "missing_required_parameter",
+                "Missing required parameter: 'body.model'.".into(),
+                Some("body.model"),
+                Some(line_no),
+            ));
             continue;
         };
         if !state.models.accepts(Api::OpenAi, m) {
-            errors.push(verr("model_not_found", format!("The model `{m}` does not exist or you do not have access to it."), Some("body.model"), Some(line_no)));
+            errors.push(verr(
+                "model_not_found",
+                format!("The model `{m}` does not exist or you do not have access to it."),
+                Some("body.model"),
+                Some(line_no),
+            ));
             continue;
         }
         match &model {
@@ -199,7 +253,12 @@ pub fn validate(state: &State, endpoint: &str, data: &[u8]) -> Result<(String, V
             _ => {}
         }
         if !seen.insert(custom_id.to_string()) {
-            errors.push(verr("duplicate_custom_id", format!("The custom_id '{custom_id}' is used more than once."), Some("custom_id"), Some(line_no)));
+            errors.push(verr(
+                "duplicate_custom_id",
+                format!("The custom_id '{custom_id}' is used more than once."),
+                Some("custom_id"),
+                Some(line_no),
+            ));
             continue;
         }
         lines.push((custom_id.to_string(), body.clone()));
@@ -207,13 +266,22 @@ pub fn validate(state: &State, endpoint: &str, data: &[u8]) -> Result<(String, V
     if errors.is_empty() && lines.len() > cfg.openai_max_requests {
         errors.push(verr(
             "too_many_requests",
-            format!("The input file has {} requests; the limit is {}.", lines.len(), cfg.openai_max_requests),
+            format!(
+                "The input file has {} requests; the limit is {}.",
+                lines.len(),
+                cfg.openai_max_requests
+            ),
             None,
             None,
         ));
     }
     if errors.is_empty() && lines.is_empty() {
-        errors.push(verr("empty_file", "The input file holds no requests.".into(), None, None));
+        errors.push(verr(
+            "empty_file",
+            "The input file holds no requests.".into(),
+            None,
+            None,
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -222,7 +290,11 @@ pub fn validate(state: &State, endpoint: &str, data: &[u8]) -> Result<(String, V
 }
 
 /// Answers one batch line: `Ok(output line)` or `Err(error line)`, with usage.
-fn process_line(state: &State, custom_id: &str, body: &Value) -> (Result<Value, Value>, u64, u64, u64) {
+fn process_line(
+    state: &State,
+    custom_id: &str,
+    body: &Value,
+) -> (Result<Value, Value>, u64, u64, u64) {
     let request_id = state.random_hex("req_", 32);
     let line_id = state.random_hex("batch_req_", 32);
     let fail = |status: u16, e: ApiError| {
@@ -237,7 +309,18 @@ fn process_line(state: &State, custom_id: &str, body: &Value) -> (Result<Value, 
     let plan = state.faults.answer_plan(&state.config.faults);
     if plan.status.is_some() {
         state.stats.fault("batch_line_500");
-        return (Err(fail(500, ApiError::new(500, "The server had an error while processing your request. (simulated by the mock)"))), 0, 0, 0);
+        return (
+            Err(fail(
+                500,
+                ApiError::new(
+                    500,
+                    "The server had an error while processing your request. (simulated by the mock)",
+                ),
+            )),
+            0,
+            0,
+            0,
+        );
     }
     let mut params = params;
     params.stream = false;
@@ -246,10 +329,21 @@ fn process_line(state: &State, custom_id: &str, body: &Value) -> (Result<Value, 
     let line = json!({"id": line_id, "custom_id": custom_id,
         "response": {"status_code": 200, "request_id": request_id, "body": done.body},
         "error": null});
-    (Ok(line), done.prompt_tokens, done.cached_tokens, done.completion_tokens)
+    (
+        Ok(line),
+        done.prompt_tokens,
+        done.cached_tokens,
+        done.completion_tokens,
+    )
 }
 
-fn store_file(state: &State, batch_id: &str, kind: &str, mut lines: Vec<Value>, seed: u64) -> Option<String> {
+fn store_file(
+    state: &State,
+    batch_id: &str,
+    kind: &str,
+    mut lines: Vec<Value>,
+    seed: u64,
+) -> Option<String> {
     if lines.is_empty() {
         return None;
     }
@@ -307,7 +401,9 @@ async fn run(state: Arc<State>, id: String, input: Vec<u8>, endpoint: String) {
         r.total = n as u64;
         r.model = Some(model);
     });
-    let duration = cfg.in_progress_min_secs.max(n as f64 * cfg.per_request_ms / 1000.0);
+    let duration = cfg
+        .in_progress_min_secs
+        .max(n as f64 * cfg.per_request_ms / 1000.0);
     let step = duration / n.max(1) as f64;
     let (mut out, mut errs) = (Vec::new(), Vec::new());
     let mut ended: Option<&'static str> = None;
@@ -349,8 +445,10 @@ async fn run(state: Arc<State>, id: String, input: Vec<u8>, endpoint: String) {
             "This request was not executed because the batch was cancelled."
         };
         for (custom_id, _) in &lines[next..] {
-            errs.push(json!({"id": state.random_hex("batch_req_", 32), "custom_id": custom_id, "response": null,
-                "error": {"code": code, "message": message}}));
+            errs.push(
+                json!({"id": state.random_hex("batch_req_", 32), "custom_id": custom_id, "response": null,
+                "error": {"code": code, "message": message}}),
+            );
         }
         let rest = (n - next) as u64;
         update(&state, &id, |r| r.failed += rest);
@@ -390,40 +488,87 @@ async fn run(state: Arc<State>, id: String, input: Vec<u8>, endpoint: String) {
     });
 }
 
-const ENDPOINTS: &[&str] = &["/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/v1/completions"];
+const ENDPOINTS: &[&str] = &[
+    "/v1/chat/completions",
+    "/v1/responses",
+    "/v1/embeddings",
+    "/v1/completions",
+];
 
 /// `POST /v1/batches`.
 pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| ApiError::invalid(None, format!("We could not parse the JSON body of your request. ({e})")))?;
+    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| {
+        ApiError::invalid(
+            None,
+            format!("We could not parse the JSON body of your request. ({e})"),
+        )
+    })?;
     let input_file_id = v
         .get("input_file_id")
         .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::invalid(Some("input_file_id"), "Missing required parameter: 'input_file_id'."))?;
-    let endpoint =
-        v.get("endpoint").and_then(Value::as_str).ok_or_else(|| ApiError::invalid(Some("endpoint"), "Missing required parameter: 'endpoint'."))?;
+        .ok_or_else(|| {
+            ApiError::invalid(
+                Some("input_file_id"),
+                "Missing required parameter: 'input_file_id'.",
+            )
+        })?;
+    let endpoint = v.get("endpoint").and_then(Value::as_str).ok_or_else(|| {
+        ApiError::invalid(Some("endpoint"), "Missing required parameter: 'endpoint'.")
+    })?;
     if !ENDPOINTS.contains(&endpoint) {
-        return Err(ApiError::invalid(Some("endpoint"), format!("Invalid value for 'endpoint': '{endpoint}'.")));
+        return Err(ApiError::invalid(
+            Some("endpoint"),
+            format!("Invalid value for 'endpoint': '{endpoint}'."),
+        ));
     }
     if endpoint != "/v1/chat/completions" {
-        return Err(ApiError::invalid(Some("endpoint"), format!("The mock serves batches for /v1/chat/completions only, not '{endpoint}'.")));
+        return Err(ApiError::invalid(
+            Some("endpoint"),
+            format!("The mock serves batches for /v1/chat/completions only, not '{endpoint}'."),
+        ));
     }
     let window = v
         .get("completion_window")
         .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::invalid(Some("completion_window"), "Missing required parameter: 'completion_window'."))?;
+        .ok_or_else(|| {
+            ApiError::invalid(
+                Some("completion_window"),
+                "Missing required parameter: 'completion_window'.",
+            )
+        })?;
     if window != "24h" {
-        return Err(ApiError::invalid(Some("completion_window"), format!("Invalid value for 'completion_window': '{window}'. Supported values are: '24h'.")));
+        return Err(ApiError::invalid(
+            Some("completion_window"),
+            format!(
+                "Invalid value for 'completion_window': '{window}'. Supported values are: '24h'."
+            ),
+        ));
     }
     let metadata = match v.get("metadata") {
         None | Some(Value::Null) => Value::Null,
-        Some(m @ Value::Object(o)) if o.len() <= 16 && o.values().all(Value::is_string) => m.clone(),
-        Some(_) => return Err(ApiError::invalid(Some("metadata"), "Invalid 'metadata': expected an object of at most 16 string values.")),
+        Some(m @ Value::Object(o)) if o.len() <= 16 && o.values().all(Value::is_string) => {
+            m.clone()
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("metadata"),
+                "Invalid 'metadata': expected an object of at most 16 string values.",
+            ));
+        }
     };
     let input = {
         let files = lock(&state.files);
-        let f = files.get(input_file_id).ok_or_else(|| ApiError::not_found(format!("No such File object: {input_file_id}")))?;
+        let f = files
+            .get(input_file_id)
+            .ok_or_else(|| ApiError::not_found(format!("No such File object: {input_file_id}")))?;
         if f.purpose != "batch" {
-            return Err(ApiError::invalid(Some("input_file_id"), format!("File {input_file_id} has purpose '{}', not 'batch'.", f.purpose)));
+            return Err(ApiError::invalid(
+                Some("input_file_id"),
+                format!(
+                    "File {input_file_id} has purpose '{}', not 'batch'.",
+                    f.purpose
+                ),
+            ));
         }
         f.data.to_vec()
     };
@@ -486,7 +631,12 @@ pub fn cancel(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
             r.cancelling_at = Some(unix_now());
         }
         "cancelling" => {}
-        other => return Err(ApiError::invalid(None, format!("Cannot cancel a batch with status '{other}'."))),
+        other => {
+            return Err(ApiError::invalid(
+                None,
+                format!("Cannot cancel a batch with status '{other}'."),
+            ));
+        }
     }
     Ok(respond::json(200, &r.object(), &[]))
 }
@@ -497,14 +647,27 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         None => 20,
         Some(l) => match l.parse::<usize>() {
             Ok(n) if (1..=100).contains(&n) => n,
-            _ => return Err(ApiError::invalid(Some("limit"), format!("Invalid 'limit': expected an integer between 1 and 100, got '{l}'."))),
+            _ => {
+                return Err(ApiError::invalid(
+                    Some("limit"),
+                    format!("Invalid 'limit': expected an integer between 1 and 100, got '{l}'."),
+                ));
+            }
         },
     };
     let after = ctx.query_param("after");
     let store = lock(&state.batches);
     let ids: Vec<&String> = store.order.iter().rev().collect();
-    let start = after.and_then(|a| ids.iter().position(|id| **id == a).map(|i| i + 1)).unwrap_or(0);
-    let page: Vec<Value> = ids.iter().skip(start).take(limit).filter_map(|id| store.map.get(*id)).map(BatchRecord::object).collect();
+    let start = after
+        .and_then(|a| ids.iter().position(|id| **id == a).map(|i| i + 1))
+        .unwrap_or(0);
+    let page: Vec<Value> = ids
+        .iter()
+        .skip(start)
+        .take(limit)
+        .filter_map(|id| store.map.get(*id))
+        .map(BatchRecord::object)
+        .collect();
     let has_more = ids.len() > start + page.len();
     let body = json!({
         "object": "list",

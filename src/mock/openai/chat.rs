@@ -45,7 +45,14 @@ pub struct ChatParams {
     pub stop: Vec<String>,
 }
 
-const ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool", "function"];
+const ROLES: &[&str] = &[
+    "system",
+    "developer",
+    "user",
+    "assistant",
+    "tool",
+    "function",
+];
 
 fn content_text(v: &Value, param: &str) -> Result<String, ApiError> {
     match v {
@@ -55,7 +62,10 @@ fn content_text(v: &Value, param: &str) -> Result<String, ApiError> {
             let mut out = String::new();
             for (i, p) in parts.iter().enumerate() {
                 let kind = p.get("type").and_then(Value::as_str).ok_or_else(|| {
-                    ApiError::invalid(Some(&format!("{param}[{i}].type")), format!("Missing required parameter: '{param}[{i}].type'."))
+                    ApiError::invalid(
+                        Some(&format!("{param}[{i}].type")),
+                        format!("Missing required parameter: '{param}[{i}].type'."),
+                    )
                 })?;
                 match kind {
                     "text" => match p.get("text") {
@@ -71,14 +81,19 @@ fn content_text(v: &Value, param: &str) -> Result<String, ApiError> {
                     other => {
                         return Err(ApiError::invalid(
                             Some(&format!("{param}[{i}].type")),
-                            format!("Invalid value: '{other}'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', and 'file'."),
+                            format!(
+                                "Invalid value: '{other}'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', and 'file'."
+                            ),
                         ));
                     }
                 }
             }
             Ok(out)
         }
-        _ => Err(ApiError::invalid(Some(param), format!("Invalid type for '{param}': expected a string or an array of content parts."))),
+        _ => Err(ApiError::invalid(
+            Some(param),
+            format!("Invalid type for '{param}': expected a string or an array of content parts."),
+        )),
     }
 }
 
@@ -87,7 +102,11 @@ fn positive_int(v: &Value, name: &str) -> Result<Option<u64>, ApiError> {
         None | Some(Value::Null) => Ok(None),
         Some(x) => match x.as_u64() {
             Some(n) if n >= 1 => Ok(Some(n)),
-            _ => Err(ApiError::invalid(Some(name), format!("Invalid '{name}': expected an integer >= 1, got {x}.")).code("integer_below_min_value")),
+            _ => Err(ApiError::invalid(
+                Some(name),
+                format!("Invalid '{name}': expected an integer >= 1, got {x}."),
+            )
+            .code("integer_below_min_value")),
         },
     }
 }
@@ -95,32 +114,62 @@ fn positive_int(v: &Value, name: &str) -> Result<Option<u64>, ApiError> {
 /// Validates a request body as the real API does (the checks that matter to clients).
 pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
     if !v.is_object() {
-        return Err(ApiError::invalid(None, "Invalid request body: expected a JSON object."));
+        return Err(ApiError::invalid(
+            None,
+            "Invalid request body: expected a JSON object.",
+        ));
     }
     let model = match v.get("model") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),
         Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(ApiError::invalid(Some("model"), "you must provide a model parameter"));
+            return Err(ApiError::invalid(
+                Some("model"),
+                "you must provide a model parameter",
+            ));
         }
-        Some(_) => return Err(ApiError::invalid(Some("model"), "Invalid type for 'model': expected a string.")),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("model"),
+                "Invalid type for 'model': expected a string.",
+            ));
+        }
     };
     let raw = match v.get("messages") {
         Some(Value::Array(a)) => a,
-        None | Some(Value::Null) => return Err(ApiError::invalid(Some("messages"), "Missing required parameter: 'messages'.")),
-        Some(_) => return Err(ApiError::invalid(Some("messages"), "Invalid type for 'messages': expected an array.")),
+        None | Some(Value::Null) => {
+            return Err(ApiError::invalid(
+                Some("messages"),
+                "Missing required parameter: 'messages'.",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("messages"),
+                "Invalid type for 'messages': expected an array.",
+            ));
+        }
     };
     if raw.is_empty() {
-        return Err(ApiError::invalid(Some("messages"), "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.").code("empty_array"));
+        return Err(ApiError::invalid(
+            Some("messages"),
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        )
+        .code("empty_array"));
     }
     let mut messages = Vec::with_capacity(raw.len());
     for (i, m) in raw.iter().enumerate() {
         let role = m.get("role").and_then(Value::as_str).ok_or_else(|| {
-            ApiError::invalid(Some(&format!("messages[{i}].role")), format!("Missing required parameter: 'messages[{i}].role'."))
+            ApiError::invalid(
+                Some(&format!("messages[{i}].role")),
+                format!("Missing required parameter: 'messages[{i}].role'."),
+            )
         })?;
         if !ROLES.contains(&role) {
             return Err(ApiError::invalid(
                 Some(&format!("messages[{i}].role")),
-                format!("Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'."),
+                format!(
+                    "Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'."
+                ),
             ));
         }
         let content = match m.get("content") {
@@ -139,7 +188,12 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
         None | Some(Value::Null) => 1,
         Some(x) => match x.as_u64() {
             Some(n) if (1..=128).contains(&n) => n as u32,
-            _ => return Err(ApiError::invalid(Some("n"), format!("Invalid 'n': expected an integer between 1 and 128, got {x}."))),
+            _ => {
+                return Err(ApiError::invalid(
+                    Some("n"),
+                    format!("Invalid 'n': expected an integer between 1 and 128, got {x}."),
+                ));
+            }
         },
     };
     let max_tokens = match positive_int(v, "max_completion_tokens")? {
@@ -149,11 +203,22 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
     let stream = match v.get("stream") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(ApiError::invalid(Some("stream"), "Invalid type for 'stream': expected a boolean.")),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("stream"),
+                "Invalid type for 'stream': expected a boolean.",
+            ));
+        }
     };
-    let include_usage = v.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
+    let include_usage = v
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if v.get("stream_options").is_some_and(|o| !o.is_null()) && !stream {
-        return Err(ApiError::invalid(Some("stream_options"), "The 'stream_options' parameter is only allowed when 'stream' is enabled."));
+        return Err(ApiError::invalid(
+            Some("stream_options"),
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+        ));
     }
     let schema = match v.get("response_format") {
         None | Some(Value::Null) => None,
@@ -161,9 +226,16 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
             Some("text") | Some("json_object") => None,
             Some("json_schema") => {
                 let js = rf.get("json_schema").ok_or_else(|| {
-                    ApiError::invalid(Some("response_format.json_schema"), "Missing required parameter: 'response_format.json_schema'.")
+                    ApiError::invalid(
+                        Some("response_format.json_schema"),
+                        "Missing required parameter: 'response_format.json_schema'.",
+                    )
                 })?;
-                if js.get("name").and_then(Value::as_str).is_none_or(|n| n.is_empty() || n.len() > 64) {
+                if js
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_none_or(|n| n.is_empty() || n.len() > 64)
+                {
                     return Err(ApiError::invalid(
                         Some("response_format.json_schema.name"),
                         "Missing required parameter: 'response_format.json_schema.name'.",
@@ -179,30 +251,58 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
             }
         },
     };
-    let cache_key = v.get("prompt_cache_key").and_then(Value::as_str).map(str::to_string);
+    let cache_key = v
+        .get("prompt_cache_key")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let stop = match v.get("stop") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).take(4).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .take(4)
+            .collect(),
         _ => Vec::new(),
     };
-    Ok(ChatParams { model, messages, n, max_tokens, stream, include_usage, schema, cache_key, stop })
+    Ok(ChatParams {
+        model,
+        messages,
+        n,
+        max_tokens,
+        stream,
+        include_usage,
+        schema,
+        cache_key,
+        stop,
+    })
 }
 
 /// The input tokens `usage.prompt_tokens` reports (messages plus schema).
 pub fn prompt_tokens(p: &ChatParams) -> u64 {
     let t = Tokenizer::for_model(&p.model);
-    t.count_chat(p.messages.iter().map(|(r, c)| (r.as_str(), c.as_str()))) + p.schema.as_deref().map_or(0, |s| t.count(s))
+    t.count_chat(p.messages.iter().map(|(r, c)| (r.as_str(), c.as_str())))
+        + p.schema.as_deref().map_or(0, |s| t.count(s))
 }
 
 /// The estimate charged against TPM before the request runs.
 pub fn tpm_charge(state: &State, p: &ChatParams, input_tokens: u64) -> u64 {
     let chars: usize = p.messages.iter().map(|(_, c)| c.len()).sum();
-    let max = p.max_tokens.unwrap_or(state.config.rate_limits.default_max_tokens) * u64::from(p.n);
+    let max = p
+        .max_tokens
+        .unwrap_or(state.config.rate_limits.default_max_tokens)
+        * u64::from(p.n);
     charge(&state.config.rate_limits, input_tokens, chars, max)
 }
 
 /// `input` (tokens or chars/4, as configured) combined with `max` output tokens.
-pub fn charge(cfg: &super::super::config::RateLimitConfig, input_tokens: u64, chars: usize, max: u64) -> u64 {
+pub fn charge(
+    cfg: &super::super::config::RateLimitConfig,
+    input_tokens: u64,
+    chars: usize,
+    max: u64,
+) -> u64 {
     use super::super::config::{InputEstimate, TpmCharge};
     let input = match cfg.input_estimate {
         InputEstimate::Tokens => input_tokens,
@@ -247,7 +347,10 @@ pub struct Completed {
 
 /// Cuts `text` at the first stop sequence; true when one was found.
 pub fn apply_stop(text: &str, stop: &[String]) -> (String, Option<String>) {
-    let hit = stop.iter().filter_map(|s| text.find(s.as_str()).map(|i| (i, s))).min_by_key(|(i, _)| *i);
+    let hit = stop
+        .iter()
+        .filter_map(|s| text.find(s.as_str()).map(|i| (i, s)))
+        .min_by_key(|(i, _)| *i);
     match hit {
         Some((i, s)) => (text[..i].to_string(), Some(s.clone())),
         None => (text.to_string(), None),
@@ -256,7 +359,10 @@ pub fn apply_stop(text: &str, stop: &[String]) -> (String, Option<String>) {
 
 /// A stable fingerprint per model.
 pub fn fingerprint(model: &str) -> String {
-    format!("fp_{:010x}", Fnv::default().str(model).finish() & 0xff_ffff_ffff)
+    format!(
+        "fp_{:010x}",
+        Fnv::default().str(model).finish() & 0xff_ffff_ffff
+    )
 }
 
 /// Answers a validated request: oracle, usage, cache; records the stats.
@@ -265,16 +371,30 @@ pub fn complete(state: &State, p: &ChatParams, plan: &FaultPlan, id: String) -> 
     let prompt_tokens = prompt_tokens(p);
     let cached_tokens = if prompt_tokens >= state.config.cache.openai_min_tokens {
         let seq = text::chat_prompt_tokens(&p.model, &p.messages, p.schema.as_deref());
-        state.cache.openai(&p.model, p.cache_key.as_deref(), &seq, Instant::now()).min(prompt_tokens)
+        state
+            .cache
+            .openai(&p.model, p.cache_key.as_deref(), &seq, Instant::now())
+            .min(prompt_tokens)
     } else {
         0
     };
-    let user_text = p.messages.iter().rev().find(|(r, _)| r == "user").map_or("", |(_, c)| c.as_str());
+    let user_text = p
+        .messages
+        .iter()
+        .rev()
+        .find(|(r, _)| r == "user")
+        .map_or("", |(_, c)| c.as_str());
     let cfg = &state.config.error_model;
     let mut choices = Vec::with_capacity(p.n as usize);
     for sample in 0..p.n {
-        let faults = AnswerFaults { malformed: plan.malformed, drop_item: plan.missing_item };
-        let answer = state.oracle.answer(cfg, state.config.seed, &p.model, user_text, sample, faults);
+        let faults = AnswerFaults {
+            malformed: plan.malformed,
+            drop_item: plan.missing_item,
+        };
+        let answer =
+            state
+                .oracle
+                .answer(cfg, state.config.seed, &p.model, user_text, sample, faults);
         if sample == 0 {
             if answer.packed {
                 if plan.malformed {
@@ -297,10 +417,19 @@ pub fn complete(state: &State, p: &ChatParams, plan: &FaultPlan, id: String) -> 
         };
         let _ = hit;
         let tokens = t.count(&text);
-        choices.push(Choice { text, finish_reason: if cut { "length" } else { "stop" }, tokens });
+        choices.push(Choice {
+            text,
+            finish_reason: if cut { "length" } else { "stop" },
+            tokens,
+        });
     }
     let completion_tokens: u64 = choices.iter().map(|c| c.tokens).sum();
-    state.stats.tokens(TokenCounts { input: prompt_tokens, cached: cached_tokens, cache_write: 0, output: completion_tokens });
+    state.stats.tokens(TokenCounts {
+        input: prompt_tokens,
+        cached: cached_tokens,
+        cache_write: 0,
+        output: completion_tokens,
+    });
     let created = unix_now();
     let body = json!({
         "id": id,
@@ -317,7 +446,15 @@ pub fn complete(state: &State, p: &ChatParams, plan: &FaultPlan, id: String) -> 
         "service_tier": "default",
         "system_fingerprint": fingerprint(&p.model),
     });
-    Completed { body, choices, prompt_tokens, cached_tokens, completion_tokens, id, created }
+    Completed {
+        body,
+        choices,
+        prompt_tokens,
+        cached_tokens,
+        completion_tokens,
+        id,
+        created,
+    }
 }
 
 /// The `usage` object.
@@ -339,10 +476,18 @@ pub fn usage_json(prompt: u64, cached: u64, completion: u64) -> Value {
 /// The error a status fault turns into.
 pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
     let retry = state.config.faults.retry_after_secs;
-    let retry_text = if retry.fract() == 0.0 { format!("{}", retry as u64) } else { format!("{retry}") };
+    let retry_text = if retry.fract() == 0.0 {
+        format!("{}", retry as u64)
+    } else {
+        format!("{retry}")
+    };
     match fault {
         Fault::RateLimit => {
-            let mut e = ApiError::new(429, "Rate limit reached (simulated by the mock). Please try again later.").code("rate_limit_exceeded");
+            let mut e = ApiError::new(
+                429,
+                "Rate limit reached (simulated by the mock). Please try again later.",
+            )
+            .code("rate_limit_exceeded");
             e.kind = "requests".into();
             e.header("retry-after", retry_text)
         }
@@ -353,7 +498,10 @@ pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
             };
             ApiError::new(503, msg).header("retry-after", retry_text)
         }
-        _ => ApiError::new(500, "The server had an error while processing your request. Sorry about that! (simulated by the mock)"),
+        _ => ApiError::new(
+            500,
+            "The server had an error while processing your request. Sorry about that! (simulated by the mock)",
+        ),
     }
 }
 
@@ -364,10 +512,16 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
     })?;
     let p = parse(&v)?;
     if !state.models.accepts(Api::OpenAi, &p.model) {
-        return Err(ApiError::not_found(format!("The model `{}` does not exist or you do not have access to it.", p.model)).code("model_not_found"));
+        return Err(ApiError::not_found(format!(
+            "The model `{}` does not exist or you do not have access to it.",
+            p.model
+        ))
+        .code("model_not_found"));
     }
     let input = prompt_tokens(&p);
-    let decision = state.limiter.check(&ctx.key, tpm_charge(state, &p, input), Instant::now());
+    let decision = state
+        .limiter
+        .check(&ctx.key, tpm_charge(state, &p, input), Instant::now());
     if !decision.allowed {
         state.stats.rate_limited();
         return Err(respond::rate_limited(Api::OpenAi, &decision, &p.model));
@@ -388,7 +542,12 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
     let done = complete(state, &p, &plan, id);
     let longest = done.choices.iter().map(|c| c.tokens).max().unwrap_or(0);
     let prof = latency::profile(&state.config.latency, &p.model);
-    let scale = state.config.time_scale * if plan.slow { state.config.faults.slow_factor } else { 1.0 };
+    let scale = state.config.time_scale
+        * if plan.slow {
+            state.config.faults.slow_factor
+        } else {
+            1.0
+        };
     let timing = latency::timing(&prof, input, longest, state.jitter(), scale);
     if p.stream {
         let events = stream::events(&p, &done, timing);
@@ -414,22 +573,50 @@ mod tests {
 
     #[test]
     fn validation() {
-        assert!(parse(&json!({"messages": [{"role":"user","content":"hi"}]})).unwrap_err().message.contains("model"));
-        assert_eq!(parse(&json!({"model":"m","messages": []})).unwrap_err().status, 400);
-        assert_eq!(parse(&json!({"model":"m","messages": [{"role":"boss","content":"x"}]})).unwrap_err().param.as_deref(), Some("messages[0].role"));
-        assert!(parse(&json!({"model":"m","messages": [{"role":"user","content":"x"}], "n": 0})).is_err());
+        assert!(
+            parse(&json!({"messages": [{"role":"user","content":"hi"}]}))
+                .unwrap_err()
+                .message
+                .contains("model")
+        );
+        assert_eq!(
+            parse(&json!({"model":"m","messages": []}))
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(
+            parse(&json!({"model":"m","messages": [{"role":"boss","content":"x"}]}))
+                .unwrap_err()
+                .param
+                .as_deref(),
+            Some("messages[0].role")
+        );
+        assert!(
+            parse(&json!({"model":"m","messages": [{"role":"user","content":"x"}], "n": 0}))
+                .is_err()
+        );
         assert!(parse(&json!({"model":"m","messages": [{"role":"user","content":"x"}], "max_completion_tokens": -1})).is_err());
-        let p = parse(&json!({"model":"m","messages": [{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],
+        let p = parse(
+            &json!({"model":"m","messages": [{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],
             "max_tokens": 5, "stream": true, "stream_options": {"include_usage": true},
-            "response_format": {"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}})).unwrap();
+            "response_format": {"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}}),
+        )
+        .unwrap();
         assert_eq!(p.messages[0].1, "ab");
-        assert_eq!((p.max_tokens, p.stream, p.include_usage), (Some(5), true, true));
+        assert_eq!(
+            (p.max_tokens, p.stream, p.include_usage),
+            (Some(5), true, true)
+        );
         assert_eq!(p.schema.as_deref(), Some("{\"type\":\"object\"}"));
     }
 
     #[test]
     fn stop_sequences() {
-        assert_eq!(apply_stop("abc END def", &["END".into()]), ("abc ".to_string(), Some("END".to_string())));
+        assert_eq!(
+            apply_stop("abc END def", &["END".into()]),
+            ("abc ".to_string(), Some("END".to_string()))
+        );
         assert_eq!(apply_stop("abc", &["x".into()]).1, None);
     }
 }

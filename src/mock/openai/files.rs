@@ -56,14 +56,27 @@ pub struct FileStore {
 
 impl FileStore {
     /// Stores a file, within the caps.
-    pub fn put(&mut self, state_cfg: &super::super::config::FilesConfig, file: StoredFile) -> Result<(), ApiError> {
+    pub fn put(
+        &mut self,
+        state_cfg: &super::super::config::FilesConfig,
+        file: StoredFile,
+    ) -> Result<(), ApiError> {
         if self.files.len() >= state_cfg.max_files {
-            return Err(ApiError::invalid(None, format!("File limit reached: the mock stores at most {} files; delete some first.", state_cfg.max_files)));
+            return Err(ApiError::invalid(
+                None,
+                format!(
+                    "File limit reached: the mock stores at most {} files; delete some first.",
+                    state_cfg.max_files
+                ),
+            ));
         }
         if self.total_bytes + file.data.len() > state_cfg.max_total_bytes {
             return Err(ApiError::new(
                 413,
-                format!("Storage limit reached: the mock stores at most {} bytes of files; delete some first.", state_cfg.max_total_bytes),
+                format!(
+                    "Storage limit reached: the mock stores at most {} bytes of files; delete some first.",
+                    state_cfg.max_total_bytes
+                ),
             )
             .code("storage_limit_exceeded"));
         }
@@ -102,7 +115,10 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || from > hay.len() {
         return None;
     }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|i| i + from)
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
 }
 
 fn disposition_param(line: &str, name: &str) -> Option<String> {
@@ -133,22 +149,31 @@ pub fn parse_multipart(content_type: &str, body: &Bytes) -> Result<Vec<Part>, St
             break;
         }
         let head_start = after + 2; // CRLF after the boundary
-        let head_end = find(body, b"\r\n\r\n", head_start).ok_or("a multipart part has no header end")?;
+        let head_end =
+            find(body, b"\r\n\r\n", head_start).ok_or("a multipart part has no header end")?;
         let head = String::from_utf8_lossy(&body[head_start.min(head_end)..head_end]).to_string();
         let data_start = head_end + 4;
         let mut next_delim = b"\r\n".to_vec();
         next_delim.extend_from_slice(&delim);
-        let data_end = find(body, &next_delim, data_start).ok_or("a multipart part is not terminated")?;
+        let data_end =
+            find(body, &next_delim, data_start).ok_or("a multipart part is not terminated")?;
         let mut name = None;
         let mut filename = None;
         for line in head.split("\r\n") {
-            if line.to_ascii_lowercase().starts_with("content-disposition:") {
+            if line
+                .to_ascii_lowercase()
+                .starts_with("content-disposition:")
+            {
                 name = disposition_param(line, "name");
                 filename = disposition_param(line, "filename");
             }
         }
         if let Some(name) = name {
-            parts.push(Part { name, filename, data: body.slice(data_start..data_end) });
+            parts.push(Part {
+                name,
+                filename,
+                data: body.slice(data_start..data_end),
+            });
         }
         pos = data_end + 2;
         if parts.len() > 100 {
@@ -160,30 +185,60 @@ pub fn parse_multipart(content_type: &str, body: &Bytes) -> Result<Vec<Part>, St
 
 /// `POST /v1/files`.
 pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let ct = ctx.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let ct = ctx
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if !ct.to_ascii_lowercase().starts_with("multipart/form-data") {
-        return Err(ApiError::invalid(None, "The request must be multipart/form-data with 'file' and 'purpose' fields."));
+        return Err(ApiError::invalid(
+            None,
+            "The request must be multipart/form-data with 'file' and 'purpose' fields.",
+        ));
     }
-    let parts = parse_multipart(ct, &ctx.body).map_err(|e| ApiError::invalid(None, format!("Invalid multipart body: {e}")))?;
+    let parts = parse_multipart(ct, &ctx.body)
+        .map_err(|e| ApiError::invalid(None, format!("Invalid multipart body: {e}")))?;
     let purpose = parts
         .iter()
         .find(|p| p.name == "purpose")
         .map(|p| String::from_utf8_lossy(&p.data).trim().to_string())
-        .ok_or_else(|| ApiError::invalid(Some("purpose"), "Missing required parameter: 'purpose'."))?;
-    const PURPOSES: &[&str] = &["batch", "assistants", "fine-tune", "vision", "user_data", "evals"];
+        .ok_or_else(|| {
+            ApiError::invalid(Some("purpose"), "Missing required parameter: 'purpose'.")
+        })?;
+    const PURPOSES: &[&str] = &[
+        "batch",
+        "assistants",
+        "fine-tune",
+        "vision",
+        "user_data",
+        "evals",
+    ];
     if !PURPOSES.contains(&purpose.as_str()) {
-        return Err(ApiError::invalid(Some("purpose"), format!("Invalid value for 'purpose': '{purpose}'.")));
+        return Err(ApiError::invalid(
+            Some("purpose"),
+            format!("Invalid value for 'purpose': '{purpose}'."),
+        ));
     }
     let file = parts
         .iter()
         .find(|p| p.name == "file")
         .ok_or_else(|| ApiError::invalid(Some("file"), "Missing required parameter: 'file'."))?;
     if file.data.len() > state.config.files.max_file_bytes {
-        return Err(ApiError::new(413, format!("File too large: at most {} bytes.", state.config.files.max_file_bytes)).code("file_too_large"));
+        return Err(ApiError::new(
+            413,
+            format!(
+                "File too large: at most {} bytes.",
+                state.config.files.max_file_bytes
+            ),
+        )
+        .code("file_too_large"));
     }
     let stored = StoredFile {
         id: state.random_id("file-", 22),
-        filename: file.filename.clone().unwrap_or_else(|| "upload".to_string()),
+        filename: file
+            .filename
+            .clone()
+            .unwrap_or_else(|| "upload".to_string()),
         purpose,
         data: file.data.clone(),
         created_at: unix_now(),
@@ -206,21 +261,35 @@ pub fn get(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
 
 /// `GET /v1/files/{id}/content`: the raw bytes.
 pub fn content(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
-    let data = lock(&state.files).get(id).map(|f| f.data.clone()).ok_or_else(|| missing(id))?;
+    let data = lock(&state.files)
+        .get(id)
+        .map(|f| f.data.clone())
+        .ok_or_else(|| missing(id))?;
     let mut resp = Response::new(Body::from(data));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     Ok(resp)
 }
 
 /// `DELETE /v1/files/{id}`.
 pub fn delete(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
     lock(&state.files).remove(id).ok_or_else(|| missing(id))?;
-    Ok(respond::json(200, &json!({"id": id, "object": "file", "deleted": true}), &[]))
+    Ok(respond::json(
+        200,
+        &json!({"id": id, "object": "file", "deleted": true}),
+        &[],
+    ))
 }
 
 /// `GET /v1/files` (newest first, `limit`, `after`, `purpose`).
 pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let limit = ctx.query_param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(10_000).clamp(1, 10_000);
+    let limit = ctx
+        .query_param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(10_000)
+        .clamp(1, 10_000);
     let purpose = ctx.query_param("purpose");
     let after = ctx.query_param("after");
     let files = lock(&state.files);
@@ -231,8 +300,15 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         .filter_map(|id| files.files.get(id))
         .filter(|f| purpose.as_ref().is_none_or(|p| &f.purpose == p))
         .collect();
-    let start = after.and_then(|a| all.iter().position(|f| f.id == a).map(|i| i + 1)).unwrap_or(0);
-    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|f| f.object()).collect();
+    let start = after
+        .and_then(|a| all.iter().position(|f| f.id == a).map(|i| i + 1))
+        .unwrap_or(0);
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|f| f.object())
+        .collect();
     let has_more = all.len() > start + page.len();
     let body = json!({
         "object": "list",
@@ -261,6 +337,12 @@ mod tests {
         assert_eq!(&parts[1].data[..], b"{\"a\":1}\n{\"b\":2}\n");
         assert!(parse_multipart("multipart/form-data", &body).is_err());
         assert!(parse_multipart("multipart/form-data; boundary=Q", &body).is_err());
-        assert!(parse_multipart("multipart/form-data; boundary=XyZ", &Bytes::from_static(b"--XyZ\r\nno end")).is_err());
+        assert!(
+            parse_multipart(
+                "multipart/form-data; boundary=XyZ",
+                &Bytes::from_static(b"--XyZ\r\nno end")
+            )
+            .is_err()
+        );
     }
 }
