@@ -121,6 +121,7 @@ pub fn parse_message(v: &Value) -> Result<ChatResponse, String> {
         usage,
         request_id: None,
         ttft: None,
+        rate_limit: None,
     })
 }
 
@@ -135,6 +136,7 @@ pub(crate) async fn chat(client: &Client, request: &ChatRequest) -> Result<ChatR
     let v = json_body(ProviderKind::Anthropic, &reply)?;
     let mut response = parse_message(&v).map_err(|e| decode_error(e, &reply))?;
     response.request_id = reply.request_id();
+    response.rate_limit = super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
     Ok(response)
 }
 
@@ -216,6 +218,7 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
         usage: usage.normalise(),
         request_id,
         ttft: ttft.or(Some(start.elapsed())),
+        rate_limit: super::ratelimit::RateLimitInfo::from_headers(&headers, std::time::SystemTime::now()),
     })
 }
 

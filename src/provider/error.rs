@@ -36,6 +36,8 @@ pub struct CallError {
     pub should_retry: Option<bool>,
     /// The request id the server gave, when any.
     pub request_id: Option<String>,
+    /// The rate limits the server reported with the error.
+    pub rate_limit: Option<super::ratelimit::RateLimitInfo>,
 }
 
 impl CallError {
@@ -49,6 +51,7 @@ impl CallError {
             retry_after: None,
             should_retry: None,
             request_id: None,
+            rate_limit: None,
         }
     }
 
@@ -68,6 +71,7 @@ impl CallError {
             request_id: header_str(headers, "x-request-id")
                 .or_else(|| header_str(headers, "request-id"))
                 .map(str::to_string),
+            rate_limit: super::ratelimit::RateLimitInfo::from_headers(headers, std::time::SystemTime::now()),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod anthropic;
 pub mod error;
 pub mod openai;
+pub mod ratelimit;
 mod http;
 mod sse;
 
@@ -191,6 +192,9 @@ pub struct ChatResponse {
     pub request_id: Option<String>,
     /// Time to first token when streaming.
     pub ttft: Option<Duration>,
+    /// The rate limits the server reported with this response.
+    #[serde(skip)]
+    pub rate_limit: Option<ratelimit::RateLimitInfo>,
 }
 
 /// How to reach a provider.

@@ -134,6 +134,7 @@ pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
         usage,
         request_id: None,
         ttft: None,
+        rate_limit: None,
     })
 }
 
@@ -148,6 +149,7 @@ pub(crate) async fn chat(client: &Client, request: &ChatRequest) -> Result<ChatR
     let v = json_body(ProviderKind::Openai, &reply)?;
     let mut response = parse_completion(&v).map_err(|e| decode_error(e, &reply))?;
     response.request_id = reply.request_id();
+    response.rate_limit = super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
     Ok(response)
 }
 
@@ -219,7 +221,16 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
     let usage = usage.ok_or_else(|| {
         CallError::new(CallErrorKind::Decode, "the stream carried no usage chunk: it cannot be priced")
     })?;
-    Ok(ChatResponse { id, text, choices: 1, finish_reason: finish, usage, request_id, ttft: ttft.or(Some(start.elapsed())) })
+    Ok(ChatResponse {
+        id,
+        text,
+        choices: 1,
+        finish_reason: finish,
+        usage,
+        request_id,
+        ttft: ttft.or(Some(start.elapsed())),
+        rate_limit: super::ratelimit::RateLimitInfo::from_headers(&headers, std::time::SystemTime::now()),
+    })
 }
 
 /// A stored file (`/v1/files`).

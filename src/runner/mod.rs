@@ -3,6 +3,7 @@
 //! nothing about prices or answers.
 
 pub mod batch;
+pub mod pacing;
 pub mod progress;
 pub mod retry;
 
@@ -58,6 +59,13 @@ fn unreachable_outcome() -> Result<&'static ChatResponse, &'static CallError> {
     Err(&NEVER_SENT)
 }
 
+/// What a request is charged against a tokens-per-minute limit before it runs, as providers
+/// estimate it: about four characters per input token, plus the output allowance.
+pub fn rate_estimate(request: &ChatRequest) -> u64 {
+    let chars: usize = request.system.as_ref().map_or(0, String::len) + request.messages.iter().map(|m| m.content.len()).sum::<usize>();
+    (chars as u64).div_ceil(4) + u64::from(request.max_tokens)
+}
+
 /// Executes requests against one provider client.
 #[derive(Debug, Clone)]
 pub struct Runner {
@@ -66,12 +74,20 @@ pub struct Runner {
     run_start: Instant,
     seed: u64,
     quota_exhausted: Arc<AtomicBool>,
+    pacer: Arc<pacing::Pacer>,
 }
 
 impl Runner {
     /// A runner; `run_start` anchors every `started` offset, `seed` drives the backoff jitter.
     pub fn new(client: Client, retry: RetryPolicy, run_start: Instant, seed: u64) -> Runner {
-        Runner { client, retry, run_start, seed, quota_exhausted: Arc::new(AtomicBool::new(false)) }
+        Runner {
+            client,
+            retry,
+            run_start,
+            seed,
+            quota_exhausted: Arc::new(AtomicBool::new(false)),
+            pacer: Arc::new(pacing::Pacer::default()),
+        }
     }
 
     /// The provider client.
@@ -101,10 +117,18 @@ impl Runner {
                 attempts.push(AttemptLog { attempt, started: self.run_start.elapsed(), latency: Duration::ZERO, result: Err(e) });
                 break;
             }
+            self.pacer.before_send(rate_estimate(request)).await;
             let started = self.run_start.elapsed();
             let t = Instant::now();
             let result = self.client.chat(request).await;
             let latency = t.elapsed();
+            let info = match &result {
+                Ok(r) => r.rate_limit,
+                Err(e) => e.rate_limit,
+            };
+            if let Some(info) = info {
+                self.pacer.observe(&info);
+            }
             let decision = match &result {
                 Ok(_) => Decision::GiveUp,
                 Err(e) if e.is_quota() => {

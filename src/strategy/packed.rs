@@ -198,6 +198,7 @@ mod tests {
             usage: Default::default(),
             request_id: None,
             ttft: None,
+            rate_limit: None,
         };
         let u = unpack_packed(&plan.requests[0], &resp);
         assert_eq!(u.items[0].1, ItemResult::Answer("1".into()));

@@ -1,0 +1,163 @@
+//! The retry rules against the built-in mock: which statuses are retried, how many times, how
+//! long the runner waits (the server's `retry-after`, else exponential backoff), the order of
+//! attempts, and pacing from the rate-limit headers.
+
+use std::time::{Duration, Instant};
+
+use batchbench::mock::{MockConfig, MockServer, Oracle};
+use batchbench::provider::{ChatRequest, Client, Endpoint, Message, ProviderKind, Role, Timeouts};
+use batchbench::runner::{RetryPolicy, Runner};
+use batchbench::secret::Secret;
+
+async fn mock(config: MockConfig) -> MockServer {
+    MockServer::start(config, Oracle::empty(), ([127, 0, 0, 1], 0).into()).await.unwrap()
+}
+
+fn quiet_config() -> MockConfig {
+    let mut c = MockConfig { time_scale: 0.0, ..MockConfig::default() };
+    c.error_model.enabled = false;
+    c
+}
+
+fn runner(server: &MockServer, kind: ProviderKind, retry: RetryPolicy) -> Runner {
+    let base_url = match kind {
+        ProviderKind::Openai => server.openai_base_url(),
+        ProviderKind::Anthropic => server.anthropic_base_url(),
+    };
+    let client = Client::new(Endpoint { kind, base_url, key: Secret::new("test-key"), timeouts: Timeouts::default() }).unwrap();
+    Runner::new(client, retry, Instant::now(), 1)
+}
+
+fn request(model: &str) -> ChatRequest {
+    ChatRequest {
+        model: model.into(),
+        system: None,
+        messages: vec![Message { role: Role::User, content: "Is 7 a prime number?".into() }],
+        max_tokens: 8,
+        temperature: None,
+        json_schema: None,
+        cache_prefix: false,
+        stream: false,
+    }
+}
+
+async fn inject(server: &MockServer, fault: &str, count: u32) {
+    let r = reqwest::Client::new()
+        .post(format!("http://{}/_mock/inject", server.addr()))
+        .json(&serde_json::json!({"fault": fault, "count": count}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
+fn fast() -> RetryPolicy {
+    RetryPolicy { base: Duration::from_millis(40), max_backoff: Duration::from_millis(200), ..RetryPolicy::default() }
+}
+
+fn statuses(o: &batchbench::runner::Outcome) -> Vec<String> {
+    o.attempts
+        .iter()
+        .map(|a| match &a.result {
+            Ok(_) => "200".to_string(),
+            Err(e) => e.label(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn retries_429_after_the_servers_retry_after() {
+    let server = mock(quiet_config()).await;
+    let r = runner(&server, ProviderKind::Openai, fast());
+    inject(&server, "429", 1).await;
+    let o = r.send(&request("gpt-4o-mini"), 0).await;
+    assert_eq!(statuses(&o), ["429", "200"]);
+    // The mock asks for `retry-after: 1` (whole seconds): the second attempt starts after it.
+    let gap = o.attempts[1].started - o.attempts[0].started;
+    assert!(gap >= Duration::from_secs(1), "{gap:?}");
+    assert!(o.attempts[0].result.as_ref().unwrap_err().retry_after == Some(Duration::from_secs(1)));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn retries_5xx_and_overloaded_with_backoff_in_order() {
+    for (kind, fault, model) in [
+        (ProviderKind::Openai, "500", "gpt-4o-mini"),
+        (ProviderKind::Anthropic, "500", "claude-haiku-4-5"),
+        (ProviderKind::Anthropic, "529", "claude-haiku-4-5"),
+    ] {
+        let server = mock(quiet_config()).await;
+        let r = runner(&server, kind, fast());
+        inject(&server, fault, 2).await;
+        let o = r.send(&request(model), 0).await;
+        let got = statuses(&o);
+        assert_eq!(got.len(), 3, "{kind:?} {fault}: {got:?}");
+        assert_eq!(got[2], "200");
+        assert!(got[..2].iter().all(|s| s == fault), "{got:?}");
+        for w in o.attempts.windows(2) {
+            assert!(w[1].started > w[0].started + w[0].latency, "attempts are sequential and ordered");
+        }
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn gives_up_after_max_retries() {
+    let server = mock(quiet_config()).await;
+    let r = runner(&server, ProviderKind::Openai, RetryPolicy { max_retries: 2, ..fast() });
+    inject(&server, "500", 5).await;
+    let o = r.send(&request("gpt-4o-mini"), 0).await;
+    assert_eq!(statuses(&o), ["500", "500", "500"]);
+    assert!(o.result().is_err());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn never_retries_other_4xx() {
+    let server = mock(quiet_config()).await;
+    let r = runner(&server, ProviderKind::Openai, fast());
+    let o = r.send(&request("no-such-model"), 0).await;
+    assert_eq!(statuses(&o), ["404"]);
+    let bad_key = Client::new(Endpoint {
+        kind: ProviderKind::Openai,
+        base_url: server.openai_base_url(),
+        key: Secret::new(""),
+        timeouts: Timeouts::default(),
+    })
+    .unwrap();
+    let o = Runner::new(bad_key, fast(), Instant::now(), 1).send(&request("gpt-4o-mini"), 0).await;
+    assert_eq!(statuses(&o), ["401"]);
+    let stats = server.stats();
+    assert_eq!(stats["statuses"]["404"], 1, "{stats}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn dropped_connections_are_retried() {
+    let server = mock(quiet_config()).await;
+    let r = runner(&server, ProviderKind::Openai, fast());
+    inject(&server, "drop", 1).await;
+    let o = r.send(&request("gpt-4o-mini"), 0).await;
+    assert_eq!(statuses(&o), ["connect", "200"]);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn pacing_from_rate_limit_headers_avoids_a_429_storm() {
+    let mut config = quiet_config();
+    config.rate_limits.rpm = Some(120);
+    config.rate_limits.tpm = None;
+    let server = mock(config).await;
+    let r = runner(&server, ProviderKind::Openai, fast());
+    let requests: Vec<ChatRequest> = (0..130).map(|_| request("gpt-4o-mini")).collect();
+    let t = Instant::now();
+    let outcomes = r.execute(&requests, 16, |_| {}).await;
+    let attempts: usize = outcomes.iter().map(|o| o.attempts.len()).sum();
+    let limited = outcomes.iter().flat_map(|o| &o.attempts).filter(|a| matches!(&a.result, Err(e) if e.status == Some(429))).count();
+    assert!(outcomes.iter().all(|o| o.result().is_ok()));
+    // 130 requests against 120 per minute: the first ones drain the bucket, then the pacer waits
+    // for it to refill (2 per second) instead of sending into 429s.
+    assert!(limited <= 16, "{limited} 429s in {attempts} attempts");
+    assert!(t.elapsed() >= Duration::from_secs(4), "{:?}", t.elapsed());
+    server.shutdown().await;
+}
