@@ -77,6 +77,12 @@ fn usage(msg: impl Into<String>) -> Error {
 
 /// Resolves and validates everything before a single request is sent.
 pub fn resolve_run(args: &RunArgs) -> Result<RunPlan> {
+    resolve_run_at(args, None)
+}
+
+/// [`resolve_run`], keeping the run id and start time of an interrupted run being resumed (prices
+/// stay pinned to the original start).
+pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Result<RunPlan> {
     let (config, config_path) = BenchConfig::for_run(args)?;
     let inline_prices = Overrides { models: config.models.clone() };
     let instructions = match (&config.instructions, &config.instructions_file) {
@@ -137,7 +143,7 @@ pub fn resolve_run(args: &RunArgs) -> Result<RunPlan> {
     if let Some(limit) = args.limit {
         set = set.filtered(|i, _| i < limit);
     }
-    let started = SystemTime::now();
+    let started = fixed.as_ref().map_or_else(SystemTime::now, |f| f.1);
     let mut pricing = Pricing::load(args.prices_data.as_deref(), args.prices.as_deref(), started)?;
     if !inline_prices.models.is_empty() {
         let origin = config_path.as_ref().map_or("bench.toml".to_string(), |p| p.display().to_string());
@@ -149,6 +155,9 @@ pub fn resolve_run(args: &RunArgs) -> Result<RunPlan> {
     let mut run_id = make_run_id(started, seed);
     if let Some((i, n)) = shard {
         run_id = format!("{run_id}-shard{}of{n}", i + 1);
+    }
+    if let Some((id, _)) = fixed {
+        run_id = id;
     }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
     Ok(RunPlan { args, set, provider, model, strategies, seed, use_mock, out, run_id, pricing, config_path, shard })
@@ -192,11 +201,18 @@ pub struct Session {
     poll: PollConfig,
     progress: Progress,
     answer_tokens: u32,
+    journal: Option<crate::runner::journal::Journal>,
+    use_mock: bool,
 }
 
 impl Session {
     /// Starts the mock if the plan uses it, builds the client, and prints the run's header line.
     pub async fn start(plan: &RunPlan) -> Result<Session> {
+        Session::start_with(plan, None).await
+    }
+
+    /// [`Session::start`] with a resume journal.
+    pub async fn start_with(plan: &RunPlan, journal: Option<crate::runner::journal::Journal>) -> Result<Session> {
         let progress = Progress::new(plan.args.quiet);
         let time_scale = plan.args.time_scale.unwrap_or(DEFAULT_TIME_SCALE);
         let mut mock = None;
@@ -284,7 +300,7 @@ impl Session {
             source.name,
             source.as_of
         );
-        Ok(Session { mock, runner, info, tokenizer, limits, poll, progress, answer_tokens })
+        Ok(Session { mock, runner, info, tokenizer, limits, poll, progress, answer_tokens, journal, use_mock: plan.use_mock })
     }
 
     /// Runs one strategy and records its warnings in the run's metadata.
@@ -305,6 +321,8 @@ impl Session {
             poll: self.poll,
             progress: self.progress,
             shard: plan.shard,
+            journal: self.journal.as_ref(),
+            resume_batches: !self.use_mock,
         };
         if let Some(mock) = &self.mock {
             mock.clear_caches();
@@ -320,6 +338,19 @@ impl Session {
         Ok(run)
     }
 
+    /// Notes in the journal that a strategy's rows are all written.
+    pub fn strategy_done(&self, strategy: &str) -> Result<()> {
+        match &self.journal {
+            Some(j) => j.append(&crate::runner::journal::Event::StrategyDone { strategy: strategy.to_string() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the journal says a strategy already finished.
+    pub fn is_done(&self, strategy: &str) -> bool {
+        self.journal.as_ref().is_some_and(|j| j.is_done(strategy))
+    }
+
     /// Stops the mock, if one runs.
     pub async fn finish(self) {
         if let Some(server) = self.mock {
@@ -328,18 +359,86 @@ impl Session {
     }
 }
 
+/// What `run` saves to resume an interrupted run with the same options.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct ResumeState {
+    run_id: String,
+    started_at: String,
+    args: RunArgs,
+}
+
+const RESUME_FILE: &str = "resume.json";
+
+fn resume_dir(id: &str) -> PathBuf {
+    let p = PathBuf::from(id);
+    if p.join(RESUME_FILE).is_file() { p } else { PathBuf::from("reports").join(id) }
+}
+
+/// Rebuilds a finished strategy's records from the run folder's CSV files.
+fn load_done(out: &Path, strategy: &str) -> Result<StrategyRun> {
+    let prompts: Vec<crate::record::PromptRecord> = report::csv::read_rows(&out.join("prompts.csv"))?;
+    let requests: Vec<crate::record::RequestRecord> = report::csv::read_rows(&out.join("requests.csv"))?;
+    let spec: StrategySpec = strategy.parse()?;
+    Ok(StrategyRun {
+        strategy: strategy.to_string(),
+        batch_size: spec.batch_size(),
+        demonstration: spec.build().is_demonstration(),
+        prompts: prompts.into_iter().filter(|p| p.strategy == strategy).collect(),
+        requests: requests.into_iter().filter(|r| r.strategy == strategy).collect(),
+        warnings: Vec::new(),
+        parse_failures: 0,
+        extra_items: 0,
+    })
+}
+
 /// `batchbench run`.
 pub async fn run(args: &RunArgs) -> Result<i32> {
-    let plan = resolve_run(args)?;
-    let mut session = Session::start(&plan).await?;
+    let (plan, journal) = match &args.resume {
+        Some(id) => {
+            let dir = resume_dir(id);
+            let state_path = dir.join(RESUME_FILE);
+            let text = std::fs::read_to_string(&state_path)
+                .map_err(|e| Error::Input(format!("{}: cannot resume run {id:?}: {e}", state_path.display())))?;
+            let state: ResumeState = serde_json::from_str(&text)
+                .map_err(|e| Error::Input(format!("{}: not a batchbench resume file: {e}", state_path.display())))?;
+            let started = chrono::DateTime::parse_from_rfc3339(&state.started_at)
+                .map_err(|e| Error::Input(format!("{}: bad started_at: {e}", state_path.display())))?;
+            let mut saved = state.args;
+            saved.out = Some(dir.clone());
+            saved.quiet |= args.quiet;
+            let plan = resolve_run_at(&saved, Some((state.run_id, SystemTime::from(started))))?;
+            let journal = crate::runner::journal::Journal::resume(&dir)?;
+            eprintln!("resuming run {} in {}", plan.run_id, dir.display());
+            (plan, journal)
+        }
+        None => {
+            let plan = resolve_run(args)?;
+            std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+            let mut saved = plan.args.clone();
+            saved.out = Some(plan.out.clone());
+            let state = ResumeState { run_id: plan.run_id.clone(), started_at: plan.pricing.source().as_of.clone(), args: saved };
+            let bytes = serde_json::to_vec_pretty(&state).map_err(|e| Error::Input(e.to_string()))?;
+            report::write_atomic(&plan.out.join(RESUME_FILE), &bytes)?;
+            let journal = crate::runner::journal::Journal::create(&plan.out)?;
+            (plan, journal)
+        }
+    };
+    let mut session = Session::start_with(&plan, Some(journal)).await?;
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
     let mut runs: Vec<StrategyRun> = Vec::new();
     let mut outcome = Ok(());
     for spec in &plan.strategies {
+        let label = spec.to_string();
+        if session.is_done(&label) {
+            runs.push(load_done(&plan.out, &label)?);
+            eprintln!("  {label:<24} already finished (from the run folder)");
+            continue;
+        }
         match session.run_strategy(&plan, *spec).await {
             Ok(run) => {
                 runs.push(run);
                 write_report(&plan.out, &session.info, &runs, &plan.set)?;
+                session.strategy_done(&label)?;
             }
             Err(e) => {
                 outcome = Err(e);

@@ -11,7 +11,7 @@ use crate::provider::{CallError, ChatResponse, Usage};
 use crate::record::{PromptRecord, RequestRecord};
 use crate::runner::batch::{self, PollConfig};
 use crate::runner::progress::Progress;
-use crate::runner::{Outcome, Runner};
+use crate::runner::{JournalScope, Outcome, Runner};
 use crate::strategy::{Execution, ItemResult, PlanContext, PlannedRequest, Strategy};
 
 /// Everything a strategy run needs besides the strategy.
@@ -28,6 +28,11 @@ pub struct BenchContext<'a> {
     pub progress: Progress,
     /// `Some((i, n))`: send only planned requests whose index mod n is i (0-based shard).
     pub shard: Option<(usize, usize)>,
+    /// The resume journal, when the run keeps one.
+    pub journal: Option<&'a crate::runner::journal::Journal>,
+    /// Whether batches the journal lists still exist at the endpoint (not so for a restarted
+    /// in-process mock): then they are polled by id instead of being submitted again.
+    pub resume_batches: bool,
 }
 
 /// The records of one strategy.
@@ -198,6 +203,15 @@ impl Ctx<'_, '_> {
 pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> Result<StrategyRun> {
     let label = strategy.spec().to_string();
     let mut plan = strategy.plan(&bench.plan)?;
+    if let Some(j) = bench.journal {
+        let n = j.in_flight(&label);
+        if n > 0 {
+            plan.warnings.push(format!(
+                "{label}: {n} request(s) were in flight when the previous run stopped; they are sent again, \
+                 and the provider may have billed them once more than this report shows"
+            ));
+        }
+    }
     if let Some((i, n)) = bench.shard {
         plan.requests = plan.requests.into_iter().enumerate().filter(|(k, _)| k % n == i).map(|(_, r)| r).collect();
     }
@@ -214,7 +228,9 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
     match strategy.execution() {
         Execution::Sync { concurrency } => {
             let chat: Vec<_> = plan.requests.iter().map(|r| r.request.clone()).collect();
-            let outcomes = bench.runner.execute(&chat, concurrency, |_| bar.inc(1)).await;
+            let ids: Vec<String> = plan.requests.iter().map(|r| r.id.clone()).collect();
+            let scope = bench.journal.map(|journal| JournalScope { journal, strategy: &label, phase: "main", ids: &ids });
+            let outcomes = bench.runner.execute_journaled(&chat, concurrency, scope, |_| bar.inc(1)).await;
             if bench.runner.quota_exhausted() {
                 return Err(Error::Fatal("the provider reports the account's quota is exhausted (429 insufficient_quota)".into()));
             }
@@ -237,7 +253,19 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
             let keyed: Vec<_> = plan.requests.iter().map(|r| (r.id.clone(), r.request.clone())).collect();
             let bar_ref = &bar;
             let on_poll = move |msg: &str| bar_ref.set_message(msg.to_string());
-            let run = batch::execute(bench.runner.client(), &keyed, bench.poll, bench.runner.run_start(), &on_poll).await?;
+            let on_submit = |batch_id: &str, custom_ids: &[String], submitted_ms: f64| {
+                if let Some(j) = bench.journal {
+                    let _ = j.append(&crate::runner::journal::Event::BatchSubmitted {
+                        strategy: label.clone(),
+                        batch_id: batch_id.to_string(),
+                        custom_ids: custom_ids.to_vec(),
+                        submitted_ms,
+                    });
+                }
+            };
+            let resume = batch::Resume { previous: bench.journal.filter(|_| bench.resume_batches).map_or(&[], |j| j.batches(&label)), on_submit: &on_submit };
+            let run =
+                batch::execute(bench.runner.client(), &keyed, bench.poll, bench.runner.run_start(), &on_poll, resume).await?;
             bar.set_position(plan.requests.len() as u64);
             for job in &run.jobs {
                 ctx.requests.push(RequestRecord {
@@ -355,7 +383,9 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
     };
     let bar = bench.progress.bar(singles.len() as u64, &format!("{} re-asks", ctx.label));
     let chat: Vec<_> = singles.iter().map(|r| r.request.clone()).collect();
-    let outcomes = bench.runner.execute(&chat, concurrency, |_| bar.inc(1)).await;
+    let ids: Vec<String> = singles.iter().map(|r| r.id.clone()).collect();
+    let scope = bench.journal.map(|journal| JournalScope { journal, strategy: &ctx.label, phase: "reask", ids: &ids });
+    let outcomes = bench.runner.execute_journaled(&chat, concurrency, scope, |_| bar.inc(1)).await;
     bar.finish_and_clear();
     if bench.runner.quota_exhausted() {
         return Err(Error::Fatal("the provider reports the account's quota is exhausted (429 insufficient_quota)".into()));

@@ -173,7 +173,7 @@ Examples:
 Point a client at http://127.0.0.1:8080/v1 (OpenAI) or http://127.0.0.1:8080 (Anthropic).";
 
 /// Output format of the stdout summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// An aligned table.
@@ -185,7 +185,7 @@ pub enum Format {
 }
 
 /// Options of `run`.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunArgs {
     /// Prompt set: JSONL (`{"id","prompt","answer"?,"task"?}` per line) or CSV with a header.
     #[arg(long, value_name = "FILE")]
@@ -258,6 +258,12 @@ pub struct RunArgs {
     /// Format of the summary on stdout.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Continue an interrupted run (a run id under reports/, or a run folder): requests it
+    /// completed are not sent again and its submitted batches are polled, not resubmitted.
+    /// The run's own options are used; other flags are ignored.
+    #[arg(long, value_name = "RUN_ID")]
+    #[serde(skip)]
+    pub resume: Option<String>,
 }
 
 /// Options of `prices`.

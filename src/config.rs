@@ -140,6 +140,7 @@ impl BenchConfig {
             max_retries: args.max_retries.or(self.max_retries),
             poll_max: args.poll_max.or(self.poll_max),
             shard: args.shard.clone(),
+            resume: args.resume.clone(),
             quiet: args.quiet,
             format: args.format.or(self.format),
         }

@@ -170,12 +170,16 @@ pub async fn run_standalone(config: MockConfig, oracle: Oracle, port: u16) -> Re
     let scale = config.time_scale;
     let server =
         MockServer::start(config, oracle, SocketAddr::from(([127, 0, 0, 1], port))).await?;
-    println!("batchbench mock listening on http://{}", server.addr());
-    println!("  OPENAI_BASE_URL={}", server.openai_base_url());
-    println!("  ANTHROPIC_BASE_URL={}", server.anthropic_base_url());
-    println!("  {known} gold answers loaded; time scale {scale}; answer quality is simulated");
+    // Written with errors ignored: a reader that closes the pipe after the first line must not
+    // bring the server down.
     use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "batchbench mock listening on http://{}", server.addr());
+    let _ = writeln!(out, "  OPENAI_BASE_URL={}", server.openai_base_url());
+    let _ = writeln!(out, "  ANTHROPIC_BASE_URL={}", server.anthropic_base_url());
+    let _ = writeln!(out, "  {known} gold answers loaded; time scale {scale}; answer quality is simulated");
+    let _ = out.flush();
+    drop(out);
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     Ok(())

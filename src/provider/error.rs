@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 
 /// What kind of failure a call ended in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallErrorKind {
     /// Could not connect, or the connection broke before a full response arrived.
@@ -20,7 +20,7 @@ pub enum CallErrorKind {
 }
 
 /// A failed call, with what the runner needs to decide on a retry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CallError {
     /// The failure class.
     pub kind: CallErrorKind,
@@ -31,13 +31,36 @@ pub struct CallError {
     /// One-line description, safe to print (never holds a key).
     pub message: String,
     /// The wait the server asked for (`retry-after-ms`, `retry-after`).
+    #[serde(with = "opt_duration_ms", default)]
     pub retry_after: Option<Duration>,
     /// The server's `x-should-retry` verdict, when sent.
     pub should_retry: Option<bool>,
     /// The request id the server gave, when any.
     pub request_id: Option<String>,
     /// The rate limits the server reported with the error.
+    #[serde(skip)]
     pub rate_limit: Option<super::ratelimit::RateLimitInfo>,
+}
+
+/// `Option<Duration>` as milliseconds, for the resume journal.
+pub mod opt_duration_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes milliseconds (or null).
+    pub fn serialize<S: Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_some(&(d.as_secs_f64() * 1000.0)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads milliseconds (or null).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let v: Option<f64> = Option::deserialize(d)?;
+        Ok(v.filter(|x| x.is_finite() && *x >= 0.0).map(|ms| Duration::from_secs_f64(ms / 1000.0)))
+    }
 }
 
 impl CallError {

@@ -85,6 +85,14 @@ struct Submitted {
     submitted: Duration,
 }
 
+/// Batches a previous (interrupted) run already submitted, and a callback told of each new one.
+pub struct Resume<'a> {
+    /// Batches submitted before: polled by id, never resubmitted.
+    pub previous: &'a [super::journal::SubmittedBatch],
+    /// Called with (batch id, custom ids, ms since the run's start) right after each creation.
+    pub on_submit: &'a (dyn Fn(&str, &[String], f64) + Send + Sync),
+}
+
 /// Runs the requests (keyed by custom id) through the Batch API and waits for every result.
 pub async fn execute(
     client: &Client,
@@ -92,6 +100,7 @@ pub async fn execute(
     poll: PollConfig,
     run_start: Instant,
     on_poll: &(dyn Fn(&str) + Send + Sync),
+    resume: Resume<'_>,
 ) -> Result<BatchRun> {
     let kind = client.endpoint().kind;
     let lines: Vec<String> = requests
@@ -108,12 +117,25 @@ pub async fn execute(
     };
     let mut run = BatchRun::default();
     let mut submitted: Vec<Submitted> = Vec::new();
-    for range in split_at_limits(&sizes, max_req, max_bytes) {
-        let ids: Vec<String> = requests[range.clone()].iter().map(|(id, _)| id.clone()).collect();
+    let mut covered: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for prev in resume.previous {
+        covered.extend(prev.custom_ids.iter().map(String::as_str));
+        submitted.push(Submitted {
+            id: prev.batch_id.clone(),
+            ids: prev.custom_ids.clone(),
+            submitted_at: Instant::now(),
+            submitted: Duration::from_secs_f64(prev.submitted_ms.max(0.0) / 1000.0),
+        });
+    }
+    let remaining: Vec<usize> = (0..requests.len()).filter(|&i| !covered.contains(requests[i].0.as_str())).collect();
+    let remaining_sizes: Vec<usize> = remaining.iter().map(|&i| sizes[i]).collect();
+    for local in split_at_limits(&remaining_sizes, max_req, max_bytes) {
+        let picked: Vec<usize> = remaining[local].to_vec();
+        let ids: Vec<String> = picked.iter().map(|&i| requests[i].0.clone()).collect();
         let submitted_at = Instant::now();
         let id = match kind {
             ProviderKind::Openai => {
-                let mut body = lines[range.clone()].join("\n");
+                let mut body = picked.iter().map(|&i| lines[i].as_str()).collect::<Vec<_>>().join("\n");
                 body.push('\n');
                 let file = openai::upload_batch_file(client, "batchbench-input.jsonl", body.into_bytes()).await;
                 let file = match file {
@@ -126,17 +148,17 @@ pub async fn execute(
                 }
             }
             ProviderKind::Anthropic => {
-                let values: Vec<serde_json::Value> = requests[range.clone()]
-                    .iter()
-                    .map(|(id, r)| anthropic::batch_request(id, r))
-                    .collect();
+                let values: Vec<serde_json::Value> =
+                    picked.iter().map(|&i| anthropic::batch_request(&requests[i].0, &requests[i].1)).collect();
                 match anthropic::create_batch(client, &values).await {
                     Ok(b) => b.id,
                     Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
                 }
             }
         };
-        submitted.push(Submitted { id, ids, submitted_at, submitted: submitted_at.duration_since(run_start) });
+        let since_start = submitted_at.duration_since(run_start);
+        (resume.on_submit)(&id, &ids, since_start.as_secs_f64() * 1000.0);
+        submitted.push(Submitted { id, ids, submitted_at, submitted: since_start });
     }
     let waited = tokio::select! {
         r = wait_all(client, &submitted, poll, on_poll, &mut run) => r,

@@ -3,6 +3,7 @@
 //! nothing about prices or answers.
 
 pub mod batch;
+pub mod journal;
 pub mod pacing;
 pub mod progress;
 pub mod retry;
@@ -19,7 +20,7 @@ pub use retry::{Decision, RetryPolicy};
 use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client};
 
 /// One attempt at one request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AttemptLog {
     /// 1-based.
     pub attempt: u32,
@@ -32,7 +33,7 @@ pub struct AttemptLog {
 }
 
 /// The final outcome of one request, with all its attempts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// Index into the slice that was executed.
     pub index: usize,
@@ -64,6 +65,47 @@ fn unreachable_outcome() -> Result<&'static ChatResponse, &'static CallError> {
 pub fn rate_estimate(request: &ChatRequest) -> u64 {
     let chars: usize = request.system.as_ref().map_or(0, String::len) + request.messages.iter().map(|m| m.content.len()).sum::<usize>();
     (chars as u64).div_ceil(4) + u64::from(request.max_tokens)
+}
+
+/// Where a runner's outcomes go in the resume journal: the strategy, the phase and the planned
+/// request ids (by position in the executed slice).
+#[derive(Clone, Copy)]
+pub struct JournalScope<'a> {
+    /// The journal.
+    pub journal: &'a journal::Journal,
+    /// Strategy id.
+    pub strategy: &'a str,
+    /// `main` or `reask`.
+    pub phase: &'a str,
+    /// Planned request ids, one per executed request.
+    pub ids: &'a [String],
+}
+
+impl JournalScope<'_> {
+    fn replayed(&self, i: usize) -> Option<Outcome> {
+        self.journal.outcome(self.strategy, self.phase, self.ids.get(i)?).cloned()
+    }
+
+    fn sending(&self, i: usize) {
+        if let Some(id) = self.ids.get(i) {
+            let _ = self.journal.append(&journal::Event::Sending {
+                strategy: self.strategy.to_string(),
+                phase: self.phase.to_string(),
+                request_id: id.clone(),
+            });
+        }
+    }
+
+    fn record(&self, o: &Outcome) {
+        if let Some(id) = self.ids.get(o.index) {
+            let _ = self.journal.append(&journal::Event::Outcome {
+                strategy: self.strategy.to_string(),
+                phase: self.phase.to_string(),
+                request_id: id.clone(),
+                outcome: o.clone(),
+            });
+        }
+    }
 }
 
 /// Executes requests against one provider client.
@@ -158,31 +200,66 @@ impl Runner {
         concurrency: usize,
         on_done: impl Fn(&Outcome) + Send + Sync,
     ) -> Vec<Outcome> {
+        self.execute_journaled(requests, concurrency, None, on_done).await
+    }
+
+    /// [`Runner::execute`] with a resume journal: requests whose outcome the journal holds are
+    /// not sent again, and every new outcome is journaled (synced) as soon as it arrives.
+    pub async fn execute_journaled(
+        &self,
+        requests: &[ChatRequest],
+        concurrency: usize,
+        journal: Option<JournalScope<'_>>,
+        on_done: impl Fn(&Outcome) + Send + Sync,
+    ) -> Vec<Outcome> {
         let concurrency = concurrency.max(1);
         let mut outcomes: Vec<Option<Outcome>> = vec![None; requests.len()];
+        let mut todo: Vec<usize> = Vec::new();
+        for i in 0..requests.len() {
+            match journal.as_ref().and_then(|j| j.replayed(i)) {
+                Some(mut o) => {
+                    o.index = i;
+                    on_done(&o);
+                    outcomes[i] = Some(o);
+                }
+                None => todo.push(i),
+            }
+        }
+        let record = |o: &Outcome| {
+            if let Some(j) = &journal {
+                j.record(o);
+            }
+            on_done(o);
+        };
         if concurrency == 1 {
-            for (i, r) in requests.iter().enumerate() {
-                let o = self.send(r, i).await;
-                on_done(&o);
+            for i in todo {
+                if let Some(j) = &journal {
+                    j.sending(i);
+                }
+                let o = self.send(&requests[i], i).await;
+                record(&o);
                 outcomes[i] = Some(o);
             }
         } else {
             let semaphore = Arc::new(Semaphore::new(concurrency));
             let mut set = tokio::task::JoinSet::new();
-            for (i, r) in requests.iter().enumerate() {
+            for i in todo {
                 let permit = match semaphore.clone().acquire_owned().await {
                     Ok(p) => p,
                     Err(_) => break,
                 };
                 while let Some(done) = set.try_join_next() {
                     if let Ok(o) = done {
-                        on_done(&o);
+                        record(&o);
                         let idx = o.index;
                         outcomes[idx] = Some(o);
                     }
                 }
+                if let Some(j) = &journal {
+                    j.sending(i);
+                }
                 let runner = self.clone();
-                let request = r.clone();
+                let request = requests[i].clone();
                 set.spawn(async move {
                     let o = runner.send(&request, i).await;
                     drop(permit);
@@ -191,7 +268,7 @@ impl Runner {
             }
             while let Some(done) = set.join_next().await {
                 if let Ok(o) = done {
-                    on_done(&o);
+                    record(&o);
                     let idx = o.index;
                     outcomes[idx] = Some(o);
                 }
