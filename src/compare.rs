@@ -194,7 +194,10 @@ pub fn compare(base: &RunSide, current: &RunSide, t: Thresholds, allow_dataset_c
 }
 
 fn opt(v: Option<f64>, unit: &str) -> String {
-    v.map_or("-".into(), |x| format!("{x:+.2}{unit}"))
+    v.map_or("-".into(), |x| {
+        let x = if x.abs() < 0.005 { 0.0 } else { x };
+        format!("{x:+.2}{unit}")
+    })
 }
 
 /// Renders the comparison as a text table or Markdown.

@@ -17,8 +17,8 @@ fn fmt_ms(v: f64) -> String {
 /// Renders the per-strategy summary; `markdown` selects a Markdown table.
 pub fn render(report: &RunReport, markdown: bool) -> String {
     let header = [
-        "strategy", "requests", "answered", "input tok", "cached", "output tok", "cost", "per 1k", "saving", "p50", "p95",
-        "accuracy", "agree",
+        "strategy", "requests", "answered", "input tok", "cached", "output tok", "cost", "per 1k", "saving", "wall", "p50",
+        "p95", "accuracy", "agree",
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
     for s in &report.summaries {
@@ -33,6 +33,7 @@ pub fn render(report: &RunReport, markdown: bool) -> String {
             s.cost_usd.to_string(),
             format!("${:.4}", s.cost_per_1k_prompts),
             fmt_saving(s.saving_vs_sequential_pct),
+            format!("{:.1}s", s.wall_ms / 1000.0),
             fmt_ms(s.latency_p50_ms),
             fmt_ms(s.latency_p95_ms),
             fmt_pct(s.accuracy_pct),
