@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::bench::{self, BenchContext, StrategyRun};
-use crate::cli::{CompareArgs, Format, GenArgs, MergeArgs, MockArgs, PricesArgs, RunArgs, SweepArgs};
+use crate::cli::{
+    CompareArgs, Format, GenArgs, MergeArgs, MockArgs, PricesArgs, RunArgs, SweepArgs,
+};
 use crate::config::BenchConfig;
 use crate::dataset::{self, PromptSet};
 use crate::error::{EXIT_FAILURES, EXIT_OK, Error, Result};
@@ -61,7 +63,11 @@ pub struct RunPlan {
 
 /// Parses `I/N` (1-based I).
 pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
-    let bad = || usage(format!("--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/3"));
+    let bad = || {
+        usage(format!(
+            "--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/3"
+        ))
+    };
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
     let i: usize = i.trim().parse().map_err(|_| bad())?;
     let n: usize = n.trim().parse().map_err(|_| bad())?;
@@ -84,22 +90,28 @@ pub fn resolve_run(args: &RunArgs) -> Result<RunPlan> {
 /// stay pinned to the original start).
 pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Result<RunPlan> {
     let (config, config_path) = BenchConfig::for_run(args)?;
-    let inline_prices = Overrides { models: config.models.clone() };
+    let inline_prices = Overrides {
+        models: config.models.clone(),
+    };
     let instructions = match (&config.instructions, &config.instructions_file) {
         (Some(text), _) => Some(text.clone()),
-        (None, Some(path)) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| Error::Input(format!("{}: cannot read instructions: {e}", path.display())))?,
-        ),
+        (None, Some(path)) => Some(std::fs::read_to_string(path).map_err(|e| {
+            Error::Input(format!("{}: cannot read instructions: {e}", path.display()))
+        })?),
         (None, None) => None,
     };
     let args = config.merge(args);
     let provider = args.provider.unwrap_or(ProviderKind::Openai);
     let use_mock = args.provider.is_none() || args.mock;
     if use_mock && args.base_url.is_some() {
-        return Err(usage("--base-url and the built-in mock exclude each other: drop --mock, or give --provider with --base-url"));
+        return Err(usage(
+            "--base-url and the built-in mock exclude each other: drop --mock, or give --provider with --base-url",
+        ));
     }
-    let model = args.model.clone().unwrap_or_else(|| provider.default_model().to_string());
+    let model = args
+        .model
+        .clone()
+        .unwrap_or_else(|| provider.default_model().to_string());
     if model.trim().is_empty() {
         return Err(usage("--model is empty"));
     }
@@ -112,7 +124,11 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     }
     match args.answer_tokens {
         Some(0) => return Err(usage("--answer-tokens must be at least 1")),
-        Some(n) if n > 1_000_000 => return Err(usage("--answer-tokens is larger than any model's output limit")),
+        Some(n) if n > 1_000_000 => {
+            return Err(usage(
+                "--answer-tokens is larger than any model's output limit",
+            ));
+        }
         _ => {}
     }
     if let Some(t) = args.time_scale {
@@ -133,7 +149,10 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     if args.max_retries.is_some_and(|r| r > 100) {
         return Err(usage("--max-retries must be at most 100"));
     }
-    let dataset_path = args.dataset.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATASET));
+    let dataset_path = args
+        .dataset
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATASET));
     if args.dataset.is_none() && !dataset_path.exists() {
         return Err(Error::Input(format!(
             "{DEFAULT_DATASET}: the default dataset is not here; run from the batchbench folder or give --dataset FILE"
@@ -146,7 +165,9 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     let started = fixed.as_ref().map_or_else(SystemTime::now, |f| f.1);
     let mut pricing = Pricing::load(args.prices_data.as_deref(), args.prices.as_deref(), started)?;
     if !inline_prices.models.is_empty() {
-        let origin = config_path.as_ref().map_or("bench.toml".to_string(), |p| p.display().to_string());
+        let origin = config_path
+            .as_ref()
+            .map_or("bench.toml".to_string(), |p| p.display().to_string());
         pricing = pricing.with_overrides(inline_prices, &origin);
     }
     pricing.check_model(provider, &model)?;
@@ -159,8 +180,24 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     if let Some((id, _)) = fixed {
         run_id = id;
     }
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
-    Ok(RunPlan { args, set, provider, model, strategies, seed, use_mock, out, run_id, pricing, config_path, shard })
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+    Ok(RunPlan {
+        args,
+        set,
+        provider,
+        model,
+        strategies,
+        seed,
+        use_mock,
+        out,
+        run_id,
+        pricing,
+        config_path,
+        shard,
+    })
 }
 
 fn make_run_id(t: SystemTime, seed: u64) -> String {
@@ -170,11 +207,18 @@ fn make_run_id(t: SystemTime, seed: u64) -> String {
 
 fn api_key(kind: ProviderKind, file: Option<&Path>) -> Result<Secret> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Input(format!("{}: cannot read the API key file: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Input(format!(
+                "{}: cannot read the API key file: {e}",
+                path.display()
+            ))
+        })?;
         let key = Secret::new(text);
         if key.is_empty() {
-            return Err(Error::Input(format!("{}: the API key file is empty", path.display())));
+            return Err(Error::Input(format!(
+                "{}: the API key file is empty",
+                path.display()
+            )));
         }
         return Ok(key);
     }
@@ -212,7 +256,10 @@ impl Session {
     }
 
     /// [`Session::start`] with a resume journal.
-    pub async fn start_with(plan: &RunPlan, journal: Option<crate::runner::journal::Journal>) -> Result<Session> {
+    pub async fn start_with(
+        plan: &RunPlan,
+        journal: Option<crate::runner::journal::Journal>,
+    ) -> Result<Session> {
         let progress = Progress::new(plan.args.quiet);
         let time_scale = plan.args.time_scale.unwrap_or(DEFAULT_TIME_SCALE);
         let mut mock = None;
@@ -223,7 +270,12 @@ impl Session {
             };
             config.seed = plan.seed;
             config.time_scale = time_scale;
-            let server = MockServer::start(config, Oracle::from_prompt_set(&plan.set), ([127, 0, 0, 1], 0).into()).await?;
+            let server = MockServer::start(
+                config,
+                Oracle::from_prompt_set(&plan.set),
+                ([127, 0, 0, 1], 0).into(),
+            )
+            .await?;
             let url = match plan.provider {
                 ProviderKind::Openai => server.openai_base_url(),
                 ProviderKind::Anthropic => server.anthropic_base_url(),
@@ -235,20 +287,44 @@ impl Session {
                 .args
                 .base_url
                 .clone()
-                .or_else(|| std::env::var(plan.provider.base_url_env()).ok().filter(|u| !u.trim().is_empty()))
+                .or_else(|| {
+                    std::env::var(plan.provider.base_url_env())
+                        .ok()
+                        .filter(|u| !u.trim().is_empty())
+                })
                 .unwrap_or_else(|| plan.provider.default_base_url().to_string());
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(usage(format!("base URL {url:?} must start with http:// or https://")));
+                return Err(usage(format!(
+                    "base URL {url:?} must start with http:// or https://"
+                )));
             }
-            (url, api_key(plan.provider, plan.args.api_key_file.as_deref())?)
+            (
+                url,
+                api_key(plan.provider, plan.args.api_key_file.as_deref())?,
+            )
         };
-        let endpoint_label = if plan.use_mock { "mock".to_string() } else { base_url.clone() };
-        let client = Client::new(Endpoint { kind: plan.provider, base_url, key, timeouts: Timeouts::default() })
-            .map_err(|e| Error::Provider(e.to_string()))?;
-        let retry = RetryPolicy { max_retries: plan.args.max_retries.unwrap_or(4), ..RetryPolicy::default() };
+        let endpoint_label = if plan.use_mock {
+            "mock".to_string()
+        } else {
+            base_url.clone()
+        };
+        let client = Client::new(Endpoint {
+            kind: plan.provider,
+            base_url,
+            key,
+            timeouts: Timeouts::default(),
+        })
+        .map_err(|e| Error::Provider(e.to_string()))?;
+        let retry = RetryPolicy {
+            max_retries: plan.args.max_retries.unwrap_or(4),
+            ..RetryPolicy::default()
+        };
         let runner = Runner::new(client, retry, Instant::now(), plan.seed);
         let tokenizer = Tokenizer::for_model(&plan.model);
-        let limits = model_limits(&plan.model, plan.pricing.context_window(plan.provider, &plan.model));
+        let limits = model_limits(
+            &plan.model,
+            plan.pricing.context_window(plan.provider, &plan.model),
+        );
         let poll = if plan.use_mock {
             PollConfig {
                 initial: Duration::from_millis(20),
@@ -256,7 +332,10 @@ impl Session {
                 ..PollConfig::default()
             }
         } else {
-            PollConfig { max: Duration::from_secs_f64(plan.args.poll_max.unwrap_or(30.0)), ..PollConfig::default() }
+            PollConfig {
+                max: Duration::from_secs_f64(plan.args.poll_max.unwrap_or(30.0)),
+                ..PollConfig::default()
+            }
         };
         let answer_tokens = plan.args.answer_tokens.unwrap_or(DEFAULT_ANSWER_TOKENS);
         let source = plan.pricing.source().clone();
@@ -284,7 +363,11 @@ impl Session {
             tokenizer: format!(
                 "{} ({})",
                 tokenizer.encoding().name(),
-                if tokenizer.exactness() == Exactness::Exact { "exact" } else { "estimate: the provider's tokenizer is not public" }
+                if tokenizer.exactness() == Exactness::Exact {
+                    "exact"
+                } else {
+                    "estimate: the provider's tokenizer is not public"
+                }
             ),
             warnings: Vec::new(),
         };
@@ -295,16 +378,35 @@ impl Session {
             plan.set.path.display(),
             plan.provider.as_str(),
             plan.model,
-            if plan.use_mock { format!("built-in mock (simulated quality, time scale {time_scale})") } else { endpoint_label },
+            if plan.use_mock {
+                format!("built-in mock (simulated quality, time scale {time_scale})")
+            } else {
+                endpoint_label
+            },
             plan.seed,
             source.name,
             source.as_of
         );
-        Ok(Session { mock, runner, info, tokenizer, limits, poll, progress, answer_tokens, journal, use_mock: plan.use_mock })
+        Ok(Session {
+            mock,
+            runner,
+            info,
+            tokenizer,
+            limits,
+            poll,
+            progress,
+            answer_tokens,
+            journal,
+            use_mock: plan.use_mock,
+        })
     }
 
     /// Runs one strategy and records its warnings in the run's metadata.
-    pub async fn run_strategy(&mut self, plan: &RunPlan, spec: StrategySpec) -> Result<StrategyRun> {
+    pub async fn run_strategy(
+        &mut self,
+        plan: &RunPlan,
+        spec: StrategySpec,
+    ) -> Result<StrategyRun> {
         let ctx = BenchContext {
             plan: PlanContext {
                 set: &plan.set,
@@ -334,14 +436,21 @@ impl Session {
             self.info.warnings.push(w.clone());
         }
         let answered = run.prompts.iter().filter(|p| p.answered()).count();
-        eprintln!("  {:<24} {answered}/{} answered in {:.1} s", run.strategy, run.prompts.len(), t.elapsed().as_secs_f64());
+        eprintln!(
+            "  {:<24} {answered}/{} answered in {:.1} s",
+            run.strategy,
+            run.prompts.len(),
+            t.elapsed().as_secs_f64()
+        );
         Ok(run)
     }
 
     /// Notes in the journal that a strategy's rows are all written.
     pub fn strategy_done(&self, strategy: &str) -> Result<()> {
         match &self.journal {
-            Some(j) => j.append(&crate::runner::journal::Event::StrategyDone { strategy: strategy.to_string() }),
+            Some(j) => j.append(&crate::runner::journal::Event::StrategyDone {
+                strategy: strategy.to_string(),
+            }),
             None => Ok(()),
         }
     }
@@ -371,20 +480,32 @@ const RESUME_FILE: &str = "resume.json";
 
 fn resume_dir(id: &str) -> PathBuf {
     let p = PathBuf::from(id);
-    if p.join(RESUME_FILE).is_file() { p } else { PathBuf::from("reports").join(id) }
+    if p.join(RESUME_FILE).is_file() {
+        p
+    } else {
+        PathBuf::from("reports").join(id)
+    }
 }
 
 /// Rebuilds a finished strategy's records from the run folder's CSV files.
 fn load_done(out: &Path, strategy: &str) -> Result<StrategyRun> {
-    let prompts: Vec<crate::record::PromptRecord> = report::csv::read_rows(&out.join("prompts.csv"))?;
-    let requests: Vec<crate::record::RequestRecord> = report::csv::read_rows(&out.join("requests.csv"))?;
+    let prompts: Vec<crate::record::PromptRecord> =
+        report::csv::read_rows(&out.join("prompts.csv"))?;
+    let requests: Vec<crate::record::RequestRecord> =
+        report::csv::read_rows(&out.join("requests.csv"))?;
     let spec: StrategySpec = strategy.parse()?;
     Ok(StrategyRun {
         strategy: strategy.to_string(),
         batch_size: spec.batch_size(),
         demonstration: spec.build().is_demonstration(),
-        prompts: prompts.into_iter().filter(|p| p.strategy == strategy).collect(),
-        requests: requests.into_iter().filter(|r| r.strategy == strategy).collect(),
+        prompts: prompts
+            .into_iter()
+            .filter(|p| p.strategy == strategy)
+            .collect(),
+        requests: requests
+            .into_iter()
+            .filter(|r| r.strategy == strategy)
+            .collect(),
         warnings: Vec::new(),
         parse_failures: 0,
         extra_items: 0,
@@ -397,12 +518,21 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
         Some(id) => {
             let dir = resume_dir(id);
             let state_path = dir.join(RESUME_FILE);
-            let text = std::fs::read_to_string(&state_path)
-                .map_err(|e| Error::Input(format!("{}: cannot resume run {id:?}: {e}", state_path.display())))?;
-            let state: ResumeState = serde_json::from_str(&text)
-                .map_err(|e| Error::Input(format!("{}: not a batchbench resume file: {e}", state_path.display())))?;
-            let started = chrono::DateTime::parse_from_rfc3339(&state.started_at)
-                .map_err(|e| Error::Input(format!("{}: bad started_at: {e}", state_path.display())))?;
+            let text = std::fs::read_to_string(&state_path).map_err(|e| {
+                Error::Input(format!(
+                    "{}: cannot resume run {id:?}: {e}",
+                    state_path.display()
+                ))
+            })?;
+            let state: ResumeState = serde_json::from_str(&text).map_err(|e| {
+                Error::Input(format!(
+                    "{}: not a batchbench resume file: {e}",
+                    state_path.display()
+                ))
+            })?;
+            let started = chrono::DateTime::parse_from_rfc3339(&state.started_at).map_err(|e| {
+                Error::Input(format!("{}: bad started_at: {e}", state_path.display()))
+            })?;
             let mut saved = state.args;
             saved.out = Some(dir.clone());
             saved.quiet |= args.quiet;
@@ -416,8 +546,13 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
             std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
             let mut saved = plan.args.clone();
             saved.out = Some(plan.out.clone());
-            let state = ResumeState { run_id: plan.run_id.clone(), started_at: plan.pricing.source().as_of.clone(), args: saved };
-            let bytes = serde_json::to_vec_pretty(&state).map_err(|e| Error::Input(e.to_string()))?;
+            let state = ResumeState {
+                run_id: plan.run_id.clone(),
+                started_at: plan.pricing.source().as_of.clone(),
+                args: saved,
+            };
+            let bytes =
+                serde_json::to_vec_pretty(&state).map_err(|e| Error::Input(e.to_string()))?;
             report::write_atomic(&plan.out.join(RESUME_FILE), &bytes)?;
             let journal = crate::runner::journal::Journal::create(&plan.out)?;
             (plan, journal)
@@ -452,14 +587,29 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
     outcome?;
     print_summary(&report, plan.args.format.unwrap_or(Format::Table))?;
     eprintln!("wrote {}", plan.out.display());
-    let failed = report.summaries.iter().filter(|s| !s.demonstration).any(|s| s.failed > 0);
+    let failed = report
+        .summaries
+        .iter()
+        .filter(|s| !s.demonstration)
+        .any(|s| s.failed > 0);
     Ok(if failed { EXIT_FAILURES } else { EXIT_OK })
 }
 
-pub fn write_report(out: &Path, info: &RunInfo, runs: &[StrategyRun], set: &PromptSet) -> Result<RunReport> {
-    let mut prompts: Vec<_> = runs.iter().flat_map(|r| r.prompts.iter().cloned()).collect();
+pub fn write_report(
+    out: &Path,
+    info: &RunInfo,
+    runs: &[StrategyRun],
+    set: &PromptSet,
+) -> Result<RunReport> {
+    let mut prompts: Vec<_> = runs
+        .iter()
+        .flat_map(|r| r.prompts.iter().cloned())
+        .collect();
     bench::mark_agreement(&mut prompts, Some(set));
-    let requests = runs.iter().flat_map(|r| r.requests.iter().cloned()).collect();
+    let requests = runs
+        .iter()
+        .flat_map(|r| r.requests.iter().cloned())
+        .collect();
     write_rows(out, info.clone(), prompts, requests)
 }
 
@@ -480,7 +630,8 @@ pub fn write_rows(
 pub fn print_summary(report: &RunReport, format: Format) -> Result<()> {
     let text = match format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&report.summaries).map_err(|e| Error::Input(e.to_string()))?;
+            let mut s = serde_json::to_string_pretty(&report.summaries)
+                .map_err(|e| Error::Input(e.to_string()))?;
             s.push('\n');
             s
         }
@@ -494,7 +645,11 @@ pub fn print_summary(report: &RunReport, format: Format) -> Result<()> {
 
 /// `batchbench prices`.
 pub fn prices(args: &PricesArgs) -> Result<i32> {
-    let pricing = Pricing::load(args.prices_data.as_deref(), args.prices.as_deref(), SystemTime::now())?;
+    let pricing = Pricing::load(
+        args.prices_data.as_deref(),
+        args.prices.as_deref(),
+        SystemTime::now(),
+    )?;
     let provider = args.provider.unwrap_or_else(|| match &args.model {
         Some(m) if m.to_ascii_lowercase().contains("claude") => ProviderKind::Anthropic,
         _ => ProviderKind::Openai,
@@ -509,7 +664,12 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
     let source = pricing.source();
     let mut rows = Vec::new();
     for m in &models {
-        let (Ok(std), Ok(batch)) = (pricing.rates(provider, m, false), pricing.rates(provider, m, true)) else { continue };
+        let (Ok(std), Ok(batch)) = (
+            pricing.rates(provider, m, false),
+            pricing.rates(provider, m, true),
+        ) else {
+            continue;
+        };
         rows.push((m.clone(), pricing.matched_model(provider, m), std, batch));
     }
     if args.json {
@@ -518,11 +678,25 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
             .map(|(m, matched, s, b)| serde_json::json!({"model": m, "matched": matched, "standard": s, "batch": b}))
             .collect();
         let doc = serde_json::json!({"provider": provider.as_str(), "source": source, "models": v});
-        println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| Error::Input(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).map_err(|e| Error::Input(e.to_string()))?
+        );
         return Ok(EXIT_OK);
     }
-    println!("Prices in USD per million tokens, {} models", provider.as_str());
-    println!("source: {}{}", source.name, source.data_sha256.as_ref().map(|h| format!(" (sha256 {h})")).unwrap_or_default());
+    println!(
+        "Prices in USD per million tokens, {} models",
+        provider.as_str()
+    );
+    println!(
+        "source: {}{}",
+        source.name,
+        source
+            .data_sha256
+            .as_ref()
+            .map(|h| format!(" (sha256 {h})"))
+            .unwrap_or_default()
+    );
     if let Some(o) = &source.overrides {
         println!("overrides: {o}");
     }
@@ -530,7 +704,16 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
     println!();
     println!(
         "{:<32} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
-        "model", "input", "cached", "write5m", "write1h", "output", "b.input", "b.cached", "b.write", "b.output"
+        "model",
+        "input",
+        "cached",
+        "write5m",
+        "write1h",
+        "output",
+        "b.input",
+        "b.cached",
+        "b.write",
+        "b.output"
     );
     for (m, _, s, b) in &rows {
         println!(
@@ -549,7 +732,9 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
     }
     println!();
     println!("b.* = batch API prices. A request's cost = uncached input x input + cached x cached");
-    println!("+ cache writes x write + output x output, per million, priced per request (tiers apply per request).");
+    println!(
+        "+ cache writes x write + output x output, per million, priced per request (tiers apply per request)."
+    );
     Ok(EXIT_OK)
 }
 
@@ -568,13 +753,20 @@ pub fn gen_command(args: &GenArgs) -> Result<i32> {
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
             let mut w = std::io::BufWriter::new(file);
-            dataset::synth::generate_to(&mut w, args.count, args.seed).map_err(|e| Error::io(path, e))?;
+            dataset::synth::generate_to(&mut w, args.count, args.seed)
+                .map_err(|e| Error::io(path, e))?;
             w.flush().map_err(|e| Error::io(path, e))?;
-            eprintln!("wrote {} prompts (seed {}) to {}", args.count, args.seed, path.display());
+            eprintln!(
+                "wrote {} prompts (seed {}) to {}",
+                args.count,
+                args.seed,
+                path.display()
+            );
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            let _ = dataset::synth::generate_to(&mut w, args.count, args.seed).and_then(|_| w.flush());
+            let _ =
+                dataset::synth::generate_to(&mut w, args.count, args.seed).and_then(|_| w.flush());
         }
     }
     Ok(EXIT_OK)
@@ -610,9 +802,12 @@ pub async fn mock_command(args: &MockArgs) -> Result<i32> {
 pub fn compare_command(args: &CompareArgs) -> Result<i32> {
     use crate::compare::{Thresholds, compare, load_side, parse_pct, render};
     let t = Thresholds {
-        max_cost_increase_pct: parse_pct(&args.max_cost_increase).map_err(|e| usage(format!("--max-cost-increase: {e}")))?,
-        max_accuracy_drop_pts: parse_pct(&args.max_accuracy_drop).map_err(|e| usage(format!("--max-accuracy-drop: {e}")))?,
-        max_p95_increase_pct: parse_pct(&args.max_p95_increase).map_err(|e| usage(format!("--max-p95-increase: {e}")))?,
+        max_cost_increase_pct: parse_pct(&args.max_cost_increase)
+            .map_err(|e| usage(format!("--max-cost-increase: {e}")))?,
+        max_accuracy_drop_pts: parse_pct(&args.max_accuracy_drop)
+            .map_err(|e| usage(format!("--max-accuracy-drop: {e}")))?,
+        max_p95_increase_pct: parse_pct(&args.max_p95_increase)
+            .map_err(|e| usage(format!("--max-p95-increase: {e}")))?,
     };
     let base = load_side(&args.baseline)?;
     let current = load_side(&args.current)?;
@@ -631,7 +826,10 @@ pub fn compare_command(args: &CompareArgs) -> Result<i32> {
                     })
                 })
                 .collect();
-            format!("{}\n", serde_json::to_string_pretty(&v).map_err(|e| Error::Input(e.to_string()))?)
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).map_err(|e| Error::Input(e.to_string()))?
+            )
         }
         Format::Md => render(&rows, &base, &current, true),
         Format::Table => render(&rows, &base, &current, false),
@@ -650,7 +848,10 @@ pub fn merge_command(args: &MergeArgs) -> Result<i32> {
     for dir in &args.dirs {
         let side = crate::compare::load_side(dir)?;
         if !dir.is_dir() {
-            return Err(usage(format!("{}: merge needs run folders (with prompts.csv and requests.csv)", dir.display())));
+            return Err(usage(format!(
+                "{}: merge needs run folders (with prompts.csv and requests.csv)",
+                dir.display()
+            )));
         }
         if let Some(first) = infos.first() {
             let same = first.dataset_sha256 == side.info.dataset_sha256
@@ -666,8 +867,12 @@ pub fn merge_command(args: &MergeArgs) -> Result<i32> {
                 )));
             }
         }
-        prompts.extend(crate::report::csv::read_rows::<PromptRecord>(&dir.join("prompts.csv"))?);
-        requests.extend(crate::report::csv::read_rows::<RequestRecord>(&dir.join("requests.csv"))?);
+        prompts.extend(crate::report::csv::read_rows::<PromptRecord>(
+            &dir.join("prompts.csv"),
+        )?);
+        requests.extend(crate::report::csv::read_rows::<RequestRecord>(
+            &dir.join("requests.csv"),
+        )?);
         infos.push(side.info);
     }
     let first = infos[0].clone();
@@ -681,31 +886,70 @@ pub fn merge_command(args: &MergeArgs) -> Result<i32> {
             )));
         }
     }
-    let set = dataset::load(Path::new(&first.dataset_path), None).ok().filter(|s| s.sha256 == first.dataset_sha256);
+    let set = dataset::load(Path::new(&first.dataset_path), None)
+        .ok()
+        .filter(|s| s.sha256 == first.dataset_sha256);
     let order: std::collections::HashMap<String, usize> = match &set {
-        Some(s) => s.prompts.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect(),
+        Some(s) => s
+            .prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect(),
         None => std::collections::HashMap::new(),
     };
-    let strat_pos = |s: &str| first.strategies.iter().position(|x| x == s).unwrap_or(usize::MAX);
+    let strat_pos = |s: &str| {
+        first
+            .strategies
+            .iter()
+            .position(|x| x == s)
+            .unwrap_or(usize::MAX)
+    };
     prompts.sort_by(|a, b| {
-        (strat_pos(&a.strategy), order.get(&a.prompt_id).copied().unwrap_or(usize::MAX), &a.prompt_id).cmp(&(
-            strat_pos(&b.strategy),
-            order.get(&b.prompt_id).copied().unwrap_or(usize::MAX),
-            &b.prompt_id,
-        ))
+        (
+            strat_pos(&a.strategy),
+            order.get(&a.prompt_id).copied().unwrap_or(usize::MAX),
+            &a.prompt_id,
+        )
+            .cmp(&(
+                strat_pos(&b.strategy),
+                order.get(&b.prompt_id).copied().unwrap_or(usize::MAX),
+                &b.prompt_id,
+            ))
     });
     requests.sort_by(|a, b| {
-        (strat_pos(&a.strategy), &a.kind, &a.request_id, a.attempt).cmp(&(strat_pos(&b.strategy), &b.kind, &b.request_id, b.attempt))
+        (strat_pos(&a.strategy), &a.kind, &a.request_id, a.attempt).cmp(&(
+            strat_pos(&b.strategy),
+            &b.kind,
+            &b.request_id,
+            b.attempt,
+        ))
     });
     bench::mark_agreement(&mut prompts, set.as_ref());
     let mut info = first.clone();
-    info.run_id = format!("{}-merged", first.run_id.split("-shard").next().unwrap_or(&first.run_id));
+    info.run_id = format!(
+        "{}-merged",
+        first.run_id.split("-shard").next().unwrap_or(&first.run_id)
+    );
     info.shard = None;
-    info.prompts = order.len().max(prompts.iter().map(|p| p.prompt_id.as_str()).collect::<std::collections::HashSet<_>>().len());
-    info.warnings = infos.iter().flat_map(|i| i.warnings.iter().cloned()).collect();
+    info.prompts = order.len().max(
+        prompts
+            .iter()
+            .map(|p| p.prompt_id.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+    );
+    info.warnings = infos
+        .iter()
+        .flat_map(|i| i.warnings.iter().cloned())
+        .collect();
     info.warnings.dedup();
-    info.warnings.push(format!("merged from shards {}", shards.join(", ")));
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&info.run_id));
+    info.warnings
+        .push(format!("merged from shards {}", shards.join(", ")));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&info.run_id));
     let report = write_rows(&out, info, prompts, requests)?;
     print_summary(&report, args.format)?;
     eprintln!("wrote {}", out.display());
@@ -716,7 +960,9 @@ pub fn merge_command(args: &MergeArgs) -> Result<i32> {
 pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
     use crate::sweep;
     if args.run.strategies.is_some() {
-        return Err(usage("sweep chooses its own strategies from --sizes; drop --strategies"));
+        return Err(usage(
+            "sweep chooses its own strategies from --sizes; drop --strategies",
+        ));
     }
     if args.run.shard.is_some() {
         return Err(usage("sweep cannot be sharded; drop --shard"));
@@ -725,10 +971,20 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
         return Err(usage("--max-accuracy-drop must be 0 or more points"));
     }
     let sizes = sweep::parse_sizes(&args.sizes)?;
-    let slo = args.latency_slo.as_deref().map(sweep::parse_duration).transpose()?;
+    let slo = args
+        .latency_slo
+        .as_deref()
+        .map(|s| sweep::parse_duration(s).map_err(|e| usage(format!("--latency-slo: {e}"))))
+        .transpose()?;
     let specs = sweep::strategies(&sizes, !args.no_batch_api);
     let mut run_args = args.run.clone();
-    run_args.strategies = Some(specs.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    run_args.strategies = Some(
+        specs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     let mut plan = resolve_run(&run_args)?;
     if args.run.out.is_none() {
         plan.out = PathBuf::from("reports").join(format!("{}-sweep", plan.run_id));
@@ -753,14 +1009,23 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
     session.finish().await;
     let report = write_report(&plan.out, &info, &runs, &plan.set)?;
     outcome?;
-    let lowered: Vec<String> =
-        runs.iter().filter(|r| r.warnings.iter().any(|w| w.contains("lowering K"))).map(|r| r.strategy.clone()).collect();
-    let constraints = sweep::Constraints { max_accuracy_drop_pts: args.max_accuracy_drop, latency_slo: slo };
+    let lowered: Vec<String> = runs
+        .iter()
+        .filter(|r| r.warnings.iter().any(|w| w.contains("lowering K")))
+        .map(|r| r.strategy.clone())
+        .collect();
+    let constraints = sweep::Constraints {
+        max_accuracy_drop_pts: args.max_accuracy_drop,
+        latency_slo: slo,
+    };
     let candidates = sweep::recommend(&report.summaries, constraints, &lowered);
     sweep::write_csv(&plan.out, &candidates)?;
     let markdown = plan.args.format == Some(Format::Md);
     if plan.args.format == Some(Format::Json) {
-        println!("{}", serde_json::to_string_pretty(&candidates).map_err(|e| Error::Input(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&candidates).map_err(|e| Error::Input(e.to_string()))?
+        );
     } else {
         print!("{}", sweep::render(&candidates, constraints, markdown));
     }

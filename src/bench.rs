@@ -94,7 +94,13 @@ fn share_usage(usage: &Usage, n: usize) -> Vec<Usage> {
     let h = split_u64(usage.cache_write_1h_tokens, n);
     let o = split_u64(usage.output_tokens, n);
     (0..n)
-        .map(|k| Usage { input_tokens: i[k], cached_tokens: c[k], cache_write_tokens: w[k], cache_write_1h_tokens: h[k], output_tokens: o[k] })
+        .map(|k| Usage {
+            input_tokens: i[k],
+            cached_tokens: c[k],
+            cache_write_tokens: w[k],
+            cache_write_1h_tokens: h[k],
+            output_tokens: o[k],
+        })
         .collect()
 }
 
@@ -110,19 +116,43 @@ struct Ctx<'a, 'b> {
 
 impl Ctx<'_, '_> {
     fn price(&self, usage: &Usage, batch: bool) -> Result<Nanodollars> {
-        self.bench.pricing.cost(self.bench.plan.provider, self.bench.plan.model, usage, batch)
+        self.bench.pricing.cost(
+            self.bench.plan.provider,
+            self.bench.plan.model,
+            usage,
+            batch,
+        )
     }
 
-    fn attempt_rows(&mut self, kind: &str, planned: &PlannedRequest, outcome: &Outcome) -> Result<Option<Nanodollars>> {
+    fn attempt_rows(
+        &mut self,
+        kind: &str,
+        planned: &PlannedRequest,
+        outcome: &Outcome,
+    ) -> Result<Option<Nanodollars>> {
         let mut cost_of_success = None;
         for a in &outcome.attempts {
             let (status, usage, cost, server_id, error, ttft) = match &a.result {
                 Ok(r) => {
                     let cost = self.price(&r.usage, false)?;
                     cost_of_success = Some(cost);
-                    ("200".to_string(), r.usage, cost, r.request_id.clone().or(Some(r.id.clone())), None, r.ttft)
+                    (
+                        "200".to_string(),
+                        r.usage,
+                        cost,
+                        r.request_id.clone().or(Some(r.id.clone())),
+                        None,
+                        r.ttft,
+                    )
                 }
-                Err(e) => (e.label(), Usage::default(), Nanodollars::ZERO, e.request_id.clone(), Some(e.to_string()), None),
+                Err(e) => (
+                    e.label(),
+                    Usage::default(),
+                    Nanodollars::ZERO,
+                    e.request_id.clone(),
+                    Some(e.to_string()),
+                    None,
+                ),
             };
             self.requests.push(RequestRecord {
                 strategy: self.label.clone(),
@@ -200,7 +230,10 @@ impl Ctx<'_, '_> {
 }
 
 /// Runs one strategy on the prompt set.
-pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> Result<StrategyRun> {
+pub async fn run_strategy(
+    strategy: &dyn Strategy,
+    bench: &BenchContext<'_>,
+) -> Result<StrategyRun> {
     let label = strategy.spec().to_string();
     let mut plan = strategy.plan(&bench.plan)?;
     if let Some(j) = bench.journal {
@@ -213,7 +246,13 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
         }
     }
     if let Some((i, n)) = bench.shard {
-        plan.requests = plan.requests.into_iter().enumerate().filter(|(k, _)| k % n == i).map(|(_, r)| r).collect();
+        plan.requests = plan
+            .requests
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % n == i)
+            .map(|(_, r)| r)
+            .collect();
     }
     let mut ctx = Ctx {
         bench,
@@ -229,8 +268,16 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
         Execution::Sync { concurrency } => {
             let chat: Vec<_> = plan.requests.iter().map(|r| r.request.clone()).collect();
             let ids: Vec<String> = plan.requests.iter().map(|r| r.id.clone()).collect();
-            let scope = bench.journal.map(|journal| JournalScope { journal, strategy: &label, phase: "main", ids: &ids });
-            let outcomes = bench.runner.execute_journaled(&chat, concurrency, scope, |_| bar.inc(1)).await;
+            let scope = bench.journal.map(|journal| JournalScope {
+                journal,
+                strategy: &label,
+                phase: "main",
+                ids: &ids,
+            });
+            let outcomes = bench
+                .runner
+                .execute_journaled(&chat, concurrency, scope, |_| bar.inc(1))
+                .await;
             if bench.runner.quota_exhausted() {
                 return Err(Error::Fatal("the provider reports the account's quota is exhausted (429 insufficient_quota)".into()));
             }
@@ -238,7 +285,8 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
                 let cost = ctx.attempt_rows("chat", planned, outcome)?;
                 match (outcome.result(), cost) {
                     (Ok(resp), Some(cost)) => {
-                        let (parse_failure, extra) = ctx.apply_response(planned, resp, cost, false, outcome.latency);
+                        let (parse_failure, extra) =
+                            ctx.apply_response(planned, resp, cost, false, outcome.latency);
                         if let Some(row) = ctx.requests.last_mut() {
                             row.parse_failure = parse_failure;
                             row.extra_items = extra;
@@ -250,7 +298,11 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
             }
         }
         Execution::BatchApi => {
-            let keyed: Vec<_> = plan.requests.iter().map(|r| (r.id.clone(), r.request.clone())).collect();
+            let keyed: Vec<_> = plan
+                .requests
+                .iter()
+                .map(|r| (r.id.clone(), r.request.clone()))
+                .collect();
             let bar_ref = &bar;
             let on_poll = move |msg: &str| bar_ref.set_message(msg.to_string());
             let on_submit = |batch_id: &str, custom_ids: &[String], submitted_ms: f64| {
@@ -263,9 +315,22 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
                     });
                 }
             };
-            let resume = batch::Resume { previous: bench.journal.filter(|_| bench.resume_batches).map_or(&[], |j| j.batches(&label)), on_submit: &on_submit };
-            let run =
-                batch::execute(bench.runner.client(), &keyed, bench.poll, bench.runner.run_start(), &on_poll, resume).await?;
+            let resume = batch::Resume {
+                previous: bench
+                    .journal
+                    .filter(|_| bench.resume_batches)
+                    .map_or(&[], |j| j.batches(&label)),
+                on_submit: &on_submit,
+            };
+            let run = batch::execute(
+                bench.runner.client(),
+                &keyed,
+                bench.poll,
+                bench.runner.run_start(),
+                &on_poll,
+                resume,
+            )
+            .await?;
             bar.set_position(plan.requests.len() as u64);
             for job in &run.jobs {
                 ctx.requests.push(RequestRecord {
@@ -292,22 +357,44 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
             }
             let mut retry = Vec::new();
             for planned in &plan.requests {
-                let latency = run.result_latency.get(&planned.id).copied().unwrap_or_default();
+                let latency = run
+                    .result_latency
+                    .get(&planned.id)
+                    .copied()
+                    .unwrap_or_default();
                 let submitted = run.jobs.first().map(|j| j.submitted).unwrap_or_default();
                 let mut defects = (false, 0);
                 let (status, usage, cost, server_id, error) = match run.results.get(&planned.id) {
                     Some(Ok(resp)) => {
                         let cost = ctx.price(&resp.usage, true)?;
                         defects = ctx.apply_response(planned, resp, cost, true, latency);
-                        ("200".to_string(), resp.usage, cost, resp.request_id.clone().or(Some(resp.id.clone())), None)
+                        (
+                            "200".to_string(),
+                            resp.usage,
+                            cost,
+                            resp.request_id.clone().or(Some(resp.id.clone())),
+                            None,
+                        )
                     }
                     Some(Err(e)) => {
                         retry.push((planned.clone(), latency));
-                        (e.code.clone().unwrap_or_else(|| e.label()), Usage::default(), Nanodollars::ZERO, None, Some(e.to_string()))
+                        (
+                            e.code.clone().unwrap_or_else(|| e.label()),
+                            Usage::default(),
+                            Nanodollars::ZERO,
+                            None,
+                            Some(e.to_string()),
+                        )
                     }
                     None => {
                         retry.push((planned.clone(), latency));
-                        ("missing".to_string(), Usage::default(), Nanodollars::ZERO, None, Some("no result".to_string()))
+                        (
+                            "missing".to_string(),
+                            Usage::default(),
+                            Nanodollars::ZERO,
+                            None,
+                            Some("no result".to_string()),
+                        )
                     }
                 };
                 ctx.requests.push(RequestRecord {
@@ -337,7 +424,8 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
                 for id in &planned.prompt_ids {
                     let p = ctx.pending.entry(id.clone()).or_default();
                     p.latency += latency;
-                    p.reask = Some("failed in the batch; retried once as an ordinary request".into());
+                    p.reask =
+                        Some("failed in the batch; retried once as an ordinary request".into());
                 }
             }
         }
@@ -345,8 +433,11 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
     bar.finish_and_clear();
     reask(&mut ctx, &plan.requests).await?;
     let demonstration = strategy.is_demonstration();
-    let carried: std::collections::HashSet<&str> =
-        plan.requests.iter().flat_map(|r| r.prompt_ids.iter().map(String::as_str)).collect();
+    let carried: std::collections::HashSet<&str> = plan
+        .requests
+        .iter()
+        .flat_map(|r| r.prompt_ids.iter().map(String::as_str))
+        .collect();
     let prompts = finish(&ctx, bench, &carried);
     Ok(StrategyRun {
         strategy: label,
@@ -363,7 +454,11 @@ pub async fn run_strategy(strategy: &dyn Strategy, bench: &BenchContext<'_>) -> 
 /// Sends the prompts that need it again, one per request, at standard prices.
 async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> {
     let order: Vec<&String> = planned.iter().flat_map(|r| r.prompt_ids.iter()).collect();
-    let ids: Vec<String> = order.into_iter().filter(|id| ctx.pending.get(*id).is_some_and(|p| p.reask.is_some())).cloned().collect();
+    let ids: Vec<String> = order
+        .into_iter()
+        .filter(|id| ctx.pending.get(*id).is_some_and(|p| p.reask.is_some()))
+        .cloned()
+        .collect();
     if ids.is_empty() {
         return Ok(());
     }
@@ -372,7 +467,9 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
         .iter()
         .filter_map(|id| bench.plan.set.get(id))
         .map(|p| {
-            let mut r = bench.plan.planned_single(format!("reask-{}", p.id), p, false);
+            let mut r = bench
+                .plan
+                .planned_single(format!("reask-{}", p.id), p, false);
             r.request.stream = false;
             r
         })
@@ -381,14 +478,26 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
         Execution::Sync { concurrency } => concurrency,
         Execution::BatchApi => 8,
     };
-    let bar = bench.progress.bar(singles.len() as u64, &format!("{} re-asks", ctx.label));
+    let bar = bench
+        .progress
+        .bar(singles.len() as u64, &format!("{} re-asks", ctx.label));
     let chat: Vec<_> = singles.iter().map(|r| r.request.clone()).collect();
     let ids: Vec<String> = singles.iter().map(|r| r.id.clone()).collect();
-    let scope = bench.journal.map(|journal| JournalScope { journal, strategy: &ctx.label, phase: "reask", ids: &ids });
-    let outcomes = bench.runner.execute_journaled(&chat, concurrency, scope, |_| bar.inc(1)).await;
+    let scope = bench.journal.map(|journal| JournalScope {
+        journal,
+        strategy: &ctx.label,
+        phase: "reask",
+        ids: &ids,
+    });
+    let outcomes = bench
+        .runner
+        .execute_journaled(&chat, concurrency, scope, |_| bar.inc(1))
+        .await;
     bar.finish_and_clear();
     if bench.runner.quota_exhausted() {
-        return Err(Error::Fatal("the provider reports the account's quota is exhausted (429 insufficient_quota)".into()));
+        return Err(Error::Fatal(
+            "the provider reports the account's quota is exhausted (429 insufficient_quota)".into(),
+        ));
     }
     for (planned, outcome) in singles.iter().zip(&outcomes) {
         let cost = ctx.attempt_rows("reask", planned, outcome)?;
@@ -415,7 +524,11 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
     Ok(())
 }
 
-fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>, carried: &std::collections::HashSet<&str>) -> Vec<PromptRecord> {
+fn finish(
+    ctx: &Ctx<'_, '_>,
+    bench: &BenchContext<'_>,
+    carried: &std::collections::HashSet<&str>,
+) -> Vec<PromptRecord> {
     bench
         .plan
         .set
@@ -423,10 +536,14 @@ fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>, carried: &std::collection
         .iter()
         .filter(|p| carried.contains(p.id.as_str()))
         .map(|prompt| {
-            let p = ctx.pending.get(&prompt.id).cloned().unwrap_or_else(|| Pending {
-                error: Some("no request carried this prompt".into()),
-                ..Pending::default()
-            });
+            let p = ctx
+                .pending
+                .get(&prompt.id)
+                .cloned()
+                .unwrap_or_else(|| Pending {
+                    error: Some("no request carried this prompt".into()),
+                    ..Pending::default()
+                });
             let answered = p.answer.is_some() && p.error.is_none() && p.reask.is_none();
             let answer = if answered { p.answer.clone() } else { None };
             let correct = match (&answer, &prompt.answer) {
@@ -439,7 +556,11 @@ fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>, carried: &std::collection
                 prompt_id: prompt.id.clone(),
                 request_id: p.request_id.clone(),
                 request_prompts: p.request_prompts,
-                status: if answered { "answered".into() } else { "failed".into() },
+                status: if answered {
+                    "answered".into()
+                } else {
+                    "failed".into()
+                },
                 reasked: p.reasked,
                 input_tokens: p.usage.input_tokens,
                 cached_tokens: p.usage.cached_tokens,
@@ -454,7 +575,14 @@ fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>, carried: &std::collection
                 gold: prompt.answer.clone(),
                 correct,
                 agrees_with_sequential: None,
-                error: if answered { None } else { p.error.clone().or(p.reask.clone()).or(Some("no answer".into())) },
+                error: if answered {
+                    None
+                } else {
+                    p.error
+                        .clone()
+                        .or(p.reask.clone())
+                        .or(Some("no answer".into()))
+                },
             }
         })
         .collect()
@@ -463,13 +591,22 @@ fn finish(ctx: &Ctx<'_, '_>, bench: &BenchContext<'_>, carried: &std::collection
 /// Fills `agrees_with_sequential` on every record from the sequential strategy's answers
 /// (compared after normalisation by the prompt's task type, as correctness is).
 pub fn mark_agreement(rows: &mut [PromptRecord], set: Option<&crate::dataset::PromptSet>) {
-    let baseline: HashMap<String, Option<String>> =
-        rows.iter().filter(|p| p.strategy == "sequential").map(|p| (p.prompt_id.clone(), p.answer.clone())).collect();
+    let baseline: HashMap<String, Option<String>> = rows
+        .iter()
+        .filter(|p| p.strategy == "sequential")
+        .map(|p| (p.prompt_id.clone(), p.answer.clone()))
+        .collect();
     if baseline.is_empty() {
         return;
     }
-    let tasks: HashMap<&str, Option<&str>> =
-        set.map(|s| s.prompts.iter().map(|p| (p.id.as_str(), p.task.as_deref())).collect()).unwrap_or_default();
+    let tasks: HashMap<&str, Option<&str>> = set
+        .map(|s| {
+            s.prompts
+                .iter()
+                .map(|p| (p.id.as_str(), p.task.as_deref()))
+                .collect()
+        })
+        .unwrap_or_default();
     let kind_of = |id: &str| answer::TaskKind::from_task(tasks.get(id).copied().flatten());
     for p in rows.iter_mut() {
         p.agrees_with_sequential = match (baseline.get(&p.prompt_id), &p.answer) {
@@ -491,7 +628,13 @@ mod tests {
     fn shares_add_up() {
         assert_eq!(split_u64(10, 4), vec![3, 3, 2, 2]);
         assert_eq!(split_u64(0, 3), vec![0, 0, 0]);
-        let u = Usage { input_tokens: 1001, cached_tokens: 7, cache_write_tokens: 0, cache_write_1h_tokens: 0, output_tokens: 50 };
+        let u = Usage {
+            input_tokens: 1001,
+            cached_tokens: 7,
+            cache_write_tokens: 0,
+            cache_write_1h_tokens: 0,
+            output_tokens: 50,
+        };
         let shares = share_usage(&u, 3);
         let mut sum = Usage::default();
         for s in &shares {

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a prompt set unbatched and batched several ways; write CSV, JSON and a summary.
-    #[command(after_help = RUN_EXAMPLES)]
+    #[command(after_help = RUN_EXAMPLES, allow_negative_numbers = true)]
     Run(RunArgs),
     /// Print the prices in use (standard, cached, cache write, batch) with their source and date.
     #[command(after_help = PRICES_EXAMPLES)]
@@ -31,8 +31,11 @@ pub enum Command {
     #[command(after_help = MOCK_EXAMPLES)]
     Mock(MockArgs),
     /// Try packed:K and batch-api+packed:K for several K and recommend a batch size.
-    #[command(after_help = SWEEP_EXAMPLES)]
+    #[command(after_help = SWEEP_EXAMPLES, allow_negative_numbers = true)]
     Sweep(SweepArgs),
+    /// Project costs from token counts and prices alone, sending nothing.
+    #[command(after_help = ESTIMATE_EXAMPLES)]
+    Estimate(crate::estimate::EstimateArgs),
     /// The CI gate: compare a run with a baseline; exit 1 on a regression.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
@@ -52,6 +55,16 @@ recommends the one with the lowest cost per prompt whose accuracy stays within
 --max-accuracy-drop points of sequential, whose p95 latency is under --latency-slo, and whose
 requests fit the model's context window as asked. Every other K is listed with the reason it
 lost. Writes the usual run files plus sweep.csv.";
+
+const ESTIMATE_EXAMPLES: &str = "\
+Examples:
+  batchbench estimate --per-day 1000000
+  batchbench estimate --dataset big.jsonl --model gpt-4o-mini,gpt-5-mini,claude-haiku-4-5 --sizes 4,8,16
+  batchbench estimate --from-run reports/20261125-120000-s42 --per-day 50000 --format md
+
+Tokenises the dataset (streaming: any size in bounded memory, on every core) and prices every
+strategy and K for each model, projected per day and per 30-day month at --per-day prompts.
+Output tokens per answer come from a previous run's prompts.csv (--from-run) or --output-tokens.";
 
 const COMPARE_EXAMPLES: &str = "\
 Examples:

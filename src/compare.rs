@@ -45,25 +45,51 @@ pub fn load_side(path: &Path) -> Result<RunSide> {
             .map_err(|e| Error::Input(format!("{}: cannot read: {e}", info_path.display())))?;
         let raw: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", info_path.display())))?;
-        let version = raw.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+        let version = raw
+            .get("schema_version")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0) as u32;
         schema_check(&info_path, version)?;
-        let info: RunInfo = serde_json::from_value(raw)
-            .map_err(|e| Error::Input(format!("{}: not a batchbench run.json: {e}", info_path.display())))?;
+        let info: RunInfo = serde_json::from_value(raw).map_err(|e| {
+            Error::Input(format!(
+                "{}: not a batchbench run.json: {e}",
+                info_path.display()
+            ))
+        })?;
         let summaries = crate::report::csv::read_rows(&path.join("summary.csv"))?;
-        return Ok(RunSide { path: path.to_path_buf(), info, summaries });
+        return Ok(RunSide {
+            path: path.to_path_buf(),
+            info,
+            summaries,
+        });
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::NotFound { "no such file or folder".to_string() } else { e.to_string() };
+        let what = if e.kind() == std::io::ErrorKind::NotFound {
+            "no such file or folder".to_string()
+        } else {
+            e.to_string()
+        };
         Error::Input(format!("{}: cannot read: {what}", path.display()))
     })?;
-    let raw: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", path.display())))?;
-    let version = raw.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    let raw: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", path.display())))?;
+    let version = raw
+        .get("schema_version")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0) as u32;
     schema_check(path, version)?;
-    let r: ReportJson = serde_json::from_value(raw)
-        .map_err(|e| Error::Input(format!("{}: not a batchbench report.json: {e}", path.display())))?;
+    let r: ReportJson = serde_json::from_value(raw).map_err(|e| {
+        Error::Input(format!(
+            "{}: not a batchbench report.json: {e}",
+            path.display()
+        ))
+    })?;
     let _ = r.schema_version;
-    Ok(RunSide { path: path.to_path_buf(), info: r.info, summaries: r.summaries })
+    Ok(RunSide {
+        path: path.to_path_buf(),
+        info: r.info,
+        summaries: r.summaries,
+    })
 }
 
 /// Regression thresholds.
@@ -79,13 +105,22 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { max_cost_increase_pct: 5.0, max_accuracy_drop_pts: 1.0, max_p95_increase_pct: 20.0 }
+        Thresholds {
+            max_cost_increase_pct: 5.0,
+            max_accuracy_drop_pts: 1.0,
+            max_p95_increase_pct: 20.0,
+        }
     }
 }
 
 /// Parses `5%`, `5` or `0.5%` as a non-negative percentage.
 pub fn parse_pct(s: &str) -> std::result::Result<f64, String> {
-    let v: f64 = s.trim().trim_end_matches('%').trim().parse().map_err(|_| format!("{s:?} is not a percentage such as 5%"))?;
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage such as 5%"))?;
     if !v.is_finite() || v < 0.0 {
         return Err(format!("{s:?} must be a non-negative percentage"));
     }
@@ -122,7 +157,12 @@ fn change_pct(base: f64, cur: f64) -> Option<f64> {
 }
 
 /// Compares two runs. Errors (exit 2) when the datasets differ unless `allow_dataset_change`.
-pub fn compare(base: &RunSide, current: &RunSide, t: Thresholds, allow_dataset_change: bool) -> Result<Vec<Row>> {
+pub fn compare(
+    base: &RunSide,
+    current: &RunSide,
+    t: Thresholds,
+    allow_dataset_change: bool,
+) -> Result<Vec<Row>> {
     if base.info.dataset_sha256 != current.info.dataset_sha256 && !allow_dataset_change {
         return Err(Error::Input(format!(
             "the runs used different datasets ({} sha256 {}… vs {} sha256 {}…); pass --allow-dataset-change to compare anyway",
@@ -142,7 +182,11 @@ pub fn compare(base: &RunSide, current: &RunSide, t: Thresholds, allow_dataset_c
         .into_iter()
         .map(|name| {
             let b = base.summaries.iter().find(|s| s.strategy == name).cloned();
-            let c = current.summaries.iter().find(|s| s.strategy == name).cloned();
+            let c = current
+                .summaries
+                .iter()
+                .find(|s| s.strategy == name)
+                .cloned();
             let mut row = Row {
                 strategy: name.to_string(),
                 base: b.clone(),
@@ -172,7 +216,10 @@ pub fn compare(base: &RunSide, current: &RunSide, t: Thresholds, allow_dataset_c
                 }
                 if let Some(d) = row.accuracy_change_pts {
                     if -d > t.max_accuracy_drop_pts {
-                        row.regressions.push(format!("accuracy {d:+.2} pts > {} pts allowed drop", t.max_accuracy_drop_pts));
+                        row.regressions.push(format!(
+                            "accuracy {d:+.2} pts > {} pts allowed drop",
+                            t.max_accuracy_drop_pts
+                        ));
                     }
                 }
                 if let Some(p) = row.p95_change_pct {
@@ -184,7 +231,8 @@ pub fn compare(base: &RunSide, current: &RunSide, t: Thresholds, allow_dataset_c
                     }
                 }
                 if c.failed > b.failed {
-                    row.regressions.push(format!("failed prompts {} -> {}", b.failed, c.failed));
+                    row.regressions
+                        .push(format!("failed prompts {} -> {}", b.failed, c.failed));
                 }
             }
             row
@@ -207,7 +255,11 @@ pub fn render(rows: &[Row], base: &RunSide, current: &RunSide, markdown: bool) -
     if markdown {
         out.push_str(&format!(
             "### batchbench compare: {}\n\nbaseline `{}` ({}) vs current `{}` ({})\n\n",
-            if regressed { "regression" } else { "no regression" },
+            if regressed {
+                "regression"
+            } else {
+                "no regression"
+            },
             base.path.display(),
             base.info.run_id,
             current.path.display(),
@@ -215,12 +267,24 @@ pub fn render(rows: &[Row], base: &RunSide, current: &RunSide, markdown: bool) -
         ));
         out.push_str("| strategy | cost / 1k (base → now) | Δ cost | Δ accuracy | Δ p95 | verdict |\n|---|---:|---:|---:|---:|---|\n");
     } else {
-        out.push_str(&format!("baseline: {} ({})\ncurrent:  {} ({})\n\n", base.path.display(), base.info.run_id, current.path.display(), current.info.run_id));
-        out.push_str(&format!("{:<26} {:>24} {:>10} {:>11} {:>10}  {}\n", "strategy", "cost/1k base -> now", "d cost", "d accuracy", "d p95", "verdict"));
+        out.push_str(&format!(
+            "baseline: {} ({})\ncurrent:  {} ({})\n\n",
+            base.path.display(),
+            base.info.run_id,
+            current.path.display(),
+            current.info.run_id
+        ));
+        out.push_str(&format!(
+            "{:<26} {:>24} {:>10} {:>11} {:>10}  {}\n",
+            "strategy", "cost/1k base -> now", "d cost", "d accuracy", "d p95", "verdict"
+        ));
     }
     for r in rows {
         let costs = match (&r.base, &r.current) {
-            (Some(b), Some(c)) => format!("${:.4} -> ${:.4}", b.cost_per_1k_prompts, c.cost_per_1k_prompts),
+            (Some(b), Some(c)) => format!(
+                "${:.4} -> ${:.4}",
+                b.cost_per_1k_prompts, c.cost_per_1k_prompts
+            ),
             (None, Some(c)) => format!("new: ${:.4}", c.cost_per_1k_prompts),
             (Some(b), None) => format!("${:.4} -> (not run)", b.cost_per_1k_prompts),
             (None, None) => String::new(),

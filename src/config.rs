@@ -90,13 +90,28 @@ impl BenchConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Input(format!("{}: cannot read config: {e}", path.display())))?;
         let mut c: BenchConfig = toml::from_str(&text).map_err(|e| {
-            Error::Input(format!("{}:{}", path.display(), crate::pricing::toml_error_line(&text, &e)))
+            Error::Input(format!(
+                "{}:{}",
+                path.display(),
+                crate::pricing::toml_error_line(&text, &e)
+            ))
         })?;
-        Overrides { models: c.models.clone() }.validate(&path.display().to_string())?;
+        Overrides {
+            models: c.models.clone(),
+        }
+        .validate(&path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut c.dataset, &mut c.instructions_file, &mut c.api_key_file, &mut c.out, &mut c.prices, &mut c.prices_data, &mut c.mock_config]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut c.dataset,
+            &mut c.instructions_file,
+            &mut c.api_key_file,
+            &mut c.out,
+            &mut c.prices,
+            &mut c.prices_data,
+            &mut c.mock_config,
+        ]
+        .into_iter()
+        .flatten()
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -111,7 +126,11 @@ impl BenchConfig {
             Some(p) => Ok((BenchConfig::load(p)?, Some(p.clone()))),
             None => {
                 let p = PathBuf::from("bench.toml");
-                if p.is_file() { Ok((BenchConfig::load(&p)?, Some(p))) } else { Ok((BenchConfig::default(), None)) }
+                if p.is_file() {
+                    Ok((BenchConfig::load(&p)?, Some(p)))
+                } else {
+                    Ok((BenchConfig::default(), None))
+                }
             }
         }
     }
@@ -121,7 +140,10 @@ impl BenchConfig {
         RunArgs {
             dataset: args.dataset.clone().or(self.dataset),
             model: args.model.clone().or(self.model),
-            strategies: args.strategies.clone().or(self.strategies.map(|s| s.joined())),
+            strategies: args
+                .strategies
+                .clone()
+                .or(self.strategies.map(|s| s.joined())),
             provider: args.provider.or(self.provider),
             mock: args.mock || self.mock.unwrap_or(false),
             base_url: args.base_url.clone().or(self.base_url),
@@ -155,10 +177,17 @@ mod tests {
     fn example_file_parses_and_flags_win() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bench.toml");
-        std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/bench.example.toml"), &path).unwrap();
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/bench.example.toml"),
+            &path,
+        )
+        .unwrap();
         let c = BenchConfig::load(&path).unwrap();
         assert!(c.dataset.as_ref().unwrap().starts_with(dir.path()));
-        let args = RunArgs { model: Some("gpt-4.1".into()), ..RunArgs::default() };
+        let args = RunArgs {
+            model: Some("gpt-4.1".into()),
+            ..RunArgs::default()
+        };
         let merged = c.clone().merge(&args);
         assert_eq!(merged.model.as_deref(), Some("gpt-4.1"));
         assert_eq!(merged.seed, c.seed);
@@ -174,7 +203,11 @@ mod tests {
         std::fs::write(&path, "seed = -3\n").unwrap();
         let e = BenchConfig::load(&path).unwrap_err().to_string();
         assert!(e.contains("bench.toml:1"), "{e}");
-        std::fs::write(&path, "strategies = [\"sequential\", \"packed:8\"]\nprovider = \"anthropic\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "strategies = [\"sequential\", \"packed:8\"]\nprovider = \"anthropic\"\n",
+        )
+        .unwrap();
         let c = BenchConfig::load(&path).unwrap();
         assert_eq!(c.strategies.unwrap().joined(), "sequential,packed:8");
         assert_eq!(c.provider, Some(ProviderKind::Anthropic));

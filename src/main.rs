@@ -15,7 +15,10 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -29,6 +32,7 @@ fn main() {
             Command::Gen(args) => app::gen_command(args),
             Command::Mock(args) => app::mock_command(args).await,
             Command::Sweep(args) => app::sweep_command(args).await,
+            Command::Estimate(args) => batchbench::estimate::run(args),
             Command::Compare(args) => app::compare_command(args),
             Command::Merge(args) => app::merge_command(args),
         }

@@ -38,7 +38,9 @@ pub fn parse_items(message: &str) -> Vec<(String, String)> {
         let Some(q) = after.find("\">") else { break };
         let id = &after[..q];
         let body = &after[q + 2..];
-        let Some(end) = body.find("</item>") else { break };
+        let Some(end) = body.find("</item>") else {
+            break;
+        };
         items.push((id.to_string(), body[..end].trim_matches('\n').to_string()));
         rest = &body[end + 7..];
     }
@@ -48,7 +50,10 @@ pub fn parse_items(message: &str) -> Vec<(String, String)> {
 /// A strict JSON schema for the answer: one string property per item id, all required.
 pub fn answer_schema<'a>(ids: impl IntoIterator<Item = &'a str>) -> Value {
     let ids: Vec<&str> = ids.into_iter().collect();
-    let properties: serde_json::Map<String, Value> = ids.iter().map(|id| (id.to_string(), json!({"type": "string"}))).collect();
+    let properties: serde_json::Map<String, Value> = ids
+        .iter()
+        .map(|id| (id.to_string(), json!({"type": "string"})))
+        .collect();
     json!({"type": "object", "properties": properties, "required": ids, "additionalProperties": false})
 }
 
@@ -105,7 +110,11 @@ pub fn unpack(text: &str, asked: &[&str]) -> Unpacked {
         let answer = match v {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(if *b { "yes".to_string() } else { "no".to_string() }),
+            Value::Bool(b) => Some(if *b {
+                "yes".to_string()
+            } else {
+                "no".to_string()
+            }),
             _ => None,
         };
         if let Some(a) = answer {
@@ -131,7 +140,9 @@ fn parse_pairs(text: &str) -> Result<Vec<(String, Value)>, String> {
         return Err("no JSON object in the answer".into());
     }
     let mut de = serde_json::Deserializer::from_str(&text[start..=end]);
-    let pairs = de.deserialize_map(PairsVisitor).map_err(|e| format!("invalid JSON object: {e}"))?;
+    let pairs = de
+        .deserialize_map(PairsVisitor)
+        .map_err(|e| format!("invalid JSON object: {e}"))?;
     Ok(pairs)
 }
 
@@ -164,7 +175,10 @@ mod tests {
         assert!(msg.starts_with("Answer each of the 2 items"));
         assert_eq!(
             parse_items(&msg),
-            vec![("q1".to_string(), "What is 2+2?".to_string()), ("q2".to_string(), "Is 7 prime?\nThink.".to_string())]
+            vec![
+                ("q1".to_string(), "What is 2+2?".to_string()),
+                ("q2".to_string(), "Is 7 prime?\nThink.".to_string())
+            ]
         );
         let schema = answer_schema(["q1", "q2"]);
         assert_eq!(schema["required"], json!(["q1", "q2"]));

@@ -124,6 +124,7 @@ pub mod usd_string {
     /// Reads a decimal string back exactly.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Nanodollars, D::Error> {
         let text = String::deserialize(d)?;
-        Nanodollars::parse_exact(&text).ok_or_else(|| serde::de::Error::custom(format!("not a dollar amount: {text:?}")))
+        Nanodollars::parse_exact(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a dollar amount: {text:?}")))
     }
 }

@@ -61,9 +61,14 @@ pub fn strategies(sizes: &[usize], with_batch_api: bool) -> Vec<StrategySpec> {
 pub fn parse_sizes(s: &str) -> Result<Vec<usize>> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let k: usize = part.parse().map_err(|_| Error::Usage(format!("--sizes: {part:?} is not a whole number")))?;
+        let k: usize = part
+            .parse()
+            .map_err(|_| Error::Usage(format!("--sizes: {part:?} is not a whole number")))?;
         if k == 0 || k > crate::strategy::MAX_FACTOR {
-            return Err(Error::Usage(format!("--sizes: {k} must be between 1 and {}", crate::strategy::MAX_FACTOR)));
+            return Err(Error::Usage(format!(
+                "--sizes: {k} must be between 1 and {}",
+                crate::strategy::MAX_FACTOR
+            )));
         }
         if out.contains(&k) {
             return Err(Error::Usage(format!("--sizes: {k} is listed twice")));
@@ -71,7 +76,9 @@ pub fn parse_sizes(s: &str) -> Result<Vec<usize>> {
         out.push(k);
     }
     if out.is_empty() {
-        return Err(Error::Usage("--sizes: give at least one size, e.g. 1,2,4,8".into()));
+        return Err(Error::Usage(
+            "--sizes: give at least one size, e.g. 1,2,4,8".into(),
+        ));
     }
     out.sort_unstable();
     Ok(out)
@@ -91,7 +98,10 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
     } else {
         (t, 1.0)
     };
-    let v: f64 = num.trim().parse().map_err(|_| Error::Usage(format!("{s:?} is not a duration such as 2s or 1500ms")))?;
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| Error::Usage(format!("{s:?} is not a duration such as 2s or 1500ms")))?;
     if !v.is_finite() || v <= 0.0 || v * scale > 1e7 {
         return Err(Error::Usage(format!("{s:?} must be a positive duration")));
     }
@@ -100,8 +110,15 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
 
 /// Decides on every candidate. `lowered` lists strategies whose K had to be lowered to fit the
 /// model's limits (their requests would not fit as asked).
-pub fn recommend(summaries: &[StrategySummary], c: Constraints, lowered: &[String]) -> Vec<Candidate> {
-    let baseline_acc = summaries.iter().find(|s| s.strategy == "sequential").and_then(|s| s.accuracy_pct);
+pub fn recommend(
+    summaries: &[StrategySummary],
+    c: Constraints,
+    lowered: &[String],
+) -> Vec<Candidate> {
+    let baseline_acc = summaries
+        .iter()
+        .find(|s| s.strategy == "sequential")
+        .and_then(|s| s.accuracy_pct);
     let mut out: Vec<Candidate> = summaries
         .iter()
         .filter(|s| s.strategy != "sequential")
@@ -113,12 +130,19 @@ pub fn recommend(summaries: &[StrategySummary], c: Constraints, lowered: &[Strin
             let mut reasons = Vec::new();
             if let Some(d) = drop {
                 if d > c.max_accuracy_drop_pts {
-                    reasons.push(format!("accuracy drop {d:.1} pts > {:.1} pts allowed", c.max_accuracy_drop_pts));
+                    reasons.push(format!(
+                        "accuracy drop {d:.1} pts > {:.1} pts allowed",
+                        c.max_accuracy_drop_pts
+                    ));
                 }
             }
             if let Some(slo) = c.latency_slo {
                 if s.latency_p95_ms > slo.as_secs_f64() * 1000.0 {
-                    reasons.push(format!("p95 {:.0} ms > SLO {:.0} ms", s.latency_p95_ms, slo.as_secs_f64() * 1000.0));
+                    reasons.push(format!(
+                        "p95 {:.0} ms > SLO {:.0} ms",
+                        s.latency_p95_ms,
+                        slo.as_secs_f64() * 1000.0
+                    ));
                 }
             }
             if lowered.contains(&s.strategy) {
@@ -146,7 +170,11 @@ pub fn recommend(summaries: &[StrategySummary], c: Constraints, lowered: &[Strin
         .iter()
         .enumerate()
         .filter(|(_, c)| c.eligible)
-        .min_by(|(_, a), (_, b)| a.cost_per_1k_prompts.total_cmp(&b.cost_per_1k_prompts).then(a.k.cmp(&b.k)))
+        .min_by(|(_, a), (_, b)| {
+            a.cost_per_1k_prompts
+                .total_cmp(&b.cost_per_1k_prompts)
+                .then(a.k.cmp(&b.k))
+        })
         .map(|(i, _)| i);
     if let Some(i) = best {
         let (cost, name) = (out[i].cost_per_1k_prompts, out[i].strategy.clone());
@@ -155,7 +183,10 @@ pub fn recommend(summaries: &[StrategySummary], c: Constraints, lowered: &[Strin
                 cand.recommended = true;
                 cand.reason = "lowest cost per prompt within every constraint".into();
             } else if cand.eligible {
-                cand.reason = format!("costs more: ${:.4} vs ${cost:.4} per 1k prompts ({name})", cand.cost_per_1k_prompts);
+                cand.reason = format!(
+                    "costs more: ${:.4} vs ${cost:.4} per 1k prompts ({name})",
+                    cand.cost_per_1k_prompts
+                );
             }
         }
     }
@@ -165,7 +196,9 @@ pub fn recommend(summaries: &[StrategySummary], c: Constraints, lowered: &[Strin
 /// Renders the sweep table and the verdict.
 pub fn render(cands: &[Candidate], c: Constraints, markdown: bool) -> String {
     let mut out = String::new();
-    let slo = c.latency_slo.map_or("none".to_string(), |d| format!("{:.0} ms", d.as_secs_f64() * 1000.0));
+    let slo = c.latency_slo.map_or("none".to_string(), |d| {
+        format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+    });
     if markdown {
         out.push_str("| strategy | K | cost / 1k | saving | accuracy | drop | p95 | verdict |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
     } else {
@@ -179,11 +212,17 @@ pub fn render(cands: &[Candidate], c: Constraints, markdown: bool) -> String {
             cand.strategy.clone(),
             cand.k.to_string(),
             format!("${:.4}", cand.cost_per_1k_prompts),
-            cand.saving_vs_sequential_pct.map_or("-".into(), |v| format!("{v:.1}%")),
+            cand.saving_vs_sequential_pct
+                .map_or("-".into(), |v| format!("{v:.1}%")),
             cand.accuracy_pct.map_or("-".into(), |v| format!("{v:.1}%")),
-            cand.accuracy_drop_pts.map_or("-".into(), |v| format!("{v:.1}")),
+            cand.accuracy_drop_pts
+                .map_or("-".into(), |v| format!("{v:.1}")),
             format!("{:.0}ms", cand.latency_p95_ms),
-            if cand.recommended { format!("RECOMMENDED: {}", cand.reason) } else { cand.reason.clone() },
+            if cand.recommended {
+                format!("RECOMMENDED: {}", cand.reason)
+            } else {
+                cand.reason.clone()
+            },
         ];
         if markdown {
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
@@ -217,9 +256,12 @@ pub fn render(cands: &[Candidate], c: Constraints, markdown: bool) -> String {
 pub fn write_csv(dir: &Path, cands: &[Candidate]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for c in cands {
-        w.serialize(c).map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
+        w.serialize(c)
+            .map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
     crate::report::write_atomic(&dir.join("sweep.csv"), &bytes)
 }
 
@@ -251,27 +293,54 @@ mod tests {
             summary("packed:16", 16, 0.3, 93.0, 400.0),
             summary("batch-api+packed:4", 4, 0.25, 95.0, 5000.0),
         ];
-        let c = Constraints { max_accuracy_drop_pts: 2.0, latency_slo: None };
+        let c = Constraints {
+            max_accuracy_drop_pts: 2.0,
+            latency_slo: None,
+        };
         let r = recommend(&s, c, &[]);
-        assert_eq!(r.iter().find(|c| c.recommended).unwrap().strategy, "batch-api+packed:4");
+        assert_eq!(
+            r.iter().find(|c| c.recommended).unwrap().strategy,
+            "batch-api+packed:4"
+        );
         assert!(r[1].reason.starts_with("accuracy drop 3.0 pts"));
-        let tight = Constraints { max_accuracy_drop_pts: 0.6, latency_slo: Some(Duration::from_secs(1)) };
+        let tight = Constraints {
+            max_accuracy_drop_pts: 0.6,
+            latency_slo: Some(Duration::from_secs(1)),
+        };
         let r = recommend(&s, tight, &[]);
-        assert_eq!(r.iter().find(|c| c.recommended).unwrap().strategy, "packed:4");
+        assert_eq!(
+            r.iter().find(|c| c.recommended).unwrap().strategy,
+            "packed:4"
+        );
         assert!(r[2].reason.contains("p95 5000 ms > SLO 1000 ms"));
-        let none = recommend(&s, Constraints { max_accuracy_drop_pts: 0.1, latency_slo: None }, &[]);
+        let none = recommend(
+            &s,
+            Constraints {
+                max_accuracy_drop_pts: 0.1,
+                latency_slo: None,
+            },
+            &[],
+        );
         assert!(none.iter().all(|c| !c.recommended));
         assert!(render(&none, c, false).contains("No K meets"));
         let lowered = recommend(&s, c, &["batch-api+packed:4".to_string()]);
-        assert_eq!(lowered.iter().find(|c| c.recommended).unwrap().strategy, "packed:4");
+        assert_eq!(
+            lowered.iter().find(|c| c.recommended).unwrap().strategy,
+            "packed:4"
+        );
     }
 
     #[test]
     fn parsing() {
         assert_eq!(parse_sizes("8, 1,2").unwrap(), vec![1, 2, 8]);
-        assert!(parse_sizes("0").is_err() && parse_sizes("2,2").is_err() && parse_sizes("").is_err());
+        assert!(
+            parse_sizes("0").is_err() && parse_sizes("2,2").is_err() && parse_sizes("").is_err()
+        );
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
         assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
         assert!(parse_duration("-1s").is_err() && parse_duration("soon").is_err());
     }

@@ -77,7 +77,10 @@ impl Tokenizer {
         } else {
             Exactness::Exact
         };
-        Tokenizer { encoding: Encoding::for_model(model), exactness }
+        Tokenizer {
+            encoding: Encoding::for_model(model),
+            exactness,
+        }
     }
 
     /// The encoding in use.
@@ -114,13 +117,21 @@ impl Tokenizer {
 
     /// Prompt tokens of an OpenAI chat request: the messages plus the schema, if any.
     pub fn count_openai_request(&self, request: &crate::provider::ChatRequest) -> u64 {
-        self.count_chat(request.wire_messages()) + request.json_schema.as_ref().map_or(0, |s| self.count_schema(&s.schema))
+        self.count_chat(request.wire_messages())
+            + request
+                .json_schema
+                .as_ref()
+                .map_or(0, |s| self.count_schema(&s.schema))
     }
 
     /// Input tokens of an Anthropic messages request, by batchbench's stand-in rule (Anthropic's
     /// tokenizer is not public; the mock uses the same rule): the system text, then per message
     /// 3 tokens plus its content, plus 1.
-    pub fn count_anthropic<'a>(&self, system: Option<&str>, messages: impl IntoIterator<Item = &'a str>) -> u64 {
+    pub fn count_anthropic<'a>(
+        &self,
+        system: Option<&str>,
+        messages: impl IntoIterator<Item = &'a str>,
+    ) -> u64 {
         let mut total = 1 + system.map_or(0, |s| self.count(s));
         for content in messages {
             total += TOKENS_PER_MESSAGE + self.count(content);
@@ -142,7 +153,10 @@ mod tests {
         assert_eq!(Encoding::for_model("gpt-4"), Encoding::Cl100kBase);
         assert_eq!(Encoding::for_model("gpt-4-turbo"), Encoding::Cl100kBase);
         assert_eq!(Encoding::for_model("gpt-3.5-turbo"), Encoding::Cl100kBase);
-        assert_eq!(Tokenizer::for_model("claude-haiku-4-5").exactness(), Exactness::Estimate);
+        assert_eq!(
+            Tokenizer::for_model("claude-haiku-4-5").exactness(),
+            Exactness::Estimate
+        );
         assert_eq!(Tokenizer::for_model("gpt-4o").exactness(), Exactness::Exact);
     }
 
@@ -164,7 +178,10 @@ mod tests {
         // one user message "hello world": 3 + 1 (role) + 2 (content) + 3 (priming) = 9
         assert_eq!(t.count_chat([("user", "hello world")]), 9);
         // system + user: 3 + (3+1+2) + (3+1+2) = 15
-        assert_eq!(t.count_chat([("system", "hello world"), ("user", "hello world")]), 15);
+        assert_eq!(
+            t.count_chat([("system", "hello world"), ("user", "hello world")]),
+            15
+        );
         assert_eq!(t.count_chat([]), 3);
     }
 }

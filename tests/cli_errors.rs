@@ -15,25 +15,58 @@ fn expect_usage_error(args: &[&str], needle: &str) {
     let o = batchbench(args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "args {args:?}: {err}");
-    assert!(err.contains(needle), "args {args:?}: expected {needle:?} in {err:?}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(
+        err.contains(needle),
+        "args {args:?}: expected {needle:?} in {err:?}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err:?}");
 }
 
 #[test]
 fn dataset_errors_name_file_and_line() {
     let d = tempfile::tempdir().unwrap();
-    let broken = write(&d, "broken.jsonl", b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"prompt\":\"p\"}\n{\"id\":\"c\"}\n");
-    expect_usage_error(&["run", "--dataset", &broken], &format!("{broken}:3: missing field \"prompt\""));
-    let dup = write(&d, "dup.jsonl", b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"a\",\"prompt\":\"q\"}\n");
-    expect_usage_error(&["run", "--dataset", &dup], &format!("{dup}:2: duplicate id \"a\""));
+    let broken = write(
+        &d,
+        "broken.jsonl",
+        b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"prompt\":\"p\"}\n{\"id\":\"c\"}\n",
+    );
+    expect_usage_error(
+        &["run", "--dataset", &broken],
+        &format!("{broken}:3: missing field \"prompt\""),
+    );
+    let dup = write(
+        &d,
+        "dup.jsonl",
+        b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"a\",\"prompt\":\"q\"}\n",
+    );
+    expect_usage_error(
+        &["run", "--dataset", &dup],
+        &format!("{dup}:2: duplicate id \"a\""),
+    );
     let empty = write(&d, "empty.jsonl", b"");
     expect_usage_error(&["run", "--dataset", &empty], "holds no prompts");
-    expect_usage_error(&["run", "--dataset", "/nonexistent/x.jsonl"], "/nonexistent/x.jsonl: cannot read dataset: no such file");
-    let bad = write(&d, "latin1.jsonl", b"{\"id\":\"a\",\"prompt\":\"caf\xe9\"}\n");
-    expect_usage_error(&["run", "--dataset", &bad], &format!("{bad}:1: not valid UTF-8"));
+    expect_usage_error(
+        &["run", "--dataset", "/nonexistent/x.jsonl"],
+        "/nonexistent/x.jsonl: cannot read dataset: no such file",
+    );
+    let bad = write(
+        &d,
+        "latin1.jsonl",
+        b"{\"id\":\"a\",\"prompt\":\"caf\xe9\"}\n",
+    );
+    expect_usage_error(
+        &["run", "--dataset", &bad],
+        &format!("{bad}:1: not valid UTF-8"),
+    );
     let csv = write(&d, "noprompt.csv", b"id,question\na,b\n");
-    expect_usage_error(&["run", "--dataset", &csv], &format!("{csv}:1: missing column \"prompt\""));
+    expect_usage_error(
+        &["run", "--dataset", &csv],
+        &format!("{csv}:1: missing column \"prompt\""),
+    );
 }
 
 #[test]
@@ -44,8 +77,14 @@ fn bad_flags_are_usage_errors() {
     expect_usage_error(&["run", "--limit", "0"], "--limit");
     expect_usage_error(&["run", "--answer-tokens", "0"], "--answer-tokens");
     expect_usage_error(&["run", "--time-scale=-1"], "--time-scale");
-    expect_usage_error(&["run", "--model", "no-such-model-anywhere"], "--prices FILE");
-    expect_usage_error(&["prices", "--model", "no-such-model-anywhere"], "cannot price");
+    expect_usage_error(
+        &["run", "--model", "no-such-model-anywhere"],
+        "--prices FILE",
+    );
+    expect_usage_error(
+        &["prices", "--model", "no-such-model-anywhere"],
+        "cannot price",
+    );
     let o = batchbench(&["run", "--provider", "moon"]);
     assert_eq!(o.status.code(), Some(2));
     let o = batchbench(&["run", "--seed", "-4"]);

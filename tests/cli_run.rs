@@ -15,7 +15,8 @@ use batchbench::report::csv::read_rows;
 use batchbench::report::{RunInfo, StrategySummary, summarise_all};
 use common::{batchbench, stderr};
 
-const STRATEGIES: &str = "sequential,concurrent:4,packed:8,cached,batch-api,batch-api+packed:8,naive-multi-message:4";
+const STRATEGIES: &str =
+    "sequential,concurrent:4,packed:8,cached,batch-api,batch-api+packed:8,naive-multi-message:4";
 
 struct Run {
     info: RunInfo,
@@ -30,7 +31,8 @@ fn run(dir: &Path, extra: &[&str]) -> Run {
     args.extend_from_slice(extra);
     let o = batchbench(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let info: RunInfo = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let info: RunInfo =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
     Run {
         info,
         prompts: read_rows(&dir.join("prompts.csv")).unwrap(),
@@ -52,21 +54,36 @@ fn usage(p: &PromptRecord) -> Usage {
 fn check(r: &Run, provider: ProviderKind) {
     let set = batchbench::dataset::load(&common::repo("datasets/default.jsonl"), None).unwrap();
     let ids: HashSet<&str> = set.prompts.iter().map(|p| p.id.as_str()).collect();
-    let pricing = Pricing::bundled(SystemTime::from(chrono::DateTime::parse_from_rfc3339(&r.info.started_at).unwrap()));
+    let pricing = Pricing::bundled(SystemTime::from(
+        chrono::DateTime::parse_from_rfc3339(&r.info.started_at).unwrap(),
+    ));
     assert!(r.info.simulated);
     for s in &r.summary {
         // Every strategy accounts for every prompt exactly once.
-        let rows: Vec<&PromptRecord> = r.prompts.iter().filter(|p| p.strategy == s.strategy).collect();
+        let rows: Vec<&PromptRecord> = r
+            .prompts
+            .iter()
+            .filter(|p| p.strategy == s.strategy)
+            .collect();
         let seen: HashSet<&str> = rows.iter().map(|p| p.prompt_id.as_str()).collect();
         assert_eq!(rows.len(), ids.len(), "{}", s.strategy);
         assert_eq!(seen, ids, "{}", s.strategy);
         // Money adds up exactly: prompts.csv = requests.csv = summary.csv.
         let by_prompts: Nanodollars = rows.iter().map(|p| p.cost_usd).sum();
-        let by_requests: Nanodollars = r.requests.iter().filter(|q| q.strategy == s.strategy).map(|q| q.cost_usd).sum();
+        let by_requests: Nanodollars = r
+            .requests
+            .iter()
+            .filter(|q| q.strategy == s.strategy)
+            .map(|q| q.cost_usd)
+            .sum();
         assert_eq!(by_prompts, s.cost_usd, "{}", s.strategy);
         assert_eq!(by_requests, s.cost_usd, "{}", s.strategy);
         // Every request's cost recomputes from its tokens and the rates.
-        for q in r.requests.iter().filter(|q| q.strategy == s.strategy && q.status == "200") {
+        for q in r
+            .requests
+            .iter()
+            .filter(|q| q.strategy == s.strategy && q.status == "200")
+        {
             let u = Usage {
                 input_tokens: q.input_tokens,
                 cached_tokens: q.cached_tokens,
@@ -75,7 +92,13 @@ fn check(r: &Run, provider: ProviderKind) {
                 output_tokens: q.output_tokens,
             };
             let batch = q.kind == "batch_item";
-            assert_eq!(pricing.cost(provider, &r.info.model, &u, batch).unwrap(), q.cost_usd, "{} {}", s.strategy, q.request_id);
+            assert_eq!(
+                pricing.cost(provider, &r.info.model, &u, batch).unwrap(),
+                q.cost_usd,
+                "{} {}",
+                s.strategy,
+                q.request_id
+            );
         }
     }
     // Summaries recompute from the rows.
@@ -83,21 +106,36 @@ fn check(r: &Run, provider: ProviderKind) {
     let get = |name: &str| r.summary.iter().find(|s| s.strategy == name).unwrap();
     // Unbatched rows recompute one by one.
     for p in r.prompts.iter().filter(|p| p.strategy == "sequential") {
-        assert_eq!(pricing.cost(provider, &r.info.model, &usage(p), false).unwrap(), p.cost_usd);
+        assert_eq!(
+            pricing
+                .cost(provider, &r.info.model, &usage(p), false)
+                .unwrap(),
+            p.cost_usd
+        );
     }
     // packed:8 sends ceil(240/8) requests plus its re-asks.
     let packed = get("packed:8");
     assert_eq!(packed.requests, 30 + packed.reasks, "{packed:?}");
     // The batch API costs half of sequential for the same usage.
-    let seq: HashMap<&str, &PromptRecord> =
-        r.prompts.iter().filter(|p| p.strategy == "sequential").map(|p| (p.prompt_id.as_str(), p)).collect();
+    let seq: HashMap<&str, &PromptRecord> = r
+        .prompts
+        .iter()
+        .filter(|p| p.strategy == "sequential")
+        .map(|p| (p.prompt_id.as_str(), p))
+        .collect();
     let mut same = 0;
     for b in r.prompts.iter().filter(|p| p.strategy == "batch-api") {
         let s = seq[b.prompt_id.as_str()];
         if usage(s) == usage(b) {
             same += 1;
             assert!(b.batch_priced);
-            assert!((b.cost_usd.0 * 2).abs_diff(s.cost_usd.0) <= 1, "{} {} vs {}", b.prompt_id, b.cost_usd.0, s.cost_usd.0);
+            assert!(
+                (b.cost_usd.0 * 2).abs_diff(s.cost_usd.0) <= 1,
+                "{} {} vs {}",
+                b.prompt_id,
+                b.cost_usd.0,
+                s.cost_usd.0
+            );
         }
     }
     assert!(same > 200, "most prompts have identical usage: {same}");
@@ -109,7 +147,10 @@ fn check(r: &Run, provider: ProviderKind) {
     // The real savings show.
     assert!(get("batch-api").saving_vs_sequential_pct.unwrap() > 49.9);
     assert!(get("packed:8").saving_vs_sequential_pct.unwrap() > 30.0);
-    assert!(get("batch-api+packed:8").saving_vs_sequential_pct.unwrap() > get("packed:8").saving_vs_sequential_pct.unwrap());
+    assert!(
+        get("batch-api+packed:8").saving_vs_sequential_pct.unwrap()
+            > get("packed:8").saving_vs_sequential_pct.unwrap()
+    );
 }
 
 #[test]
@@ -123,7 +164,16 @@ fn openai_on_the_mock() {
 #[test]
 fn anthropic_on_the_mock() {
     let d = tempfile::tempdir().unwrap();
-    let r = run(d.path(), &["--strategies", STRATEGIES, "--provider", "anthropic", "--mock"]);
+    let r = run(
+        d.path(),
+        &[
+            "--strategies",
+            STRATEGIES,
+            "--provider",
+            "anthropic",
+            "--mock",
+        ],
+    );
     assert_eq!(r.info.model, "claude-haiku-4-5");
     check(&r, ProviderKind::Anthropic);
 }
@@ -132,10 +182,40 @@ fn anthropic_on_the_mock() {
 fn same_seed_same_numbers() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    let ra = run(a.path(), &["--strategies", "sequential,packed:16", "--limit", "64", "--seed", "9"]);
-    let rb = run(b.path(), &["--strategies", "sequential,packed:16", "--limit", "64", "--seed", "9"]);
+    let ra = run(
+        a.path(),
+        &[
+            "--strategies",
+            "sequential,packed:16",
+            "--limit",
+            "64",
+            "--seed",
+            "9",
+        ],
+    );
+    let rb = run(
+        b.path(),
+        &[
+            "--strategies",
+            "sequential,packed:16",
+            "--limit",
+            "64",
+            "--seed",
+            "9",
+        ],
+    );
     let strip = |v: &[PromptRecord]| -> Vec<(String, String, Option<String>, u64, Nanodollars)> {
-        v.iter().map(|p| (p.strategy.clone(), p.prompt_id.clone(), p.answer.clone(), p.input_tokens, p.cost_usd)).collect()
+        v.iter()
+            .map(|p| {
+                (
+                    p.strategy.clone(),
+                    p.prompt_id.clone(),
+                    p.answer.clone(),
+                    p.input_tokens,
+                    p.cost_usd,
+                )
+            })
+            .collect()
     };
     assert_eq!(strip(&ra.prompts), strip(&rb.prompts));
     assert_eq!(ra.info.seed, 9);
@@ -149,21 +229,49 @@ fn sharded_run_merges_to_the_unsharded_one() {
     let shards: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     for (i, d) in shards.iter().enumerate() {
         let shard = format!("{}/3", i + 1);
-        run(d.path(), &["--strategies", strategies, "--limit", "30", "--shard", &shard]);
+        run(
+            d.path(),
+            &[
+                "--strategies",
+                strategies,
+                "--limit",
+                "30",
+                "--shard",
+                &shard,
+            ],
+        );
     }
     let merged = tempfile::tempdir().unwrap();
     let m_out = merged.path().display().to_string();
-    let dirs: Vec<String> = shards.iter().map(|d| d.path().display().to_string()).collect();
+    let dirs: Vec<String> = shards
+        .iter()
+        .map(|d| d.path().display().to_string())
+        .collect();
     let o = batchbench(&["merge", &dirs[0], &dirs[1], &dirs[2], "--out", &m_out]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mp: Vec<PromptRecord> = read_rows(&merged.path().join("prompts.csv")).unwrap();
     let key = |p: &PromptRecord| {
-        (p.strategy.clone(), p.prompt_id.clone(), p.request_id.clone(), p.input_tokens, p.output_tokens, p.cost_usd, p.answer.clone(), p.correct)
+        (
+            p.strategy.clone(),
+            p.prompt_id.clone(),
+            p.request_id.clone(),
+            p.input_tokens,
+            p.output_tokens,
+            p.cost_usd,
+            p.answer.clone(),
+            p.correct,
+        )
     };
-    assert_eq!(mp.iter().map(key).collect::<Vec<_>>(), w.prompts.iter().map(key).collect::<Vec<_>>());
+    assert_eq!(
+        mp.iter().map(key).collect::<Vec<_>>(),
+        w.prompts.iter().map(key).collect::<Vec<_>>()
+    );
     let ms: Vec<StrategySummary> = read_rows(&merged.path().join("summary.csv")).unwrap();
     for (a, b) in ms.iter().zip(&w.summary) {
-        assert_eq!((a.cost_usd, a.input_tokens, a.output_tokens, a.answered), (b.cost_usd, b.input_tokens, b.output_tokens, b.answered));
+        assert_eq!(
+            (a.cost_usd, a.input_tokens, a.output_tokens, a.answered),
+            (b.cost_usd, b.input_tokens, b.output_tokens, b.answered)
+        );
     }
     // The same shard twice is refused.
     let o = batchbench(&["merge", &dirs[0], &dirs[0], "--out", &m_out]);

@@ -35,7 +35,11 @@ fn summary(strategy: &str, cost_per_1k: f64, accuracy: f64, p95: f64) -> Strateg
 
 fn write_run(dir: &Path, sha: &str, rows: &[StrategySummary]) {
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("run.json"), serde_json::to_vec_pretty(&info(sha)).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("run.json"),
+        serde_json::to_vec_pretty(&info(sha)).unwrap(),
+    )
+    .unwrap();
     let mut w = csv::Writer::from_path(dir.join("summary.csv")).unwrap();
     for r in rows {
         w.serialize(r).unwrap();
@@ -47,39 +51,83 @@ fn compare(base: &Path, cur: &Path, extra: &[&str]) -> (i32, String) {
     let mut args = vec!["compare", base.to_str().unwrap(), cur.to_str().unwrap()];
     args.extend_from_slice(extra);
     let o = batchbench(&args);
-    (o.status.code().unwrap(), format!("{}{}", stdout(&o), stderr(&o)))
+    (
+        o.status.code().unwrap(),
+        format!("{}{}", stdout(&o), stderr(&o)),
+    )
 }
 
 #[test]
 fn exit_codes_and_thresholds() {
     let d = tempfile::tempdir().unwrap();
     let base = d.path().join("base");
-    write_run(&base, "aaa", &[summary("sequential", 10.0, 95.0, 100.0), summary("packed:8", 4.0, 94.0, 200.0)]);
+    write_run(
+        &base,
+        "aaa",
+        &[
+            summary("sequential", 10.0, 95.0, 100.0),
+            summary("packed:8", 4.0, 94.0, 200.0),
+        ],
+    );
     // Identical: 0.
     assert_eq!(compare(&base, &base, &[]).0, 0);
     // Cost +4% passes the default 5%, fails --max-cost-increase 3%.
     let cur = d.path().join("cost");
-    write_run(&cur, "aaa", &[summary("sequential", 10.4, 95.0, 100.0), summary("packed:8", 4.0, 94.0, 200.0)]);
+    write_run(
+        &cur,
+        "aaa",
+        &[
+            summary("sequential", 10.4, 95.0, 100.0),
+            summary("packed:8", 4.0, 94.0, 200.0),
+        ],
+    );
     assert_eq!(compare(&base, &cur, &[]).0, 0);
     let (code, out) = compare(&base, &cur, &["--max-cost-increase", "3%"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("REGRESSION") && out.contains("cost per 1k prompts +4.00%"), "{out}");
+    assert!(
+        out.contains("REGRESSION") && out.contains("cost per 1k prompts +4.00%"),
+        "{out}"
+    );
     // Accuracy -1.5 pts fails the default 1, passes --max-accuracy-drop 2.
     let cur = d.path().join("acc");
-    write_run(&cur, "aaa", &[summary("sequential", 10.0, 95.0, 100.0), summary("packed:8", 4.0, 92.5, 200.0)]);
+    write_run(
+        &cur,
+        "aaa",
+        &[
+            summary("sequential", 10.0, 95.0, 100.0),
+            summary("packed:8", 4.0, 92.5, 200.0),
+        ],
+    );
     assert_eq!(compare(&base, &cur, &[]).0, 1);
     assert_eq!(compare(&base, &cur, &["--max-accuracy-drop", "2"]).0, 0);
     // p95 +30% fails the default 20%, passes --max-p95-increase 50%.
     let cur = d.path().join("p95");
-    write_run(&cur, "aaa", &[summary("sequential", 10.0, 95.0, 130.0), summary("packed:8", 4.0, 94.0, 200.0)]);
+    write_run(
+        &cur,
+        "aaa",
+        &[
+            summary("sequential", 10.0, 95.0, 130.0),
+            summary("packed:8", 4.0, 94.0, 200.0),
+        ],
+    );
     assert_eq!(compare(&base, &cur, &[]).0, 1);
     assert_eq!(compare(&base, &cur, &["--max-p95-increase", "50%"]).0, 0);
     // Cheaper and faster is not a regression; Markdown for PR comments.
     let cur = d.path().join("better");
-    write_run(&cur, "aaa", &[summary("sequential", 9.0, 96.0, 90.0), summary("packed:8", 3.0, 95.0, 150.0)]);
+    write_run(
+        &cur,
+        "aaa",
+        &[
+            summary("sequential", 9.0, 96.0, 90.0),
+            summary("packed:8", 3.0, 95.0, 150.0),
+        ],
+    );
     let (code, out) = compare(&base, &cur, &["--format", "md"]);
     assert_eq!(code, 0);
-    assert!(out.contains("| strategy |") && out.contains("no regression"), "{out}");
+    assert!(
+        out.contains("| strategy |") && out.contains("no regression"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -89,16 +137,24 @@ fn bad_input_exits_2() {
     write_run(&base, "aaa", &[summary("sequential", 10.0, 95.0, 100.0)]);
     let (code, out) = compare(&base, &d.path().join("missing"), &[]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("missing") && out.contains("cannot read"), "{out}");
+    assert!(
+        out.contains("missing") && out.contains("cannot read"),
+        "{out}"
+    );
     let other = d.path().join("other");
     write_run(&other, "bbb", &[summary("sequential", 10.0, 95.0, 100.0)]);
     let (code, out) = compare(&base, &other, &[]);
     assert_eq!(code, 2);
-    assert!(out.contains("different datasets") && out.contains("--allow-dataset-change"), "{out}");
+    assert!(
+        out.contains("different datasets") && out.contains("--allow-dataset-change"),
+        "{out}"
+    );
     assert_eq!(compare(&base, &other, &["--allow-dataset-change"]).0, 0);
     let old = d.path().join("old");
     write_run(&old, "aaa", &[summary("sequential", 10.0, 95.0, 100.0)]);
-    let text = std::fs::read_to_string(old.join("run.json")).unwrap().replace("\"schema_version\": 1", "\"schema_version\": 99");
+    let text = std::fs::read_to_string(old.join("run.json"))
+        .unwrap()
+        .replace("\"schema_version\": 1", "\"schema_version\": 99");
     std::fs::write(old.join("run.json"), text).unwrap();
     let (code, out) = compare(&base, &old, &[]);
     assert_eq!(code, 2);

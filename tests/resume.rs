@@ -24,7 +24,16 @@ struct Mock {
 impl Mock {
     fn start() -> Mock {
         let mut child = Command::new(bin())
-            .args(["mock", "--port", "0", "--time-scale", "0.03", "--seed", "42", "--dataset"])
+            .args([
+                "mock",
+                "--port",
+                "0",
+                "--time-scale",
+                "0.03",
+                "--seed",
+                "42",
+                "--dataset",
+            ])
             .arg(repo("datasets/default.jsonl"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -35,12 +44,26 @@ impl Mock {
         stdout.read_line(&mut line).unwrap();
         let url = line.trim().rsplit(' ').next().unwrap().to_string();
         assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-        Mock { child, url, _stdout: stdout }
+        Mock {
+            child,
+            url,
+            _stdout: stdout,
+        }
     }
 
     fn stats(&self) -> serde_json::Value {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async { reqwest::get(format!("{}/_mock/stats", self.url)).await.unwrap().json().await.unwrap() })
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            reqwest::get(format!("{}/_mock/stats", self.url))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
     }
 }
 
@@ -57,7 +80,18 @@ fn run_cmd(mock: &Mock, out: &Path) -> Command {
     let mut c = Command::new(bin());
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("OPENAI_API_KEY", "test-key")
-        .args(["run", "--quiet", "--provider", "openai", "--limit", "24", "--strategies", STRATEGIES, "--seed", "42"])
+        .args([
+            "run",
+            "--quiet",
+            "--provider",
+            "openai",
+            "--limit",
+            "24",
+            "--strategies",
+            STRATEGIES,
+            "--seed",
+            "42",
+        ])
         .args(["--base-url", &format!("{}/v1", mock.url), "--out"])
         .arg(out)
         .stdout(Stdio::null())
@@ -66,15 +100,39 @@ fn run_cmd(mock: &Mock, out: &Path) -> Command {
 }
 
 fn journal_lines(out: &Path) -> Vec<String> {
-    std::fs::read_to_string(out.join("journal.jsonl")).unwrap_or_default().lines().map(str::to_string).collect()
+    std::fs::read_to_string(out.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
-type Key = (String, String, String, u64, u64, u64, String, Option<String>);
+type Key = (
+    String,
+    String,
+    String,
+    u64,
+    u64,
+    u64,
+    String,
+    Option<String>,
+);
 
 fn rows(out: &Path) -> Vec<Key> {
     let v: Vec<PromptRecord> = read_rows(&out.join("prompts.csv")).unwrap();
     v.into_iter()
-        .map(|p| (p.strategy, p.prompt_id, p.request_id, p.input_tokens, p.output_tokens, p.cost_usd.0, p.status, p.answer))
+        .map(|p| {
+            (
+                p.strategy,
+                p.prompt_id,
+                p.request_id,
+                p.input_tokens,
+                p.output_tokens,
+                p.cost_usd.0,
+                p.status,
+                p.answer,
+            )
+        })
         .collect()
 }
 
@@ -85,7 +143,12 @@ fn crash_and_resume(kill_when: impl Fn(&[String]) -> bool) -> (serde_json::Value
         let mock = Mock::start();
         let dir = tempfile::tempdir().unwrap();
         let o = run_cmd(&mock, dir.path()).output().unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         rows(dir.path())
     };
     let mock = Mock::start();
@@ -100,7 +163,10 @@ fn crash_and_resume(kill_when: impl Fn(&[String]) -> bool) -> (serde_json::Value
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the run finished ({status}) before the kill point was reached");
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "kill point not reached");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "kill point not reached"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     let _ = child.wait();
@@ -112,10 +178,18 @@ fn crash_and_resume(kill_when: impl Fn(&[String]) -> bool) -> (serde_json::Value
         .arg(dir.path())
         .output()
         .unwrap();
-    assert_eq!(resumed.status.code(), Some(0), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
     let got = rows(dir.path());
     for (a, b) in got.iter().zip(&reference) {
-        assert_eq!(a, b, "the resumed run equals an uninterrupted one, prompt by prompt");
+        assert_eq!(
+            a, b,
+            "the resumed run equals an uninterrupted one, prompt by prompt"
+        );
     }
     assert_eq!(got.len(), reference.len());
     (mock.stats(), killed_journal)
@@ -131,8 +205,14 @@ fn killed_mid_sequential() {
     // Each prompt answered by the sequential strategy's requests at most once more than the
     // one request that may have been in flight at the kill.
     let answered = stats["prompts_answered"].as_object().unwrap();
-    let twice = answered.values().filter(|v| v.as_u64().unwrap_or(0) > 3).count();
-    assert!(twice <= 1, "{twice} prompts answered more often than once per strategy");
+    let twice = answered
+        .values()
+        .filter(|v| v.as_u64().unwrap_or(0) > 3)
+        .count();
+    assert!(
+        twice <= 1,
+        "{twice} prompts answered more often than once per strategy"
+    );
     assert!(count(&journal, "\"event\":\"outcome\"") >= 8);
 }
 
@@ -140,7 +220,10 @@ fn killed_mid_sequential() {
 fn killed_before_the_batch_is_submitted() {
     let (stats, journal) = crash_and_resume(|j| count(j, "strategy_done") >= 1);
     assert_eq!(count(&journal, "batch_submitted"), 0);
-    assert!(stats["max_completions_per_custom_id"].as_u64().unwrap_or(0) <= 1, "{stats}");
+    assert!(
+        stats["max_completions_per_custom_id"].as_u64().unwrap_or(0) <= 1,
+        "{stats}"
+    );
 }
 
 #[test]
@@ -148,7 +231,11 @@ fn killed_mid_batch_polls_instead_of_resubmitting() {
     let (stats, journal) = crash_and_resume(|j| count(j, "batch_submitted") >= 1);
     assert_eq!(count(&journal, "batch_submitted"), 1);
     // One batch only: the resumed run polled the submitted one by id.
-    assert_eq!(stats["max_completions_per_custom_id"].as_u64(), Some(1), "{stats}");
+    assert_eq!(
+        stats["max_completions_per_custom_id"].as_u64(),
+        Some(1),
+        "{stats}"
+    );
     let batches = stats["endpoints"]["POST /v1/batches"].as_u64().unwrap_or(0);
     assert_eq!(batches, 1, "{stats}");
 }

@@ -10,11 +10,16 @@ use batchbench::runner::{RetryPolicy, Runner};
 use batchbench::secret::Secret;
 
 async fn mock(config: MockConfig) -> MockServer {
-    MockServer::start(config, Oracle::empty(), ([127, 0, 0, 1], 0).into()).await.unwrap()
+    MockServer::start(config, Oracle::empty(), ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap()
 }
 
 fn quiet_config() -> MockConfig {
-    let mut c = MockConfig { time_scale: 0.0, ..MockConfig::default() };
+    let mut c = MockConfig {
+        time_scale: 0.0,
+        ..MockConfig::default()
+    };
     c.error_model.enabled = false;
     c
 }
@@ -24,7 +29,13 @@ fn runner(server: &MockServer, kind: ProviderKind, retry: RetryPolicy) -> Runner
         ProviderKind::Openai => server.openai_base_url(),
         ProviderKind::Anthropic => server.anthropic_base_url(),
     };
-    let client = Client::new(Endpoint { kind, base_url, key: Secret::new("test-key"), timeouts: Timeouts::default() }).unwrap();
+    let client = Client::new(Endpoint {
+        kind,
+        base_url,
+        key: Secret::new("test-key"),
+        timeouts: Timeouts::default(),
+    })
+    .unwrap();
     Runner::new(client, retry, Instant::now(), 1)
 }
 
@@ -32,7 +43,10 @@ fn request(model: &str) -> ChatRequest {
     ChatRequest {
         model: model.into(),
         system: None,
-        messages: vec![Message { role: Role::User, content: "Is 7 a prime number?".into() }],
+        messages: vec![Message {
+            role: Role::User,
+            content: "Is 7 a prime number?".into(),
+        }],
         max_tokens: 8,
         temperature: None,
         json_schema: None,
@@ -52,7 +66,11 @@ async fn inject(server: &MockServer, fault: &str, count: u32) {
 }
 
 fn fast() -> RetryPolicy {
-    RetryPolicy { base: Duration::from_millis(40), max_backoff: Duration::from_millis(200), ..RetryPolicy::default() }
+    RetryPolicy {
+        base: Duration::from_millis(40),
+        max_backoff: Duration::from_millis(200),
+        ..RetryPolicy::default()
+    }
 }
 
 fn statuses(o: &batchbench::runner::Outcome) -> Vec<String> {
@@ -95,7 +113,10 @@ async fn retries_5xx_and_overloaded_with_backoff_in_order() {
         assert_eq!(got[2], "200");
         assert!(got[..2].iter().all(|s| s == fault), "{got:?}");
         for w in o.attempts.windows(2) {
-            assert!(w[1].started > w[0].started + w[0].latency, "attempts are sequential and ordered");
+            assert!(
+                w[1].started > w[0].started + w[0].latency,
+                "attempts are sequential and ordered"
+            );
         }
         server.shutdown().await;
     }
@@ -104,7 +125,14 @@ async fn retries_5xx_and_overloaded_with_backoff_in_order() {
 #[tokio::test]
 async fn gives_up_after_max_retries() {
     let server = mock(quiet_config()).await;
-    let r = runner(&server, ProviderKind::Openai, RetryPolicy { max_retries: 2, ..fast() });
+    let r = runner(
+        &server,
+        ProviderKind::Openai,
+        RetryPolicy {
+            max_retries: 2,
+            ..fast()
+        },
+    );
     inject(&server, "500", 5).await;
     let o = r.send(&request("gpt-4o-mini"), 0).await;
     assert_eq!(statuses(&o), ["500", "500", "500"]);
@@ -125,7 +153,9 @@ async fn never_retries_other_4xx() {
         timeouts: Timeouts::default(),
     })
     .unwrap();
-    let o = Runner::new(bad_key, fast(), Instant::now(), 1).send(&request("gpt-4o-mini"), 0).await;
+    let o = Runner::new(bad_key, fast(), Instant::now(), 1)
+        .send(&request("gpt-4o-mini"), 0)
+        .await;
     assert_eq!(statuses(&o), ["401"]);
     let stats = server.stats();
     assert_eq!(stats["statuses"]["404"], 1, "{stats}");
@@ -153,7 +183,11 @@ async fn pacing_from_rate_limit_headers_avoids_a_429_storm() {
     let t = Instant::now();
     let outcomes = r.execute(&requests, 16, |_| {}).await;
     let attempts: usize = outcomes.iter().map(|o| o.attempts.len()).sum();
-    let limited = outcomes.iter().flat_map(|o| &o.attempts).filter(|a| matches!(&a.result, Err(e) if e.status == Some(429))).count();
+    let limited = outcomes
+        .iter()
+        .flat_map(|o| &o.attempts)
+        .filter(|a| matches!(&a.result, Err(e) if e.status == Some(429)))
+        .count();
     assert!(outcomes.iter().all(|o| o.result().is_ok()));
     // 130 requests against 120 per minute: the first ones drain the bucket, then the pacer waits
     // for it to refill (2 per second) instead of sending into 429s.

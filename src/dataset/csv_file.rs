@@ -32,14 +32,23 @@ impl<R: Read> Reader<R> {
         }
         let names: Vec<String> = headers
             .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_ascii_lowercase()
+            })
             .collect();
         let find = |name: &str| names.iter().position(|n| n == name);
         let column = |name: &str| {
             find(name).ok_or_else(|| {
                 Error::Input(format!(
                     "{display}:1: missing column \"{name}\" in the header (found: {})",
-                    names.join(", ")
+                    names
+                        .iter()
+                        .map(|n| n.escape_debug().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })
         };
@@ -59,7 +68,9 @@ impl<R: Read> Reader<R> {
 
 fn csv_message(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("expected {expected_len} fields, found {len}")
         }
         csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
@@ -79,7 +90,11 @@ impl<R: Read> Iterator for Reader<R> {
             Err(e) => {
                 self.done = true;
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Some(Err(Error::Input(format!("{}:{line}: {}", self.path.display(), csv_message(&e)))));
+                return Some(Err(Error::Input(format!(
+                    "{}:{line}: {}",
+                    self.path.display(),
+                    csv_message(&e)
+                ))));
             }
         };
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
@@ -97,8 +112,12 @@ impl<R: Read> Iterator for Reader<R> {
             }
         };
         let result = (|| {
-            let prompt =
-                Prompt { id: field(self.id)?, prompt: field(self.prompt)?, answer: optional(self.answer)?, task: optional(self.task)? };
+            let prompt = Prompt {
+                id: field(self.id)?,
+                prompt: field(self.prompt)?,
+                answer: optional(self.answer)?,
+                task: optional(self.task)?,
+            };
             validate(&at, &prompt)?;
             Ok(Item::Prompt(line, prompt))
         })();

@@ -19,7 +19,13 @@ pub(crate) struct Reader<R> {
 
 impl<R: BufRead> Reader<R> {
     pub(crate) fn new(path: &Path, input: R) -> Self {
-        Reader { path: path.to_path_buf(), input, line: 0, buf: Vec::new(), done: false }
+        Reader {
+            path: path.to_path_buf(),
+            input,
+            line: 0,
+            buf: Vec::new(),
+            done: false,
+        }
     }
 
     fn at(&self) -> String {
@@ -64,7 +70,10 @@ impl<R: BufRead> Iterator for Reader<R> {
 
 fn parse_line(at: &str, text: &str, line: usize) -> Result<Item> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        Error::Input(format!("{at}: invalid JSON ({})", strip_position(&e.to_string())))
+        Error::Input(format!(
+            "{at}: invalid JSON ({})",
+            strip_position(&e.to_string())
+        ))
     })?;
     let Value::Object(map) = value else {
         return Err(Error::Input(format!("{at}: expected a JSON object")));
@@ -73,19 +82,29 @@ fn parse_line(at: &str, text: &str, line: usize) -> Result<Item> {
         if let Some(instr) = map.get("instructions") {
             return match instr {
                 Value::String(s) => Ok(Item::Instructions(s.clone())),
-                _ => Err(Error::Input(format!("{at}: field \"instructions\" must be a string"))),
+                _ => Err(Error::Input(format!(
+                    "{at}: field \"instructions\" must be a string"
+                ))),
             };
         }
     }
     let id = match map.get("id") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
-        Some(_) => return Err(Error::Input(format!("{at}: field \"id\" must be a string or a number"))),
+        Some(_) => {
+            return Err(Error::Input(format!(
+                "{at}: field \"id\" must be a string or a number"
+            )));
+        }
         None => return Err(Error::Input(format!("{at}: missing field \"id\""))),
     };
     let prompt = match map.get("prompt") {
         Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(Error::Input(format!("{at}: field \"prompt\" must be a string"))),
+        Some(_) => {
+            return Err(Error::Input(format!(
+                "{at}: field \"prompt\" must be a string"
+            )));
+        }
         None => return Err(Error::Input(format!("{at}: missing field \"prompt\""))),
     };
     let answer = match map.get("answer") {
@@ -93,14 +112,27 @@ fn parse_line(at: &str, text: &str, line: usize) -> Result<Item> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(Value::Bool(b)) => Some(if *b { "yes".into() } else { "no".into() }),
-        Some(_) => return Err(Error::Input(format!("{at}: field \"answer\" must be a string, a number or a boolean"))),
+        Some(_) => {
+            return Err(Error::Input(format!(
+                "{at}: field \"answer\" must be a string, a number or a boolean"
+            )));
+        }
     };
     let task = match map.get("task") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(Error::Input(format!("{at}: field \"task\" must be a string"))),
+        Some(_) => {
+            return Err(Error::Input(format!(
+                "{at}: field \"task\" must be a string"
+            )));
+        }
     };
-    let prompt = Prompt { id, prompt, answer, task };
+    let prompt = Prompt {
+        id,
+        prompt,
+        answer,
+        task,
+    };
     validate(at, &prompt)?;
     Ok(Item::Prompt(line, prompt))
 }

@@ -3,8 +3,8 @@
 
 pub mod answer;
 mod csv_file;
-pub mod synth;
 mod jsonl;
+pub mod synth;
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -59,7 +59,10 @@ impl PromptSet {
             .filter(|(i, p)| keep(*i, p))
             .map(|(_, p)| p.clone())
             .collect();
-        PromptSet { prompts, ..self.clone() }
+        PromptSet {
+            prompts,
+            ..self.clone()
+        }
     }
 }
 
@@ -75,7 +78,11 @@ pub enum Format {
 impl Format {
     /// Chooses the format from the file extension (`.csv` is CSV, anything else JSONL).
     pub fn from_path(path: &Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+        {
             Some(ext) if ext == "csv" => Format::Csv,
             _ => Format::Jsonl,
         }
@@ -140,15 +147,27 @@ pub fn load(path: &Path, instructions: Option<&str>) -> Result<PromptSet> {
         }
     }
     if prompts.is_empty() {
-        return Err(Error::Input(format!("{}: the dataset holds no prompts", path.display())));
+        return Err(Error::Input(format!(
+            "{}: the dataset holds no prompts",
+            path.display()
+        )));
     }
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("dataset")
         .to_string();
-    let instructions = instructions.map(str::to_string).or(file_instructions).unwrap_or_default();
-    Ok(PromptSet { name, path: path.to_path_buf(), sha256, instructions, prompts })
+    let instructions = instructions
+        .map(str::to_string)
+        .or(file_instructions)
+        .unwrap_or_default();
+    Ok(PromptSet {
+        name,
+        path: path.to_path_buf(),
+        sha256,
+        instructions,
+        prompts,
+    })
 }
 
 /// Checks the fields every format shares; `at` is the `file:line` prefix for messages.
@@ -157,9 +176,15 @@ pub(crate) fn validate(at: &str, prompt: &Prompt) -> Result<()> {
         return Err(Error::Input(format!("{at}: field \"id\" is empty")));
     }
     if prompt.id.len() > 64 {
-        return Err(Error::Input(format!("{at}: field \"id\" is longer than 64 characters")));
+        return Err(Error::Input(format!(
+            "{at}: field \"id\" is longer than 64 characters"
+        )));
     }
-    if !prompt.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+    if !prompt
+        .id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
         return Err(Error::Input(format!(
             "{at}: field \"id\" {:?} may only hold letters, digits, '_', '-' and '.'",
             prompt.id
@@ -179,7 +204,10 @@ mod tests {
     fn write(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(name);
-        std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(bytes)
+            .unwrap();
         (dir, path)
     }
 
@@ -208,26 +236,44 @@ mod tests {
 
     #[test]
     fn broken_line_three_is_named() {
-        let msg = err("x.jsonl", b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"prompt\":\"p\"}\n{\"id\":\"c\"}\n");
+        let msg = err(
+            "x.jsonl",
+            b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"prompt\":\"p\"}\n{\"id\":\"c\"}\n",
+        );
         assert_eq!(msg, "F:3: missing field \"prompt\"");
-        let msg = err("x.jsonl", b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"prompt\":\"p\"}\n{\"id\":\"c\",\n");
+        let msg = err(
+            "x.jsonl",
+            b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"prompt\":\"p\"}\n{\"id\":\"c\",\n",
+        );
         assert!(msg.starts_with("F:3: invalid JSON"), "{msg}");
     }
 
     #[test]
     fn duplicate_id_is_named() {
-        let msg = err("x.jsonl", b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"a\",\"prompt\":\"q\"}\n");
+        let msg = err(
+            "x.jsonl",
+            b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"a\",\"prompt\":\"q\"}\n",
+        );
         assert_eq!(msg, "F:2: duplicate id \"a\" (ids must be unique)");
     }
 
     #[test]
     fn empty_missing_and_non_utf8_files() {
         assert_eq!(err("x.jsonl", b""), "F: the dataset holds no prompts");
-        assert_eq!(err("x.csv", b""), "F: empty file: a CSV dataset needs a header row with an \"id\" and a \"prompt\" column");
+        assert_eq!(
+            err("x.csv", b""),
+            "F: empty file: a CSV dataset needs a header row with an \"id\" and a \"prompt\" column"
+        );
         let e = load(Path::new("/nonexistent/x.jsonl"), None).unwrap_err();
-        assert_eq!(e.to_string(), "/nonexistent/x.jsonl: cannot read dataset: no such file");
+        assert_eq!(
+            e.to_string(),
+            "/nonexistent/x.jsonl: cannot read dataset: no such file"
+        );
         assert_eq!(e.exit_code(), 2);
-        let msg = err("x.jsonl", b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"prompt\":\"\xff\xfe\"}\n");
+        let msg = err(
+            "x.jsonl",
+            b"{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"prompt\":\"\xff\xfe\"}\n",
+        );
         assert_eq!(msg, "F:2: not valid UTF-8");
         let msg = err("x.csv", b"id,prompt\na,p\nb,\xff\n");
         assert_eq!(msg, "F:3: not valid UTF-8");
@@ -236,12 +282,18 @@ mod tests {
     #[test]
     fn csv_without_prompt_column() {
         let msg = err("x.csv", b"id,question\na,b\n");
-        assert_eq!(msg, "F:1: missing column \"prompt\" in the header (found: id, question)");
+        assert_eq!(
+            msg,
+            "F:1: missing column \"prompt\" in the header (found: id, question)"
+        );
     }
 
     #[test]
     fn csv_loads_with_optional_columns() {
-        let (_d, path) = write("x.csv", b"id,prompt,answer,task\na,\"1+1, twice?\",4,arithmetic\nb,hello,,\n");
+        let (_d, path) = write(
+            "x.csv",
+            b"id,prompt,answer,task\na,\"1+1, twice?\",4,arithmetic\nb,hello,,\n",
+        );
         let set = load(&path, Some("Be brief.")).unwrap();
         assert_eq!(set.instructions, "Be brief.");
         assert_eq!(set.prompts[0].prompt, "1+1, twice?");

@@ -790,9 +790,10 @@ mod tests {
     }
 
     #[test]
-    fn default_instructions_are_short() {
-        let sentences = DEFAULT_INSTRUCTIONS.matches(". ").count() + 1;
-        assert!((2..=4).contains(&sentences));
+    fn default_instructions_cover_every_task() {
+        // Few-shot instructions: long enough that packing has a shared prefix to save on.
+        let tokens = tiktoken_rs::o200k_base_singleton().count_ordinary(DEFAULT_INSTRUCTIONS);
+        assert!((250..=600).contains(&tokens), "{tokens}");
         for needle in ["number", "positive", "negative", "neutral", "yes or no"] {
             assert!(DEFAULT_INSTRUCTIONS.contains(needle), "{needle}");
         }

@@ -162,7 +162,11 @@ impl Faults {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
+        // A batch line can fail on its own with a server error (it then goes to the error
+        // file); rate limits and dropped connections do not apply inside a batch.
+        let status = (rng.random::<f64>() < cfg.rate_500).then_some(Fault::Server);
         FaultPlan {
+            status,
             malformed: rng.random::<f64>() < cfg.rate_malformed_packed,
             missing_item: rng.random::<f64>() < cfg.rate_missing_item,
             ..FaultPlan::default()

@@ -177,7 +177,10 @@ pub async fn run_standalone(config: MockConfig, oracle: Oracle, port: u16) -> Re
     let _ = writeln!(out, "batchbench mock listening on http://{}", server.addr());
     let _ = writeln!(out, "  OPENAI_BASE_URL={}", server.openai_base_url());
     let _ = writeln!(out, "  ANTHROPIC_BASE_URL={}", server.anthropic_base_url());
-    let _ = writeln!(out, "  {known} gold answers loaded; time scale {scale}; answer quality is simulated");
+    let _ = writeln!(
+        out,
+        "  {known} gold answers loaded; time scale {scale}; answer quality is simulated"
+    );
     let _ = out.flush();
     drop(out);
     let _ = tokio::signal::ctrl_c().await;

@@ -64,7 +64,9 @@ pub struct Pricing {
 
 impl std::fmt::Debug for Pricing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pricing").field("source", &self.description).finish_non_exhaustive()
+        f.debug_struct("Pricing")
+            .field("source", &self.description)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,12 +88,22 @@ impl Pricing {
 
     /// Builds the table from the options: `--prices-data FILE` (a genai-prices v2 data file) and
     /// `--prices FILE` (TOML overrides).
-    pub fn load(data: Option<&Path>, overrides: Option<&Path>, timestamp: SystemTime) -> Result<Pricing> {
+    pub fn load(
+        data: Option<&Path>,
+        overrides: Option<&Path>,
+        timestamp: SystemTime,
+    ) -> Result<Pricing> {
         let mut pricing = Pricing::bundled(timestamp);
         if let Some(path) = data {
-            let bytes = std::fs::read(path).map_err(|e| Error::Input(format!("{}: cannot read price data: {e}", path.display())))?;
-            let calc = Calculator::from_json(&bytes)
-                .map_err(|e| Error::Input(format!("{}: not a genai-prices data file: {e}", path.display())))?;
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::Input(format!("{}: cannot read price data: {e}", path.display()))
+            })?;
+            let calc = Calculator::from_json(&bytes).map_err(|e| {
+                Error::Input(format!(
+                    "{}: not a genai-prices data file: {e}",
+                    path.display()
+                ))
+            })?;
             pricing.source = Source::Loaded(Box::new(calc));
             pricing.description.name = format!("genai-prices data file {}", path.display());
             pricing.description.data_sha256 = Some(hex::encode(Sha256::digest(&bytes)));
@@ -129,7 +141,13 @@ impl Pricing {
 
     /// The exact cost of one request with this usage. `batch`: the request went through a
     /// provider's batch API.
-    pub fn cost(&self, provider: ProviderKind, model: &str, usage: &Usage, batch: bool) -> Result<Nanodollars> {
+    pub fn cost(
+        &self,
+        provider: ProviderKind,
+        model: &str,
+        usage: &Usage,
+        batch: bool,
+    ) -> Result<Nanodollars> {
         if let Some(o) = self.overrides.get(model) {
             return Ok(o.cost(usage, batch));
         }
@@ -140,10 +158,16 @@ impl Pricing {
             u.insert(UsageKey::CACHE_READ_TOKENS, usage.cached_tokens as f64);
         }
         if usage.cache_write_tokens > 0 {
-            u.insert(UsageKey::CACHE_WRITE_TOKENS, usage.cache_write_tokens as f64);
+            u.insert(
+                UsageKey::CACHE_WRITE_TOKENS,
+                usage.cache_write_tokens as f64,
+            );
         }
         if usage.cache_write_1h_tokens > 0 {
-            u.insert(UsageKey::CACHE_WRITE_1H_TOKENS, usage.cache_write_1h_tokens.min(usage.cache_write_tokens) as f64);
+            u.insert(
+                UsageKey::CACHE_WRITE_1H_TOKENS,
+                usage.cache_write_1h_tokens.min(usage.cache_write_tokens) as f64,
+            );
         }
         let mut request = PriceRequest::new(model, &u)
             .with_provider_id(provider.price_provider_id())
@@ -161,7 +185,17 @@ impl Pricing {
 
     /// Checks up front that a model can be priced, so a run fails before sending anything.
     pub fn check_model(&self, provider: ProviderKind, model: &str) -> Result<()> {
-        self.cost(provider, model, &Usage { input_tokens: 1, output_tokens: 1, ..Usage::default() }, false).map(|_| ())
+        self.cost(
+            provider,
+            model,
+            &Usage {
+                input_tokens: 1,
+                output_tokens: 1,
+                ..Usage::default()
+            },
+            false,
+        )
+        .map(|_| ())
     }
 
     /// The model id the price data matched (e.g. a dated snapshot maps to its family).
@@ -170,8 +204,13 @@ impl Pricing {
             return Some(model.to_string());
         }
         let u = PriceUsage::from([(UsageKey::INPUT_TOKENS, 1.0)]);
-        let request = PriceRequest::new(model, &u).with_provider_id(provider.price_provider_id()).with_timestamp(self.timestamp);
-        self.calculator().calculate(&request).ok().map(|p| p.model_id)
+        let request = PriceRequest::new(model, &u)
+            .with_provider_id(provider.price_provider_id())
+            .with_timestamp(self.timestamp);
+        self.calculator()
+            .calculate(&request)
+            .ok()
+            .map(|p| p.model_id)
     }
 
     /// The model's context window, from overrides or the price data.
@@ -180,32 +219,57 @@ impl Pricing {
             return Some(w);
         }
         let id = self.matched_model(provider, model)?;
-        let p = self.calculator().find_provider(Some(provider.price_provider_id()), None).ok()??;
-        p.models().find(|m| m.id() == id).and_then(|m| m.context_window())
+        let p = self
+            .calculator()
+            .find_provider(Some(provider.price_provider_id()), None)
+            .ok()??;
+        p.models()
+            .find(|m| m.id() == id)
+            .and_then(|m| m.context_window())
     }
 
     /// The rates in use, probed by pricing one million tokens of each kind.
     pub fn rates(&self, provider: ProviderKind, model: &str, batch: bool) -> Result<Rates> {
         let m = 1_000_000;
-        let probe = |usage: Usage| self.cost(provider, model, &usage, batch).map(Nanodollars::as_usd);
+        let probe = |usage: Usage| {
+            self.cost(provider, model, &usage, batch)
+                .map(Nanodollars::as_usd)
+        };
         Ok(Rates {
-            input_mtok: probe(Usage { input_tokens: m, ..Usage::default() })?,
-            cached_mtok: probe(Usage { input_tokens: m, cached_tokens: m, ..Usage::default() })?,
-            cache_write_mtok: probe(Usage { input_tokens: m, cache_write_tokens: m, ..Usage::default() })?,
+            input_mtok: probe(Usage {
+                input_tokens: m,
+                ..Usage::default()
+            })?,
+            cached_mtok: probe(Usage {
+                input_tokens: m,
+                cached_tokens: m,
+                ..Usage::default()
+            })?,
+            cache_write_mtok: probe(Usage {
+                input_tokens: m,
+                cache_write_tokens: m,
+                ..Usage::default()
+            })?,
             cache_write_1h_mtok: probe(Usage {
                 input_tokens: m,
                 cache_write_tokens: m,
                 cache_write_1h_tokens: m,
                 ..Usage::default()
             })?,
-            output_mtok: probe(Usage { output_tokens: m, ..Usage::default() })?,
+            output_mtok: probe(Usage {
+                output_tokens: m,
+                ..Usage::default()
+            })?,
         })
     }
 
     /// Every model id the data knows for a provider (for `prices` without `--model`).
     pub fn models(&self, provider: ProviderKind) -> Vec<String> {
         let mut ids: Vec<String> = self.overrides.names().map(str::to_string).collect();
-        if let Ok(Some(p)) = self.calculator().find_provider(Some(provider.price_provider_id()), None) {
+        if let Ok(Some(p)) = self
+            .calculator()
+            .find_provider(Some(provider.price_provider_id()), None)
+        {
             ids.extend(p.models().map(|m| m.id().to_string()));
         }
         ids
@@ -228,7 +292,9 @@ mod tests {
     }
 
     fn cost(p: ProviderKind, model: &str, usage: Usage, batch: bool) -> Nanodollars {
-        Pricing::bundled(at()).cost(p, model, &usage, batch).unwrap()
+        Pricing::bundled(at())
+            .cost(p, model, &usage, batch)
+            .unwrap()
     }
 
     const M: u64 = 1_000_000;
@@ -236,31 +302,75 @@ mod tests {
     #[test]
     fn gpt_4o_mini_by_hand() {
         // $0.15 / M input, $0.60 / M output, $0.075 / M cached.
-        let u = Usage { input_tokens: 1_000, output_tokens: 100, ..Usage::default() };
+        let u = Usage {
+            input_tokens: 1_000,
+            output_tokens: 100,
+            ..Usage::default()
+        };
         // 1000 * 0.15e-6 + 100 * 0.6e-6 = 0.00015 + 0.00006 = $0.00021
-        assert_eq!(cost(ProviderKind::Openai, "gpt-4o-mini", u, false), Nanodollars(210_000));
+        assert_eq!(
+            cost(ProviderKind::Openai, "gpt-4o-mini", u, false),
+            Nanodollars(210_000)
+        );
         // batch: half, $0.000105
-        assert_eq!(cost(ProviderKind::Openai, "gpt-4o-mini", u, true), Nanodollars(105_000));
+        assert_eq!(
+            cost(ProviderKind::Openai, "gpt-4o-mini", u, true),
+            Nanodollars(105_000)
+        );
         // API-NOTES table: 1M input of which 0.5M cached: $0.1125 standard, $0.075 batch.
-        let c = Usage { input_tokens: M, cached_tokens: M / 2, ..Usage::default() };
-        assert_eq!(cost(ProviderKind::Openai, "gpt-4o-mini", c, false), Nanodollars(112_500_000));
-        assert_eq!(cost(ProviderKind::Openai, "gpt-4o-mini", c, true), Nanodollars(75_000_000));
+        let c = Usage {
+            input_tokens: M,
+            cached_tokens: M / 2,
+            ..Usage::default()
+        };
+        assert_eq!(
+            cost(ProviderKind::Openai, "gpt-4o-mini", c, false),
+            Nanodollars(112_500_000)
+        );
+        assert_eq!(
+            cost(ProviderKind::Openai, "gpt-4o-mini", c, true),
+            Nanodollars(75_000_000)
+        );
     }
 
     #[test]
     fn table_of_api_notes() {
-        let both = Usage { input_tokens: M, output_tokens: M, ..Usage::default() };
-        let half_cached = Usage { input_tokens: M, cached_tokens: M / 2, ..Usage::default() };
+        let both = Usage {
+            input_tokens: M,
+            output_tokens: M,
+            ..Usage::default()
+        };
+        let half_cached = Usage {
+            input_tokens: M,
+            cached_tokens: M / 2,
+            ..Usage::default()
+        };
         for (model, std, batch, cstd, cbatch) in [
             ("gpt-4o", 12.50, 6.25, 1.875, 1.25),
             ("gpt-4.1", 10.00, 5.00, 1.25, 0.75),
             ("gpt-5", 11.25, 5.625, 0.6875, 0.34375),
             ("gpt-5-mini", 2.25, 1.125, 0.1375, 0.06875),
         ] {
-            assert_eq!(cost(ProviderKind::Openai, model, both, false), Nanodollars::from_usd(std), "{model}");
-            assert_eq!(cost(ProviderKind::Openai, model, both, true), Nanodollars::from_usd(batch), "{model}");
-            assert_eq!(cost(ProviderKind::Openai, model, half_cached, false), Nanodollars::from_usd(cstd), "{model}");
-            assert_eq!(cost(ProviderKind::Openai, model, half_cached, true), Nanodollars::from_usd(cbatch), "{model}");
+            assert_eq!(
+                cost(ProviderKind::Openai, model, both, false),
+                Nanodollars::from_usd(std),
+                "{model}"
+            );
+            assert_eq!(
+                cost(ProviderKind::Openai, model, both, true),
+                Nanodollars::from_usd(batch),
+                "{model}"
+            );
+            assert_eq!(
+                cost(ProviderKind::Openai, model, half_cached, false),
+                Nanodollars::from_usd(cstd),
+                "{model}"
+            );
+            assert_eq!(
+                cost(ProviderKind::Openai, model, half_cached, true),
+                Nanodollars::from_usd(cbatch),
+                "{model}"
+            );
         }
     }
 
@@ -268,42 +378,101 @@ mod tests {
     fn anthropic_cache_write_and_read() {
         // claude-haiku-4-5: $1 in, $5 out, write 1.25, read 0.1. 3M input of which 1M write + 1M read:
         // 1M*1 + 1M*1.25 + 1M*0.1 = $2.35; batch halves: $1.175.
-        let u = Usage { input_tokens: 3 * M, cache_write_tokens: M, cached_tokens: M, ..Usage::default() };
-        assert_eq!(cost(ProviderKind::Anthropic, "claude-haiku-4-5", u, false), Nanodollars(2_350_000_000));
-        assert_eq!(cost(ProviderKind::Anthropic, "claude-haiku-4-5", u, true), Nanodollars(1_175_000_000));
+        let u = Usage {
+            input_tokens: 3 * M,
+            cache_write_tokens: M,
+            cached_tokens: M,
+            ..Usage::default()
+        };
+        assert_eq!(
+            cost(ProviderKind::Anthropic, "claude-haiku-4-5", u, false),
+            Nanodollars(2_350_000_000)
+        );
+        assert_eq!(
+            cost(ProviderKind::Anthropic, "claude-haiku-4-5", u, true),
+            Nanodollars(1_175_000_000)
+        );
         // 1 h writes cost 2x input: 1M of them on haiku = $2.
-        let h = Usage { input_tokens: M, cache_write_tokens: M, cache_write_1h_tokens: M, ..Usage::default() };
-        assert_eq!(cost(ProviderKind::Anthropic, "claude-haiku-4-5", h, false), Nanodollars(2_000_000_000));
-        let both = Usage { input_tokens: M, output_tokens: M, ..Usage::default() };
-        assert_eq!(cost(ProviderKind::Anthropic, "claude-sonnet-5", both, false), Nanodollars(12_000_000_000));
-        assert_eq!(cost(ProviderKind::Anthropic, "claude-sonnet-5", both, true), Nanodollars(6_000_000_000));
+        let h = Usage {
+            input_tokens: M,
+            cache_write_tokens: M,
+            cache_write_1h_tokens: M,
+            ..Usage::default()
+        };
+        assert_eq!(
+            cost(ProviderKind::Anthropic, "claude-haiku-4-5", h, false),
+            Nanodollars(2_000_000_000)
+        );
+        let both = Usage {
+            input_tokens: M,
+            output_tokens: M,
+            ..Usage::default()
+        };
+        assert_eq!(
+            cost(ProviderKind::Anthropic, "claude-sonnet-5", both, false),
+            Nanodollars(12_000_000_000)
+        );
+        assert_eq!(
+            cost(ProviderKind::Anthropic, "claude-sonnet-5", both, true),
+            Nanodollars(6_000_000_000)
+        );
     }
 
     #[test]
     fn long_context_tier_is_per_request() {
         // claude-sonnet-4-5: 100k in + 1k out = 0.3 + 0.015 = $0.315; 250k + 1k (>200k tier) =
         // 250k*6e-6 + 1k*22.5e-6 = 1.5 + 0.0225 = $1.5225.
-        let small = Usage { input_tokens: 100_000, output_tokens: 1_000, ..Usage::default() };
-        let big = Usage { input_tokens: 250_000, output_tokens: 1_000, ..Usage::default() };
-        assert_eq!(cost(ProviderKind::Anthropic, "claude-sonnet-4-5", small, false), Nanodollars(315_000_000));
-        assert_eq!(cost(ProviderKind::Anthropic, "claude-sonnet-4-5", big, false), Nanodollars(1_522_500_000));
+        let small = Usage {
+            input_tokens: 100_000,
+            output_tokens: 1_000,
+            ..Usage::default()
+        };
+        let big = Usage {
+            input_tokens: 250_000,
+            output_tokens: 1_000,
+            ..Usage::default()
+        };
+        assert_eq!(
+            cost(ProviderKind::Anthropic, "claude-sonnet-4-5", small, false),
+            Nanodollars(315_000_000)
+        );
+        assert_eq!(
+            cost(ProviderKind::Anthropic, "claude-sonnet-4-5", big, false),
+            Nanodollars(1_522_500_000)
+        );
     }
 
     #[test]
     fn rates_are_probed_from_the_data() {
         let p = Pricing::bundled(at());
         let r = p.rates(ProviderKind::Openai, "gpt-4o-mini", false).unwrap();
-        assert_eq!((r.input_mtok, r.cached_mtok, r.output_mtok), (0.15, 0.075, 0.6));
+        assert_eq!(
+            (r.input_mtok, r.cached_mtok, r.output_mtok),
+            (0.15, 0.075, 0.6)
+        );
         let b = p.rates(ProviderKind::Openai, "gpt-4o-mini", true).unwrap();
-        assert_eq!((b.input_mtok, b.cached_mtok, b.output_mtok), (0.075, 0.075, 0.3));
-        let a = p.rates(ProviderKind::Anthropic, "claude-haiku-4-5", false).unwrap();
-        assert_eq!((a.cache_write_mtok, a.cache_write_1h_mtok, a.cached_mtok), (1.25, 2.0, 0.1));
-        assert_eq!(p.context_window(ProviderKind::Openai, "gpt-4o-mini"), Some(128_000));
+        assert_eq!(
+            (b.input_mtok, b.cached_mtok, b.output_mtok),
+            (0.075, 0.075, 0.3)
+        );
+        let a = p
+            .rates(ProviderKind::Anthropic, "claude-haiku-4-5", false)
+            .unwrap();
+        assert_eq!(
+            (a.cache_write_mtok, a.cache_write_1h_mtok, a.cached_mtok),
+            (1.25, 2.0, 0.1)
+        );
+        assert_eq!(
+            p.context_window(ProviderKind::Openai, "gpt-4o-mini"),
+            Some(128_000)
+        );
     }
 
     #[test]
     fn unknown_model_is_a_clear_error() {
-        let e = Pricing::bundled(at()).check_model(ProviderKind::Openai, "my-private-model").unwrap_err();
+        let e = Pricing::bundled(at())
+            .check_model(ProviderKind::Openai, "my-private-model")
+            .unwrap_err();
         assert!(e.to_string().contains("--prices FILE"), "{e}");
         assert_eq!(e.exit_code(), 2);
     }

@@ -44,8 +44,14 @@ pub fn model_limits(model: &str, context_window_from_data: Option<u64>) -> Model
         .filter(|(prefix, _, _)| m.starts_with(prefix))
         .max_by_key(|(prefix, _, _)| prefix.len());
     match known {
-        Some(&(_, ctx, out)) => ModelLimits { context_window: context_window_from_data.unwrap_or(ctx), max_output_tokens: out },
-        None => ModelLimits { context_window: context_window_from_data.unwrap_or(8_192), max_output_tokens: 4_096 },
+        Some(&(_, ctx, out)) => ModelLimits {
+            context_window: context_window_from_data.unwrap_or(ctx),
+            max_output_tokens: out,
+        },
+        None => ModelLimits {
+            context_window: context_window_from_data.unwrap_or(8_192),
+            max_output_tokens: 4_096,
+        },
     }
 }
 
@@ -55,9 +61,18 @@ mod tests {
 
     #[test]
     fn longest_prefix_wins() {
-        assert_eq!(model_limits("gpt-4o-mini-2024-07-18", None).max_output_tokens, 16_384);
+        assert_eq!(
+            model_limits("gpt-4o-mini-2024-07-18", None).max_output_tokens,
+            16_384
+        );
         assert_eq!(model_limits("gpt-4", None).context_window, 8_192);
         assert_eq!(model_limits("gpt-4-turbo", None).context_window, 128_000);
-        assert_eq!(model_limits("unknown", Some(32_000)), ModelLimits { context_window: 32_000, max_output_tokens: 4_096 });
+        assert_eq!(
+            model_limits("unknown", Some(32_000)),
+            ModelLimits {
+                context_window: 32_000,
+                max_output_tokens: 4_096
+            }
+        );
     }
 }

@@ -6,7 +6,19 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign};
 
 /// An amount of US dollars in units of 10⁻⁹ dollars.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Nanodollars(pub u64);
 
@@ -39,9 +51,20 @@ impl Nanodollars {
         if frac.len() > 9 || whole.is_empty() && frac.is_empty() {
             return None;
         }
-        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-        let frac_n: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().ok()? };
-        whole.checked_mul(1_000_000_000)?.checked_add(frac_n).map(Nanodollars)
+        let whole: u64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let frac_n: u64 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<9}").parse().ok()?
+        };
+        whole
+            .checked_mul(1_000_000_000)?
+            .checked_add(frac_n)
+            .map(Nanodollars)
     }
 
     /// Splits this amount into `parts` integer shares that add up exactly; the remainder goes to
@@ -52,7 +75,9 @@ impl Nanodollars {
         }
         let base = self.0 / parts as u64;
         let rem = (self.0 % parts as u64) as usize;
-        (0..parts).map(|i| Nanodollars(base + u64::from(i < rem))).collect()
+        (0..parts)
+            .map(|i| Nanodollars(base + u64::from(i < rem)))
+            .collect()
     }
 
     /// The relative saving of `self` against `baseline`, in percent (positive: cheaper).
@@ -104,8 +129,14 @@ mod tests {
         assert_eq!(Nanodollars::from_usd(1.5225).exact(), "1.522500000");
         assert_eq!(Nanodollars::from_usd(0.000_000_000_4), Nanodollars(0));
         assert_eq!(Nanodollars::from_usd(f64::NAN), Nanodollars(0));
-        assert_eq!(Nanodollars::parse_exact("0.000012345"), Some(Nanodollars(12_345)));
-        assert_eq!(Nanodollars::parse_exact("3.5"), Some(Nanodollars(3_500_000_000)));
+        assert_eq!(
+            Nanodollars::parse_exact("0.000012345"),
+            Some(Nanodollars(12_345))
+        );
+        assert_eq!(
+            Nanodollars::parse_exact("3.5"),
+            Some(Nanodollars(3_500_000_000))
+        );
         assert_eq!(Nanodollars::parse_exact("x"), None);
         assert_eq!(Nanodollars::parse_exact("0.0000000001"), None);
         assert_eq!(format!("{}", Nanodollars(12_345)), "$0.000012");

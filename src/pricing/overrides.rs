@@ -54,7 +54,11 @@ impl Override {
             + w1h as f64 * write_1h
             + usage.output_tokens as f64 * self.output_mtok)
             / 1e6;
-        let factor = if batch { 1.0 - self.batch_discount.unwrap_or(0.5) } else { 1.0 };
+        let factor = if batch {
+            1.0 - self.batch_discount.unwrap_or(0.5)
+        } else {
+            1.0
+        };
         Nanodollars::from_usd(usd * factor)
     }
 
@@ -69,13 +73,17 @@ impl Override {
         for (name, value) in rates {
             if let Some(v) = value {
                 if !v.is_finite() || v < 0.0 {
-                    return Err(Error::Input(format!("{at}: {name} must be a non-negative number, got {v}")));
+                    return Err(Error::Input(format!(
+                        "{at}: {name} must be a non-negative number, got {v}"
+                    )));
                 }
             }
         }
         if let Some(d) = self.batch_discount {
             if !(0.0..=1.0).contains(&d) {
-                return Err(Error::Input(format!("{at}: batch_discount must be between 0 and 1, got {d}")));
+                return Err(Error::Input(format!(
+                    "{at}: batch_discount must be between 0 and 1, got {d}"
+                )));
             }
         }
         Ok(())
@@ -94,14 +102,19 @@ pub struct Overrides {
 impl Overrides {
     /// Reads and validates an override file.
     pub fn load(path: &Path) -> Result<Overrides> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Input(format!("{}: cannot read price overrides: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Input(format!(
+                "{}: cannot read price overrides: {e}",
+                path.display()
+            ))
+        })?;
         Overrides::parse(&text, &path.display().to_string())
     }
 
     /// Parses override TOML; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Overrides> {
-        let o: Overrides = toml::from_str(text).map_err(|e| Error::Input(format!("{origin}:{}", toml_error_line(text, &e))))?;
+        let o: Overrides = toml::from_str(text)
+            .map_err(|e| Error::Input(format!("{origin}:{}", toml_error_line(text, &e))))?;
         o.validate(origin)?;
         Ok(o)
     }
@@ -155,21 +168,43 @@ mod tests {
         .unwrap();
         let m = o.get("mine").unwrap();
         // 1000 uncached * 2 + 2000 cached * 0.5 + 1000 written * 2.5 + 500 out * 8 = 2000+1000+2500+4000 = 9500 / 1e6 = $0.0095
-        let u = Usage { input_tokens: 4000, cached_tokens: 2000, cache_write_tokens: 1000, cache_write_1h_tokens: 0, output_tokens: 500 };
+        let u = Usage {
+            input_tokens: 4000,
+            cached_tokens: 2000,
+            cache_write_tokens: 1000,
+            cache_write_1h_tokens: 0,
+            output_tokens: 500,
+        };
         assert_eq!(m.cost(&u, false), Nanodollars(9_500_000));
         assert_eq!(m.cost(&u, true), Nanodollars(4_750_000));
     }
 
     #[test]
     fn bad_override_files() {
-        let e = Overrides::parse("[models.\"m\"]\ninput_mtok = -1.0\noutput_mtok = 1.0\n", "p.toml").unwrap_err();
-        assert!(e.to_string().contains("input_mtok must be a non-negative number"), "{e}");
+        let e = Overrides::parse(
+            "[models.\"m\"]\ninput_mtok = -1.0\noutput_mtok = 1.0\n",
+            "p.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("input_mtok must be a non-negative number"),
+            "{e}"
+        );
         let e = Overrides::parse("[models.\"m\"]\ninput_mtok = 1.0\n", "p.toml").unwrap_err();
         assert!(e.to_string().starts_with("p.toml:1: invalid TOML"), "{e}");
         assert!(e.to_string().contains("output_mtok"), "{e}");
-        let e = Overrides::parse("[models.\"m\"]\ninput_mtok = 1.0\noutput_mtok = 1.0\nbogus = 3\n", "p.toml").unwrap_err();
+        let e = Overrides::parse(
+            "[models.\"m\"]\ninput_mtok = 1.0\noutput_mtok = 1.0\nbogus = 3\n",
+            "p.toml",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
-        let e = Overrides::parse("[models.\"m\"]\ninput_mtok = 1.0\noutput_mtok = 1.0\nbatch_discount = 2.0\n", "p.toml").unwrap_err();
+        let e = Overrides::parse(
+            "[models.\"m\"]\ninput_mtok = 1.0\noutput_mtok = 1.0\nbatch_discount = 2.0\n",
+            "p.toml",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("batch_discount"), "{e}");
         assert!(!e.to_string().contains('\n'));
     }

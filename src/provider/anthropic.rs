@@ -32,7 +32,8 @@ pub fn request_body(request: &ChatRequest) -> Value {
         .iter()
         .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
         .collect();
-    let mut body = json!({"model": request.model, "max_tokens": request.max_tokens, "messages": messages});
+    let mut body =
+        json!({"model": request.model, "max_tokens": request.max_tokens, "messages": messages});
     if let Some(system) = &request.system {
         body["system"] = if request.cache_prefix {
             json!([{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}])
@@ -77,10 +78,14 @@ impl WireUsage {
         let write = self.cache_creation_input_tokens.unwrap_or(0);
         let read = self.cache_read_input_tokens.unwrap_or(0);
         Usage {
-            input_tokens: self.input_tokens + write + read,
+            input_tokens: self.input_tokens.saturating_add(write).saturating_add(read),
             cached_tokens: read,
             cache_write_tokens: write,
-            cache_write_1h_tokens: self.cache_creation.as_ref().map_or(0, |c| c.ephemeral_1h_input_tokens).min(write),
+            cache_write_1h_tokens: self
+                .cache_creation
+                .as_ref()
+                .map_or(0, |c| c.ephemeral_1h_input_tokens)
+                .min(write),
             output_tokens: self.output_tokens,
         }
     }
@@ -104,8 +109,14 @@ struct WireBlock {
 
 /// Reads a `message` object into a [`ChatResponse`].
 pub fn parse_message(v: &Value) -> Result<ChatResponse, String> {
-    let m: WireMessage = WireMessage::deserialize(v).map_err(|e| format!("not a message object: {e}"))?;
-    let usage = m.usage.as_ref().ok_or("the response has no usage: it cannot be priced")?.normalise();
+    let m: WireMessage =
+        WireMessage::deserialize(v).map_err(|e| format!("not a message object: {e}"))?;
+    let usage = m
+        .usage
+        .as_ref()
+        .ok_or("the response has no usage: it cannot be priced")?
+        .normalise();
+    http::check_usage(&usage)?;
     let text: String = m
         .content
         .iter()
@@ -126,9 +137,15 @@ pub fn parse_message(v: &Value) -> Result<ChatResponse, String> {
 }
 
 /// One messages call; streamed when the request says so.
-pub(crate) async fn chat(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
+pub(crate) async fn chat(
+    client: &Client,
+    request: &ChatRequest,
+) -> Result<ChatResponse, CallError> {
     let body = request_body(request);
-    let builder = authorized(client, client.http().post(client.url("/v1/messages")).json(&body));
+    let builder = authorized(
+        client,
+        client.http().post(client.url("/v1/messages")).json(&body),
+    );
     if request.stream {
         return chat_stream(client, builder).await;
     }
@@ -136,11 +153,15 @@ pub(crate) async fn chat(client: &Client, request: &ChatRequest) -> Result<ChatR
     let v = json_body(ProviderKind::Anthropic, &reply)?;
     let mut response = parse_message(&v).map_err(|e| decode_error(e, &reply))?;
     response.request_id = reply.request_id();
-    response.rate_limit = super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
+    response.rate_limit =
+        super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
     Ok(response)
 }
 
-async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Result<ChatResponse, CallError> {
+async fn chat_stream(
+    client: &Client,
+    builder: reqwest::RequestBuilder,
+) -> Result<ChatResponse, CallError> {
     let t = client.endpoint().timeouts;
     let start = Instant::now();
     let response = match tokio::time::timeout(t.first_byte, builder.timeout(t.total).send()).await {
@@ -152,7 +173,12 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
     let headers = response.headers().clone();
     if !(200..300).contains(&status) {
         let body = response.bytes().await.unwrap_or_default();
-        return Err(http::status_error(ProviderKind::Anthropic, status, &headers, &body));
+        return Err(http::status_error(
+            ProviderKind::Anthropic,
+            status,
+            &headers,
+            &body,
+        ));
     }
     let request_id = super::error::header_str(&headers, "request-id").map(str::to_string);
     let mut stream = response.bytes_stream();
@@ -169,12 +195,19 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
         };
         for event in sse.push(&chunk) {
             let v: Value = serde_json::from_str(&event.data).map_err(|e| {
-                CallError::new(CallErrorKind::Decode, format!("invalid JSON in a stream event: {e}"))
+                CallError::new(
+                    CallErrorKind::Decode,
+                    format!("invalid JSON in a stream event: {e}"),
+                )
             })?;
             match v.get("type").and_then(|t| t.as_str()).unwrap_or_default() {
                 "message_start" => {
                     let m = &v["message"];
-                    id = m.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_string();
+                    id = m
+                        .get("id")
+                        .and_then(|i| i.as_str())
+                        .unwrap_or_default()
+                        .to_string();
                     if let Ok(u) = WireUsage::deserialize(&m["usage"]) {
                         usage = u;
                     }
@@ -198,8 +231,15 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
                 "message_stop" => done = true,
                 "error" => {
                     let (code, message) = http::error_fields(ProviderKind::Anthropic, &v);
-                    let mut err = CallError::new(CallErrorKind::Status, format!("error in stream: {message}"));
-                    err.status = Some(if code.as_deref() == Some("overloaded_error") { 529 } else { 500 });
+                    let mut err = CallError::new(
+                        CallErrorKind::Status,
+                        format!("error in stream: {message}"),
+                    );
+                    err.status = Some(if code.as_deref() == Some("overloaded_error") {
+                        529
+                    } else {
+                        500
+                    });
                     err.code = code;
                     return Err(err);
                 }
@@ -208,17 +248,25 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
         }
     }
     if !done {
-        return Err(CallError::new(CallErrorKind::Connect, "stream ended before message_stop"));
+        return Err(CallError::new(
+            CallErrorKind::Connect,
+            "stream ended before message_stop",
+        ));
     }
+    let usage = usage.normalise();
+    http::check_usage(&usage).map_err(|e| CallError::new(CallErrorKind::Decode, e))?;
     Ok(ChatResponse {
         id,
         text,
         choices: 1,
         finish_reason: stop,
-        usage: usage.normalise(),
+        usage,
         request_id,
         ttft: ttft.or(Some(start.elapsed())),
-        rate_limit: super::ratelimit::RateLimitInfo::from_headers(&headers, std::time::SystemTime::now()),
+        rate_limit: super::ratelimit::RateLimitInfo::from_headers(
+            &headers,
+            std::time::SystemTime::now(),
+        ),
     })
 }
 
@@ -264,7 +312,10 @@ impl MessageBatch {
     }
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(client: &Client, builder: reqwest::RequestBuilder) -> Result<T, CallError> {
+async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    builder: reqwest::RequestBuilder,
+) -> Result<T, CallError> {
     let reply = http::send(client, authorized(client, builder)).await?;
     let v = json_body(ProviderKind::Anthropic, &reply)?;
     T::deserialize(&v).map_err(|e| decode_error(format!("unexpected response shape: {e}"), &reply))
@@ -282,17 +333,36 @@ pub fn batch_request(custom_id: &str, request: &ChatRequest) -> Value {
 /// Creates a message batch from already-built requests.
 pub async fn create_batch(client: &Client, requests: &[Value]) -> Result<MessageBatch, CallError> {
     let body = json!({"requests": requests});
-    get_json(client, client.http().post(client.url("/v1/messages/batches")).json(&body)).await
+    get_json(
+        client,
+        client
+            .http()
+            .post(client.url("/v1/messages/batches"))
+            .json(&body),
+    )
+    .await
 }
 
 /// Reads a message batch's state.
 pub async fn get_batch(client: &Client, id: &str) -> Result<MessageBatch, CallError> {
-    get_json(client, client.http().get(client.url(&format!("/v1/messages/batches/{id}")))).await
+    get_json(
+        client,
+        client
+            .http()
+            .get(client.url(&format!("/v1/messages/batches/{id}"))),
+    )
+    .await
 }
 
 /// Asks the server to cancel a message batch.
 pub async fn cancel_batch(client: &Client, id: &str) -> Result<MessageBatch, CallError> {
-    get_json(client, client.http().post(client.url(&format!("/v1/messages/batches/{id}/cancel")))).await
+    get_json(
+        client,
+        client
+            .http()
+            .post(client.url(&format!("/v1/messages/batches/{id}/cancel"))),
+    )
+    .await
 }
 
 /// Downloads the results (JSONL) of an ended batch.
@@ -308,13 +378,25 @@ pub async fn results(client: &Client, batch: &MessageBatch) -> Result<bytes::Byt
 /// One result line of a message batch: the custom id and the answer or why there is none.
 pub fn parse_result_line(line: &str) -> Result<super::openai::BatchResult, String> {
     let v: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
-    let custom_id = v.get("custom_id").and_then(|c| c.as_str()).ok_or("missing custom_id")?.to_string();
+    let custom_id = v
+        .get("custom_id")
+        .and_then(|c| c.as_str())
+        .ok_or("missing custom_id")?
+        .to_string();
     let result = v.get("result").ok_or("missing result")?;
-    let kind = result.get("type").and_then(|t| t.as_str()).unwrap_or_default();
+    let kind = result
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
     let outcome = match kind {
-        "succeeded" => Ok(parse_message(result.get("message").unwrap_or(&Value::Null))?),
+        "succeeded" => Ok(parse_message(
+            result.get("message").unwrap_or(&Value::Null),
+        )?),
         "errored" => {
-            let (code, message) = http::error_fields(ProviderKind::Anthropic, result.get("error").unwrap_or(&Value::Null));
+            let (code, message) = http::error_fields(
+                ProviderKind::Anthropic,
+                result.get("error").unwrap_or(&Value::Null),
+            );
             let mut e = CallError::new(CallErrorKind::Status, message);
             e.code = code;
             Err(e)
@@ -342,7 +424,13 @@ mod tests {
         let r = parse_message(&v).unwrap();
         assert_eq!(
             r.usage,
-            Usage { input_tokens: 3050, cached_tokens: 2000, cache_write_tokens: 1000, cache_write_1h_tokens: 600, output_tokens: 3 }
+            Usage {
+                input_tokens: 3050,
+                cached_tokens: 2000,
+                cache_write_tokens: 1000,
+                cache_write_1h_tokens: 600,
+                output_tokens: 3
+            }
         );
         assert_eq!(r.usage.uncached_input(), 50);
         assert_eq!(r.text, "yes");
@@ -353,7 +441,10 @@ mod tests {
         let r = ChatRequest {
             model: "claude-haiku-4-5".into(),
             system: Some("Policy".into()),
-            messages: vec![Message { role: Role::User, content: "q".into() }],
+            messages: vec![Message {
+                role: Role::User,
+                content: "q".into(),
+            }],
             max_tokens: 20,
             temperature: Some(0.0),
             json_schema: None,
@@ -372,8 +463,24 @@ mod tests {
         let ok = r#"{"custom_id":"a","result":{"type":"succeeded","message":{"id":"m","content":[{"type":"text","text":"4"}],"usage":{"input_tokens":5,"output_tokens":1}}}}"#;
         assert_eq!(parse_result_line(ok).unwrap().outcome.unwrap().text, "4");
         let exp = r#"{"custom_id":"b","result":{"type":"expired"}}"#;
-        assert_eq!(parse_result_line(exp).unwrap().outcome.unwrap_err().code.as_deref(), Some("batch_expired"));
+        assert_eq!(
+            parse_result_line(exp)
+                .unwrap()
+                .outcome
+                .unwrap_err()
+                .code
+                .as_deref(),
+            Some("batch_expired")
+        );
         let err = r#"{"custom_id":"c","result":{"type":"errored","error":{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}}}"#;
-        assert_eq!(parse_result_line(err).unwrap().outcome.unwrap_err().code.as_deref(), Some("invalid_request_error"));
+        assert_eq!(
+            parse_result_line(err)
+                .unwrap()
+                .outcome
+                .unwrap_err()
+                .code
+                .as_deref(),
+            Some("invalid_request_error")
+        );
     }
 }

@@ -59,7 +59,8 @@ pub mod opt_duration_ms {
     /// Reads milliseconds (or null).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let v: Option<f64> = Option::deserialize(d)?;
-        Ok(v.filter(|x| x.is_finite() && *x >= 0.0).map(|ms| Duration::from_secs_f64(ms / 1000.0)))
+        Ok(v.filter(|x| x.is_finite() && *x >= 0.0)
+            .map(|ms| Duration::from_secs_f64(ms / 1000.0)))
     }
 }
 
@@ -79,7 +80,12 @@ impl CallError {
     }
 
     /// A non-success status with the hints the server's headers give.
-    pub fn status(status: u16, code: Option<String>, message: String, headers: &HeaderMap) -> CallError {
+    pub fn status(
+        status: u16,
+        code: Option<String>,
+        message: String,
+        headers: &HeaderMap,
+    ) -> CallError {
         CallError {
             kind: CallErrorKind::Status,
             status: Some(status),
@@ -94,7 +100,10 @@ impl CallError {
             request_id: header_str(headers, "x-request-id")
                 .or_else(|| header_str(headers, "request-id"))
                 .map(str::to_string),
-            rate_limit: super::ratelimit::RateLimitInfo::from_headers(headers, std::time::SystemTime::now()),
+            rate_limit: super::ratelimit::RateLimitInfo::from_headers(
+                headers,
+                std::time::SystemTime::now(),
+            ),
         }
     }
 
@@ -145,7 +154,10 @@ impl std::fmt::Display for CallError {
 impl std::error::Error for CallError {}
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// The wait a response asks for: `retry-after-ms` first, then `retry-after` in seconds or as an
@@ -172,7 +184,10 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            h.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         h
     }
@@ -180,14 +195,26 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(retry_after(&headers(&[("retry-after-ms", "250")]), now), Some(Duration::from_millis(250)));
         assert_eq!(
-            retry_after(&headers(&[("retry-after-ms", "250"), ("retry-after", "9")]), now),
+            retry_after(&headers(&[("retry-after-ms", "250")]), now),
             Some(Duration::from_millis(250))
         );
-        assert_eq!(retry_after(&headers(&[("retry-after", "2")]), now), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after-ms", "250"), ("retry-after", "9")]),
+                now
+            ),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "2")]), now),
+            Some(Duration::from_secs(2))
+        );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(retry_after(&headers(&[("retry-after", &date)]), now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &date)]), now),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
         assert_eq!(retry_after(&headers(&[]), now), None);
     }
@@ -196,16 +223,32 @@ mod tests {
     fn retry_classification() {
         let h = HeaderMap::new();
         for s in [408, 409, 429, 500, 502, 503, 504, 529] {
-            assert!(CallError::status(s, None, String::new(), &h).is_retryable(), "{s}");
+            assert!(
+                CallError::status(s, None, String::new(), &h).is_retryable(),
+                "{s}"
+            );
         }
         for s in [400, 401, 403, 404, 413, 422] {
-            assert!(!CallError::status(s, None, String::new(), &h).is_retryable(), "{s}");
+            assert!(
+                !CallError::status(s, None, String::new(), &h).is_retryable(),
+                "{s}"
+            );
         }
         let quota = CallError::status(429, Some("insufficient_quota".into()), String::new(), &h);
         assert!(quota.is_quota() && !quota.is_retryable());
-        let told = CallError::status(500, None, String::new(), &headers(&[("x-should-retry", "false")]));
+        let told = CallError::status(
+            500,
+            None,
+            String::new(),
+            &headers(&[("x-should-retry", "false")]),
+        );
         assert!(!told.is_retryable());
-        let told = CallError::status(400, None, String::new(), &headers(&[("x-should-retry", "true")]));
+        let told = CallError::status(
+            400,
+            None,
+            String::new(),
+            &headers(&[("x-should-retry", "true")]),
+        );
         assert!(told.is_retryable());
         assert!(CallError::new(CallErrorKind::Connect, "x").is_retryable());
         assert!(!CallError::new(CallErrorKind::Decode, "x").is_retryable());

@@ -25,7 +25,10 @@ impl Reply {
 
 /// Sends a request built by `build`, waits for headers within the first-byte limit and for the
 /// body within the total limit, and turns every non-2xx into a classified [`CallError`].
-pub(crate) async fn send(client: &Client, build: reqwest::RequestBuilder) -> Result<Reply, CallError> {
+pub(crate) async fn send(
+    client: &Client,
+    build: reqwest::RequestBuilder,
+) -> Result<Reply, CallError> {
     let t = client.endpoint().timeouts;
     let start = Instant::now();
     let response = match tokio::time::timeout(t.first_byte, build.timeout(t.total).send()).await {
@@ -42,13 +45,21 @@ pub(crate) async fn send(client: &Client, build: reqwest::RequestBuilder) -> Res
         Ok(Ok(b)) => b,
     };
     if !(200..300).contains(&status) {
-        return Err(status_error(client.endpoint().kind, status, &headers, &body));
+        return Err(status_error(
+            client.endpoint().kind,
+            status,
+            &headers,
+            &body,
+        ));
     }
     Ok(Reply { headers, body })
 }
 
 pub(crate) fn timeout(what: &str, limit: Duration) -> CallError {
-    CallError::new(CallErrorKind::Timeout, format!("timed out: {what} after {:.1} s", limit.as_secs_f64()))
+    CallError::new(
+        CallErrorKind::Timeout,
+        format!("timed out: {what} after {:.1} s", limit.as_secs_f64()),
+    )
 }
 
 /// Classifies a reqwest transport error without echoing the URL's credentials (there are none in
@@ -68,7 +79,12 @@ pub(crate) fn transport(e: reqwest::Error) -> CallError {
 
 /// Reads an error body in either provider's shape; anything else (an HTML page from a proxy) is
 /// summarised by its content type and first characters.
-pub(crate) fn status_error(kind: ProviderKind, status: u16, headers: &HeaderMap, body: &[u8]) -> CallError {
+pub(crate) fn status_error(
+    kind: ProviderKind,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> CallError {
     let (code, message) = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(v) => error_fields(kind, &v),
         Err(_) => (None, non_json_summary(headers, body)),
@@ -98,12 +114,35 @@ pub(crate) fn error_fields(kind: ProviderKind, v: &serde_json::Value) -> (Option
 pub(crate) fn non_json_summary(headers: &HeaderMap, body: &[u8]) -> String {
     let ctype = header_str(headers, "content-type").unwrap_or("no content type");
     let text = String::from_utf8_lossy(body);
+    let text = if ctype.contains("html") {
+        strip_tags(&text)
+    } else {
+        text.into_owned()
+    };
     let snippet: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if snippet.is_empty() {
         format!("empty body ({ctype})")
     } else {
         format!("not a JSON body ({ctype}): {}", truncate(&snippet, 120))
     }
+}
+
+/// The text of an HTML page without its markup (a proxy's error page: its title and message).
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 pub(crate) fn truncate(s: &str, max: usize) -> String {
@@ -120,23 +159,66 @@ pub(crate) fn json_body(kind: ProviderKind, reply: &Reply) -> Result<serde_json:
     let v: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
         let mut err = CallError::new(
             CallErrorKind::Decode,
-            format!("invalid JSON in a 2xx response ({e}); {}", non_json_summary(&reply.headers, &reply.body)),
+            format!(
+                "invalid JSON in a 2xx response ({e}); {}",
+                non_json_summary(&reply.headers, &reply.body)
+            ),
         );
         err.request_id = reply.request_id();
         err
     })?;
     let is_error = match kind {
-        ProviderKind::Openai => v.get("error").is_some_and(|e| !e.is_null()) && v.get("choices").is_none(),
+        ProviderKind::Openai => {
+            v.get("error").is_some_and(|e| !e.is_null()) && v.get("choices").is_none()
+        }
         ProviderKind::Anthropic => v.get("type").and_then(|t| t.as_str()) == Some("error"),
     };
     if is_error {
         let (code, message) = error_fields(kind, &v);
-        let mut err = CallError::new(CallErrorKind::Decode, format!("error body in a 2xx response: {message}"));
+        let mut err = CallError::new(
+            CallErrorKind::Decode,
+            format!("error body in a 2xx response: {message}"),
+        );
         err.code = code;
         err.request_id = reply.request_id();
         return Err(err);
     }
     Ok(v)
+}
+
+/// The largest token count one response may report: far above any model's context window, and
+/// small enough that sums over millions of requests cannot overflow a `u64`.
+pub(crate) const MAX_PLAUSIBLE_TOKENS: u64 = 1_000_000_000_000;
+
+/// Checks a normalised usage before it is priced: every count plausible, the cache counts parts
+/// of the input total (never more than it), 1 h cache writes a part of the cache writes.
+pub(crate) fn check_usage(u: &super::Usage) -> Result<(), String> {
+    let counts = [
+        ("input", u.input_tokens),
+        ("cached", u.cached_tokens),
+        ("cache write", u.cache_write_tokens),
+        ("output", u.output_tokens),
+    ];
+    for (name, n) in counts {
+        if n > MAX_PLAUSIBLE_TOKENS {
+            return Err(format!(
+                "usage is implausible: {n} {name} tokens in one response"
+            ));
+        }
+    }
+    if u.cached_tokens + u.cache_write_tokens > u.input_tokens {
+        return Err(format!(
+            "usage is inconsistent: cached_tokens {} + cache_write_tokens {} exceed prompt_tokens {}",
+            u.cached_tokens, u.cache_write_tokens, u.input_tokens
+        ));
+    }
+    if u.cache_write_1h_tokens > u.cache_write_tokens {
+        return Err(format!(
+            "usage is inconsistent: 1 h cache writes {} exceed cache writes {}",
+            u.cache_write_1h_tokens, u.cache_write_tokens
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn decode_error(what: impl Into<String>, reply: &Reply) -> CallError {

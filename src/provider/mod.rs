@@ -4,9 +4,9 @@
 
 pub mod anthropic;
 pub mod error;
+mod http;
 pub mod openai;
 pub mod ratelimit;
-mod http;
 mod sse;
 
 use std::time::Duration;
@@ -16,7 +16,9 @@ pub use error::{CallError, CallErrorKind};
 use crate::secret::Secret;
 
 /// Which API family to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// OpenAI or any OpenAI-compatible server (`/v1/chat/completions`, `/v1/files`, `/v1/batches`).
@@ -138,7 +140,11 @@ impl ChatRequest {
         if let Some(system) = &self.system {
             out.push(("system", system.as_str()));
         }
-        out.extend(self.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())));
+        out.extend(
+            self.messages
+                .iter()
+                .map(|m| (m.role.as_str(), m.content.as_str())),
+        );
         out
     }
 }
@@ -162,7 +168,8 @@ pub struct Usage {
 impl Usage {
     /// Input tokens billed at the plain input rate.
     pub fn uncached_input(&self) -> u64 {
-        self.input_tokens.saturating_sub(self.cached_tokens + self.cache_write_tokens)
+        self.input_tokens
+            .saturating_sub(self.cached_tokens + self.cache_write_tokens)
     }
 
     /// Adds another usage to this one.
@@ -249,7 +256,12 @@ impl Client {
             .pool_max_idle_per_host(256)
             .user_agent(concat!("batchbench/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| CallError::new(CallErrorKind::Connect, format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| {
+                CallError::new(
+                    CallErrorKind::Connect,
+                    format!("cannot build HTTP client: {e}"),
+                )
+            })?;
         Ok(Client { endpoint, http })
     }
 

@@ -21,21 +21,34 @@ pub const BATCH_MAX_BYTES: usize = 200 * 1024 * 1024;
 
 fn authorized(client: &Client, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     let key = &client.endpoint().key;
-    if key.is_empty() { builder } else { builder.bearer_auth(key.expose()) }
+    if key.is_empty() {
+        builder
+    } else {
+        builder.bearer_auth(key.expose())
+    }
 }
 
 /// Whether the server is OpenAI's own (or our mock): those take `max_completion_tokens`;
 /// other OpenAI-compatible servers are sent the older, more widely supported `max_tokens`.
 fn uses_max_completion_tokens(base_url: &str) -> bool {
-    base_url.contains("api.openai.com") || base_url.contains("127.0.0.1") || base_url.contains("localhost")
+    base_url.contains("api.openai.com")
+        || base_url.contains("127.0.0.1")
+        || base_url.contains("localhost")
 }
 
 /// The JSON body of a chat completion request.
 pub fn request_body(request: &ChatRequest, base_url: &str) -> Value {
-    let messages: Vec<Value> =
-        request.wire_messages().into_iter().map(|(role, content)| json!({"role": role, "content": content})).collect();
+    let messages: Vec<Value> = request
+        .wire_messages()
+        .into_iter()
+        .map(|(role, content)| json!({"role": role, "content": content}))
+        .collect();
     let mut body = json!({"model": request.model, "messages": messages});
-    let field = if uses_max_completion_tokens(base_url) { "max_completion_tokens" } else { "max_tokens" };
+    let field = if uses_max_completion_tokens(base_url) {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    };
     body[field] = json!(request.max_tokens);
     if let Some(t) = request.temperature {
         body["temperature"] = json!(t);
@@ -114,13 +127,12 @@ impl WireUsage {
 pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
     let c: WireCompletion =
         WireCompletion::deserialize(v).map_err(|e| format!("not a chat.completion object: {e}"))?;
-    let usage = c.usage.as_ref().ok_or("the response has no usage: it cannot be priced")?.normalise();
-    if usage.cached_tokens + usage.cache_write_tokens > usage.input_tokens {
-        return Err(format!(
-            "usage is inconsistent: cached_tokens {} + cache_write_tokens {} exceed prompt_tokens {}",
-            usage.cached_tokens, usage.cache_write_tokens, usage.input_tokens
-        ));
-    }
+    let usage = c
+        .usage
+        .as_ref()
+        .ok_or("the response has no usage: it cannot be priced")?
+        .normalise();
+    http::check_usage(&usage)?;
     let first = c.choices.first();
     let message = first.and_then(|ch| ch.message.as_ref());
     let text = message
@@ -130,7 +142,9 @@ pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
         id: c.id.unwrap_or_default(),
         text,
         choices: c.choices.len(),
-        finish_reason: first.and_then(|ch| ch.finish_reason.clone()).unwrap_or_default(),
+        finish_reason: first
+            .and_then(|ch| ch.finish_reason.clone())
+            .unwrap_or_default(),
         usage,
         request_id: None,
         ttft: None,
@@ -139,9 +153,18 @@ pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
 }
 
 /// One chat completion; streamed when the request says so.
-pub(crate) async fn chat(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
+pub(crate) async fn chat(
+    client: &Client,
+    request: &ChatRequest,
+) -> Result<ChatResponse, CallError> {
     let body = request_body(request, &client.endpoint().base_url);
-    let builder = authorized(client, client.http().post(client.url("/chat/completions")).json(&body));
+    let builder = authorized(
+        client,
+        client
+            .http()
+            .post(client.url("/chat/completions"))
+            .json(&body),
+    );
     if request.stream {
         return chat_stream(client, builder).await;
     }
@@ -149,11 +172,15 @@ pub(crate) async fn chat(client: &Client, request: &ChatRequest) -> Result<ChatR
     let v = json_body(ProviderKind::Openai, &reply)?;
     let mut response = parse_completion(&v).map_err(|e| decode_error(e, &reply))?;
     response.request_id = reply.request_id();
-    response.rate_limit = super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
+    response.rate_limit =
+        super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
     Ok(response)
 }
 
-async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Result<ChatResponse, CallError> {
+async fn chat_stream(
+    client: &Client,
+    builder: reqwest::RequestBuilder,
+) -> Result<ChatResponse, CallError> {
     let t = client.endpoint().timeouts;
     let start = Instant::now();
     let response = match tokio::time::timeout(t.first_byte, builder.timeout(t.total).send()).await {
@@ -165,13 +192,19 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
     let headers = response.headers().clone();
     if !(200..300).contains(&status) {
         let body = response.bytes().await.unwrap_or_default();
-        return Err(http::status_error(ProviderKind::Openai, status, &headers, &body));
+        return Err(http::status_error(
+            ProviderKind::Openai,
+            status,
+            &headers,
+            &body,
+        ));
     }
     let request_id = super::error::header_str(&headers, "x-request-id").map(str::to_string);
     let mut stream = response.bytes_stream();
     let mut sse = SseBuffer::default();
     let mut text = String::new();
-    let (mut id, mut finish, mut usage, mut ttft, mut done) = (String::new(), String::new(), None, None, false);
+    let (mut id, mut finish, mut usage, mut ttft, mut done) =
+        (String::new(), String::new(), None, None, false);
     while !done {
         let chunk = match tokio::time::timeout(t.stream_idle, stream.next()).await {
             Err(_) => return Err(http::timeout("stream stalled", t.stream_idle)),
@@ -185,16 +218,23 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
                 break;
             }
             let v: Value = serde_json::from_str(&event.data).map_err(|e| {
-                CallError::new(CallErrorKind::Decode, format!("invalid JSON in a stream chunk: {e}"))
+                CallError::new(
+                    CallErrorKind::Decode,
+                    format!("invalid JSON in a stream chunk: {e}"),
+                )
             })?;
             if v.get("error").is_some_and(|e| !e.is_null()) {
                 let (code, message) = http::error_fields(ProviderKind::Openai, &v);
-                let mut err = CallError::new(CallErrorKind::Decode, format!("error in stream: {message}"));
+                let mut err =
+                    CallError::new(CallErrorKind::Decode, format!("error in stream: {message}"));
                 err.code = code;
                 return Err(err);
             }
             let c: WireCompletion = WireCompletion::deserialize(&v).map_err(|e| {
-                CallError::new(CallErrorKind::Decode, format!("not a chat.completion.chunk: {e}"))
+                CallError::new(
+                    CallErrorKind::Decode,
+                    format!("not a chat.completion.chunk: {e}"),
+                )
             })?;
             if let Some(cid) = c.id {
                 id = cid;
@@ -216,11 +256,18 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
         }
     }
     if !done {
-        return Err(CallError::new(CallErrorKind::Connect, "stream ended before data: [DONE]"));
+        return Err(CallError::new(
+            CallErrorKind::Connect,
+            "stream ended before data: [DONE]",
+        ));
     }
     let usage = usage.ok_or_else(|| {
-        CallError::new(CallErrorKind::Decode, "the stream carried no usage chunk: it cannot be priced")
+        CallError::new(
+            CallErrorKind::Decode,
+            "the stream carried no usage chunk: it cannot be priced",
+        )
     })?;
+    http::check_usage(&usage).map_err(|e| CallError::new(CallErrorKind::Decode, e))?;
     Ok(ChatResponse {
         id,
         text,
@@ -229,7 +276,10 @@ async fn chat_stream(client: &Client, builder: reqwest::RequestBuilder) -> Resul
         usage,
         request_id,
         ttft: ttft.or(Some(start.elapsed())),
-        rate_limit: super::ratelimit::RateLimitInfo::from_headers(&headers, std::time::SystemTime::now()),
+        rate_limit: super::ratelimit::RateLimitInfo::from_headers(
+            &headers,
+            std::time::SystemTime::now(),
+        ),
     })
 }
 
@@ -279,71 +329,125 @@ pub struct Batch {
 impl Batch {
     /// Whether the batch will not change any more.
     pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "failed" | "expired" | "cancelled")
+        matches!(
+            self.status.as_str(),
+            "completed" | "failed" | "expired" | "cancelled"
+        )
     }
 
     /// The validation errors as one line.
     pub fn error_summary(&self) -> String {
-        let Some(list) = self.errors.as_ref().and_then(|e| e.get("data")).and_then(|d| d.as_array()) else {
+        let Some(list) = self
+            .errors
+            .as_ref()
+            .and_then(|e| e.get("data"))
+            .and_then(|d| d.as_array())
+        else {
             return String::from("no errors listed");
         };
         list.iter()
             .take(5)
             .map(|e| {
-                let line = e.get("line").and_then(|l| l.as_u64()).map(|l| format!("line {l}: ")).unwrap_or_default();
-                format!("{line}{}", e.get("message").and_then(|m| m.as_str()).unwrap_or("?"))
+                let line = e
+                    .get("line")
+                    .and_then(|l| l.as_u64())
+                    .map(|l| format!("line {l}: "))
+                    .unwrap_or_default();
+                format!(
+                    "{line}{}",
+                    e.get("message").and_then(|m| m.as_str()).unwrap_or("?")
+                )
             })
             .collect::<Vec<_>>()
             .join("; ")
     }
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(client: &Client, builder: reqwest::RequestBuilder) -> Result<T, CallError> {
+async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    builder: reqwest::RequestBuilder,
+) -> Result<T, CallError> {
     let reply: Reply = http::send(client, authorized(client, builder)).await?;
     let v = json_body(ProviderKind::Openai, &reply)?;
     T::deserialize(&v).map_err(|e| decode_error(format!("unexpected response shape: {e}"), &reply))
 }
 
 /// Uploads a batch input file (`purpose=batch`).
-pub async fn upload_batch_file(client: &Client, filename: &str, bytes: Vec<u8>) -> Result<FileObject, CallError> {
+pub async fn upload_batch_file(
+    client: &Client,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> Result<FileObject, CallError> {
     let part = reqwest::multipart::Part::bytes(bytes)
         .file_name(filename.to_string())
         .mime_str("application/jsonl")
         .map_err(|e| CallError::new(CallErrorKind::Decode, e.to_string()))?;
-    let form = reqwest::multipart::Form::new().text("purpose", "batch").part("file", part);
-    get_json(client, client.http().post(client.url("/files")).multipart(form)).await
+    let form = reqwest::multipart::Form::new()
+        .text("purpose", "batch")
+        .part("file", part);
+    get_json(
+        client,
+        client.http().post(client.url("/files")).multipart(form),
+    )
+    .await
 }
 
 /// Creates a batch over an uploaded file.
-pub async fn create_batch(client: &Client, input_file_id: &str, metadata: Value) -> Result<Batch, CallError> {
+pub async fn create_batch(
+    client: &Client,
+    input_file_id: &str,
+    metadata: Value,
+) -> Result<Batch, CallError> {
     let body = json!({
         "input_file_id": input_file_id,
         "endpoint": CHAT_PATH,
         "completion_window": "24h",
         "metadata": metadata,
     });
-    get_json(client, client.http().post(client.url("/batches")).json(&body)).await
+    get_json(
+        client,
+        client.http().post(client.url("/batches")).json(&body),
+    )
+    .await
 }
 
 /// Reads a batch's state.
 pub async fn get_batch(client: &Client, id: &str) -> Result<Batch, CallError> {
-    get_json(client, client.http().get(client.url(&format!("/batches/{id}")))).await
+    get_json(
+        client,
+        client.http().get(client.url(&format!("/batches/{id}"))),
+    )
+    .await
 }
 
 /// Asks the server to cancel a batch.
 pub async fn cancel_batch(client: &Client, id: &str) -> Result<Batch, CallError> {
-    get_json(client, client.http().post(client.url(&format!("/batches/{id}/cancel")))).await
+    get_json(
+        client,
+        client
+            .http()
+            .post(client.url(&format!("/batches/{id}/cancel"))),
+    )
+    .await
 }
 
 /// Downloads a file's content.
 pub async fn file_content(client: &Client, id: &str) -> Result<bytes::Bytes, CallError> {
-    let builder = authorized(client, client.http().get(client.url(&format!("/files/{id}/content"))));
+    let builder = authorized(
+        client,
+        client
+            .http()
+            .get(client.url(&format!("/files/{id}/content"))),
+    );
     Ok(http::send(client, builder).await?.body)
 }
 
 /// Deletes a file (best effort clean-up after a batch).
 pub async fn delete_file(client: &Client, id: &str) -> Result<(), CallError> {
-    let builder = authorized(client, client.http().delete(client.url(&format!("/files/{id}"))));
+    let builder = authorized(
+        client,
+        client.http().delete(client.url(&format!("/files/{id}"))),
+    );
     http::send(client, builder).await.map(|_| ())
 }
 
@@ -381,7 +485,10 @@ pub fn parse_batch_line(line: &str) -> Result<BatchResult, String> {
             let body = r.get("body").cloned().unwrap_or(Value::Null);
             if status == 200 {
                 let mut resp = parse_completion(&body)?;
-                resp.request_id = r.get("request_id").and_then(|x| x.as_str()).map(str::to_string);
+                resp.request_id = r
+                    .get("request_id")
+                    .and_then(|x| x.as_str())
+                    .map(str::to_string);
                 Ok(resp)
             } else {
                 let (code, message) = http::error_fields(ProviderKind::Openai, &body);
@@ -393,8 +500,16 @@ pub fn parse_batch_line(line: &str) -> Result<BatchResult, String> {
         }
         None => {
             let err = v.get("error").cloned().unwrap_or(Value::Null);
-            let code = err.get("code").and_then(|c| c.as_str()).unwrap_or("unknown").to_string();
-            let message = err.get("message").and_then(|m| m.as_str()).unwrap_or("no message").to_string();
+            let code = err
+                .get("code")
+                .and_then(|c| c.as_str())
+                .unwrap_or("unknown")
+                .to_string();
+            let message = err
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("no message")
+                .to_string();
             let mut e = CallError::new(CallErrorKind::Status, format!("{code}: {message}"));
             e.code = Some(code);
             Err(e)
@@ -417,7 +532,10 @@ mod tests {
         ChatRequest {
             model: "gpt-4o-mini".into(),
             system: Some("Be brief.".into()),
-            messages: vec![Message { role: Role::User, content: "2+2?".into() }],
+            messages: vec![Message {
+                role: Role::User,
+                content: "2+2?".into(),
+            }],
             max_tokens: 16,
             temperature: None,
             json_schema: None,
@@ -438,11 +556,19 @@ mod tests {
         let mut r = req();
         r.stream = true;
         r.cache_prefix = true;
-        r.json_schema = Some(JsonSchema { name: "answers".into(), schema: json!({"type":"object"}) });
+        r.json_schema = Some(JsonSchema {
+            name: "answers".into(),
+            schema: json!({"type":"object"}),
+        });
         let b = request_body(&r, "https://api.openai.com/v1");
         assert_eq!(b["stream_options"]["include_usage"], true);
         assert_eq!(b["response_format"]["json_schema"]["strict"], true);
-        assert!(b["prompt_cache_key"].as_str().unwrap().starts_with("batchbench-"));
+        assert!(
+            b["prompt_cache_key"]
+                .as_str()
+                .unwrap()
+                .starts_with("batchbench-")
+        );
         let line = batch_line("r1", &r);
         assert!(line["body"].get("stream").is_none());
         assert_eq!(line["url"], CHAT_PATH);
@@ -453,7 +579,16 @@ mod tests {
         let v = json!({"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"4","refusal":null},"finish_reason":"stop","logprobs":null}],
             "usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,"prompt_tokens_details":{"cached_tokens":1920}}});
         let r = parse_completion(&v).unwrap();
-        assert_eq!(r.usage, Usage { input_tokens: 2006, cached_tokens: 1920, cache_write_tokens: 0, cache_write_1h_tokens: 0, output_tokens: 300 });
+        assert_eq!(
+            r.usage,
+            Usage {
+                input_tokens: 2006,
+                cached_tokens: 1920,
+                cache_write_tokens: 0,
+                cache_write_1h_tokens: 0,
+                output_tokens: 300
+            }
+        );
         assert_eq!(r.usage.uncached_input(), 86);
         assert_eq!(r.text, "4");
     }
@@ -464,7 +599,8 @@ mod tests {
         assert!(parse_completion(&v).unwrap_err().contains("no usage"));
         let v = json!({"id":"x","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":9}}});
         assert!(parse_completion(&v).unwrap_err().contains("inconsistent"));
-        let v = json!({"id":"x","choices":"nope","usage":{"prompt_tokens":5,"completion_tokens":1}});
+        let v =
+            json!({"id":"x","choices":"nope","usage":{"prompt_tokens":5,"completion_tokens":1}});
         assert!(parse_completion(&v).is_err());
     }
 
@@ -475,9 +611,24 @@ mod tests {
         assert_eq!(r.custom_id, "r7");
         assert_eq!(r.outcome.unwrap().usage.input_tokens, 10);
         let http_fail = r#"{"custom_id":"r8","response":{"status_code":400,"body":{"error":{"message":"bad","type":"invalid_request_error","code":null}}},"error":null}"#;
-        assert_eq!(parse_batch_line(http_fail).unwrap().outcome.unwrap_err().status, Some(400));
+        assert_eq!(
+            parse_batch_line(http_fail)
+                .unwrap()
+                .outcome
+                .unwrap_err()
+                .status,
+            Some(400)
+        );
         let expired = r#"{"custom_id":"r9","response":null,"error":{"code":"batch_expired","message":"expired"}}"#;
-        assert_eq!(parse_batch_line(expired).unwrap().outcome.unwrap_err().code.as_deref(), Some("batch_expired"));
+        assert_eq!(
+            parse_batch_line(expired)
+                .unwrap()
+                .outcome
+                .unwrap_err()
+                .code
+                .as_deref(),
+            Some("batch_expired")
+        );
         assert!(parse_batch_line("{").is_err());
     }
 }

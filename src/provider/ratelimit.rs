@@ -35,23 +35,28 @@ impl RateLimitInfo {
             Some(Limit {
                 limit: num(&format!("x-ratelimit-limit-{kind}"))?,
                 remaining: num(&format!("x-ratelimit-remaining-{kind}"))?,
-                reset: header_str(headers, &format!("x-ratelimit-reset-{kind}")).and_then(parse_openai_duration),
+                reset: header_str(headers, &format!("x-ratelimit-reset-{kind}"))
+                    .and_then(parse_openai_duration),
             })
         };
         let anthropic = |kind: &str| {
             Some(Limit {
                 limit: num(&format!("anthropic-ratelimit-{kind}-limit"))?,
                 remaining: num(&format!("anthropic-ratelimit-{kind}-remaining"))?,
-                reset: header_str(headers, &format!("anthropic-ratelimit-{kind}-reset")).and_then(|v| {
-                    let at = chrono::DateTime::parse_from_rfc3339(v).ok()?;
-                    let at = SystemTime::from(at);
-                    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-                }),
+                reset: header_str(headers, &format!("anthropic-ratelimit-{kind}-reset")).and_then(
+                    |v| {
+                        let at = chrono::DateTime::parse_from_rfc3339(v).ok()?;
+                        let at = SystemTime::from(at);
+                        Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+                    },
+                ),
             })
         };
         let info = RateLimitInfo {
             requests: openai("requests").or_else(|| anthropic("requests")),
-            tokens: openai("tokens").or_else(|| anthropic("input-tokens")).or_else(|| anthropic("tokens")),
+            tokens: openai("tokens")
+                .or_else(|| anthropic("input-tokens"))
+                .or_else(|| anthropic("tokens")),
         };
         (info.requests.is_some() || info.tokens.is_some()).then_some(info)
     }
@@ -96,10 +101,22 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_openai_duration("20ms"), Some(Duration::from_millis(20)));
-        assert_eq!(parse_openai_duration("1.5s"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_openai_duration("6m0s"), Some(Duration::from_secs(360)));
-        assert_eq!(parse_openai_duration("1h2m3s"), Some(Duration::from_secs(3723)));
+        assert_eq!(
+            parse_openai_duration("20ms"),
+            Some(Duration::from_millis(20))
+        );
+        assert_eq!(
+            parse_openai_duration("1.5s"),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_openai_duration("6m0s"),
+            Some(Duration::from_secs(360))
+        );
+        assert_eq!(
+            parse_openai_duration("1h2m3s"),
+            Some(Duration::from_secs(3723))
+        );
         assert_eq!(parse_openai_duration("soon"), None);
         assert_eq!(parse_openai_duration("12"), None);
     }
@@ -118,16 +135,40 @@ mod tests {
             h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
         }
         let i = RateLimitInfo::from_headers(&h, SystemTime::now()).unwrap();
-        assert_eq!(i.requests, Some(Limit { limit: 500, remaining: 499, reset: Some(Duration::from_millis(120)) }));
+        assert_eq!(
+            i.requests,
+            Some(Limit {
+                limit: 500,
+                remaining: 499,
+                reset: Some(Duration::from_millis(120))
+            })
+        );
         assert_eq!(i.tokens.unwrap().remaining, 199_000);
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let reset = chrono::DateTime::<chrono::Utc>::from(now + Duration::from_secs(2)).to_rfc3339();
+        let reset =
+            chrono::DateTime::<chrono::Utc>::from(now + Duration::from_secs(2)).to_rfc3339();
         let mut a = HeaderMap::new();
-        a.insert("anthropic-ratelimit-requests-limit", HeaderValue::from_static("50"));
-        a.insert("anthropic-ratelimit-requests-remaining", HeaderValue::from_static("0"));
-        a.insert("anthropic-ratelimit-requests-reset", HeaderValue::from_str(&reset).unwrap());
+        a.insert(
+            "anthropic-ratelimit-requests-limit",
+            HeaderValue::from_static("50"),
+        );
+        a.insert(
+            "anthropic-ratelimit-requests-remaining",
+            HeaderValue::from_static("0"),
+        );
+        a.insert(
+            "anthropic-ratelimit-requests-reset",
+            HeaderValue::from_str(&reset).unwrap(),
+        );
         let i = RateLimitInfo::from_headers(&a, now).unwrap();
-        assert_eq!(i.requests, Some(Limit { limit: 50, remaining: 0, reset: Some(Duration::from_secs(2)) }));
+        assert_eq!(
+            i.requests,
+            Some(Limit {
+                limit: 50,
+                remaining: 0,
+                reset: Some(Duration::from_secs(2))
+            })
+        );
         assert!(RateLimitInfo::from_headers(&HeaderMap::new(), now).is_none());
     }
 }

@@ -18,8 +18,7 @@ impl SseBuffer {
     pub(crate) fn push(&mut self, bytes: &[u8]) -> Vec<Event> {
         self.buf.extend_from_slice(bytes);
         let mut events = Vec::new();
-        loop {
-            let Some(end) = find_blank_line(&self.buf) else { break };
+        while let Some(end) = find_blank_line(&self.buf) {
             let block: Vec<u8> = self.buf.drain(..end.0).collect();
             self.buf.drain(..end.1 - end.0);
             let text = String::from_utf8_lossy(&block);
@@ -33,7 +32,10 @@ impl SseBuffer {
                 }
             }
             if !data.is_empty() || event.is_some() {
-                events.push(Event { event, data: data.join("\n") });
+                events.push(Event {
+                    event,
+                    data: data.join("\n"),
+                });
             }
         }
         events

@@ -8,9 +8,11 @@ use crate::error::{Error, Result};
 fn to_csv<T: Serialize>(rows: &[T], what: &str) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        w.serialize(row).map_err(|e| Error::Input(format!("cannot write {what}: {e}")))?;
+        w.serialize(row)
+            .map_err(|e| Error::Input(format!("cannot write {what}: {e}")))?;
     }
-    w.into_inner().map_err(|e| Error::Input(format!("cannot write {what}: {e}")))
+    w.into_inner()
+        .map_err(|e| Error::Input(format!("cannot write {what}: {e}")))
 }
 
 /// One row per prompt and strategy.
@@ -54,7 +56,8 @@ impl Exporter for SummaryCsv {
 
 /// Reads rows back from a CSV file written by these exporters.
 pub fn read_rows<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<Vec<T>> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let mut r = csv::Reader::from_path(path)
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
     r.deserialize()
         .enumerate()
         .map(|(i, row)| row.map_err(|e| Error::Input(format!("{}:{}: {e}", path.display(), i + 2))))

@@ -1,7 +1,11 @@
 //! Reports: summary statistics and one exporter per output format, each writing one file of the
 //! run's folder from the same [`RunReport`].
 
+pub mod charts;
 pub mod csv;
+pub mod html;
+pub mod json;
+pub mod markdown;
 pub mod run_info;
 pub mod summary;
 pub mod table;
@@ -29,9 +33,18 @@ pub struct RunReport {
 
 impl RunReport {
     /// Builds the report, computing the summaries from the rows.
-    pub fn new(info: RunInfo, prompts: Vec<PromptRecord>, requests: Vec<RequestRecord>) -> RunReport {
+    pub fn new(
+        info: RunInfo,
+        prompts: Vec<PromptRecord>,
+        requests: Vec<RequestRecord>,
+    ) -> RunReport {
         let summaries = summarise_all(&prompts, &requests);
-        RunReport { info, prompts, requests, summaries }
+        RunReport {
+            info,
+            prompts,
+            requests,
+            summaries,
+        }
     }
 }
 
@@ -46,12 +59,19 @@ pub trait Exporter {
     /// Every file this exporter writes, as (path relative to the run folder, bytes). One file by
     /// default; exporters that write several files (the charts) override it.
     fn files(&self, report: &RunReport) -> Result<Vec<(String, Vec<u8>)>> {
-        Ok(vec![(self.file_name().to_string(), self.serialize(report)?)])
+        Ok(vec![(
+            self.file_name().to_string(),
+            self.serialize(report)?,
+        )])
     }
 }
 
 /// Writes each exporter's file into `dir` (atomically: a temporary file renamed into place).
-pub fn write_all(dir: &Path, report: &RunReport, exporters: &[&dyn Exporter]) -> Result<Vec<PathBuf>> {
+pub fn write_all(
+    dir: &Path,
+    report: &RunReport,
+    exporters: &[&dyn Exporter],
+) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut written = Vec::new();
     for exporter in exporters {
@@ -81,5 +101,9 @@ pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(csv::RequestsCsv),
         Box::new(csv::SummaryCsv),
         Box::new(run_info::RunJson),
+        Box::new(json::ReportJson),
+        Box::new(markdown::ReportMarkdown),
+        Box::new(charts::Charts),
+        Box::new(html::ReportHtml),
     ]
 }

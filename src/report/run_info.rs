@@ -67,7 +67,8 @@ impl Exporter for RunJson {
         "run.json"
     }
     fn serialize(&self, report: &RunReport) -> Result<Vec<u8>> {
-        let mut v = serde_json::to_vec_pretty(&report.info).map_err(|e| Error::Input(format!("cannot write run.json: {e}")))?;
+        let mut v = serde_json::to_vec_pretty(&report.info)
+            .map_err(|e| Error::Input(format!("cannot write run.json: {e}")))?;
         v.push(b'\n');
         Ok(v)
     }

@@ -91,10 +91,18 @@ fn pct(num: u64, den: u64) -> Option<f64> {
 }
 
 /// Summarises one strategy's rows. `baseline` is sequential's total cost, when it ran.
-pub fn summarise(strategy: &str, prompts: &[&PromptRecord], requests: &[&RequestRecord], baseline: Option<Nanodollars>) -> StrategySummary {
+pub fn summarise(
+    strategy: &str,
+    prompts: &[&PromptRecord],
+    requests: &[&RequestRecord],
+    baseline: Option<Nanodollars>,
+) -> StrategySummary {
     let spec: Option<StrategySpec> = strategy.parse().ok();
     let sent: Vec<&&RequestRecord> = requests.iter().filter(|r| r.kind != "batch_job").collect();
-    let mut distinct: Vec<(&str, &str)> = sent.iter().map(|r| (r.kind.as_str(), r.request_id.as_str())).collect();
+    let mut distinct: Vec<(&str, &str)> = sent
+        .iter()
+        .map(|r| (r.kind.as_str(), r.request_id.as_str()))
+        .collect();
     distinct.sort_unstable();
     distinct.dedup();
     let sum = |f: fn(&PromptRecord) -> u64| prompts.iter().map(|p| f(p)).sum::<u64>();
@@ -105,13 +113,30 @@ pub fn summarise(strategy: &str, prompts: &[&PromptRecord], requests: &[&Request
     let cost: Nanodollars = prompts.iter().map(|p| p.cost_usd).sum();
     let answered = prompts.iter().filter(|p| p.answered()).count() as u64;
     let n = prompts.len() as u64;
-    let mut lat: Vec<f64> = prompts.iter().filter(|p| p.answered()).map(|p| p.latency_ms).collect();
+    let mut lat: Vec<f64> = prompts
+        .iter()
+        .filter(|p| p.answered())
+        .map(|p| p.latency_ms)
+        .collect();
     lat.sort_by(f64::total_cmp);
-    let start = requests.iter().map(|r| r.started_ms).fold(f64::INFINITY, f64::min);
-    let end = requests.iter().map(|r| r.started_ms + r.latency_ms).fold(f64::NEG_INFINITY, f64::max);
-    let wall_ms = if requests.is_empty() { 0.0 } else { ((end - start) * 1e3).round() / 1e3 };
+    let start = requests
+        .iter()
+        .map(|r| r.started_ms)
+        .fold(f64::INFINITY, f64::min);
+    let end = requests
+        .iter()
+        .map(|r| r.started_ms + r.latency_ms)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let wall_ms = if requests.is_empty() {
+        0.0
+    } else {
+        ((end - start) * 1e3).round() / 1e3
+    };
     let graded: Vec<&&PromptRecord> = prompts.iter().filter(|p| p.correct.is_some()).collect();
-    let agreed: Vec<&&PromptRecord> = prompts.iter().filter(|p| p.agrees_with_sequential.is_some()).collect();
+    let agreed: Vec<&&PromptRecord> = prompts
+        .iter()
+        .filter(|p| p.agrees_with_sequential.is_some())
+        .collect();
     StrategySummary {
         strategy: strategy.to_string(),
         batch_size: spec.map_or(1, |s| s.batch_size() as u32),
@@ -129,22 +154,39 @@ pub fn summarise(strategy: &str, prompts: &[&PromptRecord], requests: &[&Request
         client_input_tokens: client,
         input_token_diff: input as i64 - client as i64,
         cost_usd: cost,
-        cost_per_1k_prompts: if n > 0 { cost.as_usd() * 1000.0 / n as f64 } else { 0.0 },
+        cost_per_1k_prompts: if n > 0 {
+            cost.as_usd() * 1000.0 / n as f64
+        } else {
+            0.0
+        },
         saving_vs_sequential_pct: baseline.and_then(|b| cost.saving_vs(b)),
         wall_ms,
         latency_p50_ms: percentile(&lat, 50.0),
         latency_p95_ms: percentile(&lat, 95.0),
         latency_p99_ms: percentile(&lat, 99.0),
         latency_max_ms: lat.last().copied().unwrap_or(0.0),
-        prompts_per_s: if wall_ms > 0.0 { answered as f64 / (wall_ms / 1000.0) } else { 0.0 },
+        prompts_per_s: if wall_ms > 0.0 {
+            answered as f64 / (wall_ms / 1000.0)
+        } else {
+            0.0
+        },
         rate_limited: sent.iter().filter(|r| r.rate_limited()).count() as u64,
         retries: sent.iter().filter(|r| r.attempt > 1).count() as u64,
         errors: sent.iter().filter(|r| r.error.is_some()).count() as u64,
         parse_failures: sent.iter().filter(|r| r.parse_failure).count() as u64,
         extra_items: sent.iter().map(|r| u64::from(r.extra_items)).sum(),
         reasks: prompts.iter().filter(|p| p.reasked).count() as u64,
-        accuracy_pct: pct(graded.iter().filter(|p| p.correct == Some(true)).count() as u64, graded.len() as u64),
-        agreement_pct: pct(agreed.iter().filter(|p| p.agrees_with_sequential == Some(true)).count() as u64, agreed.len() as u64),
+        accuracy_pct: pct(
+            graded.iter().filter(|p| p.correct == Some(true)).count() as u64,
+            graded.len() as u64,
+        ),
+        agreement_pct: pct(
+            agreed
+                .iter()
+                .filter(|p| p.agrees_with_sequential == Some(true))
+                .count() as u64,
+            agreed.len() as u64,
+        ),
     }
 }
 
@@ -156,7 +198,13 @@ pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Ve
             order.push(&p.strategy);
         }
     }
-    let cost_of = |s: &str| prompts.iter().filter(|p| p.strategy == s).map(|p| p.cost_usd).sum::<Nanodollars>();
+    let cost_of = |s: &str| {
+        prompts
+            .iter()
+            .filter(|p| p.strategy == s)
+            .map(|p| p.cost_usd)
+            .sum::<Nanodollars>()
+    };
     let baseline = order.contains(&"sequential").then(|| cost_of("sequential"));
     order
         .iter()
@@ -172,13 +220,24 @@ pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Ve
 mod tests {
     use super::*;
 
-    fn prompt(strategy: &str, id: &str, cost: u64, latency: f64, correct: Option<bool>, answered: bool) -> PromptRecord {
+    fn prompt(
+        strategy: &str,
+        id: &str,
+        cost: u64,
+        latency: f64,
+        correct: Option<bool>,
+        answered: bool,
+    ) -> PromptRecord {
         PromptRecord {
             strategy: strategy.into(),
             prompt_id: id.into(),
             request_id: format!("r-{id}"),
             request_prompts: 1,
-            status: if answered { "answered".into() } else { "failed".into() },
+            status: if answered {
+                "answered".into()
+            } else {
+                "failed".into()
+            },
             reasked: false,
             input_tokens: 100,
             cached_tokens: 20,
@@ -197,7 +256,14 @@ mod tests {
         }
     }
 
-    fn request(strategy: &str, id: &str, attempt: u32, status: &str, start: f64, latency: f64) -> RequestRecord {
+    fn request(
+        strategy: &str,
+        id: &str,
+        attempt: u32,
+        status: &str,
+        start: f64,
+        latency: f64,
+    ) -> RequestRecord {
         RequestRecord {
             strategy: strategy.into(),
             request_id: id.into(),
@@ -251,13 +317,29 @@ mod tests {
         let seq = &s[0];
         assert_eq!(seq.cost_usd, Nanodollars(4_000));
         assert_eq!(seq.cost_per_1k_prompts, 0.002);
-        assert_eq!((seq.requests, seq.attempts, seq.retries, seq.rate_limited, seq.errors), (2, 3, 1, 1, 1));
+        assert_eq!(
+            (
+                seq.requests,
+                seq.attempts,
+                seq.retries,
+                seq.rate_limited,
+                seq.errors
+            ),
+            (2, 3, 1, 1, 1)
+        );
         assert_eq!(seq.wall_ms, 140.0);
         assert_eq!(seq.prompts_per_s, 2.0 / 0.14);
         assert_eq!((seq.latency_p50_ms, seq.latency_max_ms), (10.0, 30.0));
         assert_eq!(seq.accuracy_pct, Some(50.0));
         assert_eq!(seq.saving_vs_sequential_pct, Some(0.0));
-        assert_eq!((seq.input_tokens, seq.uncached_input_tokens, seq.input_token_diff), (200, 140, 4));
+        assert_eq!(
+            (
+                seq.input_tokens,
+                seq.uncached_input_tokens,
+                seq.input_token_diff
+            ),
+            (200, 140, 4)
+        );
         let packed = &s[1];
         assert_eq!(packed.batch_size, 2);
         assert_eq!(packed.saving_vs_sequential_pct, Some(75.0));

@@ -7,22 +7,48 @@ fn fmt_pct(v: Option<f64>) -> String {
 }
 
 fn fmt_saving(v: Option<f64>) -> String {
-    v.map_or("-".to_string(), |p| if p.abs() < 0.05 { "0.0%".into() } else { format!("{p:+.1}%") })
+    v.map_or("-".to_string(), |p| {
+        if p.abs() < 0.05 {
+            "0.0%".into()
+        } else {
+            format!("{p:+.1}%")
+        }
+    })
 }
 
 fn fmt_ms(v: f64) -> String {
-    if v >= 10_000.0 { format!("{:.1}s", v / 1000.0) } else { format!("{v:.0}ms") }
+    if v >= 10_000.0 {
+        format!("{:.1}s", v / 1000.0)
+    } else {
+        format!("{v:.0}ms")
+    }
 }
 
 /// Renders the per-strategy summary; `markdown` selects a Markdown table.
 pub fn render(report: &RunReport, markdown: bool) -> String {
     let header = [
-        "strategy", "requests", "answered", "input tok", "cached", "output tok", "cost", "per 1k", "saving", "wall", "p50",
-        "p95", "accuracy", "agree",
+        "strategy",
+        "requests",
+        "answered",
+        "input tok",
+        "cached",
+        "output tok",
+        "cost",
+        "per 1k",
+        "saving",
+        "wall",
+        "p50",
+        "p95",
+        "accuracy",
+        "agree",
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
     for s in &report.summaries {
-        let name = if s.demonstration { format!("{} (demo)", s.strategy) } else { s.strategy.clone() };
+        let name = if s.demonstration {
+            format!("{} (demo)", s.strategy)
+        } else {
+            s.strategy.clone()
+        };
         rows.push(vec![
             name,
             s.requests.to_string(),
@@ -43,18 +69,38 @@ pub fn render(report: &RunReport, markdown: bool) -> String {
     let mut out = String::new();
     if markdown {
         out.push_str(&format!("| {} |\n", header.join(" | ")));
-        out.push_str(&format!("|{}\n", header.iter().enumerate().map(|(i, _)| if i == 0 { "---|" } else { "---:|" }).collect::<String>()));
+        out.push_str(&format!(
+            "|{}\n",
+            header
+                .iter()
+                .enumerate()
+                .map(|(i, _)| if i == 0 { "---|" } else { "---:|" })
+                .collect::<String>()
+        ));
         for r in &rows {
             out.push_str(&format!("| {} |\n", r.join(" | ")));
         }
     } else {
-        let widths: Vec<usize> =
-            (0..header.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..header.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([header[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
         let line = |cells: Vec<String>| -> String {
             cells
                 .iter()
                 .enumerate()
-                .map(|(i, c)| if i == 0 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) })
+                .map(|(i, c)| {
+                    if i == 0 {
+                        format!("{c:<w$}", w = widths[i])
+                    } else {
+                        format!("{c:>w$}", w = widths[i])
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("  ")
         };
@@ -76,7 +122,11 @@ pub fn render(report: &RunReport, markdown: bool) -> String {
         info.seed,
         info.price_source,
         info.started_at,
-        if info.simulated { " | built-in mock: latency and answer quality are simulated" } else { "" }
+        if info.simulated {
+            " | built-in mock: latency and answer quality are simulated"
+        } else {
+            ""
+        }
     ));
     if report.summaries.iter().any(|s| s.demonstration) {
         out.push_str(

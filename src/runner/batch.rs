@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client, ProviderKind, anthropic, openai};
+use crate::provider::{
+    CallError, CallErrorKind, ChatRequest, ChatResponse, Client, ProviderKind, anthropic, openai,
+};
 
 /// Polling settings.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +25,11 @@ pub struct PollConfig {
 
 impl Default for PollConfig {
     fn default() -> Self {
-        PollConfig { initial: Duration::from_secs(1), max: Duration::from_secs(30), timeout: Duration::from_secs(25 * 3600) }
+        PollConfig {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+            timeout: Duration::from_secs(25 * 3600),
+        }
     }
 }
 
@@ -56,7 +62,11 @@ pub struct BatchRun {
 }
 
 /// Splits requests into chunks that respect the provider's per-batch request and byte limits.
-pub fn split_at_limits(sizes: &[usize], max_requests: usize, max_bytes: usize) -> Vec<std::ops::Range<usize>> {
+pub fn split_at_limits(
+    sizes: &[usize],
+    max_requests: usize,
+    max_bytes: usize,
+) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, &size) in sizes.iter().enumerate() {
@@ -127,7 +137,9 @@ pub async fn execute(
             submitted: Duration::from_secs_f64(prev.submitted_ms.max(0.0) / 1000.0),
         });
     }
-    let remaining: Vec<usize> = (0..requests.len()).filter(|&i| !covered.contains(requests[i].0.as_str())).collect();
+    let remaining: Vec<usize> = (0..requests.len())
+        .filter(|&i| !covered.contains(requests[i].0.as_str()))
+        .collect();
     let remaining_sizes: Vec<usize> = remaining.iter().map(|&i| sizes[i]).collect();
     for local in split_at_limits(&remaining_sizes, max_req, max_bytes) {
         let picked: Vec<usize> = remaining[local].to_vec();
@@ -135,9 +147,15 @@ pub async fn execute(
         let submitted_at = Instant::now();
         let id = match kind {
             ProviderKind::Openai => {
-                let mut body = picked.iter().map(|&i| lines[i].as_str()).collect::<Vec<_>>().join("\n");
+                let mut body = picked
+                    .iter()
+                    .map(|&i| lines[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 body.push('\n');
-                let file = openai::upload_batch_file(client, "batchbench-input.jsonl", body.into_bytes()).await;
+                let file =
+                    openai::upload_batch_file(client, "batchbench-input.jsonl", body.into_bytes())
+                        .await;
                 let file = match file {
                     Ok(f) => f,
                     Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
@@ -148,8 +166,10 @@ pub async fn execute(
                 }
             }
             ProviderKind::Anthropic => {
-                let values: Vec<serde_json::Value> =
-                    picked.iter().map(|&i| anthropic::batch_request(&requests[i].0, &requests[i].1)).collect();
+                let values: Vec<serde_json::Value> = picked
+                    .iter()
+                    .map(|&i| anthropic::batch_request(&requests[i].0, &requests[i].1))
+                    .collect();
                 match anthropic::create_batch(client, &values).await {
                     Ok(b) => b.id,
                     Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
@@ -158,7 +178,12 @@ pub async fn execute(
         };
         let since_start = submitted_at.duration_since(run_start);
         (resume.on_submit)(&id, &ids, since_start.as_secs_f64() * 1000.0);
-        submitted.push(Submitted { id, ids, submitted_at, submitted: since_start });
+        submitted.push(Submitted {
+            id,
+            ids,
+            submitted_at,
+            submitted: since_start,
+        });
     }
     let waited = tokio::select! {
         r = wait_all(client, &submitted, poll, on_poll, &mut run) => r,
@@ -226,7 +251,8 @@ where
     for _ in 0..5 {
         match f().await {
             Err(e) if e.is_retryable() => {
-                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30))).await;
+                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30)))
+                    .await;
                 wait *= 2;
             }
             other => return other,
@@ -253,15 +279,28 @@ async fn poll_openai(
     on_poll: &(dyn Fn(&str) + Send + Sync),
     run: &mut BatchRun,
 ) -> Result<bool> {
-    let batch = patient(|| openai::get_batch(client, &s.id)).await.map_err(job_error)?;
+    let batch = patient(|| openai::get_batch(client, &s.id))
+        .await
+        .map_err(job_error)?;
     let counts = batch.request_counts.unwrap_or_default();
-    on_poll(&format!("{} {} {}/{}", s.id, batch.status, counts.completed + counts.failed, counts.total));
+    on_poll(&format!(
+        "{} {} {}/{}",
+        s.id,
+        batch.status,
+        counts.completed + counts.failed,
+        counts.total
+    ));
     if !batch.is_terminal() {
         return Ok(false);
     }
     let mut error = None;
-    for file in [&batch.output_file_id, &batch.error_file_id].into_iter().flatten() {
-        let bytes = patient(|| openai::file_content(client, file)).await.map_err(job_error)?;
+    for file in [&batch.output_file_id, &batch.error_file_id]
+        .into_iter()
+        .flatten()
+    {
+        let bytes = patient(|| openai::file_content(client, file))
+            .await
+            .map_err(job_error)?;
         ingest(run, s, &bytes, openai::parse_batch_line)?;
         let _ = openai::delete_file(client, file).await;
     }
@@ -269,7 +308,11 @@ async fn poll_openai(
         error = Some(batch.error_summary());
     }
     let why = match batch.status.as_str() {
-        "failed" => format!("batch {} failed validation: {}", s.id, error.as_deref().unwrap_or("")),
+        "failed" => format!(
+            "batch {} failed validation: {}",
+            s.id,
+            error.as_deref().unwrap_or("")
+        ),
         status => format!("no result for this request in batch {} ({status})", s.id),
     };
     record_missing(run, s, &why);
@@ -290,15 +333,29 @@ async fn poll_anthropic(
     on_poll: &(dyn Fn(&str) + Send + Sync),
     run: &mut BatchRun,
 ) -> Result<bool> {
-    let batch = patient(|| anthropic::get_batch(client, &s.id)).await.map_err(job_error)?;
+    let batch = patient(|| anthropic::get_batch(client, &s.id))
+        .await
+        .map_err(job_error)?;
     let c = batch.request_counts;
-    on_poll(&format!("{} {} {}/{}", s.id, batch.processing_status, s.ids.len() as u64 - c.processing, s.ids.len()));
+    on_poll(&format!(
+        "{} {} {}/{}",
+        s.id,
+        batch.processing_status,
+        s.ids.len() as u64 - c.processing,
+        s.ids.len()
+    ));
     if !batch.is_ended() {
         return Ok(false);
     }
-    let bytes = patient(|| anthropic::results(client, &batch)).await.map_err(job_error)?;
+    let bytes = patient(|| anthropic::results(client, &batch))
+        .await
+        .map_err(job_error)?;
     ingest(run, s, &bytes, anthropic::parse_result_line)?;
-    record_missing(run, s, &format!("no result for this request in batch {}", s.id));
+    record_missing(
+        run,
+        s,
+        &format!("no result for this request in batch {}", s.id),
+    );
     run.jobs.push(JobLog {
         batch_id: s.id.clone(),
         status: "ended".into(),
@@ -320,8 +377,13 @@ fn ingest(
 ) -> Result<()> {
     let text = String::from_utf8_lossy(bytes);
     let latency = s.submitted_at.elapsed();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let r = parse(line).map_err(|e| Error::Provider(format!("batch {}: result line {}: {e}", s.id, n + 1)))?;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let r = parse(line)
+            .map_err(|e| Error::Provider(format!("batch {}: result line {}: {e}", s.id, n + 1)))?;
         if !s.ids.contains(&r.custom_id) {
             return Err(Error::Provider(format!(
                 "batch {}: result line {} has custom_id {:?}, which this batch never sent",

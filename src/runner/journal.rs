@@ -94,7 +94,11 @@ impl Journal {
     pub fn create(dir: &Path) -> Result<Journal> {
         let path = dir.join(FILE_NAME);
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Journal { path, file: Mutex::new(file), replay: Replay::default() })
+        Ok(Journal {
+            path,
+            file: Mutex::new(file),
+            replay: Replay::default(),
+        })
     }
 
     /// Opens an existing journal to resume from it, then appends to it. A last line cut short by
@@ -106,37 +110,80 @@ impl Journal {
         let mut replay = Replay::default();
         for line in BufReader::new(file).lines() {
             let line = line.map_err(|e| Error::io(&path, e))?;
-            let Ok(event) = serde_json::from_str::<Event>(&line) else { continue };
+            let Ok(event) = serde_json::from_str::<Event>(&line) else {
+                continue;
+            };
             match event {
-                Event::Sending { strategy, phase, request_id } => {
+                Event::Sending {
+                    strategy,
+                    phase,
+                    request_id,
+                } => {
                     replay.sending.insert((strategy, phase, request_id));
                 }
-                Event::Outcome { strategy, phase, request_id, outcome } => {
-                    replay.outcomes.insert((strategy, phase, request_id), outcome);
+                Event::Outcome {
+                    strategy,
+                    phase,
+                    request_id,
+                    outcome,
+                } => {
+                    replay
+                        .outcomes
+                        .insert((strategy, phase, request_id), outcome);
                 }
-                Event::BatchSubmitted { strategy, batch_id, custom_ids, submitted_ms } => {
-                    replay.batches.entry(strategy).or_default().push(SubmittedBatch { batch_id, custom_ids, submitted_ms });
+                Event::BatchSubmitted {
+                    strategy,
+                    batch_id,
+                    custom_ids,
+                    submitted_ms,
+                } => {
+                    replay
+                        .batches
+                        .entry(strategy)
+                        .or_default()
+                        .push(SubmittedBatch {
+                            batch_id,
+                            custom_ids,
+                            submitted_ms,
+                        });
                 }
                 Event::StrategyDone { strategy } => {
                     replay.done.insert(strategy);
                 }
             }
         }
-        let file = OpenOptions::new().append(true).open(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Journal { path, file: Mutex::new(file), replay })
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(Journal {
+            path,
+            file: Mutex::new(file),
+            replay,
+        })
     }
 
     /// Appends one event and syncs it to disk.
     pub fn append(&self, event: &Event) -> Result<()> {
-        let mut line = serde_json::to_vec(event).map_err(|e| Error::Input(format!("journal: {e}")))?;
+        let mut line =
+            serde_json::to_vec(event).map_err(|e| Error::Input(format!("journal: {e}")))?;
         line.push(b'\n');
-        let mut f = self.file.lock().map_err(|_| Error::Input("journal: lock poisoned".into()))?;
-        f.write_all(&line).and_then(|_| f.sync_data()).map_err(|e| Error::io(&self.path, e))
+        let mut f = self
+            .file
+            .lock()
+            .map_err(|_| Error::Input("journal: lock poisoned".into()))?;
+        f.write_all(&line)
+            .and_then(|_| f.sync_data())
+            .map_err(|e| Error::io(&self.path, e))
     }
 
     /// The journaled outcome of a request, if it completed before.
     pub fn outcome(&self, strategy: &str, phase: &str, request_id: &str) -> Option<&Outcome> {
-        self.replay.outcomes.get(&(strategy.to_string(), phase.to_string(), request_id.to_string()))
+        self.replay.outcomes.get(&(
+            strategy.to_string(),
+            phase.to_string(),
+            request_id.to_string(),
+        ))
     }
 
     /// Requests that were being sent when the previous run stopped and have no outcome: the
@@ -169,10 +216,30 @@ mod tests {
     fn round_trip_and_torn_last_line() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::create(dir.path()).unwrap();
-        let outcome = Outcome { index: 3, attempts: Vec::new(), latency: Duration::from_millis(5) };
-        j.append(&Event::Sending { strategy: "s".into(), phase: "main".into(), request_id: "r1".into() }).unwrap();
-        j.append(&Event::Sending { strategy: "s".into(), phase: "main".into(), request_id: "r2".into() }).unwrap();
-        j.append(&Event::Outcome { strategy: "s".into(), phase: "main".into(), request_id: "r1".into(), outcome }).unwrap();
+        let outcome = Outcome {
+            index: 3,
+            attempts: Vec::new(),
+            latency: Duration::from_millis(5),
+        };
+        j.append(&Event::Sending {
+            strategy: "s".into(),
+            phase: "main".into(),
+            request_id: "r1".into(),
+        })
+        .unwrap();
+        j.append(&Event::Sending {
+            strategy: "s".into(),
+            phase: "main".into(),
+            request_id: "r2".into(),
+        })
+        .unwrap();
+        j.append(&Event::Outcome {
+            strategy: "s".into(),
+            phase: "main".into(),
+            request_id: "r1".into(),
+            outcome,
+        })
+        .unwrap();
         j.append(&Event::BatchSubmitted {
             strategy: "b".into(),
             batch_id: "batch_1".into(),
@@ -180,9 +247,15 @@ mod tests {
             submitted_ms: 1.0,
         })
         .unwrap();
-        j.append(&Event::StrategyDone { strategy: "x".into() }).unwrap();
+        j.append(&Event::StrategyDone {
+            strategy: "x".into(),
+        })
+        .unwrap();
         drop(j);
-        let mut f = OpenOptions::new().append(true).open(dir.path().join(FILE_NAME)).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE_NAME))
+            .unwrap();
         f.write_all(b"{\"event\":\"outcome\",\"strat").unwrap();
         let r = Journal::resume(dir.path()).unwrap();
         assert_eq!(r.outcome("s", "main", "r1").unwrap().index, 3);

@@ -55,15 +55,21 @@ impl Outcome {
 }
 
 fn unreachable_outcome() -> Result<&'static ChatResponse, &'static CallError> {
-    static NEVER_SENT: std::sync::LazyLock<CallError> =
-        std::sync::LazyLock::new(|| CallError::new(CallErrorKind::Connect, "request was never sent"));
+    static NEVER_SENT: std::sync::LazyLock<CallError> = std::sync::LazyLock::new(|| {
+        CallError::new(CallErrorKind::Connect, "request was never sent")
+    });
     Err(&NEVER_SENT)
 }
 
 /// What a request is charged against a tokens-per-minute limit before it runs, as providers
 /// estimate it: about four characters per input token, plus the output allowance.
 pub fn rate_estimate(request: &ChatRequest) -> u64 {
-    let chars: usize = request.system.as_ref().map_or(0, String::len) + request.messages.iter().map(|m| m.content.len()).sum::<usize>();
+    let chars: usize = request.system.as_ref().map_or(0, String::len)
+        + request
+            .messages
+            .iter()
+            .map(|m| m.content.len())
+            .sum::<usize>();
     (chars as u64).div_ceil(4) + u64::from(request.max_tokens)
 }
 
@@ -83,7 +89,9 @@ pub struct JournalScope<'a> {
 
 impl JournalScope<'_> {
     fn replayed(&self, i: usize) -> Option<Outcome> {
-        self.journal.outcome(self.strategy, self.phase, self.ids.get(i)?).cloned()
+        self.journal
+            .outcome(self.strategy, self.phase, self.ids.get(i)?)
+            .cloned()
     }
 
     fn sending(&self, i: usize) {
@@ -149,14 +157,24 @@ impl Runner {
 
     /// Sends one request with retries.
     pub async fn send(&self, request: &ChatRequest, index: usize) -> Outcome {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+            self.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
         let first = Instant::now();
         let mut attempts = Vec::new();
         let mut attempt = 1;
         loop {
             if self.quota_exhausted() {
-                let e = CallError::new(CallErrorKind::Status, "not sent: the account's quota is exhausted");
-                attempts.push(AttemptLog { attempt, started: self.run_start.elapsed(), latency: Duration::ZERO, result: Err(e) });
+                let e = CallError::new(
+                    CallErrorKind::Status,
+                    "not sent: the account's quota is exhausted",
+                );
+                attempts.push(AttemptLog {
+                    attempt,
+                    started: self.run_start.elapsed(),
+                    latency: Duration::ZERO,
+                    result: Err(e),
+                });
                 break;
             }
             self.pacer.before_send(rate_estimate(request)).await;
@@ -180,7 +198,12 @@ impl Runner {
                 Err(e) => self.retry.decide(e, attempt, first.elapsed(), &mut rng),
             };
             let ok = result.is_ok();
-            attempts.push(AttemptLog { attempt, started, latency, result });
+            attempts.push(AttemptLog {
+                attempt,
+                started,
+                latency,
+                result,
+            });
             match decision {
                 Decision::Retry(wait) if !ok => {
                     tokio::time::sleep(wait).await;
@@ -189,7 +212,11 @@ impl Runner {
                 _ => break,
             }
         }
-        Outcome { index, attempts, latency: first.elapsed() }
+        Outcome {
+            index,
+            attempts,
+            latency: first.elapsed(),
+        }
     }
 
     /// Sends every request with at most `concurrency` in flight; outcomes come back in input order.
@@ -200,7 +227,8 @@ impl Runner {
         concurrency: usize,
         on_done: impl Fn(&Outcome) + Send + Sync,
     ) -> Vec<Outcome> {
-        self.execute_journaled(requests, concurrency, None, on_done).await
+        self.execute_journaled(requests, concurrency, None, on_done)
+            .await
     }
 
     /// [`Runner::execute`] with a resume journal: requests whose outcome the journal holds are
@@ -215,12 +243,12 @@ impl Runner {
         let concurrency = concurrency.max(1);
         let mut outcomes: Vec<Option<Outcome>> = vec![None; requests.len()];
         let mut todo: Vec<usize> = Vec::new();
-        for i in 0..requests.len() {
+        for (i, slot) in outcomes.iter_mut().enumerate() {
             match journal.as_ref().and_then(|j| j.replayed(i)) {
                 Some(mut o) => {
                     o.index = i;
                     on_done(&o);
-                    outcomes[i] = Some(o);
+                    *slot = Some(o);
                 }
                 None => todo.push(i),
             }
@@ -277,7 +305,13 @@ impl Runner {
         outcomes
             .into_iter()
             .enumerate()
-            .map(|(i, o)| o.unwrap_or_else(|| Outcome { index: i, attempts: Vec::new(), latency: Duration::ZERO }))
+            .map(|(i, o)| {
+                o.unwrap_or_else(|| Outcome {
+                    index: i,
+                    attempts: Vec::new(),
+                    latency: Duration::ZERO,
+                })
+            })
             .collect()
     }
 }

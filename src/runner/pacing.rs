@@ -18,7 +18,8 @@ struct Bucket {
 impl Bucket {
     fn refill(&mut self, now: Instant) {
         let rate = self.capacity / 60.0;
-        self.level = (self.level + rate * now.duration_since(self.at).as_secs_f64()).min(self.capacity);
+        self.level =
+            (self.level + rate * now.duration_since(self.at).as_secs_f64()).min(self.capacity);
         self.at = now;
     }
 
@@ -43,9 +44,14 @@ impl Pacer {
     pub fn observe(&self, info: &RateLimitInfo) {
         let now = Instant::now();
         let Ok(mut s) = self.state.lock() else { return };
-        let update = |slot: &mut Option<Bucket>, limit: Option<crate::provider::ratelimit::Limit>| {
+        let update = |slot: &mut Option<Bucket>,
+                      limit: Option<crate::provider::ratelimit::Limit>| {
             if let Some(l) = limit {
-                let b = slot.get_or_insert(Bucket { capacity: l.limit as f64, level: l.remaining as f64, at: now });
+                let b = slot.get_or_insert(Bucket {
+                    capacity: l.limit as f64,
+                    level: l.remaining as f64,
+                    at: now,
+                });
                 b.refill(now);
                 b.capacity = l.limit as f64;
                 b.level = b.level.min(l.remaining as f64);
@@ -58,7 +64,9 @@ impl Pacer {
     /// Takes one request and `tokens` tokens, or says how long to wait first.
     fn try_take(&self, tokens: u64) -> Duration {
         let now = Instant::now();
-        let Ok(mut s) = self.state.lock() else { return Duration::ZERO };
+        let Ok(mut s) = self.state.lock() else {
+            return Duration::ZERO;
+        };
         let (req, tok) = &mut *s;
         if let Some(b) = req.as_mut() {
             b.refill(now);
@@ -66,7 +74,9 @@ impl Pacer {
         if let Some(b) = tok.as_mut() {
             b.refill(now);
         }
-        let wait = req.map_or(Duration::ZERO, |b| b.wait_for(1.0)).max(tok.map_or(Duration::ZERO, |b| b.wait_for(tokens as f64)));
+        let wait = req
+            .map_or(Duration::ZERO, |b| b.wait_for(1.0))
+            .max(tok.map_or(Duration::ZERO, |b| b.wait_for(tokens as f64)));
         if wait.is_zero() {
             if let Some(b) = req.as_mut() {
                 b.level -= 1.0;
@@ -103,19 +113,40 @@ mod tests {
     #[test]
     fn waits_only_when_the_server_says_the_bucket_is_empty() {
         let p = Pacer::default();
-        assert_eq!(p.try_take(100), Duration::ZERO, "no limits known yet: no wait");
-        p.observe(&RateLimitInfo { requests: Some(Limit { limit: 60, remaining: 1, reset: None }), tokens: None });
+        assert_eq!(
+            p.try_take(100),
+            Duration::ZERO,
+            "no limits known yet: no wait"
+        );
+        p.observe(&RateLimitInfo {
+            requests: Some(Limit {
+                limit: 60,
+                remaining: 1,
+                reset: None,
+            }),
+            tokens: None,
+        });
         assert_eq!(p.try_take(10), Duration::ZERO);
         // Empty now; 60 per minute refills one per second.
         let w = p.try_take(10);
-        assert!(w > Duration::from_millis(900) && w <= Duration::from_secs(1), "{w:?}");
+        assert!(
+            w > Duration::from_millis(900) && w <= Duration::from_secs(1),
+            "{w:?}"
+        );
         let t = Pacer::default();
         t.observe(&RateLimitInfo {
             requests: None,
-            tokens: Some(Limit { limit: 6_000, remaining: 500, reset: None }),
+            tokens: Some(Limit {
+                limit: 6_000,
+                remaining: 500,
+                reset: None,
+            }),
         });
         // 1,000 tokens needed, 500 left, 100 tokens/s: about 5 s.
         let w = t.try_take(1_000);
-        assert!(w > Duration::from_millis(4_900) && w <= Duration::from_secs(5), "{w:?}");
+        assert!(
+            w > Duration::from_millis(4_900) && w <= Duration::from_secs(5),
+            "{w:?}"
+        );
     }
 }

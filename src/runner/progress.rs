@@ -13,7 +13,9 @@ pub struct Progress {
 impl Progress {
     /// Visible only on a terminal and when not quiet.
     pub fn new(quiet: bool) -> Progress {
-        Progress { visible: !quiet && std::io::stderr().is_terminal() }
+        Progress {
+            visible: !quiet && std::io::stderr().is_terminal(),
+        }
     }
 
     /// Never visible (tests, library use).
@@ -27,9 +29,10 @@ impl Progress {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style =
+            ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_string());
         bar

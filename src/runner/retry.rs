@@ -44,7 +44,13 @@ pub enum Decision {
 
 impl RetryPolicy {
     /// Decides on attempt `attempt` (1-based) that failed with `error`, `elapsed` after the first send.
-    pub fn decide(&self, error: &CallError, attempt: u32, elapsed: Duration, rng: &mut impl Rng) -> Decision {
+    pub fn decide(
+        &self,
+        error: &CallError,
+        attempt: u32,
+        elapsed: Duration,
+        rng: &mut impl Rng,
+    ) -> Decision {
         if !error.is_retryable() || attempt > self.max_retries {
             return Decision::GiveUp;
         }
@@ -61,7 +67,9 @@ impl RetryPolicy {
 
     /// Exponential backoff `min(base · 2^(attempt-1), max)` shortened by up to 25% of jitter.
     pub fn backoff(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
-        let exp = self.base.saturating_mul(1u32 << (attempt.saturating_sub(1)).min(20));
+        let exp = self
+            .base
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(20));
         let capped = exp.min(self.max_backoff);
         let jitter: f64 = rng.random_range(0.0..0.25);
         capped.mul_f64(1.0 - jitter)
@@ -83,7 +91,14 @@ mod tests {
     fn backoff_doubles_with_bounded_jitter() {
         let p = RetryPolicy::default();
         let mut r = rng();
-        for (attempt, full) in [(1, 500), (2, 1000), (3, 2000), (4, 4000), (5, 8000), (9, 8000)] {
+        for (attempt, full) in [
+            (1, 500),
+            (2, 1000),
+            (3, 2000),
+            (4, 4000),
+            (5, 8000),
+            (9, 8000),
+        ] {
             let b = p.backoff(attempt, &mut r).as_millis() as u64;
             assert!(b <= full && b >= full * 3 / 4, "attempt {attempt}: {b}");
         }
@@ -91,23 +106,44 @@ mod tests {
 
     #[test]
     fn decisions() {
-        let p = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+        let p = RetryPolicy {
+            max_retries: 2,
+            ..RetryPolicy::default()
+        };
         let mut r = rng();
         let h = HeaderMap::new();
         let e429 = CallError::status(429, Some("rate_limit_exceeded".into()), String::new(), &h);
-        assert!(matches!(p.decide(&e429, 1, Duration::ZERO, &mut r), Decision::Retry(_)));
-        assert!(matches!(p.decide(&e429, 2, Duration::ZERO, &mut r), Decision::Retry(_)));
+        assert!(matches!(
+            p.decide(&e429, 1, Duration::ZERO, &mut r),
+            Decision::Retry(_)
+        ));
+        assert!(matches!(
+            p.decide(&e429, 2, Duration::ZERO, &mut r),
+            Decision::Retry(_)
+        ));
         assert_eq!(p.decide(&e429, 3, Duration::ZERO, &mut r), Decision::GiveUp);
         let mut with_wait = e429.clone();
         with_wait.retry_after = Some(Duration::from_secs(3));
-        assert_eq!(p.decide(&with_wait, 1, Duration::ZERO, &mut r), Decision::Retry(Duration::from_secs(3)));
+        assert_eq!(
+            p.decide(&with_wait, 1, Duration::ZERO, &mut r),
+            Decision::Retry(Duration::from_secs(3))
+        );
         with_wait.retry_after = Some(Duration::from_secs(600));
-        assert_eq!(p.decide(&with_wait, 1, Duration::ZERO, &mut r), Decision::GiveUp);
+        assert_eq!(
+            p.decide(&with_wait, 1, Duration::ZERO, &mut r),
+            Decision::GiveUp
+        );
         let e400 = CallError::status(400, None, String::new(), &h);
         assert_eq!(p.decide(&e400, 1, Duration::ZERO, &mut r), Decision::GiveUp);
         let quota = CallError::status(429, Some("insufficient_quota".into()), String::new(), &h);
-        assert_eq!(p.decide(&quota, 1, Duration::ZERO, &mut r), Decision::GiveUp);
+        assert_eq!(
+            p.decide(&quota, 1, Duration::ZERO, &mut r),
+            Decision::GiveUp
+        );
         let conn = CallError::new(CallErrorKind::Connect, "reset");
-        assert_eq!(p.decide(&conn, 1, Duration::from_millis(899_900), &mut r), Decision::GiveUp);
+        assert_eq!(
+            p.decide(&conn, 1, Duration::from_millis(899_900), &mut r),
+            Decision::GiveUp
+        );
     }
 }

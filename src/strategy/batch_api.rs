@@ -2,7 +2,10 @@
 //! Anthropic Message Batches), billed at batch prices; optionally with K prompts per request.
 
 use super::packed::{plan_packed, unpack_packed};
-use super::{Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id, unpack_single};
+use super::{
+    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
+    unpack_single,
+};
 use crate::error::Result;
 use crate::provider::ChatResponse;
 
@@ -37,7 +40,10 @@ impl Strategy for BatchApi {
                         r
                     })
                     .collect();
-                Ok(Plan { requests, warnings: Vec::new() })
+                Ok(Plan {
+                    requests,
+                    warnings: Vec::new(),
+                })
             }
         }
     }

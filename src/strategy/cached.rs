@@ -2,7 +2,10 @@
 //! provider's prompt cache (Anthropic `cache_control`; OpenAI `prompt_cache_key`, on top of its
 //! automatic caching of prefixes of 1,024 tokens or more). Billed at cached and cache-write prices.
 
-use super::{Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id, unpack_single};
+use super::{
+    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
+    unpack_single,
+};
 use crate::error::Result;
 use crate::provider::ChatResponse;
 
@@ -28,7 +31,13 @@ impl Strategy for Cached {
                  (more for some Anthropic models), so expect no cached tokens on this dataset"
             ));
         }
-        let requests = ctx.set.prompts.iter().enumerate().map(|(i, p)| ctx.planned_single(request_id(i), p, true)).collect();
+        let requests = ctx
+            .set
+            .prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ctx.planned_single(request_id(i), p, true))
+            .collect();
         Ok(Plan { requests, warnings })
     }
 

@@ -1,6 +1,9 @@
 //! `concurrent:C`: one request per prompt, C in flight. Same price as sequential, less wall time.
 
-use super::{Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id, unpack_single};
+use super::{
+    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
+    unpack_single,
+};
 use crate::error::Result;
 use crate::provider::ChatResponse;
 
@@ -17,12 +20,23 @@ impl Strategy for Concurrent {
     }
 
     fn execution(&self) -> Execution {
-        Execution::Sync { concurrency: self.concurrency }
+        Execution::Sync {
+            concurrency: self.concurrency,
+        }
     }
 
     fn plan(&self, ctx: &PlanContext<'_>) -> Result<Plan> {
-        let requests = ctx.set.prompts.iter().enumerate().map(|(i, p)| ctx.planned_single(request_id(i), p, false)).collect();
-        Ok(Plan { requests, warnings: Vec::new() })
+        let requests = ctx
+            .set
+            .prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ctx.planned_single(request_id(i), p, false))
+            .collect();
+        Ok(Plan {
+            requests,
+            warnings: Vec::new(),
+        })
     }
 
     fn unpack(&self, request: &PlannedRequest, response: &ChatResponse) -> Unpacked {

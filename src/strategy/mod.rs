@@ -63,7 +63,9 @@ impl StrategySpec {
     /// Items per request (1 unless packed or naive).
     pub fn batch_size(&self) -> usize {
         match self {
-            StrategySpec::Packed(k) | StrategySpec::BatchApi(Some(k)) | StrategySpec::NaiveMultiMessage(k) => *k,
+            StrategySpec::Packed(k)
+            | StrategySpec::BatchApi(Some(k))
+            | StrategySpec::NaiveMultiMessage(k) => *k,
             _ => 1,
         }
     }
@@ -114,10 +116,14 @@ impl fmt::Display for StrategySpec {
 fn factor(name: &str, value: Option<&str>, default: usize) -> Result<usize> {
     let Some(v) = value else { return Ok(default) };
     let n: usize = v.trim().parse().map_err(|_| {
-        Error::Usage(format!("strategy {name}:{v}: expected a whole number after the colon, e.g. {name}:8"))
+        Error::Usage(format!(
+            "strategy {name}:{v}: expected a whole number after the colon, e.g. {name}:8"
+        ))
     })?;
     if n == 0 || n > MAX_FACTOR {
-        return Err(Error::Usage(format!("strategy {name}:{v}: the number must be between 1 and {MAX_FACTOR}")));
+        return Err(Error::Usage(format!(
+            "strategy {name}:{v}: the number must be between 1 and {MAX_FACTOR}"
+        )));
     }
     Ok(n)
 }
@@ -133,7 +139,9 @@ impl FromStr for StrategySpec {
         };
         let no_arg = |spec: StrategySpec| match arg {
             None => Ok(spec),
-            Some(_) => Err(Error::Usage(format!("strategy {name} takes no number (got {s:?})"))),
+            Some(_) => Err(Error::Usage(format!(
+                "strategy {name} takes no number (got {s:?})"
+            ))),
         };
         match name {
             "sequential" => no_arg(StrategySpec::Sequential),
@@ -143,8 +151,14 @@ impl FromStr for StrategySpec {
             "packed" => Ok(StrategySpec::Packed(factor(name, arg, 8)?)),
             "naive-multi-message" => Ok(StrategySpec::NaiveMultiMessage(factor(name, arg, 4)?)),
             _ if name.starts_with("batch-api+packed") => {
-                let arg = name.strip_prefix("batch-api+packed").and_then(|r| r.strip_prefix(':'));
-                Ok(StrategySpec::BatchApi(Some(factor("batch-api+packed", arg, 8)?)))
+                let arg = name
+                    .strip_prefix("batch-api+packed")
+                    .and_then(|r| r.strip_prefix(':'));
+                Ok(StrategySpec::BatchApi(Some(factor(
+                    "batch-api+packed",
+                    arg,
+                    8,
+                )?)))
             }
             _ => Err(Error::Usage(format!(
                 "unknown strategy {s:?}; known: sequential, concurrent:C, packed:K, cached, batch-api, batch-api+packed:K, naive-multi-message:K"
@@ -191,9 +205,10 @@ impl PlanContext<'_> {
     pub fn estimate_input(&self, request: &ChatRequest) -> u64 {
         match self.provider {
             ProviderKind::Openai => self.tokenizer.count_openai_request(request),
-            ProviderKind::Anthropic => self
-                .tokenizer
-                .count_anthropic(request.system.as_deref(), request.messages.iter().map(|m| m.content.as_str())),
+            ProviderKind::Anthropic => self.tokenizer.count_anthropic(
+                request.system.as_deref(),
+                request.messages.iter().map(|m| m.content.as_str()),
+            ),
         }
     }
 
@@ -203,7 +218,10 @@ impl PlanContext<'_> {
         ChatRequest {
             model: self.model.to_string(),
             system: (!self.set.instructions.is_empty()).then(|| self.set.instructions.clone()),
-            messages: vec![Message { role: Role::User, content: prompt.prompt.clone() }],
+            messages: vec![Message {
+                role: Role::User,
+                content: prompt.prompt.clone(),
+            }],
             max_tokens: self.answer_tokens,
             temperature: self.temperature,
             json_schema: None,
@@ -213,9 +231,19 @@ impl PlanContext<'_> {
     }
 
     /// A planned single request.
-    pub fn planned_single(&self, id: String, prompt: &Prompt, cache_prefix: bool) -> PlannedRequest {
+    pub fn planned_single(
+        &self,
+        id: String,
+        prompt: &Prompt,
+        cache_prefix: bool,
+    ) -> PlannedRequest {
         let request = self.single_request(prompt, cache_prefix);
-        PlannedRequest { client_input_tokens: self.estimate_input(&request), id, prompt_ids: vec![prompt.id.clone()], request }
+        PlannedRequest {
+            client_input_tokens: self.estimate_input(&request),
+            id,
+            prompt_ids: vec![prompt.id.clone()],
+            request,
+        }
     }
 }
 
@@ -285,8 +313,20 @@ pub trait Strategy: Send + Sync {
 
 /// Unpacking for one-prompt-per-request strategies: the text is the answer.
 pub(crate) fn unpack_single(request: &PlannedRequest, response: &ChatResponse) -> Unpacked {
-    let items = request.prompt_ids.iter().map(|id| (id.clone(), ItemResult::Answer(response.text.trim().to_string()))).collect();
-    Unpacked { items, ..Unpacked::default() }
+    let items = request
+        .prompt_ids
+        .iter()
+        .map(|id| {
+            (
+                id.clone(),
+                ItemResult::Answer(response.text.trim().to_string()),
+            )
+        })
+        .collect();
+    Unpacked {
+        items,
+        ..Unpacked::default()
+    }
 }
 
 /// Request ids like `r000042`, stable across runs.
@@ -300,17 +340,44 @@ mod tests {
 
     #[test]
     fn parse_and_print() {
-        for s in ["sequential", "concurrent:4", "packed:16", "cached", "batch-api", "batch-api+packed:8", "naive-multi-message:3"] {
+        for s in [
+            "sequential",
+            "concurrent:4",
+            "packed:16",
+            "cached",
+            "batch-api",
+            "batch-api+packed:8",
+            "naive-multi-message:3",
+        ] {
             assert_eq!(s.parse::<StrategySpec>().unwrap().to_string(), s);
         }
-        assert_eq!("packed".parse::<StrategySpec>().unwrap(), StrategySpec::Packed(8));
-        assert_eq!("batch-api+packed".parse::<StrategySpec>().unwrap(), StrategySpec::BatchApi(Some(8)));
-        for bad in ["packed:0", "packed:-1", "packed:x", "packed:100000", "bogus", "sequential:2", "concurrent:"] {
+        assert_eq!(
+            "packed".parse::<StrategySpec>().unwrap(),
+            StrategySpec::Packed(8)
+        );
+        assert_eq!(
+            "batch-api+packed".parse::<StrategySpec>().unwrap(),
+            StrategySpec::BatchApi(Some(8))
+        );
+        for bad in [
+            "packed:0",
+            "packed:-1",
+            "packed:x",
+            "packed:100000",
+            "bogus",
+            "sequential:2",
+            "concurrent:",
+        ] {
             let e = bad.parse::<StrategySpec>().unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");
         }
         assert!(StrategySpec::parse_list("sequential,sequential").is_err());
         assert!(StrategySpec::parse_list(" , ").is_err());
-        assert_eq!(StrategySpec::parse_list("sequential, packed:4").unwrap().len(), 2);
+        assert_eq!(
+            StrategySpec::parse_list("sequential, packed:4")
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

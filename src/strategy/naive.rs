@@ -5,7 +5,8 @@
 //! other K − 1 prompts get nothing. batchbench measures the loss; it does not re-ask.
 
 use super::{
-    Execution, ItemResult, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
+    Execution, ItemResult, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked,
+    request_id,
 };
 use crate::error::Result;
 use crate::provider::{ChatRequest, ChatResponse, Message, Role};
@@ -35,8 +36,15 @@ impl Strategy for NaiveMultiMessage {
             .map(|(i, chunk)| {
                 let request = ChatRequest {
                     model: ctx.model.to_string(),
-                    system: (!ctx.set.instructions.is_empty()).then(|| ctx.set.instructions.clone()),
-                    messages: chunk.iter().map(|p| Message { role: Role::User, content: p.prompt.clone() }).collect(),
+                    system: (!ctx.set.instructions.is_empty())
+                        .then(|| ctx.set.instructions.clone()),
+                    messages: chunk
+                        .iter()
+                        .map(|p| Message {
+                            role: Role::User,
+                            content: p.prompt.clone(),
+                        })
+                        .collect(),
                     max_tokens: ctx.answer_tokens.saturating_mul(chunk.len() as u32),
                     temperature: ctx.temperature,
                     json_schema: None,
@@ -51,7 +59,10 @@ impl Strategy for NaiveMultiMessage {
                 }
             })
             .collect();
-        Ok(Plan { requests, warnings: Vec::new() })
+        Ok(Plan {
+            requests,
+            warnings: Vec::new(),
+        })
     }
 
     /// Reads choice i for message i, as the tutorial does: only choice 0 exists.
@@ -72,7 +83,10 @@ impl Strategy for NaiveMultiMessage {
                 (id.clone(), result)
             })
             .collect();
-        Unpacked { items, ..Unpacked::default() }
+        Unpacked {
+            items,
+            ..Unpacked::default()
+        }
     }
 
     fn is_demonstration(&self) -> bool {

@@ -4,7 +4,8 @@
 //! duplicated or unparsable in the answer are re-asked on their own.
 
 use super::{
-    Execution, ItemResult, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
+    Execution, ItemResult, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked,
+    request_id,
 };
 use crate::error::Result;
 use crate::packing;
@@ -27,7 +28,12 @@ impl Strategy for Packed {
     }
 
     fn plan(&self, ctx: &PlanContext<'_>) -> Result<Plan> {
-        Ok(plan_packed(ctx, self.k, &self.spec().to_string(), ctx.stream))
+        Ok(plan_packed(
+            ctx,
+            self.k,
+            &self.spec().to_string(),
+            ctx.stream,
+        ))
     }
 
     fn unpack(&self, request: &PlannedRequest, response: &ChatResponse) -> Unpacked {
@@ -41,9 +47,17 @@ fn item_output_budget(ctx: &PlanContext<'_>, id: &str) -> u64 {
 }
 
 /// Builds one packed request for these prompts.
-pub(crate) fn packed_request(ctx: &PlanContext<'_>, prompts: &[&crate::dataset::Prompt], stream: bool) -> ChatRequest {
-    let user = packing::pack_user_message(prompts.iter().map(|p| (p.id.as_str(), p.prompt.as_str())));
-    let max_tokens: u64 = 2 + prompts.iter().map(|p| item_output_budget(ctx, &p.id)).sum::<u64>();
+pub(crate) fn packed_request(
+    ctx: &PlanContext<'_>,
+    prompts: &[&crate::dataset::Prompt],
+    stream: bool,
+) -> ChatRequest {
+    let user =
+        packing::pack_user_message(prompts.iter().map(|p| (p.id.as_str(), p.prompt.as_str())));
+    let max_tokens: u64 = 2 + prompts
+        .iter()
+        .map(|p| item_output_budget(ctx, &p.id))
+        .sum::<u64>();
     let json_schema = match ctx.provider {
         ProviderKind::Openai => Some(JsonSchema {
             name: "answers".to_string(),
@@ -54,7 +68,10 @@ pub(crate) fn packed_request(ctx: &PlanContext<'_>, prompts: &[&crate::dataset::
     ChatRequest {
         model: ctx.model.to_string(),
         system: (!ctx.set.instructions.is_empty()).then(|| ctx.set.instructions.clone()),
-        messages: vec![Message { role: Role::User, content: user }],
+        messages: vec![Message {
+            role: Role::User,
+            content: user,
+        }],
         max_tokens: u32::try_from(max_tokens).unwrap_or(u32::MAX),
         temperature: ctx.temperature,
         json_schema,
@@ -70,7 +87,10 @@ pub(crate) fn plan_packed(ctx: &PlanContext<'_>, k: usize, label: &str, stream: 
     let mut warnings = Vec::new();
     let mut k_eff = k.min(prompts.len().max(1));
     if k_eff < k {
-        warnings.push(format!("{label}: the dataset has only {} prompts, so requests carry {k_eff}", prompts.len()));
+        warnings.push(format!(
+            "{label}: the dataset has only {} prompts, so requests carry {k_eff}",
+            prompts.len()
+        ));
     }
     loop {
         let requests: Vec<PlannedRequest> = prompts
@@ -88,7 +108,8 @@ pub(crate) fn plan_packed(ctx: &PlanContext<'_>, k: usize, label: &str, stream: 
             .collect();
         let too_big = requests.iter().find(|r| {
             let out = u64::from(r.request.max_tokens);
-            out > ctx.limits.max_output_tokens || r.client_input_tokens + out > ctx.limits.context_window
+            out > ctx.limits.max_output_tokens
+                || r.client_input_tokens + out > ctx.limits.context_window
         });
         match too_big {
             Some(r) if k_eff > 1 => {
@@ -119,16 +140,26 @@ pub(crate) fn unpack_packed(request: &PlannedRequest, response: &ChatResponse) -
                 Some(a) => ItemResult::Answer(a.trim().to_string()),
                 None if u.parse_error.is_some() => ItemResult::Reask(format!(
                     "packed answer unparsable{}: {}",
-                    if truncated { " (cut at max tokens)" } else { "" },
+                    if truncated {
+                        " (cut at max tokens)"
+                    } else {
+                        ""
+                    },
                     u.parse_error.as_deref().unwrap_or_default()
                 )),
-                None if u.duplicated.contains(id) => ItemResult::Reask("answered more than once in the packed answer".into()),
+                None if u.duplicated.contains(id) => {
+                    ItemResult::Reask("answered more than once in the packed answer".into())
+                }
                 None => ItemResult::Reask("missing from the packed answer".into()),
             };
             (id.clone(), result)
         })
         .collect();
-    Unpacked { items, parse_failure: u.parse_error.is_some(), extra_items: u.extra.len() }
+    Unpacked {
+        items,
+        parse_failure: u.parse_error.is_some(),
+        extra_items: u.extra.len(),
+    }
 }
 
 #[cfg(test)]
@@ -145,7 +176,12 @@ mod tests {
             sha256: String::new(),
             instructions: "Answer with a number.".into(),
             prompts: (0..n)
-                .map(|i| Prompt { id: format!("q{i}"), prompt: format!("What is {i} + 1?"), answer: Some((i + 1).to_string()), task: None })
+                .map(|i| Prompt {
+                    id: format!("q{i}"),
+                    prompt: format!("What is {i} + 1?"),
+                    answer: Some((i + 1).to_string()),
+                    task: None,
+                })
                 .collect(),
         }
     }
@@ -166,12 +202,26 @@ mod tests {
     #[test]
     fn ceil_n_over_k_requests() {
         let s = set(10);
-        let plan = plan_packed(&ctx(&s, ModelLimits { context_window: 128_000, max_output_tokens: 16_384 }), 4, "packed:4", false);
+        let plan = plan_packed(
+            &ctx(
+                &s,
+                ModelLimits {
+                    context_window: 128_000,
+                    max_output_tokens: 16_384,
+                },
+            ),
+            4,
+            "packed:4",
+            false,
+        );
         assert_eq!(plan.requests.len(), 3);
         assert_eq!(plan.requests[2].prompt_ids, vec!["q8", "q9"]);
         assert!(plan.warnings.is_empty());
         let r = &plan.requests[0].request;
-        assert_eq!(r.json_schema.as_ref().unwrap().schema["required"], serde_json::json!(["q0", "q1", "q2", "q3"]));
+        assert_eq!(
+            r.json_schema.as_ref().unwrap().schema["required"],
+            serde_json::json!(["q0", "q1", "q2", "q3"])
+        );
         // 4 items x (16 + tokens("q0") + 6) + 2; "q0" is 2 tokens in o200k_base -> 4 * 24 + 2 = 98
         assert_eq!(r.max_tokens, 98);
     }
@@ -179,7 +229,18 @@ mod tests {
     #[test]
     fn k_is_lowered_to_fit_output_limit() {
         let s = set(40);
-        let plan = plan_packed(&ctx(&s, ModelLimits { context_window: 128_000, max_output_tokens: 200 }), 32, "packed:32", false);
+        let plan = plan_packed(
+            &ctx(
+                &s,
+                ModelLimits {
+                    context_window: 128_000,
+                    max_output_tokens: 200,
+                },
+            ),
+            32,
+            "packed:32",
+            false,
+        );
         assert!(plan.requests.iter().all(|r| r.request.max_tokens <= 200));
         assert!(!plan.warnings.is_empty());
         let total: usize = plan.requests.iter().map(|r| r.prompt_ids.len()).sum();
@@ -189,7 +250,18 @@ mod tests {
     #[test]
     fn unpack_by_id_marks_reasks() {
         let s = set(3);
-        let plan = plan_packed(&ctx(&s, ModelLimits { context_window: 128_000, max_output_tokens: 16_384 }), 3, "p", false);
+        let plan = plan_packed(
+            &ctx(
+                &s,
+                ModelLimits {
+                    context_window: 128_000,
+                    max_output_tokens: 16_384,
+                },
+            ),
+            3,
+            "p",
+            false,
+        );
         let resp = ChatResponse {
             id: "x".into(),
             text: "{\"q2\": \"3\", \"q0\": \"1\"}".into(),

@@ -1,6 +1,9 @@
 //! `sequential`: one request per prompt, one at a time. The baseline every saving is measured against.
 
-use super::{Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id, unpack_single};
+use super::{
+    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
+    unpack_single,
+};
 use crate::error::Result;
 use crate::provider::ChatResponse;
 
@@ -18,8 +21,17 @@ impl Strategy for Sequential {
     }
 
     fn plan(&self, ctx: &PlanContext<'_>) -> Result<Plan> {
-        let requests = ctx.set.prompts.iter().enumerate().map(|(i, p)| ctx.planned_single(request_id(i), p, false)).collect();
-        Ok(Plan { requests, warnings: Vec::new() })
+        let requests = ctx
+            .set
+            .prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ctx.planned_single(request_id(i), p, false))
+            .collect();
+        Ok(Plan {
+            requests,
+            warnings: Vec::new(),
+        })
     }
 
     fn unpack(&self, request: &PlannedRequest, response: &ChatResponse) -> Unpacked {

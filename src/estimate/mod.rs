@@ -1,0 +1,802 @@
+//! `batchbench estimate`: the cost of every strategy from token counts and prices alone, sending
+//! nothing. Input tokens are counted client-side exactly as `run` would send them (the same
+//! request bodies: system instructions, user message, packed items and their JSON schema), every
+//! request is priced on its own with [`Pricing::cost`] so that tiers and rounding match `run`,
+//! and the total is projected to a stated daily volume.
+//!
+//! It streams: the dataset is read once per pass and split into chunks that worker threads
+//! count, so 1,000,000 prompts take bounded memory and every core (see `engine`).
+
+mod counter;
+mod engine;
+mod outputs;
+mod render;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub use counter::{Counter, CounterKind};
+pub use outputs::{DEFAULT_OUTPUT_TOKENS, OutputTokens, RunOutputs};
+
+use crate::cli::Format;
+use crate::error::{Error, Result};
+use crate::pricing::{Nanodollars, PriceSource, Pricing, model_limits};
+use crate::provider::ProviderKind;
+use crate::strategy::StrategySpec;
+use crate::tokens::{Encoding, Exactness, Tokenizer};
+use engine::{EncCtx, ModelCtx, Pass, Shape, Task};
+
+/// The schema version of `estimate --format json`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// OpenAI's automatic prompt caching: the minimum cacheable prompt and the step of cached
+/// prefixes (API-NOTES).
+pub const OPENAI_CACHE_MIN: u64 = 1_024;
+/// See [`OPENAI_CACHE_MIN`].
+pub const OPENAI_CACHE_STEP: u64 = 128;
+
+/// Anthropic's minimum cacheable prefix per model family (API-NOTES; longest prefix wins;
+/// others 1,024).
+const ANTHROPIC_CACHE_MIN: &[(&str, u64)] = &[
+    ("claude-3-haiku", 2_048),
+    ("claude-3-5-haiku", 2_048),
+    ("claude-haiku-3", 2_048),
+    ("claude-haiku-4-5", 4_096),
+    ("claude-opus-4-5", 4_096),
+    ("claude-opus-4-6", 4_096),
+    ("claude-opus-4-7", 4_096),
+    ("claude-opus-4-8", 4_096),
+    ("claude-opus-5", 4_096),
+    ("claude-sonnet-4", 1_024),
+    ("claude-opus-4", 1_024),
+];
+
+/// The smallest prefix Anthropic caches for `model`.
+pub fn anthropic_cache_min(model: &str) -> u64 {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m);
+    ANTHROPIC_CACHE_MIN
+        .iter()
+        .filter(|(p, _)| m.starts_with(p))
+        .max_by_key(|(p, _)| p.len())
+        .map_or(1_024, |(_, n)| *n)
+}
+
+/// Tokens OpenAI reads from its cache for a shared prefix of `prefix` tokens (0 below the minimum).
+pub fn openai_cached_tokens(prefix: u64) -> u64 {
+    if prefix < OPENAI_CACHE_MIN {
+        0
+    } else {
+        OPENAI_CACHE_MIN + (prefix - OPENAI_CACHE_MIN) / OPENAI_CACHE_STEP * OPENAI_CACHE_STEP
+    }
+}
+
+/// Options of `batchbench estimate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EstimateArgs {
+    /// Prompt set (JSONL or CSV); streamed, so any size works.
+    #[arg(long, value_name = "FILE", default_value = "datasets/default.jsonl")]
+    pub dataset: PathBuf,
+    /// Models to price, comma-separated.
+    #[arg(
+        long,
+        value_name = "M,...",
+        value_delimiter = ',',
+        default_value = "gpt-4o-mini"
+    )]
+    pub model: Vec<String>,
+    /// API whose request format and prices apply [default: anthropic for claude-*, else openai].
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// Strategies [default: sequential, concurrent:8, packed:K for each --sizes, cached,
+    /// batch-api, batch-api+packed:K for each --sizes].
+    #[arg(long, value_name = "LIST")]
+    pub strategies: Option<String>,
+    /// Batch sizes K for the default strategies.
+    #[arg(long, value_name = "K,...", default_value = "1,2,4,8,16,32")]
+    pub sizes: String,
+    /// Prompts per day for the projection (a month is 30 days).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub per_day: u64,
+    /// Output tokens per answer [default: 64, run's --answer-tokens cap: an upper bound].
+    #[arg(long, value_name = "N", conflicts_with = "from_run")]
+    pub output_tokens: Option<u64>,
+    /// Take output tokens per answer from a previous run's prompts.csv (per prompt id when the
+    /// dataset is the run's, else the mean per prompt of each strategy).
+    #[arg(long, value_name = "DIR")]
+    pub from_run: Option<PathBuf>,
+    /// Price overrides (TOML), as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// A newer genai-prices data file, as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub prices_data: Option<PathBuf>,
+    /// Shared instructions replacing the dataset's header record.
+    #[arg(long, value_name = "FILE")]
+    pub instructions_file: Option<PathBuf>,
+    /// Output tokens `run` would allow per answer (only used to check packed requests against the
+    /// model's limits, as `run` plans them).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub answer_tokens: u32,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Token counter: bpe-openai (fast) or tiktoken-rs; the counts are the same.
+    #[arg(long, value_enum, default_value = "bpe-openai")]
+    pub counter: CounterKind,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Everything [`estimate`] needs.
+#[derive(Debug)]
+pub struct EstimateInput {
+    /// The dataset file (streamed).
+    pub dataset: PathBuf,
+    /// Replaces the dataset's instructions when set.
+    pub instructions: Option<String>,
+    /// Models, each with the API it is priced for.
+    pub models: Vec<(String, ProviderKind)>,
+    /// Strategies, in report order.
+    pub strategies: Vec<StrategySpec>,
+    /// Output tokens per answer.
+    pub output: OutputTokens,
+    /// Prices.
+    pub pricing: Pricing,
+    /// Prompts per day for the projection.
+    pub per_day: u64,
+    /// `run`'s output allowance per answer (for the limits check of packed requests).
+    pub answer_tokens: u32,
+    /// Worker threads.
+    pub threads: usize,
+    /// Token counter.
+    pub counter: CounterKind,
+    /// Show a progress bar on stderr (hidden anyway when stderr is not a terminal).
+    pub progress: bool,
+}
+
+impl EstimateInput {
+    /// Defaults: the default strategies with sizes 1..32, gpt-4o-mini on OpenAI, 64 output
+    /// tokens per answer, bundled prices now, one thread per core.
+    pub fn new(dataset: impl Into<PathBuf>) -> EstimateInput {
+        EstimateInput {
+            dataset: dataset.into(),
+            instructions: None,
+            models: vec![("gpt-4o-mini".to_string(), ProviderKind::Openai)],
+            strategies: default_strategies(&[1, 2, 4, 8, 16, 32]),
+            output: OutputTokens::PerAnswer(DEFAULT_OUTPUT_TOKENS),
+            pricing: Pricing::bundled(SystemTime::now()),
+            per_day: 1_000_000,
+            answer_tokens: 64,
+            threads: default_threads(),
+            counter: CounterKind::default(),
+            progress: false,
+        }
+    }
+}
+
+/// One thread per core.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// sequential, concurrent:8, packed:K for each size, cached, batch-api, batch-api+packed:K.
+pub fn default_strategies(sizes: &[usize]) -> Vec<StrategySpec> {
+    let mut out = vec![StrategySpec::Sequential, StrategySpec::Concurrent(8)];
+    out.extend(sizes.iter().map(|&k| StrategySpec::Packed(k)));
+    out.extend([StrategySpec::Cached, StrategySpec::BatchApi(None)]);
+    out.extend(sizes.iter().map(|&k| StrategySpec::BatchApi(Some(k))));
+    out
+}
+
+/// The estimate of one strategy for one model.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StrategyEstimate {
+    /// Strategy id, as on the command line.
+    pub strategy: String,
+    /// Prompts per request in force (K, lowered as `run` would to fit the model's limits).
+    pub prompts_per_request: usize,
+    /// Requests for the dataset.
+    pub requests: u64,
+    /// Input tokens, all of them (cached and cache-write included).
+    pub input_tokens: u64,
+    /// Of those, read from the prompt cache.
+    pub cached_tokens: u64,
+    /// Of those, written to the prompt cache.
+    pub cache_write_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Billed at the provider's batch prices.
+    pub batch_priced: bool,
+    /// Cost of the dataset, exact to the nano-dollar (the sum of each request's price).
+    #[serde(with = "crate::record::usd_string")]
+    pub cost_usd: Nanodollars,
+    /// Cost per 1,000 prompts.
+    #[serde(with = "crate::record::usd_string")]
+    pub cost_per_1k_prompts_usd: Nanodollars,
+    /// Saving versus `sequential`, in percent (when sequential is estimated too).
+    pub saving_vs_sequential_pct: Option<f64>,
+    /// Cost of `per_day` prompts.
+    #[serde(with = "crate::record::usd_string")]
+    pub per_day_usd: Nanodollars,
+    /// Cost of 30 days at `per_day`.
+    #[serde(with = "crate::record::usd_string")]
+    pub per_month_usd: Nanodollars,
+    /// Where the output token counts come from.
+    pub output_tokens_source: String,
+}
+
+/// The estimates for one model.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ModelEstimate {
+    /// Model id.
+    pub model: String,
+    /// `openai` or `anthropic`.
+    pub provider: String,
+    /// BPE encoding used for counting.
+    pub encoding: String,
+    /// `exact` (the provider's tokenizer) or `estimate` (Anthropic: a stand-in).
+    pub token_counts: String,
+    /// One row per strategy, in the order asked.
+    pub strategies: Vec<StrategyEstimate>,
+}
+
+/// What `estimate` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EstimateReport {
+    /// Schema version of this JSON.
+    pub schema_version: u32,
+    /// The dataset path.
+    pub dataset: String,
+    /// Prompts in it.
+    pub prompts: u64,
+    /// Prompts per day of the projection.
+    pub per_day: u64,
+    /// Where prices come from, and their date.
+    pub price_source: PriceSource,
+    /// Token counter implementation.
+    pub counter: String,
+    /// Per model.
+    pub models: Vec<ModelEstimate>,
+    /// What the numbers assume, in words.
+    pub assumptions: Vec<String>,
+    /// Things to know (e.g. K lowered to fit a context window).
+    pub warnings: Vec<String>,
+}
+
+fn scale(cost: Nanodollars, num: u64, den: u64) -> Nanodollars {
+    if den == 0 {
+        return Nanodollars::ZERO;
+    }
+    let v = (u128::from(cost.0) * u128::from(num) + u128::from(den) / 2) / u128::from(den);
+    Nanodollars(u64::try_from(v).unwrap_or(u64::MAX))
+}
+
+fn shape_of(spec: StrategySpec) -> (Shape, bool) {
+    match spec {
+        StrategySpec::Sequential | StrategySpec::Concurrent(_) => {
+            (Shape::Single { cached: false }, false)
+        }
+        StrategySpec::Cached => (Shape::Single { cached: true }, false),
+        StrategySpec::BatchApi(None) => (Shape::Single { cached: false }, true),
+        StrategySpec::Packed(k) => (Shape::Packed(k), false),
+        StrategySpec::BatchApi(Some(k)) => (Shape::Packed(k), true),
+        StrategySpec::NaiveMultiMessage(k) => (Shape::Naive(k), false),
+    }
+}
+
+/// SHA-256 of a file, streamed.
+fn file_sha256(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Computes the estimate: streams the dataset (once, plus once more for each strategy whose K
+/// must be lowered to fit a model's limits) and prices every request.
+pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
+    if input.models.is_empty() {
+        return Err(Error::Usage("no model given".into()));
+    }
+    if input.strategies.is_empty() {
+        return Err(Error::Usage("no strategies given".into()));
+    }
+    for (model, provider) in &input.models {
+        input.pricing.check_model(*provider, model)?;
+    }
+    // Instructions first: they are part of every request.
+    let instructions = match &input.instructions {
+        Some(s) => s.clone(),
+        None => engine::read_instructions(&input.dataset)?.unwrap_or_default(),
+    };
+    let by_id = match &input.output {
+        OutputTokens::FromRun(run) => match &run.dataset_sha256 {
+            Some(sha) => *sha == file_sha256(&input.dataset)?,
+            None => false,
+        },
+        OutputTokens::PerAnswer(_) => false,
+    };
+
+    // Encodings and models.
+    let mut encodings: Vec<Encoding> = Vec::new();
+    let mut models: Vec<ModelCtx> = Vec::new();
+    let mut exactness: Vec<Exactness> = Vec::new();
+    for (name, provider) in &input.models {
+        let tokenizer = Tokenizer::for_model(name);
+        let enc = tokenizer.encoding();
+        let e = match encodings.iter().position(|x| *x == enc) {
+            Some(i) => i,
+            None => {
+                encodings.push(enc);
+                encodings.len() - 1
+            }
+        };
+        let c = Counter::new(input.counter, enc);
+        let has_system = !instructions.is_empty();
+        let instr = if has_system {
+            c.count(&instructions)
+        } else {
+            0
+        };
+        let limits = model_limits(name, input.pricing.context_window(*provider, name));
+        let ctx = match provider {
+            ProviderKind::Openai => {
+                let per_message = crate::tokens::TOKENS_PER_MESSAGE;
+                let system = if has_system {
+                    per_message + c.count("system") + instr
+                } else {
+                    0
+                };
+                let user = per_message + c.count("user");
+                let base = crate::tokens::REPLY_PRIMING_TOKENS + system + user;
+                ModelCtx {
+                    name: name.clone(),
+                    provider: *provider,
+                    enc: e,
+                    limits,
+                    single_base: base,
+                    packed_base: base,
+                    naive_base: crate::tokens::REPLY_PRIMING_TOKENS + system,
+                    naive_per_message: user,
+                    cache_read: openai_cached_tokens(system + user),
+                    cache_write: 0,
+                }
+            }
+            ProviderKind::Anthropic => {
+                let per_message = crate::tokens::TOKENS_PER_MESSAGE;
+                let prefix = 1 + instr;
+                let cacheable = has_system && prefix >= anthropic_cache_min(name);
+                ModelCtx {
+                    name: name.clone(),
+                    provider: *provider,
+                    enc: e,
+                    limits,
+                    single_base: 1 + instr + per_message,
+                    packed_base: 1 + instr + per_message,
+                    naive_base: 1 + instr,
+                    naive_per_message: per_message,
+                    cache_read: if cacheable { prefix } else { 0 },
+                    cache_write: if cacheable { prefix } else { 0 },
+                }
+            }
+        };
+        models.push(ctx);
+        exactness.push(tokenizer.exactness());
+    }
+
+    // One task per (model, strategy); output rules per strategy.
+    let rules: Vec<outputs::OutputRule<'_>> = input
+        .strategies
+        .iter()
+        .map(|s| outputs::resolve(*s, &input.output, by_id))
+        .collect();
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    let mut index: Vec<(usize, usize)> = Vec::new(); // (model, strategy) of each task
+    for m in 0..models.len() {
+        for (s, spec) in input.strategies.iter().enumerate() {
+            let (shape, batch) = shape_of(*spec);
+            tasks.push(Task {
+                model: m,
+                shape,
+                batch,
+                output: rules[s].clone(),
+            });
+            index.push((m, s));
+        }
+    }
+    let make_encs = |tasks: &[Task<'_>]| -> Vec<EncCtx> {
+        (0..encodings.len())
+            .map(|e| {
+                let mut ks: Vec<usize> = tasks
+                    .iter()
+                    .filter(|t| models[t.model].enc == e)
+                    .filter_map(|t| match t.shape {
+                        Shape::Packed(k) => Some(k),
+                        _ => None,
+                    })
+                    .collect();
+                ks.sort_unstable();
+                ks.dedup();
+                let schema = tasks.iter().any(|t| {
+                    models[t.model].enc == e
+                        && models[t.model].provider == ProviderKind::Openai
+                        && matches!(t.shape, Shape::Packed(_))
+                });
+                EncCtx::new(Counter::new(input.counter, encodings[e]), &ks, schema)
+            })
+            .collect()
+    };
+
+    let progress = progress_bar(input.progress);
+    let pass = Pass {
+        encs: make_encs(&tasks),
+        models: models.clone(),
+        tasks: tasks.clone(),
+        pricing: &input.pricing,
+        answer_tokens: u64::from(input.answer_tokens),
+    };
+    let result = engine::run_pass(&pass, &input.dataset, input.threads, progress.as_ref())?;
+    let prompts = result.prompts;
+    if prompts == 0 {
+        return Err(Error::Input(format!(
+            "{}: the dataset holds no prompts",
+            input.dataset.display()
+        )));
+    }
+    let mut accs = result.accs;
+    let mut k_in_force: Vec<usize> = tasks
+        .iter()
+        .map(|t| t.shape.k().map_or(1, |k| k.min(prompts as usize)))
+        .collect();
+    let mut warnings = Vec::new();
+
+    // Lower K where a packed request would not fit, as `run` does, and estimate again.
+    loop {
+        let redo: Vec<usize> = (0..tasks.len())
+            .filter(|&t| accs[t].overflow && k_in_force[t] > 1)
+            .collect();
+        if redo.is_empty() {
+            break;
+        }
+        let mut again = Vec::new();
+        for &t in &redo {
+            let k = k_in_force[t];
+            let next = (k * 3 / 4).max(1).min(k - 1);
+            let m = &models[tasks[t].model];
+            warnings.push(format!(
+                "{} on {}: a request of {k} prompts needs {} tokens (input + allowed output), over the model's limits \
+                 ({} context, {} output); run would lower K to {next}",
+                input.strategies[index[t].1], m.name, accs[t].largest, m.limits.context_window, m.limits.max_output_tokens
+            ));
+            k_in_force[t] = next;
+            let mut task = tasks[t].clone();
+            task.shape = Shape::Packed(next);
+            again.push(task);
+        }
+        let pass = Pass {
+            encs: make_encs(&again),
+            models: models.clone(),
+            tasks: again,
+            pricing: &input.pricing,
+            answer_tokens: u64::from(input.answer_tokens),
+        };
+        let r = engine::run_pass(&pass, &input.dataset, input.threads, progress.as_ref())?;
+        for (i, &t) in redo.iter().enumerate() {
+            accs[t] = r.accs[i];
+        }
+    }
+    if let Some(p) = &progress {
+        p.finish_and_clear();
+    }
+
+    // Rows.
+    let mut out_models = Vec::new();
+    for (m, ctx) in models.iter().enumerate() {
+        let seq = (0..tasks.len())
+            .find(|&t| index[t].0 == m && input.strategies[index[t].1] == StrategySpec::Sequential);
+        let baseline = seq.map(|t| Nanodollars(accs[t].cost));
+        let rows = (0..tasks.len())
+            .filter(|&t| index[t].0 == m)
+            .map(|t| {
+                let a = &accs[t];
+                let cost = Nanodollars(a.cost);
+                StrategyEstimate {
+                    strategy: input.strategies[index[t].1].to_string(),
+                    prompts_per_request: k_in_force[t],
+                    requests: a.requests,
+                    input_tokens: a.input,
+                    cached_tokens: a.cached,
+                    cache_write_tokens: a.cache_write,
+                    output_tokens: a.output,
+                    batch_priced: tasks[t].batch,
+                    cost_usd: cost,
+                    cost_per_1k_prompts_usd: scale(cost, 1_000, prompts),
+                    saving_vs_sequential_pct: baseline.and_then(|b| cost.saving_vs(b)),
+                    per_day_usd: scale(cost, input.per_day, prompts),
+                    per_month_usd: scale(cost, input.per_day.saturating_mul(30), prompts),
+                    output_tokens_source: tasks[t].output.description.clone(),
+                }
+            })
+            .collect();
+        out_models.push(ModelEstimate {
+            model: ctx.name.clone(),
+            provider: ctx.provider.as_str().to_string(),
+            encoding: encodings[ctx.enc].name().to_string(),
+            token_counts: match exactness[m] {
+                Exactness::Exact => "exact".to_string(),
+                Exactness::Estimate => "estimate".to_string(),
+            },
+            strategies: rows,
+        });
+    }
+    let assumptions = assumptions(input, &instructions, &models, &rules, &exactness);
+    Ok(EstimateReport {
+        schema_version: SCHEMA_VERSION,
+        dataset: input.dataset.display().to_string(),
+        prompts,
+        per_day: input.per_day,
+        price_source: input.pricing.source().clone(),
+        counter: input.counter.name().to_string(),
+        models: out_models,
+        assumptions,
+        warnings,
+    })
+}
+
+fn assumptions(
+    input: &EstimateInput,
+    instructions: &str,
+    models: &[ModelCtx],
+    rules: &[outputs::OutputRule<'_>],
+    exactness: &[Exactness],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    // Output tokens.
+    let mut sources: Vec<&str> = rules.iter().map(|r| r.description.as_str()).collect();
+    sources.dedup();
+    match &input.output {
+        OutputTokens::PerAnswer(n) if *n == DEFAULT_OUTPUT_TOKENS => out.push(format!(
+            "Output tokens: {n} per answer, the default (run's --answer-tokens cap, so an upper bound); \
+             set --output-tokens N or --from-run DIR for measured lengths."
+        )),
+        OutputTokens::PerAnswer(n) => out.push(format!("Output tokens: {n} per answer (--output-tokens).")),
+        OutputTokens::FromRun(run) => {
+            out.push(format!("Output tokens: measured by the run in {}{}.", run.dir.display(), match &run.model {
+                Some(m) => format!(" (model {m})"),
+                None => String::new(),
+            }));
+            for (spec, rule) in input.strategies.iter().zip(rules) {
+                out.push(format!("  {spec}: {}", rule.description));
+            }
+        }
+    }
+    if input
+        .strategies
+        .iter()
+        .any(|s| s.batch_size() > 1 && !matches!(s, StrategySpec::NaiveMultiMessage(_)))
+    {
+        out.push(
+            "Packed answers: where output lengths are per answer, each packed request adds the JSON around its answers \
+             as run budgets it (tokens(id) + 6 per item, 2 per request). Re-asks of items missing from a packed answer \
+             are not modelled (a run adds them)."
+                .into(),
+        );
+    }
+    out.push(format!(
+        "Input tokens: counted client-side as run sends them (system instructions, user message, packed items and \
+         their JSON schema), with {}.{}",
+        input.counter.name(),
+        if exactness.contains(&Exactness::Estimate) {
+            " Anthropic models: Anthropic's tokenizer is not public, so their counts are estimates (batchbench's stand-in rule)."
+        } else {
+            ""
+        }
+    ));
+    if input.strategies.contains(&StrategySpec::Cached) {
+        for m in models {
+            let line = match m.provider {
+                ProviderKind::Openai => {
+                    let prefix = m.single_base - crate::tokens::REPLY_PRIMING_TOKENS;
+                    format!(
+                        "Caching ({}): OpenAI's automatic caching of the shared prefix (instructions and message framing: {} \
+                         tokens) when it is at least {} tokens, in steps of {OPENAI_CACHE_STEP}: {}",
+                        m.name,
+                        render::thousands(prefix),
+                        render::thousands(OPENAI_CACHE_MIN),
+                        if m.cache_read > 0 {
+                            format!(
+                                "the first request writes, every later one reads {} tokens (all within the cache's lifetime).",
+                                render::thousands(m.cache_read)
+                            )
+                        } else {
+                            "too short, so nothing is cached.".to_string()
+                        }
+                    )
+                }
+                ProviderKind::Anthropic => format!(
+                    "Caching ({}): Anthropic's explicit cache on the system prompt ({} tokens; this model caches prefixes of \
+                     {} tokens or more): {}",
+                    m.name,
+                    render::thousands(if instructions.is_empty() {
+                        0
+                    } else {
+                        m.single_base - crate::tokens::TOKENS_PER_MESSAGE
+                    }),
+                    render::thousands(anthropic_cache_min(&m.name)),
+                    if m.cache_read > 0 {
+                        "the first request writes it at 1.25x input, every later one reads it at 0.1x (5-minute lifetime, never lapsing)."
+                    } else {
+                        "too short, so nothing is cached."
+                    }
+                ),
+            };
+            out.push(line);
+        }
+    }
+    if input
+        .strategies
+        .iter()
+        .any(|s| matches!(s, StrategySpec::BatchApi(_)))
+    {
+        out.push("Batch API: billed at the price data's batch rates.".into());
+    }
+    if input
+        .strategies
+        .iter()
+        .any(|s| matches!(s, StrategySpec::Concurrent(_)))
+    {
+        out.push(
+            "concurrent:C sends the same requests as sequential: the same cost, less wall time."
+                .into(),
+        );
+    }
+    let src = input.pricing.source();
+    out.push(format!(
+        "Prices: {}{}, as of {}; every request is priced on its own, as run prices it.",
+        src.name,
+        src.overrides
+            .as_deref()
+            .map(|o| format!(" with overrides from {o}"))
+            .unwrap_or_default(),
+        src.as_of
+    ));
+    out.push(format!(
+        "Projection: {} prompts per day; a month is 30 days.",
+        render::thousands(input.per_day)
+    ));
+    out
+}
+
+fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !show || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} estimate: {pos} prompts read ({per_sec})",
+    ) {
+        pb.set_style(style);
+    }
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(pb)
+}
+
+fn parse_sizes(text: &str) -> Result<Vec<usize>> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let k: usize = part
+            .parse()
+            .map_err(|_| Error::Usage(format!("--sizes: {part:?} is not a whole number")))?;
+        if k == 0 || k > crate::strategy::MAX_FACTOR {
+            return Err(Error::Usage(format!(
+                "--sizes: {k} must be between 1 and {}",
+                crate::strategy::MAX_FACTOR
+            )));
+        }
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Usage("--sizes: no sizes given".into()));
+    }
+    Ok(out)
+}
+
+impl EstimateArgs {
+    /// Turns the options into an [`EstimateInput`] (reading the price, instructions and run files).
+    pub fn to_input(&self) -> Result<EstimateInput> {
+        let strategies = match &self.strategies {
+            Some(list) => StrategySpec::parse_list(list)?,
+            None => default_strategies(&parse_sizes(&self.sizes)?),
+        };
+        let mut models = Vec::new();
+        for m in self
+            .model
+            .iter()
+            .map(|m| m.trim())
+            .filter(|m| !m.is_empty())
+        {
+            let provider = self.provider.unwrap_or_else(|| {
+                if m.to_ascii_lowercase().contains("claude") {
+                    ProviderKind::Anthropic
+                } else {
+                    ProviderKind::Openai
+                }
+            });
+            models.push((m.to_string(), provider));
+        }
+        if models.is_empty() {
+            return Err(Error::Usage("--model: no model given".into()));
+        }
+        let instructions = match &self.instructions_file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                Error::Input(format!("{}: cannot read instructions: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        let output = match (&self.from_run, self.output_tokens) {
+            (Some(dir), _) => OutputTokens::FromRun(RunOutputs::load(dir)?),
+            (None, Some(n)) => OutputTokens::PerAnswer(n),
+            (None, None) => OutputTokens::PerAnswer(DEFAULT_OUTPUT_TOKENS),
+        };
+        if self.threads == Some(0) {
+            return Err(Error::Usage("--threads must be at least 1".into()));
+        }
+        Ok(EstimateInput {
+            dataset: self.dataset.clone(),
+            instructions,
+            models,
+            strategies,
+            output,
+            pricing: Pricing::load(
+                self.prices_data.as_deref(),
+                self.prices.as_deref(),
+                SystemTime::now(),
+            )?,
+            per_day: self.per_day,
+            answer_tokens: self.answer_tokens,
+            threads: self.threads.unwrap_or_else(default_threads),
+            counter: self.counter,
+            progress: !self.quiet,
+        })
+    }
+}
+
+/// Renders a report in a format.
+pub fn render(report: &EstimateReport, format: Format) -> Result<String> {
+    match format {
+        Format::Table => Ok(render::text(report, false)),
+        Format::Md => Ok(render::text(report, true)),
+        Format::Json => serde_json::to_string_pretty(report)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::Input(format!("cannot write the estimate as JSON: {e}"))),
+    }
+}
+
+/// `batchbench estimate`: prints the estimate to stdout (progress on stderr); exit code 0.
+pub fn run(args: &EstimateArgs) -> crate::Result<i32> {
+    let input = args.to_input()?;
+    let report = estimate(&input)?;
+    let text = render(&report, args.format)?;
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not an error worth reporting.
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    Ok(crate::error::EXIT_OK)
+}

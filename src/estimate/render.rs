@@ -1,0 +1,152 @@
+//! The stdout summary of `estimate`: a table per model (plain or Markdown), then the
+//! assumptions and warnings.
+
+use std::fmt::Write;
+
+use super::EstimateReport;
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+const HEADERS: [&str; 10] = [
+    "strategy",
+    "requests",
+    "input tok",
+    "cached",
+    "output tok",
+    "cost",
+    "per 1k prompts",
+    "saving",
+    "per day",
+    "per 30 days",
+];
+
+/// The report as aligned text (`markdown`: as Markdown tables and lists).
+pub fn text(report: &EstimateReport, markdown: bool) -> String {
+    let mut out = String::new();
+    let h = if markdown { "### " } else { "" };
+    let _ = writeln!(
+        out,
+        "{h}Estimate for {} ({} prompts), projected at {} prompts/day",
+        report.dataset,
+        thousands(report.prompts),
+        thousands(report.per_day)
+    );
+    for m in &report.models {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{h}{} ({}, {}, {} token counts)",
+            m.model, m.provider, m.encoding, m.token_counts
+        );
+        if markdown {
+            let _ = writeln!(out);
+        }
+        let rows: Vec<[String; 10]> = m
+            .strategies
+            .iter()
+            .map(|s| {
+                let name = if s.prompts_per_request > 1
+                    && !s.strategy.ends_with(&format!(":{}", s.prompts_per_request))
+                {
+                    format!("{} (K={})", s.strategy, s.prompts_per_request)
+                } else {
+                    s.strategy.clone()
+                };
+                [
+                    name,
+                    thousands(s.requests),
+                    thousands(s.input_tokens),
+                    thousands(s.cached_tokens),
+                    thousands(s.output_tokens),
+                    s.cost_usd.to_string(),
+                    s.cost_per_1k_prompts_usd.to_string(),
+                    s.saving_vs_sequential_pct
+                        .map_or_else(|| "-".to_string(), |p| format!("{p:.1}%")),
+                    s.per_day_usd.to_string(),
+                    s.per_month_usd.to_string(),
+                ]
+            })
+            .collect();
+        let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.len()).collect();
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String], out: &mut String| {
+            if markdown {
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
+            } else {
+                let parts: Vec<String> = cells
+                    .iter()
+                    .zip(&widths)
+                    .enumerate()
+                    .map(|(i, (c, w))| {
+                        if i == 0 {
+                            format!("{c:<w$}")
+                        } else {
+                            format!("{c:>w$}")
+                        }
+                    })
+                    .collect();
+                let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+            }
+        };
+        line(&HEADERS.map(str::to_string), &mut out);
+        if markdown {
+            let seps: Vec<String> = (0..HEADERS.len())
+                .map(|i| if i == 0 { "---".into() } else { "---:".into() })
+                .collect();
+            let _ = writeln!(out, "|{}|", seps.join("|"));
+        } else {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let _ = writeln!(out, "{}", "-".repeat(total));
+        }
+        for r in &rows {
+            line(r, &mut out);
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{h}Assumptions");
+    if markdown {
+        let _ = writeln!(out);
+    }
+    for a in &report.assumptions {
+        let _ = writeln!(out, "{}{a}", if a.starts_with("  ") { "" } else { "- " });
+    }
+    if !report.warnings.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{h}Warnings");
+        if markdown {
+            let _ = writeln!(out);
+        }
+        for w in &report.warnings {
+            let _ = writeln!(out, "- {w}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}
