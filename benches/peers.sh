@@ -148,13 +148,14 @@ echo "wall $def_wall, max RSS $def_rss KB"
 echo "== binary: $(ls -l $BB)"
 if [ "${LEAN_BUILD:-0}" = 1 ]; then
   SRC="$WORK/cold-src"
-  rm -rf "$SRC" "$WORK/cold-target"
+  COLD_TARGET=${COLD_TARGET:-/tmp/cold-target}
+  rm -rf "$SRC" "$COLD_TARGET"
   mkdir -p "$SRC"
   tar --exclude=./target --exclude=./reports -cf - . | tar -xf - -C "$SRC"
-  echo "== cold: (cd $SRC && CARGO_TARGET_DIR=$WORK/cold-target cargo build --release)"
-  ( cd "$SRC" && CARGO_TARGET_DIR="$WORK/cold-target" /usr/bin/time -v cargo build --release --quiet ) 2>"$WORK/cold.time"
+  echo "== cold: (cd $SRC && CARGO_TARGET_DIR=$COLD_TARGET cargo build --release)"
+  ( cd "$SRC" && CARGO_TARGET_DIR="$COLD_TARGET" /usr/bin/time -v cargo build --release --quiet ) 2>"$WORK/cold.time"
   echo "cold build wall $(awk -F': ' '/Elapsed \(wall/ {print $2}' "$WORK/cold.time"), load after $(cut -d' ' -f1-3 /proc/loadavg)"
-  ls -l "$WORK/cold-target/release/batchbench"
+  ls -l "$COLD_TARGET/release/batchbench"
 fi
 
 # --- summary --------------------------------------------------------------------------------

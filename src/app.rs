@@ -512,6 +512,38 @@ fn load_done(out: &Path, strategy: &str) -> Result<StrategyRun> {
     })
 }
 
+/// Runs every strategy of the plan in order, rewriting the run folder after each one (so a crash
+/// loses nothing finished) and skipping strategies a resumed journal marks done. On an error the
+/// rows so far are still written before the error is returned.
+async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRun>, RunReport)> {
+    let mut runs: Vec<StrategyRun> = Vec::new();
+    let mut outcome = Ok(());
+    for spec in &plan.strategies {
+        let label = spec.to_string();
+        if session.is_done(&label) {
+            runs.push(load_done(&plan.out, &label)?);
+            eprintln!("  {label:<24} already finished (from the run folder)");
+            continue;
+        }
+        match session.run_strategy(plan, *spec).await {
+            Ok(run) => {
+                runs.push(run);
+                write_report(&plan.out, &session.info, &runs, &plan.set)?;
+                session.strategy_done(&label)?;
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    let info = session.info.clone();
+    session.finish().await;
+    let report = write_report(&plan.out, &info, &runs, &plan.set)?;
+    outcome?;
+    Ok((runs, report))
+}
+
 /// `batchbench run`.
 pub async fn run(args: &RunArgs) -> Result<i32> {
     let (plan, journal) = match &args.resume {
@@ -558,33 +590,9 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
             (plan, journal)
         }
     };
-    let mut session = Session::start_with(&plan, Some(journal)).await?;
+    let session = Session::start_with(&plan, Some(journal)).await?;
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
-    let mut runs: Vec<StrategyRun> = Vec::new();
-    let mut outcome = Ok(());
-    for spec in &plan.strategies {
-        let label = spec.to_string();
-        if session.is_done(&label) {
-            runs.push(load_done(&plan.out, &label)?);
-            eprintln!("  {label:<24} already finished (from the run folder)");
-            continue;
-        }
-        match session.run_strategy(&plan, *spec).await {
-            Ok(run) => {
-                runs.push(run);
-                write_report(&plan.out, &session.info, &runs, &plan.set)?;
-                session.strategy_done(&label)?;
-            }
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        }
-    }
-    let info = session.info.clone();
-    session.finish().await;
-    let report = write_report(&plan.out, &info, &runs, &plan.set)?;
-    outcome?;
+    let (_, report) = run_all(session, &plan).await?;
     print_summary(&report, plan.args.format.unwrap_or(Format::Table))?;
     eprintln!("wrote {}", plan.out.display());
     let failed = report
@@ -989,26 +997,9 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
     if args.run.out.is_none() {
         plan.out = PathBuf::from("reports").join(format!("{}-sweep", plan.run_id));
     }
-    let mut session = Session::start(&plan).await?;
+    let session = Session::start(&plan).await?;
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
-    let mut runs: Vec<StrategyRun> = Vec::new();
-    let mut outcome = Ok(());
-    for spec in &plan.strategies {
-        match session.run_strategy(&plan, *spec).await {
-            Ok(run) => {
-                runs.push(run);
-                write_report(&plan.out, &session.info, &runs, &plan.set)?;
-            }
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        }
-    }
-    let info = session.info.clone();
-    session.finish().await;
-    let report = write_report(&plan.out, &info, &runs, &plan.set)?;
-    outcome?;
+    let (runs, report) = run_all(session, &plan).await?;
     let lowered: Vec<String> = runs
         .iter()
         .filter(|r| r.warnings.iter().any(|w| w.contains("lowering K")))

@@ -3,8 +3,7 @@
 //! automatic caching of prefixes of 1,024 tokens or more). Billed at cached and cache-write prices.
 
 use super::{
-    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
-    unpack_single,
+    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, unpack_single,
 };
 use crate::error::Result;
 use crate::provider::ChatResponse;
@@ -31,13 +30,7 @@ impl Strategy for Cached {
                  (more for some Anthropic models), so expect no cached tokens on this dataset"
             ));
         }
-        let requests = ctx
-            .set
-            .prompts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ctx.planned_single(request_id(i), p, true))
-            .collect();
+        let requests = ctx.planned_singles(true);
         Ok(Plan { requests, warnings })
     }
 

@@ -1,8 +1,7 @@
 //! `concurrent:C`: one request per prompt, C in flight. Same price as sequential, less wall time.
 
 use super::{
-    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
-    unpack_single,
+    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, unpack_single,
 };
 use crate::error::Result;
 use crate::provider::ChatResponse;
@@ -26,13 +25,7 @@ impl Strategy for Concurrent {
     }
 
     fn plan(&self, ctx: &PlanContext<'_>) -> Result<Plan> {
-        let requests = ctx
-            .set
-            .prompts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ctx.planned_single(request_id(i), p, false))
-            .collect();
+        let requests = ctx.planned_singles(false);
         Ok(Plan {
             requests,
             warnings: Vec::new(),

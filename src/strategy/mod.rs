@@ -230,6 +230,16 @@ impl PlanContext<'_> {
         }
     }
 
+    /// One planned single request per prompt, ids `r000001`, … in dataset order.
+    pub fn planned_singles(&self, cache_prefix: bool) -> Vec<PlannedRequest> {
+        self.set
+            .prompts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| self.planned_single(request_id(i), p, cache_prefix))
+            .collect()
+    }
+
     /// A planned single request.
     pub fn planned_single(
         &self,

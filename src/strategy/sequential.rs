@@ -1,8 +1,7 @@
 //! `sequential`: one request per prompt, one at a time. The baseline every saving is measured against.
 
 use super::{
-    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, request_id,
-    unpack_single,
+    Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, unpack_single,
 };
 use crate::error::Result;
 use crate::provider::ChatResponse;
@@ -21,13 +20,7 @@ impl Strategy for Sequential {
     }
 
     fn plan(&self, ctx: &PlanContext<'_>) -> Result<Plan> {
-        let requests = ctx
-            .set
-            .prompts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ctx.planned_single(request_id(i), p, false))
-            .collect();
+        let requests = ctx.planned_singles(false);
         Ok(Plan {
             requests,
             warnings: Vec::new(),
