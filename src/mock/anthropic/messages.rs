@@ -14,7 +14,7 @@ use super::super::cache::{AnthropicCacheUse, Breakpoint};
 use super::super::errors::{Api, ApiError};
 use super::super::faults::{Fault, FaultPlan};
 use super::super::latency;
-use super::super::openai::chat::{apply_stop, charge, fault_error};
+use super::super::openai::chat::{admit, apply_stop, charge};
 use super::super::oracle::AnswerFaults;
 use super::super::respond::{self, StreamEnd};
 use super::super::router::Ctx;
@@ -389,27 +389,8 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
         .chain(p.system.iter())
         .map(|b| b.text.len())
         .sum();
-    let decision = state.limiter.check(
-        &ctx.key,
-        charge(&state.config.rate_limits, total, chars, p.max_tokens),
-        Instant::now(),
-    );
-    if !decision.allowed {
-        state.stats.rate_limited();
-        return Err(respond::rate_limited(Api::Anthropic, &decision, &p.model));
-    }
-    let headers = respond::rate_headers(Api::Anthropic, &decision);
-    let plan = state.faults.plan(&state.config.faults);
-    for name in plan.names() {
-        if !matches!(name, "malformed_packed" | "missing_item") {
-            state.stats.fault(name);
-        }
-    }
-    if let Some(f) = plan.status {
-        let mut e = fault_error(state, f, Api::Anthropic);
-        e.headers.extend(headers);
-        return Err(e);
-    }
+    let tokens = charge(&state.config.rate_limits, total, chars, p.max_tokens);
+    let (headers, plan) = admit(state, &ctx.key, tokens, Api::Anthropic, &p.model)?;
     let id = state.random_id("msg_01", 22);
     let done = complete(state, &p, &plan, id, "standard");
     let prof = latency::profile(&state.config.latency, &p.model);

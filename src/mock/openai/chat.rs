@@ -473,6 +473,36 @@ pub fn usage_json(prompt: u64, cached: u64, completion: u64) -> Value {
     })
 }
 
+/// The steps every synchronous call of either API takes before it is answered: the rate
+/// limiter (charging `tokens`), then the seeded fault draw, whose status faults end the call
+/// here. On success: the rate-limit headers to send and the faults that shape the answer.
+pub fn admit(
+    state: &State,
+    key: &str,
+    tokens: u64,
+    api: Api,
+    model: &str,
+) -> Result<(Vec<(String, String)>, FaultPlan), ApiError> {
+    let decision = state.limiter.check(key, tokens, Instant::now());
+    if !decision.allowed {
+        state.stats.rate_limited();
+        return Err(respond::rate_limited(api, &decision, model));
+    }
+    let headers = respond::rate_headers(api, &decision);
+    let plan = state.faults.plan(&state.config.faults);
+    for name in plan.names() {
+        if !matches!(name, "malformed_packed" | "missing_item") {
+            state.stats.fault(name);
+        }
+    }
+    if let Some(f) = plan.status {
+        let mut e = fault_error(state, f, api);
+        e.headers.extend(headers);
+        return Err(e);
+    }
+    Ok((headers, plan))
+}
+
 /// The error a status fault turns into.
 pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
     let retry = state.config.faults.retry_after_secs;
@@ -519,25 +549,13 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
         .code("model_not_found"));
     }
     let input = prompt_tokens(&p);
-    let decision = state
-        .limiter
-        .check(&ctx.key, tpm_charge(state, &p, input), Instant::now());
-    if !decision.allowed {
-        state.stats.rate_limited();
-        return Err(respond::rate_limited(Api::OpenAi, &decision, &p.model));
-    }
-    let headers = respond::rate_headers(Api::OpenAi, &decision);
-    let plan = state.faults.plan(&state.config.faults);
-    for name in plan.names() {
-        if !matches!(name, "malformed_packed" | "missing_item") {
-            state.stats.fault(name);
-        }
-    }
-    if let Some(f) = plan.status {
-        let mut e = fault_error(state, f, Api::OpenAi);
-        e.headers.extend(headers);
-        return Err(e);
-    }
+    let (headers, plan) = admit(
+        state,
+        &ctx.key,
+        tpm_charge(state, &p, input),
+        Api::OpenAi,
+        &p.model,
+    )?;
     let id = state.random_id("chatcmpl-", 29);
     let done = complete(state, &p, &plan, id);
     let longest = done.choices.iter().map(|c| c.tokens).max().unwrap_or(0);
