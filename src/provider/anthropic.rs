@@ -1,8 +1,6 @@
 //! Anthropic wire format: messages (plain and streamed) and Message Batches. Usage is normalised
 //! to the OpenAI convention on arrival (cache tokens become parts of the input total).
 
-use std::time::Instant;
-
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -163,23 +161,8 @@ async fn chat_stream(
     builder: reqwest::RequestBuilder,
 ) -> Result<ChatResponse, CallError> {
     let t = client.endpoint().timeouts;
-    let start = Instant::now();
-    let response = match tokio::time::timeout(t.first_byte, builder.timeout(t.total).send()).await {
-        Err(_) => return Err(http::timeout("no response headers", t.first_byte)),
-        Ok(Err(e)) => return Err(http::transport(e)),
-        Ok(Ok(r)) => r,
-    };
-    let status = response.status().as_u16();
+    let (response, start) = http::open(client, builder).await?;
     let headers = response.headers().clone();
-    if !(200..300).contains(&status) {
-        let body = response.bytes().await.unwrap_or_default();
-        return Err(http::status_error(
-            ProviderKind::Anthropic,
-            status,
-            &headers,
-            &body,
-        ));
-    }
     let request_id = super::error::header_str(&headers, "request-id").map(str::to_string);
     let mut stream = response.bytes_stream();
     let mut sse = SseBuffer::default();

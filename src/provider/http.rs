@@ -30,13 +30,7 @@ pub(crate) async fn send(
     build: reqwest::RequestBuilder,
 ) -> Result<Reply, CallError> {
     let t = client.endpoint().timeouts;
-    let start = Instant::now();
-    let response = match tokio::time::timeout(t.first_byte, build.timeout(t.total).send()).await {
-        Err(_) => return Err(timeout("no response headers", t.first_byte)),
-        Ok(Err(e)) => return Err(transport(e)),
-        Ok(Ok(r)) => r,
-    };
-    let status = response.status().as_u16();
+    let (response, start) = open(client, build).await?;
     let headers = response.headers().clone();
     let remaining = t.total.saturating_sub(start.elapsed());
     let body = match tokio::time::timeout(remaining, response.bytes()).await {
@@ -44,7 +38,32 @@ pub(crate) async fn send(
         Ok(Err(e)) => return Err(transport(e)),
         Ok(Ok(b)) => b,
     };
+    Ok(Reply { headers, body })
+}
+
+/// Sends a request and waits for its headers within the first-byte limit; a non-2xx status is
+/// read (within the total limit) and turned into a classified [`CallError`]. The body of a 2xx
+/// is left to the caller, to stream it.
+pub(crate) async fn open(
+    client: &Client,
+    build: reqwest::RequestBuilder,
+) -> Result<(reqwest::Response, Instant), CallError> {
+    let t = client.endpoint().timeouts;
+    let start = Instant::now();
+    let response = match tokio::time::timeout(t.first_byte, build.timeout(t.total).send()).await {
+        Err(_) => return Err(timeout("no response headers", t.first_byte)),
+        Ok(Err(e)) => return Err(transport(e)),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status().as_u16();
     if !(200..300).contains(&status) {
+        let headers = response.headers().clone();
+        let remaining = t.total.saturating_sub(start.elapsed());
+        let body = match tokio::time::timeout(remaining, response.bytes()).await {
+            Err(_) => return Err(timeout("response body not complete", t.total)),
+            Ok(Err(e)) => return Err(transport(e)),
+            Ok(Ok(b)) => b,
+        };
         return Err(status_error(
             client.endpoint().kind,
             status,
@@ -52,7 +71,7 @@ pub(crate) async fn send(
             &body,
         ));
     }
-    Ok(Reply { headers, body })
+    Ok((response, start))
 }
 
 pub(crate) fn timeout(what: &str, limit: Duration) -> CallError {

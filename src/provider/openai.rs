@@ -1,7 +1,7 @@
 //! OpenAI wire format: chat completions (plain and streamed), files and the Batch API.
 //! Works with any OpenAI-compatible server given its base URL.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -182,23 +182,8 @@ async fn chat_stream(
     builder: reqwest::RequestBuilder,
 ) -> Result<ChatResponse, CallError> {
     let t = client.endpoint().timeouts;
-    let start = Instant::now();
-    let response = match tokio::time::timeout(t.first_byte, builder.timeout(t.total).send()).await {
-        Err(_) => return Err(http::timeout("no response headers", t.first_byte)),
-        Ok(Err(e)) => return Err(http::transport(e)),
-        Ok(Ok(r)) => r,
-    };
-    let status = response.status().as_u16();
+    let (response, start) = http::open(client, builder).await?;
     let headers = response.headers().clone();
-    if !(200..300).contains(&status) {
-        let body = response.bytes().await.unwrap_or_default();
-        return Err(http::status_error(
-            ProviderKind::Openai,
-            status,
-            &headers,
-            &body,
-        ));
-    }
     let request_id = super::error::header_str(&headers, "x-request-id").map(str::to_string);
     let mut stream = response.bytes_stream();
     let mut sse = SseBuffer::default();
