@@ -507,8 +507,6 @@ fn load_done(out: &Path, strategy: &str) -> Result<StrategyRun> {
             .filter(|r| r.strategy == strategy)
             .collect(),
         warnings: Vec::new(),
-        parse_failures: 0,
-        extra_items: 0,
     })
 }
 
@@ -528,7 +526,7 @@ async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRu
         match session.run_strategy(plan, *spec).await {
             Ok(run) => {
                 runs.push(run);
-                write_report(&plan.out, &session.info, &runs, &plan.set)?;
+                write_report(&plan.out, &session.info, &runs, &plan.set, false)?;
                 session.strategy_done(&label)?;
             }
             Err(e) => {
@@ -539,7 +537,7 @@ async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRu
     }
     let info = session.info.clone();
     session.finish().await;
-    let report = write_report(&plan.out, &info, &runs, &plan.set)?;
+    let report = write_report(&plan.out, &info, &runs, &plan.set, true)?;
     outcome?;
     Ok((runs, report))
 }
@@ -603,11 +601,14 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
     Ok(if failed { EXIT_FAILURES } else { EXIT_OK })
 }
 
+/// Writes a run's files from its strategies' records; `full`: every exporter (charts, HTML,
+/// Markdown), else only the row files and `run.json`.
 pub fn write_report(
     out: &Path,
     info: &RunInfo,
     runs: &[StrategyRun],
     set: &PromptSet,
+    full: bool,
 ) -> Result<RunReport> {
     let mut prompts: Vec<_> = runs
         .iter()
@@ -618,23 +619,30 @@ pub fn write_report(
         .iter()
         .flat_map(|r| r.requests.iter().cloned())
         .collect();
-    write_rows(out, info.clone(), prompts, requests)
+    write_rows(out, info.clone(), prompts, requests, full)
 }
 
-/// Builds the report from rows and writes every exporter's file into `out`.
+/// Builds the report from rows and writes the exporters' files into `out` (`full`: all of them,
+/// else the row files and `run.json`).
 pub fn write_rows(
     out: &Path,
     info: RunInfo,
     prompts: Vec<crate::record::PromptRecord>,
     requests: Vec<crate::record::RequestRecord>,
+    full: bool,
 ) -> Result<RunReport> {
     let report = RunReport::new(info, prompts, requests);
-    let exporters = report::standard_exporters();
+    let exporters = if full {
+        report::standard_exporters()
+    } else {
+        report::row_exporters()
+    };
     let refs: Vec<&dyn report::Exporter> = exporters.iter().map(|e| e.as_ref()).collect();
     report::write_all(out, &report, &refs)?;
     Ok(report)
 }
 
+/// Prints the per-strategy summary on stdout in the chosen format.
 pub fn print_summary(report: &RunReport, format: Format) -> Result<()> {
     let text = match format {
         Format::Json => {
@@ -958,7 +966,7 @@ pub fn merge_command(args: &MergeArgs) -> Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&info.run_id));
-    let report = write_rows(&out, info, prompts, requests)?;
+    let report = write_rows(&out, info, prompts, requests, true)?;
     print_summary(&report, args.format)?;
     eprintln!("wrote {}", out.display());
     Ok(EXIT_OK)

@@ -96,14 +96,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// The exporters of a `run`, in the order their files are written.
 pub fn standard_exporters() -> Vec<Box<dyn Exporter>> {
+    let mut all = row_exporters();
+    all.push(Box::new(json::ReportJson));
+    all.push(Box::new(markdown::ReportMarkdown));
+    all.push(Box::new(charts::Charts));
+    all.push(Box::new(html::ReportHtml));
+    all
+}
+
+/// The row files and `run.json` only: what a run rewrites after each strategy so a crash loses
+/// nothing finished, without re-rendering charts and HTML every time.
+pub fn row_exporters() -> Vec<Box<dyn Exporter>> {
     vec![
         Box::new(csv::PromptsCsv),
         Box::new(csv::RequestsCsv),
         Box::new(csv::SummaryCsv),
         Box::new(run_info::RunJson),
-        Box::new(json::ReportJson),
-        Box::new(markdown::ReportMarkdown),
-        Box::new(charts::Charts),
-        Box::new(html::ReportHtml),
     ]
 }
