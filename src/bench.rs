@@ -50,10 +50,6 @@ pub struct StrategyRun {
     pub requests: Vec<RequestRecord>,
     /// Planning warnings.
     pub warnings: Vec<String>,
-    /// Responses whose packed answer could not be parsed at all.
-    pub parse_failures: u64,
-    /// Answer items with ids that were never asked.
-    pub extra_items: u64,
 }
 
 /// Splits `total` into `n` integer shares that add up exactly (remainder to the first shares).
@@ -110,8 +106,6 @@ struct Ctx<'a, 'b> {
     label: String,
     requests: Vec<RequestRecord>,
     pending: HashMap<String, Pending>,
-    parse_failures: u64,
-    extra_items: u64,
 }
 
 impl Ctx<'_, '_> {
@@ -193,10 +187,6 @@ impl Ctx<'_, '_> {
         let costs = cost.split(n);
         let clients = split_u64(planned.client_input_tokens, n);
         let unpacked = self.strategy.unpack(planned, response);
-        if unpacked.parse_failure {
-            self.parse_failures += 1;
-        }
-        self.extra_items += unpacked.extra_items as u64;
         let results: HashMap<String, ItemResult> = unpacked.items.into_iter().collect();
         for (k, id) in planned.prompt_ids.iter().enumerate() {
             let p = self.pending.entry(id.clone()).or_default();
@@ -260,8 +250,6 @@ pub async fn run_strategy(
         label: label.clone(),
         requests: Vec::new(),
         pending: HashMap::new(),
-        parse_failures: 0,
-        extra_items: 0,
     };
     let bar = bench.progress.bar(plan.requests.len() as u64, &label);
     match strategy.execution() {
@@ -446,8 +434,6 @@ pub async fn run_strategy(
         prompts,
         requests: ctx.requests,
         warnings: plan.warnings,
-        parse_failures: ctx.parse_failures,
-        extra_items: ctx.extra_items,
     })
 }
 
@@ -463,9 +449,16 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
         return Ok(());
     }
     let bench = ctx.bench;
+    let by_id: HashMap<&str, &crate::dataset::Prompt> = bench
+        .plan
+        .set
+        .prompts
+        .iter()
+        .map(|p| (p.id.as_str(), p))
+        .collect();
     let singles: Vec<PlannedRequest> = ids
         .iter()
-        .filter_map(|id| bench.plan.set.get(id))
+        .filter_map(|id| by_id.get(id.as_str()).copied())
         .map(|p| {
             let mut r = bench
                 .plan
