@@ -415,9 +415,10 @@ async fn streaming_timing_follows_the_profile() {
     let (status, _, _) = openai(&s, "/chat/completions", chat_body("What is 3 plus 3?")).await;
     let took = t0.elapsed();
     assert_eq!(status, 200);
-    // 150 ms overhead + 1 token at 50 ms.
+    // 150 ms overhead + 1 token at 50 ms. The lower bound is the model; the upper one only
+    // catches a wildly wrong model and is loose because CI machines are shared.
     assert!(
-        took >= Duration::from_millis(195) && took < Duration::from_millis(900),
+        took >= Duration::from_millis(195) && took < Duration::from_millis(5000),
         "{took:?}"
     );
     s.shutdown().await;
