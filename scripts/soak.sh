@@ -5,7 +5,9 @@
 # `batchbench mock` on 127.0.0.1 that injects 5% 429, 5% 5xx and 1% dropped connections, then
 # checks from the run's CSVs and the mock's /_mock/stats:
 #   - 0 prompts lost: every prompt answered or reported failed exactly once per strategy;
-#   - 0 paid twice: no prompt / batch custom_id completed twice by the server;
+#   - 0 paid twice: no prompt / batch custom_id completed twice by the server, except (in the
+#     "-cut" runs, whose connections break after the answer was generated) exactly the attempts
+#     the client labelled `dropped` and priced in its warnings;
 #   - retries <= 1.2 x the faults the mock injected.
 # Results go to $SOAK_DIR (default: a new temp folder); scripts/soak_check.py prints the table
 # written into docs/RELIABILITY.md.
@@ -42,33 +44,24 @@ echo "soak: generating $COUNT prompts (seed $SEED)" >&2
 
 # Synchronous faults: 429 and 503 carry `retry-after: 0.01` (10 ms) so that the sequential pass
 # is not dominated by waiting; dropped connections get the client's own backoff (0.5 s, doubling).
+# Two kinds of dropped connection are soaked separately:
+#   - `rate_reset`: the connection closes before the request is processed (no response, nothing
+#     generated): a retry cannot pay twice;
+#   - `rate_drop` (the "-cut" runs): the connection breaks half-way through a 200's body, after
+#     the answer was generated: the server has done (and a provider would bill) the work, the
+#     client cannot know, retries, and labels the attempt `dropped`; the check then requires the
+#     server's extra completions to equal the client's `dropped` rows (every double payment
+#     accounted for in requests.csv and the run's warnings).
 # Batch lines: the mock's 500 rate turns lines into 500 error lines (re-asked as ordinary
-# requests, which see the same synchronous faults). Rate limits are set far above the load so
-# that every 429 is an injected one.
-cat > "$W/mock-sync.toml" <<TOML
-seed = $SEED
-time_scale = 0.01
-[rate_limits]
-rpm = 100000000
-tpm = 100000000000
-[faults]
-rate_429 = 0.05
-rate_overloaded = 0.05
-rate_drop = 0.01
-retry_after_secs = 0.01
-TOML
-cat > "$W/mock-batch.toml" <<TOML
-seed = $SEED
-time_scale = 0.01
-[rate_limits]
-rpm = 100000000
-tpm = 100000000000
-[faults]
-rate_429 = 0.05
-rate_500 = 0.05
-rate_drop = 0.01
-retry_after_secs = 0.01
-TOML
+# requests, which see the synchronous faults). Rate limits are set far above the load so that
+# every 429 is an injected one.
+mock_config() { # $1 = file, $2 = the fault lines
+    printf 'seed = %s\ntime_scale = 0.01\n[rate_limits]\nrpm = 100000000\ntpm = 100000000000\n[faults]\nretry_after_secs = 0.01\n%s\n' \
+        "$SEED" "$2" >"$1"
+}
+mock_config "$W/mock-sync.toml" $'rate_429 = 0.05\nrate_overloaded = 0.05\nrate_reset = 0.01'
+mock_config "$W/mock-cut.toml" $'rate_429 = 0.05\nrate_overloaded = 0.05\nrate_drop = 0.01'
+mock_config "$W/mock-batch.toml" $'rate_429 = 0.05\nrate_500 = 0.05\nrate_reset = 0.01'
 
 start_mock() { # $1 = config, $2 = log prefix
     "$BIN" mock --port 0 --config "$1" --dataset "$W/prompts.jsonl" >"$2.stdout" 2>"$2.stderr" &
@@ -89,17 +82,23 @@ stop_mock() {
     MOCK_PID=""
 }
 
-for STRATEGY in sequential concurrent:32 batch-api; do
-    NAME="${STRATEGY//:/-}"
-    if [ "$STRATEGY" = batch-api ]; then CFG="$W/mock-batch.toml"; else CFG="$W/mock-sync.toml"; fi
+# name, strategy, mock configuration
+SCENARIOS="sequential sequential sync
+concurrent-32 concurrent:32 sync
+batch-api batch-api batch
+sequential-cut sequential cut
+concurrent-32-cut concurrent:32 cut"
+
+while read -r NAME STRATEGY KIND; do
+    CFG="$W/mock-$KIND.toml"
     start_mock "$CFG" "$W/mock-$NAME"
-    echo "soak: $STRATEGY against mock on 127.0.0.1:$PORT" >&2
+    echo "soak: $NAME ($STRATEGY, $KIND faults) against mock on 127.0.0.1:$PORT" >&2
     START=$(date +%s.%N)
     set +e
     OPENAI_API_KEY=soak-test-key timeout "$RUN_LIMIT" "$BIN" run --quiet \
         --provider openai --base-url "http://127.0.0.1:$PORT/v1" \
         --dataset "$W/prompts.jsonl" --strategies "$STRATEGY" --seed "$SEED" \
-        --poll-max 0.5 --out "$W/run-$NAME" >"$W/run-$NAME.stdout" 2>"$W/run-$NAME.stderr"
+        --poll-max 0.5 --out "$W/run-$NAME" >"$W/run-$NAME.stdout" 2>"$W/run-$NAME.stderr" </dev/null
     RC=$?
     set -e
     END=$(date +%s.%N)
@@ -107,7 +106,7 @@ for STRATEGY in sequential concurrent:32 batch-api; do
     python3 -c "print(f'{$END - $START:.1f}')" >"$W/run-$NAME.seconds"
     curl -sf --max-time 30 "http://127.0.0.1:$PORT/_mock/stats" >"$W/stats-$NAME.json"
     stop_mock
-    echo "soak: $STRATEGY exit $RC in $(cat "$W/run-$NAME.seconds") s" >&2
-done
+    echo "soak: $NAME exit $RC in $(cat "$W/run-$NAME.seconds") s" >&2
+done <<<"$SCENARIOS"
 
 python3 "$ROOT/scripts/soak_check.py" "$W" "$COUNT"

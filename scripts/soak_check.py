@@ -6,9 +6,11 @@ Usage: soak_check.py DIR COUNT
 For each strategy run in DIR (run-NAME/, stats-NAME.json, run-NAME.rc, run-NAME.seconds):
   lost          prompts of the dataset with no row, or with more than one row, in prompts.csv
   answered / failed   rows of prompts.csv by status
-  paid twice    prompts the mock completed more than once (prompts_answered > 1), and batch
-                custom_ids completed more than once (custom_ids_completed > 1)
-  faults        faults the mock injected (429, 500, overloaded, drop), from /_mock/stats
+  paid twice    extra completions of prompts by the mock (prompts_answered beyond one per prompt),
+                and batch custom_ids completed more than once (custom_ids_completed > 1)
+  dropped       requests.csv attempts labelled `dropped` (cut off after a 2xx: probably billed)
+  unaccounted   paid twice minus dropped: double payments the run's CSV does not show (goal 0)
+  faults        faults the mock injected (429, 500, overloaded, reset, drop), from /_mock/stats
   retries       requests.csv attempts beyond the first of each request, plus re-asks
                 (batch lines that failed, sent again as ordinary requests)
 Exit status: 0 if every goal is met, 1 otherwise.
@@ -21,7 +23,8 @@ from collections import Counter
 from pathlib import Path
 
 GOAL_RETRY_RATIO = 1.2
-FAULT_KINDS = ("429", "500", "overloaded", "drop", "batch_line_500")
+FAULT_KINDS = ("429", "500", "overloaded", "reset", "drop", "batch_line_500")
+SCENARIOS = ("sequential", "concurrent-32", "batch-api", "sequential-cut", "concurrent-32-cut")
 
 
 def main() -> int:
@@ -44,8 +47,10 @@ def main() -> int:
     assert len(ids) == count, f"dataset holds {len(ids)} prompts, expected {count}"
     ok = True
     rows = []
-    for name in ("sequential", "concurrent-32", "batch-api"):
+    for name in SCENARIOS:
         run = root / f"run-{name}"
+        if not run.exists():
+            continue
         rc = (root / f"run-{name}.rc").read_text().strip()
         seconds = (root / f"run-{name}.seconds").read_text().strip()
         stats = json.loads((root / f"stats-{name}.json").read_text())
@@ -64,6 +69,8 @@ def main() -> int:
         client_twice = sum(1 for n in billed.values() if n > 1)
         custom = stats.get("custom_ids_completed", {})
         custom_twice = sum(1 for n in custom.values() if n > 1)
+        dropped = sum(1 for r in requests if r["status"] == "dropped")
+        unaccounted = paid_twice + custom_twice - dropped
         faults = {k: stats.get("faults", {}).get(k, 0) for k in FAULT_KINDS}
         injected = sum(faults.values())
         retries = sum(1 for r in requests if int(r["attempt"]) > 1)
@@ -74,12 +81,14 @@ def main() -> int:
         seen = Counter(r["status"] for r in requests if r["status"] not in ("200",))
         rate_limited = stats.get("rate_limited", 0)
         goal_lost = lost == 0
-        goal_paid = paid_twice == 0 and custom_twice == 0 and client_twice == 0
+        goal_paid = unaccounted == 0 and client_twice == 0
         goal_retry = total_retries <= GOAL_RETRY_RATIO * injected
         ok = ok and goal_lost and goal_paid and goal_retry
         rows.append(
             dict(
                 name=name.replace("-", ":", 1) if name.startswith("concurrent") else name,
+                dropped=dropped,
+                unaccounted=unaccounted,
                 rc=rc,
                 seconds=seconds,
                 prompts=len(prompts),
@@ -103,15 +112,17 @@ def main() -> int:
                 + ("ok" if goal_retry else "RETRIES"),
             )
         )
-    print("| strategy | exit | wall s | prompts | answered | failed | lost | paid twice (server: prompts / custom_ids; client) | "
-          "faults injected (429 / 5xx / drop) | retries + re-asks | retries / faults | goals (lost/paid/retries) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| run | exit | wall s | prompts | answered | failed | lost | paid twice (server: prompts / custom_ids; client) | "
+          "dropped (client) | unaccounted | faults injected (429 / 5xx / reset / cut) | retries + re-asks | retries / faults | "
+          "goals (lost/paid/retries) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         f = r["faults"]
         print(
             f"| {r['name']} | {r['rc']} | {r['seconds']} | {r['prompts']} | {r['answered']} | {r['failed']} | "
             f"{r['lost']} | {r['paid_twice']} / {r['custom_twice']}; {r['client_twice']} | "
-            f"{r['injected']} ({f['429']} / {f['500'] + f['overloaded'] + f['batch_line_500']} / {f['drop']}) | "
+            f"{r['dropped']} | {r['unaccounted']} | "
+            f"{r['injected']} ({f['429']} / {f['500'] + f['overloaded'] + f['batch_line_500']} / {f['reset']} / {f['drop']}) | "
             f"{r['retries']} + {r['reasks']} | {r['ratio']:.3f} | {r['goals']} |"
         )
     print()

@@ -427,13 +427,23 @@ pub async fn run_strategy(
         .flat_map(|r| r.prompt_ids.iter().map(String::as_str))
         .collect();
     let prompts = finish(&ctx, bench, &carried);
+    let mut warnings = plan.warnings;
+    let (dropped, dropped_cost) = crate::record::dropped_attempts(&ctx.requests);
+    if dropped > 0 {
+        warnings.push(format!(
+            "{label}: {dropped} attempt(s) broke off after the server answered 2xx (status `dropped` in \
+             requests.csv) and were sent again; the provider has probably billed them too, about \
+             ${} (each priced as its request's successful attempt) beyond this report's cost",
+            dropped_cost.exact()
+        ));
+    }
     Ok(StrategyRun {
         strategy: label,
         batch_size: strategy.spec().batch_size(),
         demonstration,
         prompts,
         requests: ctx.requests,
-        warnings: plan.warnings,
+        warnings,
     })
 }
 

@@ -108,6 +108,41 @@ impl RequestRecord {
     pub fn rate_limited(&self) -> bool {
         self.status == "429"
     }
+
+    /// Whether the server answered 2xx and the connection broke before the whole response
+    /// arrived (`status` = `dropped`): the provider has probably billed it, though this row
+    /// costs nothing because no usage arrived.
+    pub fn dropped(&self) -> bool {
+        self.status == "dropped"
+    }
+}
+
+/// Attempts that were cut off after a 2xx, and what they probably cost: each is priced as the
+/// attempt of the same request (strategy, request id, kind) that later succeeded; one whose
+/// request never succeeded is counted but not priced. This is what a provider may have billed
+/// beyond the cost the report shows, computed from `requests.csv` alone.
+pub fn dropped_attempts(requests: &[RequestRecord]) -> (u32, Nanodollars) {
+    let succeeded: std::collections::HashMap<(&str, &str, &str), Nanodollars> = requests
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| {
+            (
+                (r.strategy.as_str(), r.request_id.as_str(), r.kind.as_str()),
+                r.cost_usd,
+            )
+        })
+        .collect();
+    let mut count = 0;
+    let mut cost = Nanodollars::ZERO;
+    for r in requests.iter().filter(|r| r.dropped()) {
+        count += 1;
+        if let Some(c) =
+            succeeded.get(&(r.strategy.as_str(), r.request_id.as_str(), r.kind.as_str()))
+        {
+            cost += *c;
+        }
+    }
+    (count, cost)
 }
 
 /// Money in CSV and JSON as an exact decimal string with nine places.
@@ -126,5 +161,62 @@ pub mod usd_string {
         let text = String::deserialize(d)?;
         Nanodollars::parse_exact(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("not a dollar amount: {text:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(request_id: &str, attempt: u32, status: &str, cost_nanos: u64) -> RequestRecord {
+        RequestRecord {
+            strategy: "sequential".into(),
+            request_id: request_id.into(),
+            kind: "chat".into(),
+            attempt,
+            prompts: 1,
+            status: status.into(),
+            input_tokens: 0,
+            cached_tokens: 0,
+            cache_write_tokens: 0,
+            output_tokens: 0,
+            client_input_tokens: 0,
+            cost_usd: Nanodollars(cost_nanos),
+            started_ms: 0.0,
+            latency_ms: 0.0,
+            ttft_ms: None,
+            server_id: None,
+            error: (status != "200").then(|| "x".to_string()),
+            parse_failure: false,
+            extra_items: 0,
+        }
+    }
+
+    #[test]
+    fn dropped_attempts_are_priced_as_their_successful_retry() {
+        let rows = [
+            // r1: dropped twice, then answered for 1,500 nano-dollars: 2 × 1,500.
+            row("r1", 1, "dropped", 0),
+            row("r1", 2, "dropped", 0),
+            row("r1", 3, "200", 1_500),
+            // r2: a connection failure before any response is not a dropped attempt.
+            row("r2", 1, "connect", 0),
+            row("r2", 2, "200", 700),
+            // r3: dropped, never answered: counted, not priced.
+            row("r3", 1, "dropped", 0),
+            row("r3", 2, "500", 0),
+        ];
+        let (n, cost) = dropped_attempts(&rows);
+        assert_eq!(n, 3);
+        assert_eq!(cost, Nanodollars(3_000));
+        assert_eq!(cost.exact(), "0.000003000");
+    }
+
+    #[test]
+    fn no_dropped_attempts() {
+        assert_eq!(
+            dropped_attempts(&[row("r1", 1, "200", 10)]),
+            (0, Nanodollars::ZERO)
+        );
     }
 }

@@ -277,3 +277,60 @@ fn sharded_run_merges_to_the_unsharded_one() {
     let o = batchbench(&["merge", &dirs[0], &dirs[0], "--out", &m_out]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Connections cut after a 200 are retried, labelled `dropped` in requests.csv, and the warning
+/// states their count and probable cost, recomputable from requests.csv; connections reset
+/// before any response are plain `connect` failures and cost nothing extra.
+#[test]
+fn dropped_and_reset_connections_are_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("mock.toml");
+    std::fs::write(&cfg, "[faults]\nrate_drop = 0.1\nrate_reset = 0.1\n").unwrap();
+    let out = dir.path().join("out");
+    let r = run(
+        &out,
+        &[
+            "--strategies",
+            "sequential",
+            "--limit",
+            "30",
+            "--mock-config",
+            cfg.to_str().unwrap(),
+        ],
+    );
+    assert!(r.prompts.iter().all(|p| p.answered()));
+    let dropped = r.requests.iter().filter(|q| q.status == "dropped").count();
+    let reset = r.requests.iter().filter(|q| q.status == "connect").count();
+    assert!(dropped > 0 && reset > 0, "{dropped} dropped, {reset} reset");
+    // Each dropped attempt is priced as its request's answered attempt.
+    let answered: HashMap<&str, Nanodollars> = r
+        .requests
+        .iter()
+        .filter(|q| q.status == "200")
+        .map(|q| (q.request_id.as_str(), q.cost_usd))
+        .collect();
+    let extra: Nanodollars = r
+        .requests
+        .iter()
+        .filter(|q| q.status == "dropped")
+        .map(|q| answered[q.request_id.as_str()])
+        .sum();
+    let warning = r
+        .info
+        .warnings
+        .iter()
+        .find(|w| w.contains("dropped"))
+        .unwrap_or_else(|| panic!("no dropped warning in {:?}", r.info.warnings));
+    assert!(
+        warning.contains(&format!("sequential: {dropped} attempt(s)")),
+        "{warning}"
+    );
+    assert!(
+        warning.contains(&format!("${}", extra.exact())),
+        "{warning}"
+    );
+    // The report's cost is the answered attempts' cost only.
+    let total: Nanodollars = r.requests.iter().map(|q| q.cost_usd).sum();
+    let billed: Nanodollars = answered.values().copied().sum();
+    assert_eq!(total, billed);
+}

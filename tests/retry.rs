@@ -168,7 +168,50 @@ async fn dropped_connections_are_retried() {
     let r = runner(&server, ProviderKind::Openai, fast());
     inject(&server, "drop", 1).await;
     let o = r.send(&request("gpt-4o-mini"), 0).await;
+    // The 200 arrived before the body broke off: the attempt is labelled as possibly billed.
+    assert_eq!(statuses(&o), ["dropped", "200"]);
+    let err = o.attempts[0].result.as_ref().unwrap_err();
+    assert!(
+        err.message.contains("may have completed and billed"),
+        "{err}"
+    );
+    assert!(err.request_id.is_some(), "{err:?}");
+    // The mock generated (and counted) both answers: 8 output tokens each.
+    let stats = server.stats();
+    assert_eq!(stats["tokens"]["output"], 16, "{stats}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_reset_before_processing_are_retried_and_not_completed() {
+    let server = mock(quiet_config()).await;
+    let r = runner(&server, ProviderKind::Openai, fast());
+    inject(&server, "reset", 1).await;
+    let o = r.send(&request("gpt-4o-mini"), 0).await;
+    // Nothing arrived: a plain connection failure, retried; the mock answered only once.
     assert_eq!(statuses(&o), ["connect", "200"]);
+    let stats = server.stats();
+    assert_eq!(stats["faults"]["reset"], 1, "{stats}");
+    assert_eq!(
+        stats["endpoints"]["POST /v1/chat/completions"], 2,
+        "{stats}"
+    );
+    assert_eq!(stats["tokens"]["output"], 8, "{stats}");
+    // Two statuses counted: the inject call and the answer; the reset wrote none.
+    assert_eq!(stats["statuses"]["200"], 2, "{stats}");
+    assert_eq!(stats["statuses"].as_object().unwrap().len(), 1, "{stats}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn anthropic_stream_cut_after_200_is_dropped_not_connect() {
+    let server = mock(quiet_config()).await;
+    let r = runner(&server, ProviderKind::Anthropic, fast());
+    inject(&server, "truncated_sse", 1).await;
+    let mut req = request("claude-haiku-4-5");
+    req.stream = true;
+    let o = r.send(&req, 0).await;
+    assert_eq!(statuses(&o), ["dropped", "200"]);
     server.shutdown().await;
 }
 

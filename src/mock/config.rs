@@ -101,6 +101,7 @@ impl MockConfig {
             ("faults.rate_overloaded", self.faults.rate_overloaded),
             ("faults.rate_slow", self.faults.rate_slow),
             ("faults.rate_drop", self.faults.rate_drop),
+            ("faults.rate_reset", self.faults.rate_reset),
             ("faults.rate_truncated_sse", self.faults.rate_truncated_sse),
             (
                 "faults.rate_malformed_packed",
@@ -296,8 +297,12 @@ pub struct FaultConfig {
     pub rate_slow: f64,
     /// Latency multiplier of a slow response.
     pub slow_factor: f64,
-    /// Connection dropped after part of the response body was sent.
+    /// Connection dropped after part of the response body was sent; the answer was generated,
+    /// so it counts as completed (a real provider would bill it).
     pub rate_drop: f64,
+    /// Connection closed before the request was processed: no status, no body, nothing
+    /// generated or counted as completed.
+    pub rate_reset: f64,
     /// SSE stream that ends before its last event (`[DONE]` / `message_stop`).
     pub rate_truncated_sse: f64,
     /// A packed answer whose JSON is cut short (invalid).
@@ -317,6 +322,7 @@ impl Default for FaultConfig {
             rate_slow: 0.0,
             slow_factor: 5.0,
             rate_drop: 0.0,
+            rate_reset: 0.0,
             rate_truncated_sse: 0.0,
             rate_malformed_packed: 0.0,
             rate_missing_item: 0.0,

@@ -34,6 +34,8 @@ pub struct ApiError {
     pub message: String,
     /// Extra response headers (`retry-after`, rate-limit headers).
     pub headers: Vec<(String, String)>,
+    /// Close the connection without any response instead (a simulated reset).
+    pub reset: bool,
 }
 
 impl ApiError {
@@ -53,6 +55,7 @@ impl ApiError {
             param: None,
             message: message.into(),
             headers: Vec::new(),
+            reset: false,
         }
     }
 
@@ -66,6 +69,14 @@ impl ApiError {
     /// 404 for an id or path that does not exist.
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(404, message)
+    }
+
+    /// No response at all: the connection is closed before the status line is written, as when
+    /// a server or proxy resets the connection before the request is processed.
+    pub fn reset() -> ApiError {
+        let mut e = ApiError::new(500, "mock: connection reset before processing");
+        e.reset = true;
+        e
     }
 
     /// Sets the OpenAI `code`.
@@ -115,6 +126,9 @@ impl ApiError {
 
     /// The full HTTP response (without the request-id header, which the router adds).
     pub fn into_response(self, api: Api, request_id: &str) -> Response {
+        if self.reset {
+            return super::respond::reset();
+        }
         let status = match api {
             // Anthropic has no 503 of its own: overload is 529.
             Api::Anthropic if self.status == 503 => 529,

@@ -20,8 +20,10 @@ pub enum Fault {
     Overloaded,
     /// A slow response.
     Slow,
-    /// The connection dropped mid-response.
+    /// The connection dropped mid-response, after the answer was generated (and counted).
     Drop,
+    /// The connection closed before the request was processed: no response, nothing counted.
+    Reset,
     /// An SSE stream cut before its last event.
     TruncatedSse,
     /// A packed answer with invalid JSON.
@@ -39,6 +41,7 @@ impl Fault {
             Fault::Overloaded => "overloaded",
             Fault::Slow => "slow",
             Fault::Drop => "drop",
+            Fault::Reset => "reset",
             Fault::TruncatedSse => "truncated_sse",
             Fault::MalformedPacked => "malformed_packed",
             Fault::MissingItem => "missing_item",
@@ -53,6 +56,7 @@ impl Fault {
             "503" | "529" | "overloaded" => Fault::Overloaded,
             "slow" => Fault::Slow,
             "drop" => Fault::Drop,
+            "reset" => Fault::Reset,
             "truncated_sse" | "truncate" => Fault::TruncatedSse,
             "malformed_packed" | "malformed" => Fault::MalformedPacked,
             "missing_item" => Fault::MissingItem,
@@ -70,6 +74,8 @@ pub struct FaultPlan {
     pub slow: bool,
     /// Drop the connection mid-body.
     pub drop: bool,
+    /// Close the connection before processing the request.
+    pub reset: bool,
     /// Cut the SSE stream.
     pub truncate: bool,
     /// Invalid JSON in a packed answer.
@@ -88,6 +94,7 @@ impl FaultPlan {
         for (on, f) in [
             (self.slow, Fault::Slow),
             (self.drop, Fault::Drop),
+            (self.reset, Fault::Reset),
             (self.truncate, Fault::TruncatedSse),
             (self.malformed, Fault::MalformedPacked),
             (self.missing_item, Fault::MissingItem),
@@ -143,6 +150,7 @@ impl Faults {
                 Fault::RateLimit | Fault::Server | Fault::Overloaded => p.status = Some(f),
                 Fault::Slow => p.slow = true,
                 Fault::Drop => p.drop = true,
+                Fault::Reset => p.reset = true,
                 Fault::TruncatedSse => p.truncate = true,
                 Fault::MalformedPacked => p.malformed = true,
                 Fault::MissingItem => p.missing_item = true,
@@ -193,6 +201,9 @@ pub fn draw(cfg: &FaultConfig, rng: &mut impl Rng) -> FaultPlan {
         truncate: rng.random::<f64>() < cfg.rate_truncated_sse,
         malformed: rng.random::<f64>() < cfg.rate_malformed_packed,
         missing_item: rng.random::<f64>() < cfg.rate_missing_item,
+        // Drawn last, and only when enabled, so that configurations without resets keep the
+        // fault sequence they had before this fault existed.
+        reset: cfg.rate_reset > 0.0 && rng.random::<f64>() < cfg.rate_reset,
     }
 }
 

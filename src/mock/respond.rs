@@ -65,6 +65,25 @@ pub fn dropped_json(value: &Value, headers: &[(String, String)]) -> Response {
     resp
 }
 
+/// Marks a [`reset`] response, whose status is never sent (and so is not counted).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionReset;
+
+/// A response whose body fails on its first read, before the status line has been flushed:
+/// hyper then closes the connection without writing anything, so the client sees the connection
+/// close with no response at all.
+pub fn reset() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "mock: connection reset",
+        ))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.extensions_mut().insert(ConnectionReset);
+    resp
+}
+
 /// The rate-limit headers of `api` for a limiter decision.
 pub fn rate_headers(api: Api, d: &Decision) -> Vec<(String, String)> {
     let mut h = Vec::new();

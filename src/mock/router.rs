@@ -248,7 +248,13 @@ pub async fn dispatch(state: Arc<State>, req: Request<Body>) -> Response {
         }
     }
     h.insert("x-batchbench-mock", HeaderValue::from_static("simulated"));
-    state.stats.status(resp.status().as_u16());
+    if resp
+        .extensions()
+        .get::<respond::ConnectionReset>()
+        .is_none()
+    {
+        state.stats.status(resp.status().as_u16());
+    }
     resp
 }
 

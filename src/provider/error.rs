@@ -9,8 +9,11 @@ use reqwest::header::HeaderMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallErrorKind {
-    /// Could not connect, or the connection broke before a full response arrived.
+    /// Could not connect, or the connection broke before any response arrived.
     Connect,
+    /// The server answered 2xx, then the connection broke (or the stream ended) before the whole
+    /// response arrived: the server has probably done the work, and a provider bills it.
+    Dropped,
     /// A time limit passed (connect, first byte, total, or a stalled stream).
     Timeout,
     /// The server answered with a non-success status.
@@ -122,7 +125,7 @@ impl CallError {
             return verdict;
         }
         match self.kind {
-            CallErrorKind::Connect | CallErrorKind::Timeout => true,
+            CallErrorKind::Connect | CallErrorKind::Dropped | CallErrorKind::Timeout => true,
             CallErrorKind::Decode => false,
             CallErrorKind::Status => matches!(self.status, Some(408 | 409 | 429) | Some(500..=599)),
         }
@@ -134,6 +137,7 @@ impl CallError {
             Some(s) => s.to_string(),
             None => match self.kind {
                 CallErrorKind::Connect => "connect".into(),
+                CallErrorKind::Dropped => "dropped".into(),
                 CallErrorKind::Timeout => "timeout".into(),
                 CallErrorKind::Status => "status".into(),
                 CallErrorKind::Decode => "decode".into(),

@@ -35,7 +35,7 @@ pub(crate) async fn send(
     let remaining = t.total.saturating_sub(start.elapsed());
     let body = match tokio::time::timeout(remaining, response.bytes()).await {
         Err(_) => return Err(timeout("response body not complete", t.total)),
-        Ok(Err(e)) => return Err(transport(e)),
+        Ok(Err(e)) => return Err(dropped(transport(e), &headers)),
         Ok(Ok(b)) => b,
     };
     Ok(Reply { headers, body })
@@ -72,6 +72,20 @@ pub(crate) async fn open(
         ));
     }
     Ok((response, start))
+}
+
+/// Reclassifies a failure that came after a 2xx status line as [`CallErrorKind::Dropped`]: the
+/// server had accepted the request, so it has probably been completed and billed.
+pub(crate) fn dropped(mut e: CallError, headers: &HeaderMap) -> CallError {
+    e.kind = CallErrorKind::Dropped;
+    e.message = format!(
+        "{} (after the server answered 2xx: it may have completed and billed this attempt)",
+        e.message
+    );
+    e.request_id = header_str(headers, "x-request-id")
+        .or_else(|| header_str(headers, "request-id"))
+        .map(str::to_string);
+    e
 }
 
 pub(crate) fn timeout(what: &str, limit: Duration) -> CallError {

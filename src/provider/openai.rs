@@ -194,7 +194,7 @@ async fn chat_stream(
         let chunk = match tokio::time::timeout(t.stream_idle, stream.next()).await {
             Err(_) => return Err(http::timeout("stream stalled", t.stream_idle)),
             Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(http::transport(e)),
+            Ok(Some(Err(e))) => return Err(http::dropped(http::transport(e), &headers)),
             Ok(Some(Ok(c))) => c,
         };
         for event in sse.push(&chunk) {
@@ -241,9 +241,9 @@ async fn chat_stream(
         }
     }
     if !done {
-        return Err(CallError::new(
-            CallErrorKind::Connect,
-            "stream ended before data: [DONE]",
+        return Err(http::dropped(
+            CallError::new(CallErrorKind::Connect, "stream ended before data: [DONE]"),
+            &headers,
         ));
     }
     let usage = usage.ok_or_else(|| {

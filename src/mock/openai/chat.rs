@@ -490,6 +490,11 @@ pub fn admit(
     }
     let headers = respond::rate_headers(api, &decision);
     let plan = state.faults.plan(&state.config.faults);
+    if plan.reset {
+        // The connection goes before the request is processed: no other fault applies.
+        state.stats.fault(Fault::Reset.name());
+        return Err(ApiError::reset());
+    }
     for name in plan.names() {
         if !matches!(name, "malformed_packed" | "missing_item") {
             state.stats.fault(name);
