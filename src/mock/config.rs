@@ -157,7 +157,7 @@ impl MockConfig {
         }
         if self.rate_limits.rpm == Some(0) || self.rate_limits.tpm == Some(0) {
             return Err(
-                "rate_limits.rpm and rate_limits.tpm must be > 0 (leave them out for no limit)"
+                "rate_limits.rpm and rate_limits.tpm must be > 0 (or \"unlimited\" for no limit)"
                     .into(),
             );
         }
@@ -254,13 +254,44 @@ pub enum InputEstimate {
     CharsDiv4,
 }
 
+/// A per-minute limit in TOML: a whole number, or the string `"unlimited"` for none.
+mod per_minute {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Limit {
+        Count(u64),
+        Word(String),
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(n) => s.serialize_u64(*n),
+            None => s.serialize_str("unlimited"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Limit::deserialize(d)? {
+            Limit::Count(n) => Ok(Some(n)),
+            Limit::Word(w) if w == "unlimited" => Ok(None),
+            Limit::Word(w) => Err(D::Error::custom(format!(
+                "expected a whole number or \"unlimited\", not {w:?}"
+            ))),
+        }
+    }
+}
+
 /// Per-key rate limits (token buckets refilled continuously over a minute).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
-    /// Requests per minute; absent = unlimited (headers then report a very large limit).
+    /// Requests per minute, or `"unlimited"` (an omitted key keeps the default, 10,000).
+    #[serde(with = "per_minute")]
     pub rpm: Option<u64>,
-    /// Tokens per minute; absent = unlimited.
+    /// Tokens per minute, or `"unlimited"` (an omitted key keeps the default, 10,000,000).
+    #[serde(with = "per_minute")]
     pub tpm: Option<u64>,
     /// How a request is charged against TPM.
     pub tpm_charge: TpmCharge,
@@ -534,6 +565,12 @@ mod tests {
         std::fs::write(&p, "bogus = 1").unwrap();
         let e = MockConfig::load(&p).unwrap_err().to_string();
         assert!(e.contains("mock.toml") && e.contains("bogus"), "{e}");
+        std::fs::write(&p, "[rate_limits]\nrpm = \"unlimited\"").unwrap();
+        let c = MockConfig::load(&p).unwrap();
+        assert_eq!(c.rate_limits.rpm, None);
+        assert_eq!(c.rate_limits.tpm, Some(10_000_000));
+        std::fs::write(&p, "[rate_limits]\nrpm = \"lots\"").unwrap();
+        assert!(MockConfig::load(&p).is_err());
         std::fs::write(&p, "time_scale = 0.0\n[rate_limits]\nrpm = 60").unwrap();
         let c = MockConfig::load(&p).unwrap();
         assert_eq!(c.rate_limits.rpm, Some(60));
