@@ -42,6 +42,8 @@ fi
 echo "soak: generating $COUNT prompts (seed $SEED)" >&2
 "$BIN" gen --count "$COUNT" --seed "$SEED" --out "$W/prompts.jsonl" 2>/dev/null
 
+# Retries: at most 8 per request (the default is 4): with 11 % of attempts faulted, five faults
+# in a row hit about one request in 6,000, which would then fail (reported, not lost).
 # Synchronous faults: 429 and 503 carry `retry-after: 0.01` (10 ms) so that the sequential pass
 # is not dominated by waiting; dropped connections get the client's own backoff (0.5 s, doubling).
 # Two kinds of dropped connection are soaked separately:
@@ -53,7 +55,8 @@ echo "soak: generating $COUNT prompts (seed $SEED)" >&2
 #     server's extra completions to equal the client's `dropped` rows (every double payment
 #     accounted for in requests.csv and the run's warnings).
 # Batch lines: the mock's 500 rate turns lines into 500 error lines (re-asked as ordinary
-# requests, which see the synchronous faults). Rate limits are set far above the load so that
+# requests, which see the synchronous faults); with `batch_endpoints` the uploads, the creation,
+# polls and downloads also draw 429 / 500 / resets. Rate limits are set far above the load so that
 # every 429 is an injected one.
 mock_config() { # $1 = file, $2 = the fault lines
     printf 'seed = %s\ntime_scale = 0.01\n[rate_limits]\nrpm = 100000000\ntpm = 100000000000\n[faults]\nretry_after_secs = 0.01\n%s\n' \
@@ -61,7 +64,7 @@ mock_config() { # $1 = file, $2 = the fault lines
 }
 mock_config "$W/mock-sync.toml" $'rate_429 = 0.05\nrate_overloaded = 0.05\nrate_reset = 0.01'
 mock_config "$W/mock-cut.toml" $'rate_429 = 0.05\nrate_overloaded = 0.05\nrate_drop = 0.01'
-mock_config "$W/mock-batch.toml" $'rate_429 = 0.05\nrate_500 = 0.05\nrate_reset = 0.01'
+mock_config "$W/mock-batch.toml" $'rate_429 = 0.05\nrate_500 = 0.05\nrate_reset = 0.01\nbatch_endpoints = true'
 
 start_mock() { # $1 = config, $2 = log prefix
     "$BIN" mock --port 0 --config "$1" --dataset "$W/prompts.jsonl" >"$2.stdout" 2>"$2.stderr" &
@@ -98,7 +101,7 @@ while read -r NAME STRATEGY KIND; do
     OPENAI_API_KEY=soak-test-key timeout "$RUN_LIMIT" "$BIN" run --quiet \
         --provider openai --base-url "http://127.0.0.1:$PORT/v1" \
         --dataset "$W/prompts.jsonl" --strategies "$STRATEGY" --seed "$SEED" \
-        --poll-max 0.5 --out "$W/run-$NAME" >"$W/run-$NAME.stdout" 2>"$W/run-$NAME.stderr" </dev/null
+        --poll-max 0.5 --max-retries 8 --out "$W/run-$NAME" >"$W/run-$NAME.stdout" 2>"$W/run-$NAME.stderr" </dev/null
     RC=$?
     set -e
     END=$(date +%s.%N)

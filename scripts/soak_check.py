@@ -80,7 +80,7 @@ def main() -> int:
         # What the client saw fail, by status (attempts that did not succeed).
         seen = Counter(r["status"] for r in requests if r["status"] not in ("200",))
         rate_limited = stats.get("rate_limited", 0)
-        goal_lost = lost == 0
+        goal_lost = lost == 0 and status.get("answered", 0) == len(ids)
         goal_paid = unaccounted == 0 and client_twice == 0
         goal_retry = total_retries <= GOAL_RETRY_RATIO * injected
         ok = ok and goal_lost and goal_paid and goal_retry

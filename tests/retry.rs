@@ -238,3 +238,99 @@ async fn pacing_from_rate_limit_headers_avoids_a_429_storm() {
     assert!(t.elapsed() >= Duration::from_secs(4), "{:?}", t.elapsed());
     server.shutdown().await;
 }
+
+/// With the Files and Batches endpoints failing too (429, 500, resets before processing), a
+/// batch still completes: uploads, polls and downloads are retried, the creation is retried
+/// without ever creating a second batch, and no request is completed twice.
+#[tokio::test]
+async fn batch_endpoint_faults_are_retried_without_a_second_batch() {
+    let mut config = quiet_config();
+    config.faults.batch_endpoints = true;
+    config.faults.rate_429 = 0.12;
+    config.faults.rate_500 = 0.08;
+    config.faults.rate_reset = 0.05;
+    config.faults.retry_after_secs = 0.01;
+    let stats = batch_under_faults(config, 30, &[]).await;
+    let control_faults: u64 = stats["faults"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("files_batches_"))
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum();
+    assert!(control_faults > 0, "{stats}");
+}
+
+/// A batch creation whose answer is lost (the body cut after the batch was made) is not
+/// repeated: the client finds the batch made from its input file and adopts it.
+#[tokio::test]
+async fn a_lost_batch_creation_answer_adopts_the_batch_instead_of_a_second_one() {
+    let stats = batch_under_faults(quiet_config(), 10, &[("POST /v1/batches", "drop")]).await;
+    assert_eq!(stats["faults"]["files_batches_drop"], 1, "{stats}");
+    assert_eq!(stats["endpoints"]["POST /v1/batches"], 1, "{stats}");
+    // The client looked the batch up instead of creating another.
+    assert_eq!(stats["endpoints"]["GET /v1/batches"], 1, "{stats}");
+}
+
+/// A creation refused with a status (nothing created) is simply sent again.
+#[tokio::test]
+async fn a_refused_batch_creation_is_sent_again() {
+    let stats = batch_under_faults(quiet_config(), 10, &[("POST /v1/batches", "500")]).await;
+    assert_eq!(stats["endpoints"]["POST /v1/batches"], 2, "{stats}");
+}
+
+/// Runs `n` requests through one OpenAI batch against a mock with `config` and the given
+/// (endpoint, fault) one-shot faults; checks that every request was answered once, by one batch;
+/// returns the mock's stats.
+async fn batch_under_faults(
+    config: MockConfig,
+    n: usize,
+    faults: &[(&str, &str)],
+) -> serde_json::Value {
+    use batchbench::runner::batch::{self, PollConfig, Resume};
+    let server = mock(config).await;
+    for (endpoint, fault) in faults {
+        let r = reqwest::Client::new()
+            .post(format!("http://{}/_mock/inject", server.addr()))
+            .json(&serde_json::json!({"fault": fault, "endpoint": endpoint}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    let r = runner(&server, ProviderKind::Openai, fast());
+    let requests: Vec<(String, ChatRequest)> = (0..n)
+        .map(|i| (format!("r{i}"), request("gpt-4o-mini")))
+        .collect();
+    let poll = PollConfig {
+        initial: Duration::from_millis(10),
+        max: Duration::from_millis(50),
+        timeout: Duration::from_secs(60),
+    };
+    let on_submit = |_: &str, _: &[String], _: f64| {};
+    let run = batch::execute(
+        r.client(),
+        &requests,
+        poll,
+        Instant::now(),
+        &|_| {},
+        Resume {
+            previous: &[],
+            on_submit: &on_submit,
+        },
+    )
+    .await
+    .unwrap();
+    let stats = server.stats();
+    assert_eq!(run.jobs.len(), 1, "{:?}", run.jobs);
+    assert_eq!(run.results.len(), n);
+    assert!(run.results.values().all(|r| r.is_ok()), "{:?}", run.results);
+    assert_eq!(stats["max_completions_per_custom_id"], 1, "{stats}");
+    assert_eq!(
+        stats["custom_ids_completed"].as_object().unwrap().len(),
+        n,
+        "{stats}"
+    );
+    server.shutdown().await;
+    stats
+}

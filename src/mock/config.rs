@@ -342,6 +342,9 @@ pub struct FaultConfig {
     pub rate_missing_item: f64,
     /// `retry-after` (seconds) sent with injected 429/503/529 faults.
     pub retry_after_secs: f64,
+    /// Also hit the Files and Batches endpoints (upload, create, poll, download, cancel, list)
+    /// with the 429 / 500 / overloaded / reset rates; counted as `files_batches_<fault>`.
+    pub batch_endpoints: bool,
 }
 
 impl Default for FaultConfig {
@@ -358,6 +361,7 @@ impl Default for FaultConfig {
             rate_malformed_packed: 0.0,
             rate_missing_item: 0.0,
             retry_after_secs: 1.0,
+            batch_endpoints: false,
         }
     }
 }

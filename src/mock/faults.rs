@@ -112,6 +112,9 @@ impl FaultPlan {
 pub struct Faults {
     rng: Mutex<ChaCha8Rng>,
     queue: Mutex<VecDeque<Fault>>,
+    /// One-shot faults for the Files and Batches endpoints, by endpoint label
+    /// (`POST /v1/batches`).
+    scoped: Mutex<std::collections::HashMap<String, VecDeque<Fault>>>,
 }
 
 impl Faults {
@@ -120,6 +123,7 @@ impl Faults {
         Faults {
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473)),
             queue: Mutex::new(VecDeque::new()),
+            scoped: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -134,10 +138,26 @@ impl Faults {
         }
     }
 
+    /// Queues `count` one-shot faults for the next calls of one Files or Batches endpoint,
+    /// named by its label (`POST /v1/batches`, `GET /v1/batches/{id}`).
+    pub fn inject_at(&self, endpoint: &str, fault: Fault, count: usize) {
+        let mut scoped = match self.scoped.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let q = scoped.entry(endpoint.to_string()).or_default();
+        for _ in 0..count.min(10_000) {
+            q.push_back(fault);
+        }
+    }
+
     /// Clears queued faults.
     pub fn clear(&self) {
         if let Ok(mut q) = self.queue.lock() {
             q.clear();
+        }
+        if let Ok(mut s) = self.scoped.lock() {
+            s.clear();
         }
     }
 
@@ -162,6 +182,40 @@ impl Faults {
             Err(p) => p.into_inner(),
         };
         draw(cfg, &mut *rng)
+    }
+
+    /// Faults for a Files or Batches API call: a fault queued for this endpoint, else (when
+    /// `batch_endpoints` is on) a status fault, a reset or a dropped body drawn at the
+    /// synchronous rates. Faults queued without an endpoint are left for chat requests.
+    pub fn control_plan(&self, cfg: &FaultConfig, endpoint: &str) -> FaultPlan {
+        let queued = self
+            .scoped
+            .lock()
+            .ok()
+            .and_then(|mut s| s.get_mut(endpoint).and_then(VecDeque::pop_front));
+        if let Some(f) = queued {
+            let mut p = FaultPlan::default();
+            match f {
+                Fault::RateLimit | Fault::Server | Fault::Overloaded => p.status = Some(f),
+                Fault::Reset => p.reset = true,
+                _ => p.drop = true,
+            }
+            return p;
+        }
+        if !cfg.batch_endpoints {
+            return FaultPlan::default();
+        }
+        let mut rng = match self.rng.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let drawn = draw(cfg, &mut *rng);
+        FaultPlan {
+            status: drawn.status,
+            reset: drawn.reset,
+            drop: drawn.drop,
+            ..FaultPlan::default()
+        }
     }
 
     /// Answer-level faults only (used for batch requests).

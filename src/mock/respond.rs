@@ -39,8 +39,30 @@ pub fn add_headers(resp: &mut Response, headers: &[(String, String)]) {
 /// A JSON body whose connection drops after about half of it was sent (the headers and the
 /// first half arrive; then the connection breaks).
 pub fn dropped_json(value: &Value, headers: &[(String, String)]) -> Response {
-    let text = value.to_string().into_bytes();
-    let half = Bytes::from(text[..text.len() / 2].to_vec());
+    let mut resp = half_then_break(value.to_string().into_bytes());
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    add_headers(&mut resp, headers);
+    resp
+}
+
+/// The same response, whose connection drops after about half of its body was sent: the work
+/// behind it was done (a batch created, a file stored), but the client never sees the answer.
+pub async fn cut(resp: Response) -> Response {
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    let cut = half_then_break(bytes);
+    Response::from_parts(parts, cut.into_body())
+}
+
+/// A 200 response that sends the first half of `body`, then breaks the connection.
+fn half_then_break(body: Vec<u8>) -> Response {
+    let half = Bytes::from(body[..body.len() / 2].to_vec());
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     tokio::spawn(async move {
         if tx.send(Ok(half)).await.is_ok() {
@@ -56,13 +78,7 @@ pub fn dropped_json(value: &Value, headers: &[(String, String)]) -> Response {
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
-    let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    add_headers(&mut resp, headers);
-    resp
+    Response::new(Body::from_stream(stream))
 }
 
 /// Marks a [`reset`] response, whose status is never sent (and so is not counted).

@@ -223,6 +223,7 @@ pub async fn dispatch(state: Arc<State>, req: Request<Body>) -> Response {
         parts.headers,
         body,
         &request_id,
+        &label,
     )
     .await;
     let mut resp = match result {
@@ -270,6 +271,7 @@ async fn run(
     headers: HeaderMap,
     body: Body,
     request_id: &str,
+    label: &str,
 ) -> Result<Response, ApiError> {
     // Introspection and test controls (`/_mock/*`) need no key.
     match route {
@@ -320,6 +322,26 @@ async fn run(
         query,
         headers,
     };
+    let cut_after = if is_files_or_batches(route) {
+        control_fault(state, api, label)?
+    } else {
+        false
+    };
+    let response = endpoint(state, route, segs, &ctx).await?;
+    if cut_after && response.status().is_success() {
+        return Ok(respond::cut(response).await);
+    }
+    Ok(response)
+}
+
+/// Runs the endpoint a request was routed to.
+async fn endpoint(
+    state: &Arc<State>,
+    route: Route,
+    segs: &[&str],
+    ctx: &Ctx,
+) -> Result<Response, ApiError> {
+    let api = ctx.api;
     let id = segs.get(2).copied().unwrap_or_default();
     let batch_id = segs.get(3).copied().unwrap_or_default();
     match route {
@@ -330,28 +352,68 @@ async fn run(
             state.cache.clear();
             Ok(respond::json(200, &json!({"reset": true}), &[]))
         }
-        Route::Inject => inject(state, &ctx),
+        Route::Inject => inject(state, ctx),
         Route::Models => Ok(models(state, api)),
         Route::Model => model(state, api, id),
-        Route::Chat => openai::chat::handle(state, &ctx).await,
-        Route::FilesCreate => openai::files::create(state, &ctx),
-        Route::FilesList => openai::files::list(state, &ctx),
+        Route::Chat => openai::chat::handle(state, ctx).await,
+        Route::FilesCreate => openai::files::create(state, ctx),
+        Route::FilesList => openai::files::list(state, ctx),
         Route::FileGet => openai::files::get(state, id),
         Route::FileContent => openai::files::content(state, id),
         Route::FileDelete => openai::files::delete(state, id),
-        Route::BatchCreate => openai::batches::create(state, &ctx),
-        Route::BatchList => openai::batches::list(state, &ctx),
+        Route::BatchCreate => openai::batches::create(state, ctx),
+        Route::BatchList => openai::batches::list(state, ctx),
         Route::BatchGet => openai::batches::get(state, id),
         Route::BatchCancel => openai::batches::cancel(state, id),
-        Route::Messages => anthropic::messages::handle(state, &ctx).await,
-        Route::CountTokens => anthropic::messages::count_tokens(state, &ctx).await,
-        Route::MsgBatchCreate => anthropic::batches::create(state, &ctx),
-        Route::MsgBatchList => anthropic::batches::list(state, &ctx),
-        Route::MsgBatchGet => anthropic::batches::get(state, &ctx, batch_id),
+        Route::Messages => anthropic::messages::handle(state, ctx).await,
+        Route::CountTokens => anthropic::messages::count_tokens(state, ctx).await,
+        Route::MsgBatchCreate => anthropic::batches::create(state, ctx),
+        Route::MsgBatchList => anthropic::batches::list(state, ctx),
+        Route::MsgBatchGet => anthropic::batches::get(state, ctx, batch_id),
         Route::MsgBatchResults => anthropic::batches::results(state, batch_id),
-        Route::MsgBatchCancel => anthropic::batches::cancel(state, &ctx, batch_id),
+        Route::MsgBatchCancel => anthropic::batches::cancel(state, ctx, batch_id),
         Route::MsgBatchDelete => anthropic::batches::delete(state, batch_id),
     }
+}
+
+fn is_files_or_batches(route: Route) -> bool {
+    matches!(
+        route,
+        Route::FilesCreate
+            | Route::FilesList
+            | Route::FileGet
+            | Route::FileContent
+            | Route::FileDelete
+            | Route::BatchCreate
+            | Route::BatchList
+            | Route::BatchGet
+            | Route::BatchCancel
+            | Route::MsgBatchCreate
+            | Route::MsgBatchList
+            | Route::MsgBatchGet
+            | Route::MsgBatchResults
+            | Route::MsgBatchCancel
+            | Route::MsgBatchDelete
+    )
+}
+
+/// A status fault or a reset for a Files or Batches call, drawn before it does anything (a
+/// failed creation creates nothing); `Ok(true)` when the call is to be done and its answer cut
+/// off half-way (the work is done, the client never learns it).
+fn control_fault(state: &State, api: Api, endpoint: &str) -> Result<bool, ApiError> {
+    let plan = state.faults.control_plan(&state.config.faults, endpoint);
+    if plan.reset {
+        state.stats.fault("files_batches_reset");
+        return Err(ApiError::reset());
+    }
+    if let Some(f) = plan.status {
+        state.stats.fault(&format!("files_batches_{}", f.name()));
+        return Err(openai::chat::fault_error(state, f, api));
+    }
+    if plan.drop {
+        state.stats.fault("files_batches_drop");
+    }
+    Ok(plan.drop)
 }
 
 fn unreachable_ok() -> Result<Response, ApiError> {
@@ -389,14 +451,41 @@ fn inject(state: &State, ctx: &Ctx) -> Result<Response, ApiError> {
     let fault = Fault::parse(name).ok_or_else(|| {
         ApiError::invalid(
             Some("fault"),
-            format!("unknown fault {name:?}: use 429, 500, 503, 529, slow, drop, truncated_sse, malformed_packed, missing_item"),
+            format!("unknown fault {name:?}: use 429, 500, 503, 529, slow, drop, reset, truncated_sse, malformed_packed, missing_item"),
         )
     })?;
     let count = v.get("count").and_then(Value::as_u64).unwrap_or(1) as usize;
-    state.faults.inject(fault, count);
+    match v.get("endpoint").and_then(Value::as_str) {
+        None => state.faults.inject(fault, count),
+        Some(endpoint) => {
+            let files_or_batches = endpoint.contains("/v1/files")
+                || endpoint.contains("/v1/batches")
+                || endpoint.contains("/v1/messages/batches");
+            if !files_or_batches {
+                return Err(ApiError::invalid(
+                    Some("endpoint"),
+                    format!(
+                        "{endpoint:?} is not a Files or Batches endpoint label such as \"POST /v1/batches\" (as /_mock/stats names them)"
+                    ),
+                ));
+            }
+            if !matches!(
+                fault,
+                Fault::RateLimit | Fault::Server | Fault::Overloaded | Fault::Reset | Fault::Drop
+            ) {
+                return Err(ApiError::invalid(
+                    Some("fault"),
+                    format!(
+                        "{name:?} cannot hit a Files or Batches endpoint: use 429, 500, 503, 529, reset or drop"
+                    ),
+                ));
+            }
+            state.faults.inject_at(endpoint, fault, count);
+        }
+    }
     Ok(respond::json(
         200,
-        &json!({"injected": fault.name(), "count": count}),
+        &json!({"injected": fault.name(), "count": count, "endpoint": v.get("endpoint")}),
         &[],
     ))
 }

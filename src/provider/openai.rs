@@ -299,6 +299,9 @@ pub struct Batch {
     pub id: String,
     /// validating, in_progress, finalizing, completed, failed, expired, cancelling, cancelled.
     pub status: String,
+    /// The uploaded input file the batch runs over.
+    #[serde(default)]
+    pub input_file_id: Option<String>,
     /// Results, once there are any.
     pub output_file_id: Option<String>,
     /// Failed requests, once there are any.
@@ -394,6 +397,23 @@ pub async fn create_batch(
         client.http().post(client.url("/batches")).json(&body),
     )
     .await
+}
+
+/// The most recent batches of the organisation (`GET /batches?limit=N`, newest first).
+pub async fn list_batches(client: &Client, limit: u32) -> Result<Vec<Batch>, CallError> {
+    #[derive(Deserialize)]
+    struct Page {
+        data: Vec<Batch>,
+    }
+    let page: Page = get_json(
+        client,
+        client
+            .http()
+            .get(client.url("/batches"))
+            .query(&[("limit", limit)]),
+    )
+    .await?;
+    Ok(page.data)
 }
 
 /// Reads a batch's state.

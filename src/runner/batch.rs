@@ -153,15 +153,17 @@ pub async fn execute(
                     .collect::<Vec<_>>()
                     .join("\n");
                 body.push('\n');
-                let file =
-                    openai::upload_batch_file(client, "batchbench-input.jsonl", body.into_bytes())
-                        .await;
+                let body = body.into_bytes();
+                let file = patient(|| {
+                    openai::upload_batch_file(client, "batchbench-input.jsonl", body.clone())
+                })
+                .await;
                 let file = match file {
                     Ok(f) => f,
                     Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
                 };
-                match openai::create_batch(client, &file.id, json!({"tool": "batchbench"})).await {
-                    Ok(b) => b.id,
+                match create_openai(client, &file.id).await {
+                    Ok(id) => id,
                     Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
                 }
             }
@@ -170,7 +172,7 @@ pub async fn execute(
                     .iter()
                     .map(|&i| anthropic::batch_request(&requests[i].0, &requests[i].1))
                     .collect();
-                match anthropic::create_batch(client, &values).await {
+                match create_anthropic(client, &values).await {
                     Ok(b) => b.id,
                     Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
                 }
@@ -259,6 +261,63 @@ where
         }
     }
     f().await
+}
+
+/// Creates an OpenAI batch over `file_id`, retrying transient failures without ever creating
+/// two: before each retry it looks for a batch already made from the same input file (the
+/// creation may have succeeded although its answer was lost) and adopts it.
+async fn create_openai(client: &Client, file_id: &str) -> std::result::Result<String, CallError> {
+    let mut wait = Duration::from_millis(200);
+    let mut attempts = 0;
+    loop {
+        match openai::create_batch(client, file_id, json!({"tool": "batchbench"})).await {
+            Ok(b) => return Ok(b.id),
+            Err(e) if e.is_retryable() && attempts < 5 => {
+                attempts += 1;
+                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30)))
+                    .await;
+                wait *= 2;
+                let recent = patient(|| openai::list_batches(client, 100)).await?;
+                if let Some(b) = recent
+                    .into_iter()
+                    .find(|b| b.input_file_id.as_deref() == Some(file_id))
+                {
+                    return Ok(b.id);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Creates an Anthropic message batch, retrying only failures the server answered with a status
+/// (429, 5xx, 529: nothing was created). A broken connection leaves the outcome unknown and
+/// there is no idempotency key, so it is not retried: the error says so.
+async fn create_anthropic(
+    client: &Client,
+    requests: &[serde_json::Value],
+) -> std::result::Result<anthropic::MessageBatch, CallError> {
+    let mut wait = Duration::from_millis(200);
+    let mut attempts = 0;
+    loop {
+        match anthropic::create_batch(client, requests).await {
+            Err(e) if e.kind == CallErrorKind::Status && e.is_retryable() && attempts < 5 => {
+                attempts += 1;
+                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30)))
+                    .await;
+                wait *= 2;
+            }
+            Err(mut e) if e.kind != CallErrorKind::Status => {
+                e.message = format!(
+                    "{} (creating a message batch: whether it was created is unknown, so it was \
+                     not retried; check the console for a batch to cancel)",
+                    e.message
+                );
+                return Err(e);
+            }
+            other => return other,
+        }
+    }
 }
 
 fn record_missing(run: &mut BatchRun, s: &Submitted, why: &str) {
