@@ -1,28 +1,7 @@
 //! The summary table printed on stdout (aligned text, or Markdown with `--format md`).
 
 use super::RunReport;
-
-fn fmt_pct(v: Option<f64>) -> String {
-    v.map_or("-".to_string(), |p| format!("{p:.1}%"))
-}
-
-fn fmt_saving(v: Option<f64>) -> String {
-    v.map_or("-".to_string(), |p| {
-        if p.abs() < 0.05 {
-            "0.0%".into()
-        } else {
-            format!("{p:+.1}%")
-        }
-    })
-}
-
-fn fmt_ms(v: f64) -> String {
-    if v >= 10_000.0 {
-        format!("{:.1}s", v / 1000.0)
-    } else {
-        format!("{v:.0}ms")
-    }
-}
+use super::markdown::{fmt_ms, fmt_pct, fmt_saving};
 
 /// Renders the per-strategy summary; `markdown` selects a Markdown table.
 pub fn render(report: &RunReport, markdown: bool) -> String {
