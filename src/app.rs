@@ -153,12 +153,17 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
         .dataset
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATASET));
-    if args.dataset.is_none() && !dataset_path.exists() {
-        return Err(Error::Input(format!(
-            "{DEFAULT_DATASET}: the default dataset is not here; run from the batchbench folder or give --dataset FILE"
-        )));
-    }
-    let mut set = dataset::load(&dataset_path, instructions.as_deref())?;
+    // Outside the batchbench folder the default dataset is the copy built into the binary
+    // (the same bytes, so the same sha256 in run.json).
+    let mut set = if args.dataset.is_none() && !dataset_path.exists() {
+        dataset::parse(
+            &dataset_path,
+            dataset::EMBEDDED_DEFAULT,
+            instructions.as_deref(),
+        )?
+    } else {
+        dataset::load(&dataset_path, instructions.as_deref())?
+    };
     if let Some(limit) = args.limit {
         set = set.filtered(|i, _| i < limit);
     }

@@ -201,6 +201,8 @@ pub enum Format {
 #[derive(Debug, Clone, Args, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunArgs {
     /// Prompt set: JSONL (`{"id","prompt","answer"?,"task"?}` per line) or CSV with a header.
+    /// Default: datasets/default.jsonl, or the copy of it built into batchbench when that file
+    /// is not in the current folder.
     #[arg(long, value_name = "FILE")]
     pub dataset: Option<PathBuf>,
     /// Model id [default: gpt-4o-mini for openai, claude-haiku-4-5 for anthropic].

@@ -334,3 +334,35 @@ fn dropped_and_reset_connections_are_accounted_for() {
     let billed: Nanodollars = answered.values().copied().sum();
     assert_eq!(total, billed);
 }
+
+/// Outside the batchbench folder the default run uses the dataset built into the binary: the
+/// same bytes as datasets/default.jsonl (the same sha256 in run.json), so its numbers compare.
+#[test]
+fn default_dataset_is_built_in_outside_the_repository() {
+    let cwd = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(common::bin())
+        .args([
+            "run",
+            "--quiet",
+            "--time-scale",
+            "0",
+            "--strategies",
+            "sequential",
+            "--limit",
+            "5",
+            "--out",
+            "out",
+        ])
+        .current_dir(cwd.path())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let info: RunInfo =
+        serde_json::from_str(&std::fs::read_to_string(cwd.path().join("out/run.json")).unwrap())
+            .unwrap();
+    let set = batchbench::dataset::load(&common::repo("datasets/default.jsonl"), None).unwrap();
+    assert_eq!(info.dataset_sha256, set.sha256);
+    assert_eq!(info.dataset, "default");
+}

@@ -127,11 +127,25 @@ pub fn load(path: &Path, instructions: Option<&str>) -> Result<PromptSet> {
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| open_error(path, e))?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    parse(path, &bytes, instructions)
+}
+
+/// The shipped default dataset (`datasets/default.jsonl`), built into the binary so that
+/// `batchbench run` works from any folder.
+pub const EMBEDDED_DEFAULT: &[u8] = include_bytes!("../../datasets/default.jsonl");
+
+/// Validates a whole dataset held in memory, as [`load`] does for a file; `path` names it in
+/// messages and picks the format by its extension.
+pub fn parse(path: &Path, bytes: &[u8], instructions: Option<&str>) -> Result<PromptSet> {
+    let sha256 = hex::encode(Sha256::digest(bytes));
     let mut file_instructions = None;
     let mut prompts = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    for item in stream(path)? {
+    let items: Box<dyn Iterator<Item = Result<Item>> + '_> = match Format::from_path(path) {
+        Format::Jsonl => Box::new(jsonl::Reader::new(path, bytes)),
+        Format::Csv => Box::new(csv_file::Reader::new(path, bytes)?),
+    };
+    for item in items {
         match item? {
             Item::Instructions(text) => file_instructions = Some(text),
             Item::Prompt(line, prompt) => {
