@@ -108,6 +108,9 @@ def main() -> int:
                 requests=stats.get("requests", 0),
                 seen=dict(seen),
                 rate_limited=rate_limited,
+                control={k: v for k, v in stats.get("faults", {}).items() if k.startswith("files_batches_")},
+                control_calls=sum(v for k, v in stats.get("endpoints", {}).items()
+                                  if "/v1/files" in k or "/v1/batches" in k),
                 goals=("ok" if goal_lost else "LOST") + "/" + ("ok" if goal_paid else "PAID TWICE") + "/"
                 + ("ok" if goal_retry else "RETRIES"),
             )
@@ -130,7 +133,8 @@ def main() -> int:
     for r in rows:
         print(f"{r['name']}: mock requests {r['requests']}, rate limiter refusals {r['rate_limited']}, "
               f"max completions per prompt id {r['max_answers']}, per custom_id {r['max_custom']}, "
-              f"failed attempts seen by the client by status {r['seen']}")
+              f"failed attempts seen by the client by status {r['seen']}"
+              + (f", Files/Batches calls {r['control_calls']} with faults {r['control']}" if r["control_calls"] else ""))
     print()
     print("all goals met" if ok else "GOALS MISSED (see the table)")
     return 0 if ok else 1
