@@ -295,7 +295,7 @@ pub async fn run_strategy(
             let on_poll = move |msg: &str| bar_ref.set_message(msg.to_string());
             let on_submit = |batch_id: &str, custom_ids: &[String], submitted_ms: f64| {
                 if let Some(j) = bench.journal {
-                    let _ = j.append(&crate::runner::journal::Event::BatchSubmitted {
+                    let _ = j.append_durable(&crate::runner::journal::Event::BatchSubmitted {
                         strategy: label.clone(),
                         batch_id: batch_id.to_string(),
                         custom_ids: custom_ids.to_vec(),
@@ -303,12 +303,22 @@ pub async fn run_strategy(
                     });
                 }
             };
+            let on_creating = |input_file_id: &str, custom_ids: &[String]| {
+                if let Some(j) = bench.journal {
+                    let _ = j.append_durable(&crate::runner::journal::Event::BatchCreating {
+                        strategy: label.clone(),
+                        input_file_id: input_file_id.to_string(),
+                        custom_ids: custom_ids.to_vec(),
+                    });
+                }
+            };
+            let resumed = bench.journal.filter(|_| bench.resume_batches);
+            let creating = resumed.map_or_else(Vec::new, |j| j.pending_creations(&label));
             let resume = batch::Resume {
-                previous: bench
-                    .journal
-                    .filter(|_| bench.resume_batches)
-                    .map_or(&[], |j| j.batches(&label)),
+                previous: resumed.map_or(&[], |j| j.batches(&label)),
                 on_submit: &on_submit,
+                creating: &creating,
+                on_creating: &on_creating,
             };
             let run = batch::execute(
                 bench.runner.client(),

@@ -317,6 +317,8 @@ async fn batch_under_faults(
         Resume {
             previous: &[],
             on_submit: &on_submit,
+            creating: &[],
+            on_creating: &|_, _| {},
         },
     )
     .await
@@ -333,4 +335,67 @@ async fn batch_under_faults(
     );
     server.shutdown().await;
     stats
+}
+
+/// A run killed while its batch was being created left the batch at the provider but not its id
+/// in the journal; the resumed run finds the batch by its input file and polls it instead of
+/// paying for a second one.
+#[tokio::test]
+async fn a_batch_created_before_a_crash_is_adopted_on_resume() {
+    use batchbench::provider::openai;
+    use batchbench::runner::batch::{self, PollConfig, Resume};
+    use batchbench::runner::journal::PendingCreation;
+    let server = mock(quiet_config()).await;
+    let r = runner(&server, ProviderKind::Openai, fast());
+    let requests: Vec<(String, ChatRequest)> = (0..10)
+        .map(|i| (format!("r{i}"), request("gpt-4o-mini")))
+        .collect();
+    let mut lines: String = requests
+        .iter()
+        .map(|(id, req)| openai::batch_line(id, req).to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    lines.push('\n');
+    let file = openai::upload_batch_file(r.client(), "input.jsonl", lines.into_bytes())
+        .await
+        .unwrap();
+    let made = openai::create_batch(r.client(), &file.id, serde_json::json!({}))
+        .await
+        .unwrap();
+    let pending = [PendingCreation {
+        input_file_id: file.id.clone(),
+        custom_ids: requests.iter().map(|(id, _)| id.clone()).collect(),
+    }];
+    let journaled = std::sync::Mutex::new(Vec::new());
+    let on_submit = |id: &str, ids: &[String], _: f64| {
+        journaled.lock().unwrap().push((id.to_string(), ids.len()));
+    };
+    let run = batch::execute(
+        r.client(),
+        &requests,
+        PollConfig {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+            timeout: Duration::from_secs(60),
+        },
+        Instant::now(),
+        &|_| {},
+        Resume {
+            previous: &[],
+            on_submit: &on_submit,
+            creating: &pending,
+            on_creating: &|_, _| panic!("nothing should be uploaded again"),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(*journaled.lock().unwrap(), [(made.id.clone(), 10)]);
+    assert_eq!(run.jobs.len(), 1);
+    assert_eq!(run.jobs[0].batch_id, made.id);
+    assert!(run.results.values().all(|r| r.is_ok()), "{:?}", run.results);
+    let stats = server.stats();
+    assert_eq!(stats["endpoints"]["POST /v1/batches"], 1, "{stats}");
+    assert_eq!(stats["endpoints"]["POST /v1/files"], 1, "{stats}");
+    assert_eq!(stats["max_completions_per_custom_id"], 1, "{stats}");
+    server.shutdown().await;
 }

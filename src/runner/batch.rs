@@ -101,6 +101,11 @@ pub struct Resume<'a> {
     pub previous: &'a [super::journal::SubmittedBatch],
     /// Called with (batch id, custom ids, ms since the run's start) right after each creation.
     pub on_submit: &'a (dyn Fn(&str, &[String], f64) + Send + Sync),
+    /// OpenAI batch creations under way when a previous run stopped: a batch made from one of
+    /// these input files is adopted (and reported to `on_submit`) instead of submitted again.
+    pub creating: &'a [super::journal::PendingCreation],
+    /// Called with (input file id, custom ids) after an upload, before its batch is created.
+    pub on_creating: &'a (dyn Fn(&str, &[String]) + Send + Sync),
 }
 
 /// Runs the requests (keyed by custom id) through the Batch API and waits for every result.
@@ -137,6 +142,31 @@ pub async fn execute(
             submitted: Duration::from_secs_f64(prev.submitted_ms.max(0.0) / 1000.0),
         });
     }
+    if kind == ProviderKind::Openai && !resume.creating.is_empty() {
+        let recent = patient(|| openai::list_batches(client, 100))
+            .await
+            .map_err(job_error)?;
+        for pending in resume.creating {
+            let made = recent
+                .iter()
+                .find(|b| b.input_file_id.as_deref() == Some(pending.input_file_id.as_str()));
+            if let Some(batch) = made {
+                let since_start = Instant::now().saturating_duration_since(run_start);
+                (resume.on_submit)(
+                    &batch.id,
+                    &pending.custom_ids,
+                    since_start.as_secs_f64() * 1000.0,
+                );
+                covered.extend(pending.custom_ids.iter().map(String::as_str));
+                submitted.push(Submitted {
+                    id: batch.id.clone(),
+                    ids: pending.custom_ids.clone(),
+                    submitted_at: Instant::now(),
+                    submitted: since_start,
+                });
+            }
+        }
+    }
     let remaining: Vec<usize> = (0..requests.len())
         .filter(|&i| !covered.contains(requests[i].0.as_str()))
         .collect();
@@ -162,6 +192,7 @@ pub async fn execute(
                     Ok(f) => f,
                     Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
                 };
+                (resume.on_creating)(&file.id, &ids);
                 match create_openai(client, &file.id).await {
                     Ok(id) => id,
                     Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),

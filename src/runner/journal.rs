@@ -49,6 +49,16 @@ pub enum Event {
         /// The outcome.
         outcome: Outcome,
     },
+    /// A batch input file was uploaded and its batch is being created; if the run dies before
+    /// the creation is answered, a resume looks for a batch made from this file.
+    BatchCreating {
+        /// Strategy id.
+        strategy: String,
+        /// The uploaded input file.
+        input_file_id: String,
+        /// The custom ids it carries.
+        custom_ids: Vec<String>,
+    },
     /// A batch was created at the provider.
     BatchSubmitted {
         /// Strategy id.
@@ -78,12 +88,22 @@ pub struct SubmittedBatch {
     pub submitted_ms: f64,
 }
 
+/// A batch whose creation was under way when a run stopped: it may exist at the provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingCreation {
+    /// The uploaded input file the batch was being created from.
+    pub input_file_id: String,
+    /// The custom ids it carries.
+    pub custom_ids: Vec<String>,
+}
+
 /// What a journal already holds.
 #[derive(Debug, Default)]
 struct Replay {
     outcomes: HashMap<(String, String, String), Outcome>,
     sending: HashSet<(String, String, String)>,
     batches: HashMap<String, Vec<SubmittedBatch>>,
+    creating: HashMap<String, Vec<PendingCreation>>,
     done: HashSet<String>,
 }
 
@@ -91,27 +111,36 @@ struct Replay {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    tx: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+    tx: Mutex<Option<mpsc::Sender<Queued>>>,
     writer: Option<JoinHandle<()>>,
     failed: Arc<Mutex<Option<String>>>,
     replay: Replay,
 }
 
-/// Starts the writer thread: it appends every queued event, then syncs once.
+/// One event line for the writer, and whom to tell once it is on disk.
+type Queued = (Vec<u8>, Option<mpsc::Sender<()>>);
+
+/// Starts the writer thread: it appends every queued event, syncs once, then tells the callers
+/// that wait for it.
 fn spawn_writer(
     mut file: File,
     failed: Arc<Mutex<Option<String>>>,
-) -> (mpsc::Sender<Vec<u8>>, JoinHandle<()>) {
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+) -> (mpsc::Sender<Queued>, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel::<Queued>();
     let handle = std::thread::spawn(move || {
-        while let Ok(mut buf) = rx.recv() {
-            while let Ok(more) = rx.try_recv() {
+        while let Ok((mut buf, ack)) = rx.recv() {
+            let mut acks: Vec<mpsc::Sender<()>> = ack.into_iter().collect();
+            while let Ok((more, ack)) = rx.try_recv() {
                 buf.extend_from_slice(&more);
+                acks.extend(ack);
             }
             if let Err(e) = file.write_all(&buf).and_then(|_| file.sync_data()) {
                 if let Ok(mut f) = failed.lock() {
                     f.get_or_insert_with(|| e.to_string());
                 }
+            }
+            for ack in acks {
+                let _ = ack.send(());
             }
         }
     });
@@ -168,6 +197,20 @@ impl Journal {
                         .outcomes
                         .insert((strategy, phase, request_id), outcome);
                 }
+                Event::BatchCreating {
+                    strategy,
+                    input_file_id,
+                    custom_ids,
+                } => {
+                    replay
+                        .creating
+                        .entry(strategy)
+                        .or_default()
+                        .push(PendingCreation {
+                            input_file_id,
+                            custom_ids,
+                        });
+                }
                 Event::BatchSubmitted {
                     strategy,
                     batch_id,
@@ -211,12 +254,31 @@ impl Journal {
     /// Queues one event for the writer, which appends and syncs it with whatever else is queued.
     /// A write error of an earlier event is returned here.
     pub fn append(&self, event: &Event) -> Result<()> {
+        self.queue(event, None)
+    }
+
+    /// Appends one event and waits until it is written and synced: for the rare events whose
+    /// loss would cost money (a batch being created, a batch id).
+    pub fn append_durable(&self, event: &Event) -> Result<()> {
+        let (ack, written) = mpsc::channel();
+        self.queue(event, Some(ack))?;
+        // The writer drops the sender without a word only if it stopped.
+        let _ = written.recv();
+        self.check_failed()
+    }
+
+    fn check_failed(&self) -> Result<()> {
         if let Some(e) = self.failed.lock().ok().and_then(|f| f.clone()) {
             return Err(Error::Input(format!(
                 "{}: cannot write the journal: {e}",
                 self.path.display()
             )));
         }
+        Ok(())
+    }
+
+    fn queue(&self, event: &Event, ack: Option<mpsc::Sender<()>>) -> Result<()> {
+        self.check_failed()?;
         let mut line =
             serde_json::to_vec(event).map_err(|e| Error::Input(format!("journal: {e}")))?;
         line.push(b'\n');
@@ -225,7 +287,7 @@ impl Journal {
             .lock()
             .map_err(|_| Error::Input("journal: lock poisoned".into()))?;
         match tx.as_ref() {
-            Some(tx) if tx.send(line).is_ok() => Ok(()),
+            Some(tx) if tx.send((line, ack)).is_ok() => Ok(()),
             _ => Err(Error::Input(format!(
                 "{}: the journal writer has stopped",
                 self.path.display()
@@ -255,6 +317,24 @@ impl Journal {
     /// Batches submitted before.
     pub fn batches(&self, strategy: &str) -> &[SubmittedBatch] {
         self.replay.batches.get(strategy).map_or(&[], Vec::as_slice)
+    }
+
+    /// Batch creations that were under way when the previous run stopped and have no
+    /// journaled batch: the batch may exist at the provider although its id was never recorded.
+    pub fn pending_creations(&self, strategy: &str) -> Vec<PendingCreation> {
+        let covered: HashSet<&str> = self
+            .batches(strategy)
+            .iter()
+            .flat_map(|b| b.custom_ids.iter().map(String::as_str))
+            .collect();
+        self.replay
+            .creating
+            .get(strategy)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|c| !c.custom_ids.iter().any(|id| covered.contains(id.as_str())))
+            .cloned()
+            .collect()
     }
 
     /// Whether a strategy finished before.
@@ -319,5 +399,40 @@ mod tests {
         assert_eq!(r.in_flight("s"), 1);
         assert_eq!(r.batches("b")[0].batch_id, "batch_1");
         assert!(r.is_done("x") && !r.is_done("s"));
+    }
+
+    #[test]
+    fn creations_without_a_journaled_batch_are_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::create(dir.path()).unwrap();
+        let creating = |file: &str, ids: &[&str]| Event::BatchCreating {
+            strategy: "b".into(),
+            input_file_id: file.into(),
+            custom_ids: ids.iter().map(|s| s.to_string()).collect(),
+        };
+        // file-1's batch was journaled; file-2's creation was under way when the run died.
+        j.append_durable(&creating("file-1", &["r1", "r2"]))
+            .unwrap();
+        j.append_durable(&Event::BatchSubmitted {
+            strategy: "b".into(),
+            batch_id: "batch_1".into(),
+            custom_ids: vec!["r1".into(), "r2".into()],
+            submitted_ms: 1.0,
+        })
+        .unwrap();
+        j.append_durable(&creating("file-2", &["r3"])).unwrap();
+        // Written and synced before append_durable returns: readable while the journal is open.
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(text.lines().count(), 3);
+        drop(j);
+        let r = Journal::resume(dir.path()).unwrap();
+        assert_eq!(
+            r.pending_creations("b"),
+            [PendingCreation {
+                input_file_id: "file-2".into(),
+                custom_ids: vec!["r3".into()],
+            }]
+        );
+        assert!(r.pending_creations("other").is_empty());
     }
 }
