@@ -102,6 +102,7 @@ fn info() -> RunInfo {
         price_data_sha256: None,
         price_overrides: None,
         tokenizer: "o200k_base".into(),
+        options: Default::default(),
         warnings: vec![],
     }
 }

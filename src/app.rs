@@ -374,6 +374,12 @@ impl Session {
                     "estimate: the provider's tokenizer is not public"
                 }
             ),
+            options: report::run_info::RunOptions {
+                stream: plan.args.stream,
+                temperature: plan.args.temperature,
+                json_schema: !plan.args.no_json_schema,
+                max_retries: retry.max_retries,
+            },
             warnings: Vec::new(),
         };
         eprintln!(
@@ -422,6 +428,7 @@ impl Session {
                 answer_tokens: self.answer_tokens,
                 stream: plan.args.stream,
                 temperature: plan.args.temperature,
+                json_schema: !plan.args.no_json_schema,
             },
             runner: &self.runner,
             pricing: &plan.pricing,

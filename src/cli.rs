@@ -242,6 +242,11 @@ pub struct RunArgs {
     /// Stream sequential, concurrent and cached requests (records time to first token).
     #[arg(long)]
     pub stream: bool,
+    /// Packed requests to OpenAI: leave out the strict `json_schema` response format, for
+    /// OpenAI-compatible servers without structured outputs (the message itself still asks for
+    /// one JSON object of answers, as for Anthropic).
+    #[arg(long)]
+    pub no_json_schema: bool,
     /// Sampling temperature (not sent unless given).
     #[arg(long, value_name = "T")]
     pub temperature: Option<f32>,

@@ -43,6 +43,8 @@ pub struct BenchConfig {
     pub answer_tokens: Option<u32>,
     /// Stream requests.
     pub stream: Option<bool>,
+    /// Packed OpenAI requests without the strict `json_schema` response format.
+    pub no_json_schema: Option<bool>,
     /// Sampling temperature.
     pub temperature: Option<f32>,
     /// Price override file.
@@ -154,6 +156,7 @@ impl BenchConfig {
             limit: args.limit.or(self.limit),
             answer_tokens: args.answer_tokens.or(self.answer_tokens),
             stream: args.stream || self.stream.unwrap_or(false),
+            no_json_schema: args.no_json_schema || self.no_json_schema.unwrap_or(false),
             temperature: args.temperature.or(self.temperature),
             prices: args.prices.clone().or(self.prices),
             prices_data: args.prices_data.clone().or(self.prices_data),

@@ -366,3 +366,20 @@ fn default_dataset_is_built_in_outside_the_repository() {
     assert_eq!(info.dataset_sha256, set.sha256);
     assert_eq!(info.dataset, "default");
 }
+
+/// `--no-json-schema` packs without the strict response format (fewer input tokens: the schema
+/// is not sent) and run.json records the options that shaped the requests.
+#[test]
+fn no_json_schema_is_recorded_and_costs_fewer_input_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--strategies", "packed:4", "--limit", "16"];
+    let with = run(&dir.path().join("with"), &args);
+    let mut more = args.to_vec();
+    more.extend(["--no-json-schema", "--max-retries", "2"]);
+    let without = run(&dir.path().join("without"), &more);
+    assert!(with.info.options.json_schema);
+    assert!(!without.info.options.json_schema);
+    assert_eq!(without.info.options.max_retries, 2);
+    assert!(without.prompts.iter().all(|p| p.answered()));
+    assert!(without.summary[0].input_tokens < with.summary[0].input_tokens);
+}

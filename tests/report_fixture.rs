@@ -48,6 +48,7 @@ pub fn info(strategies: &[&str], prompts: usize) -> RunInfo {
         price_data_sha256: None,
         price_overrides: None,
         tokenizer: "o200k_base (exact)".into(),
+        options: Default::default(),
         warnings: vec![
             "naive-multi-message:4 is a demonstration: expect lost answers".into(),
             "a <warning> with | pipes".into(),

@@ -54,8 +54,36 @@ pub struct RunInfo {
     pub price_overrides: Option<String>,
     /// Token counting: encoding and whether counts are exact or estimates.
     pub tokenizer: String,
+    /// Request options that change what is sent (absent in files written before they were
+    /// recorded).
+    #[serde(default)]
+    pub options: RunOptions,
     /// Warnings raised while planning and running.
     pub warnings: Vec<String>,
+}
+
+/// The options of a run that shape its requests, so that its numbers can be reproduced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Synchronous requests were streamed.
+    pub stream: bool,
+    /// Sampling temperature sent (none: the provider's default).
+    pub temperature: Option<f32>,
+    /// Packed OpenAI requests carried the strict `json_schema` response format.
+    pub json_schema: bool,
+    /// Retries allowed per request.
+    pub max_retries: u32,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            stream: false,
+            temperature: None,
+            json_schema: true,
+            max_retries: crate::runner::RetryPolicy::default().max_retries,
+        }
+    }
 }
 
 /// Writes `run.json`.

@@ -198,6 +198,8 @@ pub struct PlanContext<'a> {
     pub stream: bool,
     /// Sampling temperature, if set.
     pub temperature: Option<f32>,
+    /// Whether packed OpenAI requests carry the strict `json_schema` response format.
+    pub json_schema: bool,
 }
 
 impl PlanContext<'_> {

@@ -59,11 +59,11 @@ pub(crate) fn packed_request(
         .map(|p| item_output_budget(ctx, &p.id))
         .sum::<u64>();
     let json_schema = match ctx.provider {
-        ProviderKind::Openai => Some(JsonSchema {
+        ProviderKind::Openai if ctx.json_schema => Some(JsonSchema {
             name: "answers".to_string(),
             schema: packing::answer_schema(prompts.iter().map(|p| p.id.as_str())),
         }),
-        ProviderKind::Anthropic => None,
+        ProviderKind::Openai | ProviderKind::Anthropic => None,
     };
     ChatRequest {
         model: ctx.model.to_string(),
@@ -196,7 +196,28 @@ mod tests {
             answer_tokens: 16,
             stream: false,
             temperature: None,
+            json_schema: true,
         }
+    }
+
+    #[test]
+    fn no_json_schema_leaves_the_response_format_out() {
+        let set = set(3);
+        let limits = ModelLimits {
+            context_window: 128_000,
+            max_output_tokens: 16_384,
+        };
+        let mut c = ctx(&set, limits);
+        let prompts: Vec<&crate::dataset::Prompt> = set.prompts.iter().collect();
+        assert!(packed_request(&c, &prompts, false).json_schema.is_some());
+        c.json_schema = false;
+        let r = packed_request(&c, &prompts, false);
+        assert!(r.json_schema.is_none());
+        assert!(
+            r.messages[0]
+                .content
+                .contains("Reply with only a JSON object")
+        );
     }
 
     #[test]

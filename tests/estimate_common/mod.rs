@@ -80,6 +80,7 @@ pub fn expected_with(
         answer_tokens,
         stream: false,
         temperature: None,
+        json_schema: true,
     };
     let strategy = spec.build();
     let plan = strategy.plan(&ctx).unwrap();
