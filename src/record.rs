@@ -104,6 +104,38 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// A one-prompt chat attempt with no tokens, cost or timings, failed unless `status` is
+    /// `200`: the base of hand-built rows in tests.
+    #[cfg(test)]
+    pub(crate) fn chat_attempt(
+        strategy: &str,
+        request_id: &str,
+        attempt: u32,
+        status: &str,
+    ) -> RequestRecord {
+        RequestRecord {
+            strategy: strategy.into(),
+            request_id: request_id.into(),
+            kind: "chat".into(),
+            attempt,
+            prompts: 1,
+            status: status.into(),
+            input_tokens: 0,
+            cached_tokens: 0,
+            cache_write_tokens: 0,
+            output_tokens: 0,
+            client_input_tokens: 0,
+            cost_usd: Nanodollars::ZERO,
+            started_ms: 0.0,
+            latency_ms: 0.0,
+            ttft_ms: None,
+            server_id: None,
+            error: (status != "200").then(|| "e".to_string()),
+            parse_failure: false,
+            extra_items: 0,
+        }
+    }
+
     /// Whether this attempt was answered 429.
     pub fn rate_limited(&self) -> bool {
         self.status == "429"
@@ -170,25 +202,8 @@ mod tests {
 
     fn row(request_id: &str, attempt: u32, status: &str, cost_nanos: u64) -> RequestRecord {
         RequestRecord {
-            strategy: "sequential".into(),
-            request_id: request_id.into(),
-            kind: "chat".into(),
-            attempt,
-            prompts: 1,
-            status: status.into(),
-            input_tokens: 0,
-            cached_tokens: 0,
-            cache_write_tokens: 0,
-            output_tokens: 0,
-            client_input_tokens: 0,
             cost_usd: Nanodollars(cost_nanos),
-            started_ms: 0.0,
-            latency_ms: 0.0,
-            ttft_ms: None,
-            server_id: None,
-            error: (status != "200").then(|| "x".to_string()),
-            parse_failure: false,
-            extra_items: 0,
+            ..RequestRecord::chat_attempt("sequential", request_id, attempt, status)
         }
     }
 

@@ -388,7 +388,13 @@ fn is_files_or_batches(route: Route) -> bool {
             | Route::BatchList
             | Route::BatchGet
             | Route::BatchCancel
-            | Route::MsgBatchCreate
+    ) || is_message_batches(route)
+}
+
+fn is_message_batches(route: Route) -> bool {
+    matches!(
+        route,
+        Route::MsgBatchCreate
             | Route::MsgBatchList
             | Route::MsgBatchGet
             | Route::MsgBatchResults
@@ -421,19 +427,8 @@ fn unreachable_ok() -> Result<Response, ApiError> {
 }
 
 fn is_anthropic(route: Option<Route>) -> bool {
-    matches!(
-        route,
-        Some(
-            Route::Messages
-                | Route::CountTokens
-                | Route::MsgBatchCreate
-                | Route::MsgBatchList
-                | Route::MsgBatchGet
-                | Route::MsgBatchResults
-                | Route::MsgBatchCancel
-                | Route::MsgBatchDelete
-        )
-    )
+    route
+        .is_some_and(|r| matches!(r, Route::Messages | Route::CountTokens) || is_message_batches(r))
 }
 
 fn too_large(limit: usize) -> ApiError {

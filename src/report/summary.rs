@@ -265,25 +265,9 @@ mod tests {
         latency: f64,
     ) -> RequestRecord {
         RequestRecord {
-            strategy: strategy.into(),
-            request_id: id.into(),
-            kind: "chat".into(),
-            attempt,
-            prompts: 1,
-            status: status.into(),
-            input_tokens: 0,
-            cached_tokens: 0,
-            cache_write_tokens: 0,
-            output_tokens: 0,
-            client_input_tokens: 0,
-            cost_usd: Nanodollars::ZERO,
             started_ms: start,
             latency_ms: latency,
-            ttft_ms: None,
-            server_id: None,
-            error: (status != "200").then(|| "e".into()),
-            parse_failure: false,
-            extra_items: 0,
+            ..RequestRecord::chat_attempt(strategy, id, attempt, status)
         }
     }
 
