@@ -320,6 +320,73 @@ pub fn render(rows: &[Row], base: &RunSide, current: &RunSide, markdown: bool) -
             ));
         }
     }
+    let differences = setup_differences(&base.info, &current.info);
+    if !differences.is_empty() {
+        out.push_str(if markdown {
+            "\nThe runs were not set up alike, so part of a change may come from that:\n\n"
+        } else {
+            "\nnote: the runs were not set up alike, so part of a change may come from that:\n"
+        });
+        for d in differences {
+            out.push_str(&format!("- {d}\n"));
+        }
+    }
+    out
+}
+
+/// What differs between two runs' set-ups besides the code under test: provider, model,
+/// endpoint, mock or real API, tool version, seed, answer tokens, request options, prices.
+pub fn setup_differences(
+    base: &crate::report::RunInfo,
+    current: &crate::report::RunInfo,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, b: String, c: String| {
+        if b != c {
+            out.push(format!("{name}: {b} (baseline) vs {c} (current)"));
+        }
+    };
+    field("provider", base.provider.clone(), current.provider.clone());
+    field("model", base.model.clone(), current.model.clone());
+    field("endpoint", base.endpoint.clone(), current.endpoint.clone());
+    field(
+        "built-in mock",
+        base.simulated.to_string(),
+        current.simulated.to_string(),
+    );
+    field(
+        "batchbench",
+        base.tool_version.clone(),
+        current.tool_version.clone(),
+    );
+    field("seed", base.seed.to_string(), current.seed.to_string());
+    field(
+        "answer tokens",
+        base.answer_tokens.to_string(),
+        current.answer_tokens.to_string(),
+    );
+    field(
+        "prices",
+        base.price_source.clone(),
+        current.price_source.clone(),
+    );
+    let (b, c) = (&base.options, &current.options);
+    field("stream", b.stream.to_string(), c.stream.to_string());
+    field(
+        "temperature",
+        format!("{:?}", b.temperature),
+        format!("{:?}", c.temperature),
+    );
+    field(
+        "json_schema",
+        b.json_schema.to_string(),
+        c.json_schema.to_string(),
+    );
+    field(
+        "max retries",
+        b.max_retries.to_string(),
+        c.max_retries.to_string(),
+    );
     out
 }
 

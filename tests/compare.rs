@@ -161,3 +161,37 @@ fn bad_input_exits_2() {
     assert!(out.contains("schema version 99"), "{out}");
     assert_eq!(compare(&base, &base, &["--max-cost-increase", "lots"]).0, 2);
 }
+
+/// Runs set up differently (another model, no json_schema) are still compared, and the output
+/// says what differs; identical set-ups print no such note.
+#[test]
+fn setup_differences_are_named() {
+    let d = tempfile::tempdir().unwrap();
+    let (base, cur) = (d.path().join("base"), d.path().join("cur"));
+    let rows = [summary("sequential", 0.05, 97.0, 10.0)];
+    write_run(&base, "abc", &rows);
+    write_run(&cur, "abc", &rows);
+    let (code, out) = compare(&base, &cur, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("not set up alike"), "{out}");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cur.join("run.json")).unwrap()).unwrap();
+    v["model"] = "gpt-4.1-mini".into();
+    v["options"] = serde_json::json!({"stream": false, "temperature": null, "json_schema": false, "max_retries": 4});
+    std::fs::write(cur.join("run.json"), serde_json::to_vec(&v).unwrap()).unwrap();
+    let (code, out) = compare(&base, &cur, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("note: the runs were not set up alike"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- model: gpt-4o-mini (baseline) vs gpt-4.1-mini (current)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- json_schema: true (baseline) vs false (current)"),
+        "{out}"
+    );
+    assert_eq!(out.matches("\n- ").count(), 2, "{out}");
+}
