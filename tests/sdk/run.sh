@@ -2,7 +2,7 @@
 # Conformance of `batchbench mock` with the official openai and anthropic Python SDKs.
 # Usage: tests/sdk/run.sh path/to/batchbench
 # Creates a venv in a temp dir, installs the SDKs with pip, starts the mock on a free port,
-# runs conformance.py against it, stops the server, and exits non-zero on any failure.
+# runs conformance.py and openapi_check.py against it, stops the server, and exits non-zero on any failure.
 set -euo pipefail
 
 BIN=${1:?usage: run.sh BINARY}
@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 python3 -m venv "$WORK/venv"
-"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check openai anthropic
+"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check openai anthropic jsonschema
 
 "$BIN" mock --port 0 --config "$HERE/mock.conformance.toml" --api-key "$KEY" >"$WORK/server.log" 2>&1 &
 PID=$!
@@ -43,4 +43,6 @@ fi
 echo "mock at $URL"
 status=0
 "$WORK/venv/bin/python" "$HERE/conformance.py" --base "$URL" --key "$KEY" || status=$?
+# The raw JSON of every OpenAI response against the published OpenAPI spec (openapi_subset.json).
+"$WORK/venv/bin/python" "$HERE/openapi_check.py" --base "$URL" --key "$KEY" || status=$?
 exit $status

@@ -53,7 +53,7 @@ pub struct BatchRecord {
 impl BatchRecord {
     /// The `batch` object.
     pub fn object(&self) -> Value {
-        json!({
+        let object = json!({
             "id": self.id,
             "object": "batch",
             "endpoint": self.endpoint,
@@ -82,7 +82,24 @@ impl BatchRecord {
                 "output_tokens_details": {"reasoning_tokens": 0},
                 "total_tokens": self.input_tokens + self.output_tokens,
             },
-        })
+        });
+        // Per the OpenAPI spec's `Batch`: these are optional, not nullable (`metadata` is).
+        respond::omit_nulls(
+            object,
+            &[
+                "errors",
+                "output_file_id",
+                "error_file_id",
+                "in_progress_at",
+                "expires_at",
+                "finalizing_at",
+                "completed_at",
+                "failed_at",
+                "expired_at",
+                "cancelling_at",
+                "cancelled_at",
+            ],
+        )
     }
 
     fn is_terminal(&self) -> bool {
@@ -669,12 +686,6 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         .map(BatchRecord::object)
         .collect();
     let has_more = ids.len() > start + page.len();
-    let body = json!({
-        "object": "list",
-        "data": page,
-        "first_id": page.first().and_then(|b| b.get("id")).cloned(),
-        "last_id": page.last().and_then(|b| b.get("id")).cloned(),
-        "has_more": has_more,
-    });
+    let body = respond::list_page(page, has_more);
     Ok(respond::json(200, &body, &[]))
 }

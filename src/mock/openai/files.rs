@@ -32,16 +32,16 @@ pub struct StoredFile {
 impl StoredFile {
     /// The `file` object.
     pub fn object(&self) -> Value {
+        // `expires_at` (never set here) and the deprecated `status_details` are optional,
+        // non-nullable fields of the spec's `OpenAIFile`: left out.
         json!({
             "id": self.id,
             "object": "file",
             "bytes": self.data.len(),
             "created_at": self.created_at,
-            "expires_at": null,
             "filename": self.filename,
             "purpose": self.purpose,
             "status": "processed",
-            "status_details": null,
         })
     }
 }
@@ -310,13 +310,7 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         .map(|f| f.object())
         .collect();
     let has_more = all.len() > start + page.len();
-    let body = json!({
-        "object": "list",
-        "data": page,
-        "first_id": page.first().and_then(|f| f.get("id")).cloned(),
-        "last_id": page.last().and_then(|f| f.get("id")).cloned(),
-        "has_more": has_more,
-    });
+    let body = respond::list_page(page, has_more);
     Ok(respond::json(200, &body, &[]))
 }
 
