@@ -247,6 +247,25 @@ pub fn findings(report: &RunReport) -> Vec<String> {
         }
     }
 
+    // Streaming.
+    let streamed: Vec<String> = real
+        .iter()
+        .filter_map(|s| {
+            s.ttft_p50_ms.map(|t| {
+                let rate = s
+                    .output_tokens_per_s
+                    .map_or(String::new(), |r| format!(", {r:.0} output tokens/s"));
+                format!("{} {}{rate}", s.strategy, fmt_ms(t))
+            })
+        })
+        .collect();
+    if !streamed.is_empty() {
+        out.push(format!(
+            "Streamed: median time to first token {}.",
+            streamed.join("; ")
+        ));
+    }
+
     // Re-asks and parse failures.
     let reasks: u64 = real.iter().map(|s| s.reasks).sum();
     let parse: u64 = real.iter().map(|s| s.parse_failures).sum();

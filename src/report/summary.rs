@@ -75,6 +75,14 @@ pub struct StrategySummary {
     pub accuracy_pct: Option<f64>,
     /// Share of prompts whose answer equals sequential's, in percent.
     pub agreement_pct: Option<f64>,
+    /// Streamed requests: median time to first token over the answered attempts (empty when
+    /// nothing was streamed).
+    #[serde(default)]
+    pub ttft_p50_ms: Option<f64>,
+    /// Streamed requests: output tokens per second after the first token, over all answered
+    /// attempts: Σ output tokens / Σ (latency − time to first token).
+    #[serde(default)]
+    pub output_tokens_per_s: Option<f64>,
 }
 
 /// Exact nearest-rank percentile of sorted values (`p` in 0..=100); 0 for no values.
@@ -187,6 +195,31 @@ pub fn summarise(
                 .count() as u64,
             agreed.len() as u64,
         ),
+        ttft_p50_ms: None,
+        output_tokens_per_s: None,
+    }
+    .with_streaming(&sent)
+}
+
+impl StrategySummary {
+    /// Fills the streaming figures from the answered attempts that recorded a time to first
+    /// token.
+    fn with_streaming(mut self, sent: &[&&RequestRecord]) -> StrategySummary {
+        let streamed: Vec<(f64, f64, u64)> = sent
+            .iter()
+            .filter(|r| r.error.is_none())
+            .filter_map(|r| r.ttft_ms.map(|t| (t, r.latency_ms, r.output_tokens)))
+            .collect();
+        if streamed.is_empty() {
+            return self;
+        }
+        let mut ttfts: Vec<f64> = streamed.iter().map(|s| s.0).collect();
+        ttfts.sort_by(f64::total_cmp);
+        self.ttft_p50_ms = Some(percentile(&ttfts, 50.0));
+        let tokens: u64 = streamed.iter().map(|s| s.2).sum();
+        let seconds: f64 = streamed.iter().map(|s| (s.1 - s.0).max(0.0)).sum::<f64>() / 1000.0;
+        self.output_tokens_per_s = (seconds > 0.0).then(|| tokens as f64 / seconds);
+        self
     }
 }
 
@@ -330,5 +363,32 @@ mod tests {
         assert_eq!((packed.answered, packed.failed), (1, 1));
         assert_eq!(packed.accuracy_pct, Some(50.0));
         assert_eq!(packed.latency_p99_ms, 20.0);
+    }
+
+    #[test]
+    fn streaming_figures() {
+        let streamed = |id: &str, attempt: u32, status: &str, ttft: f64, latency: f64, out: u64| {
+            RequestRecord {
+                ttft_ms: Some(ttft),
+                output_tokens: out,
+                ..request("sequential", id, attempt, status, 0.0, latency)
+            }
+        };
+        let prompts = vec![prompt("sequential", "a", 1_000, 10.0, Some(true), true)];
+        let requests = vec![
+            // A failed attempt and an unstreamed one do not count.
+            streamed("r0", 1, "dropped", 5.0, 9_000.0, 0),
+            request("sequential", "r9", 1, "200", 0.0, 50.0),
+            streamed("r1", 1, "200", 100.0, 300.0, 10),
+            streamed("r2", 1, "200", 200.0, 700.0, 40),
+            streamed("r3", 1, "200", 300.0, 800.0, 20),
+        ];
+        let s = &summarise_all(&prompts, &requests)[0];
+        // Nearest rank of [100, 200, 300] at 50 %: the 2nd.
+        assert_eq!(s.ttft_p50_ms, Some(200.0));
+        // 70 tokens over 0.2 + 0.5 + 0.5 s.
+        assert_eq!(s.output_tokens_per_s, Some(70.0 / 1.2));
+        let plain = &summarise_all(&prompts, &requests[1..2])[0];
+        assert_eq!((plain.ttft_p50_ms, plain.output_tokens_per_s), (None, None));
     }
 }
