@@ -8,8 +8,8 @@
 #
 # Knobs: N (oha requests / harness prompts, 20000), C (concurrency, 64), REPEATS (2; the best
 # of the repeats is reported for every side), WORK (/tmp/batchbench-peers), MOCK_PORT (18931),
-# FIXED_PORT (18932). Needs oha on PATH or in ~/.cargo/bin (`cargo install oha --locked`) and
-# python3 (a venv with tiktoken is created under $WORK).
+# FIXED_PORT (18932), CARGO_TARGET_DIR (./target). Needs oha on PATH or in ~/.cargo/bin
+# (`cargo install oha --locked`) and python3 (a venv with tiktoken is created under $WORK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,8 +23,12 @@ mkdir -p "$WORK"
 export PATH="$PATH:$HOME/.cargo/bin"
 command -v oha >/dev/null || { echo "oha not found: cargo install oha --locked" >&2; exit 2; }
 
-BB=./target/release/batchbench
+TARGET=${CARGO_TARGET_DIR:-./target}
+BB=$TARGET/release/batchbench
 BODY='{"model":"gpt-4o-mini","messages":[{"role":"system","content":"Answer briefly."},{"role":"user","content":"Is 7 a prime number?"}],"max_completion_tokens":16}'
+# The body the harness sends for the first prompt of `gen --seed 1` (the default dataset's
+# 329-token shared instructions as the system message), built below: the same-body variant.
+SAME_BODY="$WORK/same-body.json"
 
 echo "# batchbench peer ratios — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# oha: $(oha --version), rustc: $(rustc --version)"
@@ -43,13 +47,14 @@ wait_port() { # wait_port PORT
   echo "nothing listening on $1" >&2; exit 1
 }
 
-# oha_rps URL LABEL: best requests/s over REPEATS runs of N requests at concurrency C; every
-# response must be a 200.
+# oha_rps URL LABEL [BODYFILE]: best requests/s over REPEATS runs of N requests at concurrency
+# C, with the issue's body or the one in BODYFILE; every response must be a 200.
 oha_rps() {
-  local best=0 i
+  local best=0 i body=(-d "$BODY")
+  [ -n "${3:-}" ] && body=(-D "$3")
   for i in $(seq "$REPEATS"); do
     oha -n "$N" -c "$C" --no-tui --output-format json -m POST \
-      -H 'Authorization: Bearer k' -H 'content-type: application/json' -d "$BODY" "$1" \
+      -H 'Authorization: Bearer k' -H 'content-type: application/json' "${body[@]}" "$1" \
       >"$WORK/oha-$2-$i.json"
     best=$(python3 - "$WORK/oha-$2-$i.json" "$best" <<'PY'
 import json, sys
@@ -75,7 +80,7 @@ TOML
 $BB mock --port "$MOCK_PORT" --time-scale 0 --dataset datasets/default.jsonl \
   --config "$WORK/mock-unlimited.toml" >"$WORK/mock.log" 2>&1 &
 PIDS+=($!)
-./target/release/examples/fixed_chat "$FIXED_PORT" >"$WORK/fixed.log" 2>&1 &
+$TARGET/release/examples/fixed_chat "$FIXED_PORT" >"$WORK/fixed.log" 2>&1 &
 PIDS+=($!)
 wait_port "$MOCK_PORT"
 wait_port "$FIXED_PORT"
@@ -96,6 +101,21 @@ echo "requests/s $fixed_rps"
 
 DATA="$WORK/prompts-$N.jsonl"
 [ -s "$DATA" ] || $BB gen --count "$N" --seed 1 --out "$DATA" >/dev/null
+python3 - "$DATA" "$SAME_BODY" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+instructions = next(l["instructions"] for l in lines if "instructions" in l)
+prompt = next(l["prompt"] for l in lines if "prompt" in l)
+body = {"max_completion_tokens": 64, "messages": [
+    {"content": instructions, "role": "system"}, {"content": prompt, "role": "user"}],
+    "model": "gpt-4o-mini"}
+open(sys.argv[2], "w").write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+PY
+echo "== same-body variant: oha with the harness's own request body ($(wc -c <"$SAME_BODY") bytes)"
+mock_same_rps=$(oha_rps "$MOCK_URL" mock-same "$SAME_BODY")
+echo "mock requests/s $mock_same_rps"
+fixed_same_rps=$(oha_rps "$FIXED_URL" fixed-same "$SAME_BODY")
+echo "fixed requests/s $fixed_same_rps"
 echo "== batchbench run --strategies concurrent:$C, $N prompts, against the same mock"
 harness_pps=0
 for i in $(seq "$REPEATS"); do
@@ -132,7 +152,7 @@ TOKDATA="$WORK/prompts-tok.jsonl"
 [ -s "$TOKDATA" ] || $BB gen --count 200000 --seed 1 --out "$TOKDATA" >/dev/null
 echo "== tokeniser: o200k_base on the prompts of $TOKDATA (best of 3)"
 echo "-- Rust (tiktoken-rs count_ordinary, examples/token_speed.rs)"
-./target/release/examples/token_speed "$TOKDATA" 3 | tee "$WORK/tok-rust.txt"
+$TARGET/release/examples/token_speed "$TOKDATA" 3 | tee "$WORK/tok-rust.txt"
 echo "-- Python ($("$VENV/bin/python" -c 'import tiktoken; print("tiktoken", tiktoken.__version__)') encode_ordinary, benches/tiktoken_peer.py)"
 "$VENV/bin/python" benches/tiktoken_peer.py "$TOKDATA" 3 | tee "$WORK/tok-py.txt"
 
@@ -159,9 +179,11 @@ if [ "${LEAN_BUILD:-0}" = 1 ]; then
 fi
 
 # --- summary --------------------------------------------------------------------------------
-python3 - "$mock_rps" "$fixed_rps" "$harness_pps" "$WORK/tok-rust.txt" "$WORK/tok-py.txt" <<'PY'
+python3 - "$mock_rps" "$fixed_rps" "$harness_pps" "$WORK/tok-rust.txt" "$WORK/tok-py.txt" \
+  "$mock_same_rps" "$fixed_same_rps" <<'PY'
 import sys
 mock, fixed, harness = map(float, sys.argv[1:4])
+mock_same, fixed_same = map(float, sys.argv[6:8])
 def rates(path):
     out = {}
     for line in open(path):
@@ -172,6 +194,8 @@ rust, py = rates(sys.argv[4]), rates(sys.argv[5])
 print("\n== ratios")
 print(f"harness  {harness:9.0f} prompts/s / oha->mock {mock:9.0f} req/s = {harness/mock:.2f}x  (goal >= 0.8x)")
 print(f"mock     {mock:9.0f} req/s     / oha->fixed {fixed:8.0f} req/s = {mock/fixed:.2f}x  (goal >= 0.5x)")
+print(f"same body: harness {harness:6.0f} prompts/s / oha->mock {mock_same:6.0f} req/s = {harness/mock_same:.2f}x;"
+      f" mock {mock_same:.0f} / fixed {fixed_same:.0f} req/s = {mock_same/fixed_same:.2f}x")
 for m in rust:
     print(f"tokens {m:13s} {rust[m]:11.0f} tok/s / tiktoken {py[m]:11.0f} tok/s = {rust[m]/py[m]:.2f}x  (goal >= 1.0x)")
 PY

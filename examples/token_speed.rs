@@ -1,6 +1,7 @@
-//! Tokens per second of `tiktoken_rs::o200k_base_singleton().count_ordinary` (what
-//! `batchbench::tokens` counts with) on the prompts of a JSONL dataset — the Rust side of the
-//! tokeniser peer ratio in `benches/peers.sh` (`benches/tiktoken_peer.py` is the Python side).
+//! Tokens per second of `tiktoken_rs::o200k_base_singleton().count_ordinary` (the reference
+//! implementation; `batchbench::tokens` now counts with `bpe-openai`, same counts) on the prompts
+//! of a JSONL dataset — the Rust side of the tokeniser peer ratio in `benches/peers.sh`
+//! (`benches/tiktoken_peer.py` is the Python side).
 //!
 //! ```text
 //! cargo run --release --example token_speed -- DATASET.jsonl [REPEATS]

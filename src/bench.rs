@@ -2,6 +2,7 @@
 //! re-ask what the packed answers lacked, price every request, and turn it all into records.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dataset::answer;
@@ -254,7 +255,7 @@ pub async fn run_strategy(
     let bar = bench.progress.bar(plan.requests.len() as u64, &label);
     match strategy.execution() {
         Execution::Sync { concurrency } => {
-            let chat: Vec<_> = plan.requests.iter().map(|r| r.request.clone()).collect();
+            let chat: Arc<[_]> = plan.requests.iter().map(|r| r.request.clone()).collect();
             let ids: Vec<String> = plan.requests.iter().map(|r| r.id.clone()).collect();
             let scope = bench.journal.map(|journal| JournalScope {
                 journal,
@@ -264,7 +265,7 @@ pub async fn run_strategy(
             });
             let outcomes = bench
                 .runner
-                .execute_journaled(&chat, concurrency, scope, |_| bar.inc(1))
+                .execute_journaled(chat, concurrency, scope, |_| bar.inc(1))
                 .await;
             if bench.runner.quota_exhausted() {
                 return Err(Error::Fatal("the provider reports the account's quota is exhausted (429 insufficient_quota)".into()));
@@ -494,7 +495,7 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
     let bar = bench
         .progress
         .bar(singles.len() as u64, &format!("{} re-asks", ctx.label));
-    let chat: Vec<_> = singles.iter().map(|r| r.request.clone()).collect();
+    let chat: Arc<[_]> = singles.iter().map(|r| r.request.clone()).collect();
     let ids: Vec<String> = singles.iter().map(|r| r.id.clone()).collect();
     let scope = bench.journal.map(|journal| JournalScope {
         journal,
@@ -504,7 +505,7 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
     });
     let outcomes = bench
         .runner
-        .execute_journaled(&chat, concurrency, scope, |_| bar.inc(1))
+        .execute_journaled(chat, concurrency, scope, |_| bar.inc(1))
         .await;
     bar.finish_and_clear();
     if bench.runner.quota_exhausted() {

@@ -1,58 +1,9 @@
 //! Token counting for `estimate`: the same BPE encodings as [`crate::tokens`], through either
-//! tiktoken-rs (what `run` uses) or `bpe-openai` (the github/rust-gems BPE, about twice as fast
+//! tiktoken-rs (the reference) or `bpe-openai` (the github/rust-gems BPE, about twice as fast
 //! here, with counts equal to tiktoken-rs's on every shipped dataset; `tests/estimate_bpe.rs`
-//! checks that).
+//! checks that). `run` and the mock count with `bpe-openai` too ([`crate::tokens`]).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
-use crate::tokens::Encoding;
-
-/// Pre-tokenizer pieces remembered per thread and encoding (then new pieces are counted afresh).
-const MEMO_CAP: usize = 1 << 17;
-/// Pieces longer than this are not remembered.
-const MEMO_MAX_PIECE: usize = 32;
-
-/// Piece -> token count, hashed with [`Fx`].
-type PieceMap = HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<Fx>>;
-
-/// The multiply-rotate hash of rustc (FxHash): fast on short keys; no DoS concern here (the
-/// map is private, bounded and per thread).
-#[derive(Default)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.0 =
-                (self.0.rotate_left(5) ^ u64::from_le_bytes(w) ^ rest.len() as u64).wrapping_mul(K);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-thread_local! {
-    /// Token counts of pre-tokenizer pieces, per encoding: natural text repeats its words, and a
-    /// hash lookup is cheaper than a BPE pass. Exact: a text's count is the sum of its pieces'.
-    static MEMO: RefCell<[PieceMap; 2]> = RefCell::new([PieceMap::default(), PieceMap::default()]);
-}
+use crate::tokens::{Encoding, fast};
 
 /// Which BPE implementation counts tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
@@ -61,7 +12,7 @@ pub enum CounterKind {
     /// `bpe-openai` (the default: faster, same counts).
     #[default]
     BpeOpenai,
-    /// tiktoken-rs's `CoreBPE::count_ordinary`, as `run` counts.
+    /// tiktoken-rs's `CoreBPE::count_ordinary` (the reference implementation).
     Tiktoken,
 }
 
@@ -102,12 +53,7 @@ impl Counter {
     /// Tokens in `text`, as `Tokenizer::count` counts them.
     pub fn count(&self, text: &str) -> u64 {
         let n = match (self.kind, self.encoding) {
-            (CounterKind::BpeOpenai, Encoding::O200kBase) => {
-                count_pieces(bpe_openai::o200k_base(), 0, text)
-            }
-            (CounterKind::BpeOpenai, Encoding::Cl100kBase) => {
-                count_pieces(bpe_openai::cl100k_base(), 1, text)
-            }
+            (CounterKind::BpeOpenai, encoding) => fast::count_pieces(encoding, text),
             (CounterKind::Tiktoken, Encoding::O200kBase) => {
                 tiktoken_rs::o200k_base_singleton().count_ordinary(text)
             }
@@ -117,30 +63,4 @@ impl Counter {
         };
         n as u64
     }
-}
-
-/// `bpe-openai`'s count (pre-tokenize, then BPE per piece), with the per-piece counts remembered.
-fn count_pieces(tokenizer: &bpe_openai::Tokenizer, slot: usize, text: &str) -> usize {
-    MEMO.with(|memo| {
-        let mut memo = memo.borrow_mut();
-        let memo = &mut memo[slot];
-        let mut total = 0usize;
-        for piece in tokenizer.split(text) {
-            let bytes = piece.as_bytes();
-            if bytes.len() > MEMO_MAX_PIECE {
-                total += tokenizer.bpe.count(bytes);
-                continue;
-            }
-            if let Some(n) = memo.get(bytes) {
-                total += *n as usize;
-                continue;
-            }
-            let n = tokenizer.bpe.count(bytes);
-            if memo.len() < MEMO_CAP {
-                memo.insert(bytes.into(), n as u32);
-            }
-            total += n;
-        }
-        total
-    })
 }

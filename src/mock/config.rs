@@ -525,9 +525,12 @@ pub(crate) fn by_prefix<'a, V>(
     map: impl IntoIterator<Item = (&'a str, V)>,
     model: &str,
 ) -> Option<V> {
-    let m = model.to_ascii_lowercase();
+    let m = model.as_bytes();
     map.into_iter()
-        .filter(|(prefix, _)| m.starts_with(&prefix.to_ascii_lowercase()))
+        .filter(|(prefix, _)| {
+            m.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+        })
         .max_by_key(|(prefix, _)| prefix.len())
         .map(|(_, v)| v)
 }

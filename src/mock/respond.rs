@@ -14,7 +14,7 @@ use super::state::pause;
 
 /// A JSON response with extra headers.
 pub fn json(status: u16, value: &Value, headers: &[(String, String)]) -> Response {
-    let mut resp = Response::new(Body::from(value.to_string()));
+    let mut resp = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

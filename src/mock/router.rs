@@ -207,10 +207,10 @@ pub async fn dispatch(state: Arc<State>, req: Request<Body>) -> Response {
         Api::Anthropic => state.random_id("req_011C", 20),
     };
     let matched = route(&parts.method, &segs);
-    let label = matched.map_or_else(
-        || format!("{} (unknown)", parts.method),
-        |(_, l)| l.to_string(),
-    );
+    let label: std::borrow::Cow<'static, str> = match matched {
+        Some((_, l)) => l.into(),
+        None => format!("{} (unknown)", parts.method).into(),
+    };
     state.stats.request(&label);
     let result = run(
         &state,

@@ -58,7 +58,12 @@ impl Stats {
     pub fn request(&self, endpoint: &str) {
         self.with(|s| {
             s.requests += 1;
-            *s.endpoints.entry(endpoint.to_string()).or_default() += 1;
+            match s.endpoints.get_mut(endpoint) {
+                Some(n) => *n += 1,
+                None => {
+                    s.endpoints.insert(endpoint.to_string(), 1);
+                }
+            }
         });
     }
 

@@ -18,8 +18,12 @@ pub fn encode(model: &str, text: &str) -> Vec<u32> {
     bpe(model).encode_ordinary(text)
 }
 
-/// `text` cut to at most `max` tokens; `true` when something was cut.
+/// `text` cut to at most `max` tokens; `true` when something was cut. A text that fits (the
+/// common case) is only counted, not encoded.
 pub fn truncate(model: &str, text: &str, max: u64) -> (String, bool) {
+    if Tokenizer::for_model(model).count(text) <= max {
+        return (text.to_string(), false);
+    }
     let tokens = encode(model, text);
     if (tokens.len() as u64) <= max {
         return (text.to_string(), false);

@@ -38,35 +38,91 @@ fn uses_max_completion_tokens(base_url: &str) -> bool {
 
 /// The JSON body of a chat completion request.
 pub fn request_body(request: &ChatRequest, base_url: &str) -> Value {
-    let messages: Vec<Value> = request
-        .wire_messages()
-        .into_iter()
-        .map(|(role, content)| json!({"role": role, "content": content}))
-        .collect();
-    let mut body = json!({"model": request.model, "messages": messages});
-    let field = if uses_max_completion_tokens(base_url) {
-        "max_completion_tokens"
-    } else {
-        "max_tokens"
-    };
-    body[field] = json!(request.max_tokens);
-    if let Some(t) = request.temperature {
-        body["temperature"] = json!(t);
+    serde_json::to_value(WireRequest::new(request, base_url)).unwrap_or(Value::Null)
+}
+
+/// A chat completion request as sent, borrowing the request's text so that sending it copies
+/// nothing but the bytes on the wire. Fields are in alphabetical order, the order in which
+/// `serde_json` writes a [`Value`] object, so [`request_body`]'s text is the same.
+#[derive(Debug, serde::Serialize)]
+struct WireRequest<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    messages: Vec<WireRequestMessage<'a>>,
+    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<WireResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<WireStreamOptions>,
+    /// As `f64`, the way a [`Value`] holds an `f32` (so `0.7f32` is written `0.699999988079071`
+    /// as before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct WireRequestMessage<'a> {
+    content: &'a str,
+    role: &'a str,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct WireResponseFormat<'a> {
+    json_schema: WireJsonSchema<'a>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct WireJsonSchema<'a> {
+    name: &'a str,
+    schema: &'a Value,
+    strict: bool,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct WireStreamOptions {
+    include_usage: bool,
+}
+
+impl<'a> WireRequest<'a> {
+    fn new(request: &'a ChatRequest, base_url: &str) -> WireRequest<'a> {
+        let (max_completion_tokens, max_tokens) = if uses_max_completion_tokens(base_url) {
+            (Some(request.max_tokens), None)
+        } else {
+            (None, Some(request.max_tokens))
+        };
+        WireRequest {
+            max_completion_tokens,
+            max_tokens,
+            messages: request
+                .wire_messages()
+                .into_iter()
+                .map(|(role, content)| WireRequestMessage { content, role })
+                .collect(),
+            model: &request.model,
+            prompt_cache_key: request.cache_prefix.then(|| prompt_cache_key(request)),
+            response_format: request.json_schema.as_ref().map(|s| WireResponseFormat {
+                json_schema: WireJsonSchema {
+                    name: &s.name,
+                    schema: &s.schema,
+                    strict: true,
+                },
+                kind: "json_schema",
+            }),
+            stream: request.stream.then_some(true),
+            stream_options: request.stream.then_some(WireStreamOptions {
+                include_usage: true,
+            }),
+            temperature: request.temperature.map(f64::from),
+        }
     }
-    if let Some(schema) = &request.json_schema {
-        body["response_format"] = json!({
-            "type": "json_schema",
-            "json_schema": {"name": schema.name, "schema": schema.schema, "strict": true}
-        });
-    }
-    if request.cache_prefix {
-        body["prompt_cache_key"] = json!(prompt_cache_key(request));
-    }
-    if request.stream {
-        body["stream"] = json!(true);
-        body["stream_options"] = json!({"include_usage": true});
-    }
-    body
 }
 
 /// A stable cache key from the shared prefix, so requests sharing it are routed together.
@@ -157,7 +213,7 @@ pub(crate) async fn chat(
     client: &Client,
     request: &ChatRequest,
 ) -> Result<ChatResponse, CallError> {
-    let body = request_body(request, &client.endpoint().base_url);
+    let body = WireRequest::new(request, &client.endpoint().base_url);
     let builder = authorized(
         client,
         client
@@ -577,6 +633,63 @@ mod tests {
         let line = batch_line("r1", &r);
         assert!(line["body"].get("stream").is_none());
         assert_eq!(line["url"], CHAT_PATH);
+    }
+
+    /// The body as it was built before [`WireRequest`]: a `json!` object.
+    fn value_body(request: &ChatRequest, field: &str) -> Value {
+        let messages: Vec<Value> = request
+            .wire_messages()
+            .into_iter()
+            .map(|(role, content)| json!({"role": role, "content": content}))
+            .collect();
+        let mut body = json!({"model": request.model, "messages": messages});
+        body[field] = json!(request.max_tokens);
+        if let Some(t) = request.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(schema) = &request.json_schema {
+            body["response_format"] = json!({
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "schema": schema.schema, "strict": true}
+            });
+        }
+        if request.cache_prefix {
+            body["prompt_cache_key"] = json!(prompt_cache_key(request));
+        }
+        if request.stream {
+            body["stream"] = json!(true);
+            body["stream_options"] = json!({"include_usage": true});
+        }
+        body
+    }
+
+    #[test]
+    fn wire_text_equals_the_value_body() {
+        let mut variants = vec![req()];
+        let mut r = req();
+        r.temperature = Some(0.7);
+        r.system = None;
+        variants.push(r);
+        let mut r = req();
+        r.stream = true;
+        r.cache_prefix = true;
+        r.temperature = Some(1.0);
+        r.json_schema = Some(JsonSchema {
+            name: "answers".into(),
+            schema: json!({"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}}}),
+        });
+        r.system = Some("Quote \"this\"\n and é ✓".into());
+        variants.push(r);
+        for r in &variants {
+            for (url, field) in [
+                ("https://api.openai.com/v1", "max_completion_tokens"),
+                ("http://my-vllm:8000/v1", "max_tokens"),
+            ] {
+                let text = serde_json::to_string(&WireRequest::new(r, url)).unwrap();
+                assert_eq!(text, value_body(r, field).to_string());
+                assert_eq!(request_body(r, url), value_body(r, field));
+            }
+        }
     }
 
     #[test]

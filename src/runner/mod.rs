@@ -227,15 +227,16 @@ impl Runner {
         concurrency: usize,
         on_done: impl Fn(&Outcome) + Send + Sync,
     ) -> Vec<Outcome> {
-        self.execute_journaled(requests, concurrency, None, on_done)
+        self.execute_journaled(requests.into(), concurrency, None, on_done)
             .await
     }
 
     /// [`Runner::execute`] with a resume journal: requests whose outcome the journal holds are
-    /// not sent again, and every new outcome is journaled (synced) as soon as it arrives.
+    /// not sent again, and every new outcome is journaled (synced) as soon as it arrives. The
+    /// requests are shared with the tasks that send them, not copied per request.
     pub async fn execute_journaled(
         &self,
-        requests: &[ChatRequest],
+        requests: Arc<[ChatRequest]>,
         concurrency: usize,
         journal: Option<JournalScope<'_>>,
         on_done: impl Fn(&Outcome) + Send + Sync,
@@ -270,6 +271,7 @@ impl Runner {
             }
         } else {
             let semaphore = Arc::new(Semaphore::new(concurrency));
+            let runner = Arc::new(self.clone());
             let mut set = tokio::task::JoinSet::new();
             for i in todo {
                 let permit = match semaphore.clone().acquire_owned().await {
@@ -286,10 +288,10 @@ impl Runner {
                 if let Some(j) = &journal {
                     j.sending(i);
                 }
-                let runner = self.clone();
-                let request = requests[i].clone();
+                let runner = runner.clone();
+                let requests = requests.clone();
                 set.spawn(async move {
-                    let o = runner.send(&request, i).await;
+                    let o = runner.send(&requests[i], i).await;
                     drop(permit);
                     o
                 });

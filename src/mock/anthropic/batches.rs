@@ -125,7 +125,8 @@ fn process(state: &State, custom_id: &str, params: &Value) -> (Value, bool) {
             false,
         );
     }
-    let done = messages::complete(state, &p, &plan, state.random_id("msg_01", 22), "batch");
+    let id = state.random_id("msg_01", 22);
+    let done = messages::complete(state, &p, p.input_tokens(), &plan, id, "batch");
     state.stats.custom_id_completed(custom_id);
     (
         json!({"custom_id": custom_id, "result": {"type": "succeeded", "message": done.body}}),

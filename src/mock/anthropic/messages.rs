@@ -289,15 +289,16 @@ pub fn usage_json(input: u64, cache: &AnthropicCacheUse, output: u64, tier: &str
     })
 }
 
-/// Answers a validated request; records the stats. `tier` is `standard` or `batch`.
+/// Answers a validated request whose input tokens (`total`, [`MessageParams::input_tokens`]) the
+/// caller counted; records the stats. `tier` is `standard` or `batch`.
 pub fn complete(
     state: &State,
     p: &MessageParams,
+    total: u64,
     plan: &FaultPlan,
     id: String,
     tier: &str,
 ) -> Answered {
-    let total = p.input_tokens();
     let cache = state
         .cache
         .anthropic(&p.model, &p.breakpoints(), Instant::now());
@@ -392,7 +393,7 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
     let tokens = charge(&state.config.rate_limits, total, chars, p.max_tokens);
     let (headers, plan) = admit(state, &ctx.key, tokens, Api::Anthropic, &p.model)?;
     let id = state.random_id("msg_01", 22);
-    let done = complete(state, &p, &plan, id, "standard");
+    let done = complete(state, &p, total, &plan, id, "standard");
     let prof = latency::profile(&state.config.latency, &p.model);
     let scale = state.config.time_scale
         * if plan.slow {

@@ -341,7 +341,14 @@ fn process_line(
     }
     let mut params = params;
     params.stream = false;
-    let done = chat::complete(state, &params, &plan, state.random_id("chatcmpl-", 29));
+    let input = chat::prompt_tokens(&params);
+    let done = chat::complete(
+        state,
+        &params,
+        input,
+        &plan,
+        state.random_id("chatcmpl-", 29),
+    );
     state.stats.custom_id_completed(custom_id);
     let line = json!({"id": line_id, "custom_id": custom_id,
         "response": {"status_code": 200, "request_id": request_id, "body": done.body},

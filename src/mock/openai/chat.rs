@@ -365,10 +365,16 @@ pub fn fingerprint(model: &str) -> String {
     )
 }
 
-/// Answers a validated request: oracle, usage, cache; records the stats.
-pub fn complete(state: &State, p: &ChatParams, plan: &FaultPlan, id: String) -> Completed {
+/// Answers a validated request whose [`prompt_tokens`] the caller counted: oracle, usage,
+/// cache; records the stats.
+pub fn complete(
+    state: &State,
+    p: &ChatParams,
+    prompt_tokens: u64,
+    plan: &FaultPlan,
+    id: String,
+) -> Completed {
     let t = Tokenizer::for_model(&p.model);
-    let prompt_tokens = prompt_tokens(p);
     let cached_tokens = if prompt_tokens >= state.config.cache.openai_min_tokens {
         let seq = text::chat_prompt_tokens(&p.model, &p.messages, p.schema.as_deref());
         state
@@ -562,7 +568,7 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
         &p.model,
     )?;
     let id = state.random_id("chatcmpl-", 29);
-    let done = complete(state, &p, &plan, id);
+    let done = complete(state, &p, input, &plan, id);
     let longest = done.choices.iter().map(|c| c.tokens).max().unwrap_or(0);
     let prof = latency::profile(&state.config.latency, &p.model);
     let scale = state.config.time_scale

@@ -1,0 +1,189 @@
+//! Exact token counts, fast: `bpe-openai`'s pre-tokenizer and BPE (the github/rust-gems BPE,
+//! whose counts equal tiktoken-rs's: `tests/estimate_bpe.rs` checks every shipped dataset and
+//! adversarial text), plus two per-thread memos.
+//!
+//! - Pre-tokenizer pieces: natural text repeats its words, and a hash lookup is cheaper than a
+//!   BPE pass. Exact, because a text's count is the sum of its pieces' counts.
+//! - Whole long texts: every request of a run repeats the dataset's shared instructions, which
+//!   both the client (planning) and the mock (usage) count again and again. A small
+//!   direct-mapped cache answers a repeat with one hash and one comparison.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::Encoding;
+
+/// Pre-tokenizer pieces remembered per thread and encoding (then new pieces are counted afresh).
+const PIECE_CAP: usize = 1 << 17;
+/// Pieces longer than this are not remembered.
+const PIECE_MAX_LEN: usize = 32;
+/// Texts shorter than this are not remembered whole (their pieces are, which is enough).
+const TEXT_MIN_LEN: usize = 256;
+/// Texts longer than this are not remembered whole (bounds the memo's memory).
+const TEXT_MAX_LEN: usize = 64 * 1024;
+/// Slots of the whole-text memo per thread and encoding (a power of two).
+const TEXT_SLOTS: usize = 64;
+
+/// Piece -> token count, hashed with [`Fx`].
+type PieceMap = HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<Fx>>;
+
+/// One remembered long text: its hash, the text and its count.
+type TextSlot = Option<(u64, Box<str>, u64)>;
+
+/// The multiply-rotate hash of rustc (FxHash): fast on short keys; no DoS concern here (the
+/// maps are private, bounded and per thread).
+#[derive(Default)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from_le_bytes(w) ^ rest.len() as u64).wrapping_mul(K);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The per-thread memos of one encoding.
+#[derive(Default)]
+struct Memo {
+    pieces: PieceMap,
+    texts: Vec<TextSlot>,
+}
+
+thread_local! {
+    /// One memo per encoding ([`slot`]).
+    static MEMO: RefCell<[Memo; 2]> = RefCell::new([Memo::default(), Memo::default()]);
+}
+
+fn slot(encoding: Encoding) -> usize {
+    match encoding {
+        Encoding::O200kBase => 0,
+        Encoding::Cl100kBase => 1,
+    }
+}
+
+fn tokenizer(encoding: Encoding) -> &'static bpe_openai::Tokenizer {
+    match encoding {
+        Encoding::O200kBase => bpe_openai::o200k_base(),
+        Encoding::Cl100kBase => bpe_openai::cl100k_base(),
+    }
+}
+
+fn hash(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = Fx::default();
+    h.write(text.as_bytes());
+    h.finish()
+}
+
+/// Tokens in `text` (no special tokens), as tiktoken counts them, remembering long texts whole.
+pub fn count(encoding: Encoding, text: &str) -> u64 {
+    if !(TEXT_MIN_LEN..=TEXT_MAX_LEN).contains(&text.len()) {
+        return count_pieces(encoding, text) as u64;
+    }
+    let h = hash(text);
+    let i = (h as usize) & (TEXT_SLOTS - 1);
+    let hit = MEMO.with(|m| {
+        let m = m.borrow();
+        match m[slot(encoding)].texts.get(i) {
+            Some(Some((sh, st, n))) if *sh == h && **st == *text => Some(*n),
+            _ => None,
+        }
+    });
+    if let Some(n) = hit {
+        return n;
+    }
+    let n = count_pieces(encoding, text) as u64;
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let texts = &mut m[slot(encoding)].texts;
+        if texts.is_empty() {
+            texts.resize(TEXT_SLOTS, None);
+        }
+        texts[i] = Some((h, text.into(), n));
+    });
+    n
+}
+
+/// Tokens in `text` (no special tokens), as tiktoken counts them: pre-tokenize, then BPE per
+/// piece, with the counts of short pieces remembered.
+pub fn count_pieces(encoding: Encoding, text: &str) -> usize {
+    let tokenizer = tokenizer(encoding);
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        let memo = &mut memo[slot(encoding)].pieces;
+        let mut total = 0usize;
+        for piece in tokenizer.split(text) {
+            let bytes = piece.as_bytes();
+            if bytes.len() > PIECE_MAX_LEN {
+                total += tokenizer.bpe.count(bytes);
+                continue;
+            }
+            if let Some(n) = memo.get(bytes) {
+                total += *n as usize;
+                continue;
+            }
+            let n = tokenizer.bpe.count(bytes);
+            if memo.len() < PIECE_CAP {
+                memo.insert(bytes.into(), n as u32);
+            }
+            total += n;
+        }
+        total
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(encoding: Encoding, text: &str) -> u64 {
+        let bpe = match encoding {
+            Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
+            Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
+        };
+        bpe.count_ordinary(text) as u64
+    }
+
+    #[test]
+    fn equals_tiktoken_and_memo_is_exact() {
+        let long = "You are a careful assistant. Answer with one word.\n\n".repeat(12);
+        let texts = [
+            "",
+            "hello world",
+            "  trailing spaces   \n\n\t x",
+            "héllo wörld ✓ 42 1234567 don't I'LL",
+            long.as_str(),
+        ];
+        for enc in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            for text in texts {
+                let want = reference(enc, text);
+                // Twice: the second call is answered from the memos.
+                assert_eq!(count(enc, text), want, "{text:?}");
+                assert_eq!(count(enc, text), want, "{text:?}");
+            }
+            // A long text that differs from a remembered one only at the end is counted afresh.
+            let other = format!("{long} and more");
+            assert_eq!(count(enc, &other), reference(enc, &other));
+        }
+    }
+}
