@@ -151,7 +151,7 @@ done
 TOKDATA="$WORK/prompts-tok.jsonl"
 [ -s "$TOKDATA" ] || $BB gen --count 200000 --seed 1 --out "$TOKDATA" >/dev/null
 echo "== tokeniser: o200k_base on the prompts of $TOKDATA (best of 3)"
-echo "-- Rust (tiktoken-rs count_ordinary, examples/token_speed.rs)"
+echo "-- Rust (batchbench::tokens::Tokenizer::count, examples/token_speed.rs; tiktoken-rs on stderr)"
 $TARGET/release/examples/token_speed "$TOKDATA" 3 | tee "$WORK/tok-rust.txt"
 echo "-- Python ($("$VENV/bin/python" -c 'import tiktoken; print("tiktoken", tiktoken.__version__)') encode_ordinary, benches/tiktoken_peer.py)"
 "$VENV/bin/python" benches/tiktoken_peer.py "$TOKDATA" 3 | tee "$WORK/tok-py.txt"

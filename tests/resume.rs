@@ -221,7 +221,7 @@ fn killed_before_the_batch_is_submitted() {
     // Between the first strategy's end and the batch's submission there are only a few
     // milliseconds against the mock, so the kill can land after the submission: that is the
     // mid-batch case (tested below), not this one, so try again.
-    for _ in 0..5 {
+    for _ in 0..8 {
         let (stats, journal) = crash_and_resume(|j| count(j, "strategy_done") >= 1);
         assert!(
             stats["max_completions_per_custom_id"].as_u64().unwrap_or(0) <= 1,
