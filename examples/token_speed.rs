@@ -14,6 +14,9 @@ use std::time::Instant;
 
 use batchbench::tokens::Tokenizer;
 
+/// Counts the tokens of a dataset one way (the whole text is passed in; a mode may ignore it).
+type Count<'a> = Box<dyn Fn(&str) -> u64 + 'a>;
+
 /// Wall time of a first (cold) run of `f`, best wall time of `repeats` more runs, and what it
 /// returned.
 fn best_of<T>(repeats: usize, mut f: impl FnMut() -> T) -> (f64, f64, T) {
@@ -49,7 +52,7 @@ fn main() {
     let reference = tiktoken_rs::o200k_base_singleton();
     // The first run of each mode loads tables and fills caches (batchbench's piece memo among
     // them): it is reported on stderr as "cold"; the best of the following runs is the figure.
-    let modes: [(&str, Box<dyn Fn(&str) -> u64>, Box<dyn Fn(&str) -> u64>); 2] = [
+    let modes: [(&str, Count, Count); 2] = [
         (
             "per-prompt",
             Box::new(|_| prompts.iter().map(|p| ours.count(p)).sum()),
