@@ -340,54 +340,54 @@ pub fn setup_differences(
     base: &crate::report::RunInfo,
     current: &crate::report::RunInfo,
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = |name: &str, b: String, c: String| {
-        if b != c {
-            out.push(format!("{name}: {b} (baseline) vs {c} (current)"));
-        }
-    };
-    field("provider", base.provider.clone(), current.provider.clone());
-    field("model", base.model.clone(), current.model.clone());
-    field("endpoint", base.endpoint.clone(), current.endpoint.clone());
-    field(
-        "built-in mock",
-        base.simulated.to_string(),
-        current.simulated.to_string(),
-    );
-    field(
-        "batchbench",
-        base.tool_version.clone(),
-        current.tool_version.clone(),
-    );
-    field("seed", base.seed.to_string(), current.seed.to_string());
-    field(
-        "answer tokens",
-        base.answer_tokens.to_string(),
-        current.answer_tokens.to_string(),
-    );
-    field(
-        "prices",
-        base.price_source.clone(),
-        current.price_source.clone(),
-    );
     let (b, c) = (&base.options, &current.options);
-    field("stream", b.stream.to_string(), c.stream.to_string());
-    field(
-        "temperature",
-        format!("{:?}", b.temperature),
-        format!("{:?}", c.temperature),
-    );
-    field(
-        "json_schema",
-        b.json_schema.to_string(),
-        c.json_schema.to_string(),
-    );
-    field(
-        "max retries",
-        b.max_retries.to_string(),
-        c.max_retries.to_string(),
-    );
-    out
+    let fields: [(&str, String, String); 12] = [
+        ("provider", base.provider.clone(), current.provider.clone()),
+        ("model", base.model.clone(), current.model.clone()),
+        ("endpoint", base.endpoint.clone(), current.endpoint.clone()),
+        (
+            "built-in mock",
+            base.simulated.to_string(),
+            current.simulated.to_string(),
+        ),
+        (
+            "batchbench",
+            base.tool_version.clone(),
+            current.tool_version.clone(),
+        ),
+        ("seed", base.seed.to_string(), current.seed.to_string()),
+        (
+            "answer tokens",
+            base.answer_tokens.to_string(),
+            current.answer_tokens.to_string(),
+        ),
+        (
+            "prices",
+            base.price_source.clone(),
+            current.price_source.clone(),
+        ),
+        ("stream", b.stream.to_string(), c.stream.to_string()),
+        (
+            "temperature",
+            format!("{:?}", b.temperature),
+            format!("{:?}", c.temperature),
+        ),
+        (
+            "json_schema",
+            b.json_schema.to_string(),
+            c.json_schema.to_string(),
+        ),
+        (
+            "max retries",
+            b.max_retries.to_string(),
+            c.max_retries.to_string(),
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, b, c)| b != c)
+        .map(|(name, b, c)| format!("{name}: {b} (baseline) vs {c} (current)"))
+        .collect()
 }
 
 #[cfg(test)]

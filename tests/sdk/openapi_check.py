@@ -19,22 +19,10 @@ import uuid
 
 import jsonschema
 
+from checks import FAILURES, check, run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-FAILURES = []
 TERMINAL = ("completed", "failed", "expired", "cancelled")
-
-
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f"  ({detail})"), flush=True)
-    if not cond:
-        FAILURES.append(name)
-
-
-def run(name, fn):
-    try:
-        fn()
-    except Exception as e:  # a crash in one section must not hide the others
-        check(name, False, f"{type(e).__name__}: {e}")
 
 
 def load_validators():
