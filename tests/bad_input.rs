@@ -4,9 +4,10 @@
 //! Nothing is sent anywhere: every case fails before a request, or runs the in-process mock on
 //! 127.0.0.1. (Dataset line errors already covered by tests/cli_errors.rs are not repeated here.)
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a finished batchbench process left behind.
 struct Out {
@@ -18,37 +19,11 @@ struct Out {
 /// Runs batchbench in the repository root with no keys or base URLs in the environment, waiting at
 /// most `limit` (then it is killed and the test fails).
 fn bb_within(args: &[&str], limit: Duration) -> Out {
-    let dir = tempfile::tempdir().unwrap();
-    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_batchbench"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("ANTHROPIC_BASE_URL")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .expect("start batchbench");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("batchbench {args:?} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let f = common::run_within(common::command(args), limit);
     Out {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&std::fs::read(&out_path).unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&std::fs::read(&err_path).unwrap()).into_owned(),
+        code: f.code,
+        stdout: String::from_utf8_lossy(&f.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&f.stderr).into_owned(),
     }
 }
 

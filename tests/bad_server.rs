@@ -5,11 +5,12 @@
 //! is pointed at it with a dummy key. Every case must end with the prompts reported failed (exit
 //! 1) or one clear `error:` line, and never a panic or a backtrace.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -316,37 +317,14 @@ struct Out {
 
 /// Runs batchbench with a dummy key for both providers, at most `limit` long.
 fn bb(args: &[String], limit: Duration) -> Out {
-    let dir = tempfile::tempdir().unwrap();
-    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_batchbench"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("OPENAI_API_KEY", "sk-dummy-bad-server-test")
-        .env("ANTHROPIC_API_KEY", "sk-ant-dummy-bad-server-test")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("ANTHROPIC_BASE_URL")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .expect("start batchbench");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("batchbench {args:?} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut cmd = common::command(args);
+    cmd.env("OPENAI_API_KEY", "sk-dummy-bad-server-test")
+        .env("ANTHROPIC_API_KEY", "sk-ant-dummy-bad-server-test");
+    let f = common::run_within(cmd, limit);
     Out {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&std::fs::read(&out_path).unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&std::fs::read(&err_path).unwrap()).into_owned(),
+        code: f.code,
+        stdout: String::from_utf8_lossy(&f.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&f.stderr).into_owned(),
     }
 }
 

@@ -5,6 +5,8 @@
 //! wrong key answered 401, and a mock failing every request). The `Debug` forms of the resolved
 //! structures are checked too.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -100,21 +102,11 @@ impl Out {
 /// Runs batchbench with the sentinel in both key variables (unless `env` says otherwise), every
 /// log knob turned up, at most `limit` long.
 fn bb(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Out {
-    let dir = tempfile::tempdir().unwrap();
-    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_batchbench"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("OPENAI_API_KEY", SENTINEL)
+    let mut cmd = common::command(args);
+    cmd.env("OPENAI_API_KEY", SENTINEL)
         .env("ANTHROPIC_API_KEY", SENTINEL)
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("ANTHROPIC_BASE_URL")
         .env("RUST_LOG", "trace")
-        .env("RUST_BACKTRACE", "1")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap());
+        .env("RUST_BACKTRACE", "1");
     for (k, v) in env {
         if v.is_empty() {
             cmd.env_remove(k);
@@ -122,23 +114,11 @@ fn bb(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Out {
             cmd.env(k, v);
         }
     }
-    let mut child = cmd.spawn().expect("start batchbench");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("batchbench {args:?} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let f = common::run_within(cmd, limit);
     let out = Out {
-        code: status.code(),
-        stdout: std::fs::read(&out_path).unwrap(),
-        stderr: std::fs::read(&err_path).unwrap(),
+        code: f.code,
+        stdout: f.stdout,
+        stderr: f.stderr,
     };
     assert_clean(&format!("stdout of {args:?}"), &out.stdout);
     assert_clean(&format!("stderr of {args:?}"), &out.stderr);
