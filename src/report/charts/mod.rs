@@ -599,22 +599,8 @@ fn cost_chart<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, foot: &[Str
     let max = bars.iter().map(|b| b.cost_usd.as_usd()).fold(0.0, f64::max);
     let all_zero = max <= 0.0;
     let xmax = if all_zero { 1.0 } else { max * 1.08 };
-    let mut chart = bar_chart(&body, &names, xmax)?;
     let xfmt = |v: &f64| money_tick(*v, xmax);
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
-        .y_labels(0)
-        .x_label_formatter(&xfmt)
-        .x_labels(8)
-        .x_desc("Total cost of the run, USD")
-        .label_style(font(15.0).color(&TEXT))
-        .axis_desc_style(font(16.0).color(&TEXT))
-        .draw()
-        .map_err(err)?;
-    draw_row_names(&chart, &body, &names)?;
+    let mut chart = bar_chart(&body, &names, xmax, "Total cost of the run, USD", &xfmt)?;
     for (i, b) in bars.iter().enumerate() {
         let row = row_of(i, bars.len());
         let c = colour(i, b.demonstration);
@@ -660,20 +646,38 @@ fn row_of(i: usize, n: usize) -> f64 {
     (n - 1 - i) as f64
 }
 
-/// A horizontal bar chart: x from 0 to `xmax`, one row per name, names drawn by [`draw_row_names`].
+/// A horizontal bar chart: x from 0 to `xmax` labelled by `xfmt` and described by `x_desc`, one
+/// row per name, its grid and row names drawn; the caller draws the bars.
 fn bar_chart<'a, DB: DrawingBackend>(
     body: &'a Area<DB>,
     names: &[String],
     xmax: f64,
+    x_desc: &str,
+    xfmt: &dyn Fn(&f64) -> String,
 ) -> std::result::Result<BarChart<'a, DB>, String> {
-    ChartBuilder::on(body)
+    let mut chart = ChartBuilder::on(body)
         .margin_left(12)
         .margin_right(30)
         .margin_top(8)
         .x_label_area_size(48)
         .y_label_area_size(label_width(body, names)?)
         .build_cartesian_2d(0f64..xmax, 0f64..names.len().max(1) as f64)
-        .map_err(err)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .y_labels(0)
+        .x_label_formatter(xfmt)
+        .x_labels(8)
+        .x_desc(x_desc)
+        .label_style(font(15.0).color(&TEXT))
+        .axis_desc_style(font(16.0).color(&TEXT))
+        .draw()
+        .map_err(err)?;
+    draw_row_names(&chart, body, names)?;
+    Ok(chart)
 }
 
 /// Writes each bar's name left of the y axis, centred on its row.
@@ -758,22 +762,14 @@ fn token_chart<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, foot: &[St
         .map(|b| display_name(&b.strategy, b.demonstration))
         .collect();
     let xmax = max as f64 * 1.22;
-    let mut chart = bar_chart(&body, &names, xmax)?;
     let xfmt = |v: &f64| compact(*v);
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
-        .y_labels(0)
-        .x_label_formatter(&xfmt)
-        .x_labels(8)
-        .x_desc("Tokens, summed over all prompts of the strategy")
-        .label_style(font(15.0).color(&TEXT))
-        .axis_desc_style(font(16.0).color(&TEXT))
-        .draw()
-        .map_err(err)?;
-    draw_row_names(&chart, &body, &names)?;
+    let mut chart = bar_chart(
+        &body,
+        &names,
+        xmax,
+        "Tokens, summed over all prompts of the strategy",
+        &xfmt,
+    )?;
     for (i, b) in bars.iter().enumerate() {
         let row = row_of(i, bars.len());
         let parts = [
