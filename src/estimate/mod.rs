@@ -35,31 +35,9 @@ pub const OPENAI_CACHE_MIN: u64 = 1_024;
 /// See [`OPENAI_CACHE_MIN`].
 pub const OPENAI_CACHE_STEP: u64 = 128;
 
-/// Anthropic's minimum cacheable prefix per model family (API-NOTES; longest prefix wins;
-/// others 1,024).
-const ANTHROPIC_CACHE_MIN: &[(&str, u64)] = &[
-    ("claude-3-haiku", 2_048),
-    ("claude-3-5-haiku", 2_048),
-    ("claude-haiku-3", 2_048),
-    ("claude-haiku-4-5", 4_096),
-    ("claude-opus-4-5", 4_096),
-    ("claude-opus-4-6", 4_096),
-    ("claude-opus-4-7", 4_096),
-    ("claude-opus-4-8", 4_096),
-    ("claude-opus-5", 4_096),
-    ("claude-sonnet-4", 1_024),
-    ("claude-opus-4", 1_024),
-];
-
 /// The smallest prefix Anthropic caches for `model`.
 pub fn anthropic_cache_min(model: &str) -> u64 {
-    let m = model.to_ascii_lowercase();
-    let m = m.rsplit('/').next().unwrap_or(&m);
-    ANTHROPIC_CACHE_MIN
-        .iter()
-        .filter(|(p, _)| m.starts_with(p))
-        .max_by_key(|(p, _)| p.len())
-        .map_or(1_024, |(_, n)| *n)
+    crate::provider::anthropic::min_cacheable_prefix(model)
 }
 
 /// Tokens OpenAI reads from its cache for a shared prefix of `prefix` tokens (0 below the minimum).

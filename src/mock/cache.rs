@@ -17,21 +17,6 @@ use std::time::{Duration, Instant};
 use super::config::{CacheConfig, by_prefix};
 use super::seed::Fnv;
 
-/// Built-in Anthropic minimum cacheable prefixes (API-NOTES.md).
-const ANTHROPIC_MIN: &[(&str, u64)] = &[
-    ("claude-3-haiku", 2_048),
-    ("claude-3-5-haiku", 2_048),
-    ("claude-haiku-3", 2_048),
-    ("claude-haiku-4-5", 4_096),
-    ("claude-opus-4-5", 4_096),
-    ("claude-opus-4-6", 4_096),
-    ("claude-opus-4-7", 4_096),
-    ("claude-opus-4-8", 4_096),
-    ("claude-opus-5", 4_096),
-    ("claude-sonnet-4", 1_024),
-    ("claude-opus-4", 1_024),
-];
-
 /// One Anthropic cache breakpoint: the prefix that ends at a block with `cache_control`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Breakpoint {
@@ -137,12 +122,15 @@ impl PromptCache {
     /// The Anthropic minimum cacheable prefix of `model`.
     pub fn anthropic_min_tokens(&self, model: &str) -> u64 {
         by_prefix(
-            ANTHROPIC_MIN.iter().copied().chain(
-                self.cfg
-                    .anthropic_min_tokens
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), *v)),
-            ),
+            crate::provider::anthropic::CACHE_MIN_PREFIX
+                .iter()
+                .copied()
+                .chain(
+                    self.cfg
+                        .anthropic_min_tokens
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), *v)),
+                ),
             model,
         )
         .unwrap_or(self.cfg.anthropic_default_min_tokens)

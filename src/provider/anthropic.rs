@@ -23,6 +23,36 @@ fn authorized(client: &Client, builder: reqwest::RequestBuilder) -> reqwest::Req
         .header("anthropic-version", API_VERSION)
 }
 
+/// Anthropic's minimum cacheable prompt prefix per model family, in tokens (API-NOTES.md; the
+/// longest matching prefix of the model id wins; other models [`DEFAULT_CACHE_MIN_PREFIX`]).
+pub const CACHE_MIN_PREFIX: &[(&str, u64)] = &[
+    ("claude-3-haiku", 2_048),
+    ("claude-3-5-haiku", 2_048),
+    ("claude-haiku-3", 2_048),
+    ("claude-haiku-4-5", 4_096),
+    ("claude-opus-4-5", 4_096),
+    ("claude-opus-4-6", 4_096),
+    ("claude-opus-4-7", 4_096),
+    ("claude-opus-4-8", 4_096),
+    ("claude-opus-5", 4_096),
+    ("claude-sonnet-4", 1_024),
+    ("claude-opus-4", 1_024),
+];
+
+/// The minimum cacheable prefix of models not in [`CACHE_MIN_PREFIX`].
+pub const DEFAULT_CACHE_MIN_PREFIX: u64 = 1_024;
+
+/// The smallest prefix Anthropic caches for `model` (case and a `vendor/` prefix ignored).
+pub fn min_cacheable_prefix(model: &str) -> u64 {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m);
+    CACHE_MIN_PREFIX
+        .iter()
+        .filter(|(p, _)| m.starts_with(p))
+        .max_by_key(|(p, _)| p.len())
+        .map_or(DEFAULT_CACHE_MIN_PREFIX, |(_, n)| *n)
+}
+
 /// The JSON body of a messages request (also the `params` of a batch request).
 pub fn request_body(request: &ChatRequest) -> Value {
     let messages: Vec<Value> = request
