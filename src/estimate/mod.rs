@@ -593,12 +593,12 @@ fn assumptions(
                         "Caching ({}): OpenAI's automatic caching of the shared prefix (instructions and message framing: {} \
                          tokens) when it is at least {} tokens, in steps of {OPENAI_CACHE_STEP}: {}",
                         m.name,
-                        render::thousands(prefix),
-                        render::thousands(OPENAI_CACHE_MIN),
+                        crate::report::markdown::fmt_int(prefix),
+                        crate::report::markdown::fmt_int(OPENAI_CACHE_MIN),
                         if m.cache_read > 0 {
                             format!(
                                 "the first request writes, every later one reads {} tokens (all within the cache's lifetime).",
-                                render::thousands(m.cache_read)
+                                crate::report::markdown::fmt_int(m.cache_read)
                             )
                         } else {
                             "too short, so nothing is cached.".to_string()
@@ -609,12 +609,12 @@ fn assumptions(
                     "Caching ({}): Anthropic's explicit cache on the system prompt ({} tokens; this model caches prefixes of \
                      {} tokens or more): {}",
                     m.name,
-                    render::thousands(if instructions.is_empty() {
+                    crate::report::markdown::fmt_int(if instructions.is_empty() {
                         0
                     } else {
                         m.single_base - crate::tokens::TOKENS_PER_MESSAGE
                     }),
-                    render::thousands(anthropic_cache_min(&m.name)),
+                    crate::report::markdown::fmt_int(anthropic_cache_min(&m.name)),
                     if m.cache_read > 0 {
                         "the first request writes it at 1.25x input, every later one reads it at 0.1x (5-minute lifetime, never lapsing)."
                     } else {
@@ -654,7 +654,7 @@ fn assumptions(
     ));
     out.push(format!(
         "Projection: {} prompts per day; a month is 30 days.",
-        render::thousands(input.per_day)
+        crate::report::markdown::fmt_int(input.per_day)
     ));
     out
 }

@@ -4,19 +4,7 @@
 use std::fmt::Write;
 
 use super::EstimateReport;
-
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::report::markdown::fmt_int;
 
 const HEADERS: [&str; 10] = [
     "strategy",
@@ -39,8 +27,8 @@ pub fn text(report: &EstimateReport, markdown: bool) -> String {
         out,
         "{h}Estimate for {} ({} prompts), projected at {} prompts/day",
         report.dataset,
-        thousands(report.prompts),
-        thousands(report.per_day)
+        fmt_int(report.prompts),
+        fmt_int(report.per_day)
     );
     for m in &report.models {
         let _ = writeln!(out);
@@ -65,10 +53,10 @@ pub fn text(report: &EstimateReport, markdown: bool) -> String {
                 };
                 [
                     name,
-                    thousands(s.requests),
-                    thousands(s.input_tokens),
-                    thousands(s.cached_tokens),
-                    thousands(s.output_tokens),
+                    fmt_int(s.requests),
+                    fmt_int(s.input_tokens),
+                    fmt_int(s.cached_tokens),
+                    fmt_int(s.output_tokens),
                     s.cost_usd.to_string(),
                     s.cost_per_1k_prompts_usd.to_string(),
                     s.saving_vs_sequential_pct
@@ -144,9 +132,9 @@ mod tests {
 
     #[test]
     fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(fmt_int(0), "0");
+        assert_eq!(fmt_int(999), "999");
+        assert_eq!(fmt_int(1_000), "1,000");
+        assert_eq!(fmt_int(1_234_567), "1,234,567");
     }
 }

@@ -18,6 +18,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 pub use data::ChartData;
 use data::{CdfSeries, Series};
 
+use super::markdown::fmt_int;
 use super::{Exporter, RunReport};
 use crate::error::{Error, Result};
 
@@ -526,19 +527,6 @@ fn money_tick(v: f64, range: f64) -> String {
     format!("${v:.decimals$}")
 }
 
-/// Thousands separators: `12,345`.
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Compact token counts for axes: `1.5k`, `2M`.
 fn compact(v: f64) -> String {
     let a = v.abs();
@@ -563,7 +551,7 @@ fn ms_tick(v: f64) -> String {
         return String::new();
     }
     if v >= 100.0 {
-        thousands(v.round() as u64)
+        fmt_int(v.round() as u64)
     } else if v >= 10.0 {
         format!("{v:.0}")
     } else if v >= 1.0 {
@@ -792,7 +780,7 @@ fn token_chart<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, foot: &[St
                 .map_err(err)?;
             start = end;
         }
-        let label = format!("{} tokens", thousands(b.total()));
+        let label = format!("{} tokens", fmt_int(b.total()));
         place_bar_label(&chart, &body, &label, b.total() as f64, row + 0.5, false)?;
     }
     Ok(())
@@ -1150,8 +1138,8 @@ mod tests {
 
     #[test]
     fn tick_formats() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(fmt_int(0), "0");
+        assert_eq!(fmt_int(1234567), "1,234,567");
         assert_eq!(compact(1500.0), "1.5k");
         assert_eq!(compact(2_000_000.0), "2M");
         assert_eq!(compact(12.0), "12");
