@@ -139,12 +139,7 @@ struct WireBlock {
 pub fn parse_message(v: &Value) -> Result<ChatResponse, String> {
     let m: WireMessage =
         WireMessage::deserialize(v).map_err(|e| format!("not a message object: {e}"))?;
-    let usage = m
-        .usage
-        .as_ref()
-        .ok_or("the response has no usage: it cannot be priced")?
-        .normalise();
-    http::check_usage(&usage)?;
+    let usage = http::required_usage(m.usage.as_ref().map(WireUsage::normalise))?;
     let text: String = m
         .content
         .iter()

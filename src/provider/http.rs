@@ -223,6 +223,13 @@ pub(crate) fn json_body(kind: ProviderKind, reply: &Reply) -> Result<serde_json:
 /// small enough that sums over millions of requests cannot overflow a `u64`.
 pub(crate) const MAX_PLAUSIBLE_TOKENS: u64 = 1_000_000_000_000;
 
+/// The usage of a complete response, required (nothing can be priced without it) and checked.
+pub(crate) fn required_usage(usage: Option<super::Usage>) -> Result<super::Usage, String> {
+    let usage = usage.ok_or("the response has no usage: it cannot be priced")?;
+    check_usage(&usage)?;
+    Ok(usage)
+}
+
 /// Checks a normalised usage before it is priced: every count plausible, the cache counts parts
 /// of the input total (never more than it), 1 h cache writes a part of the cache writes.
 pub(crate) fn check_usage(u: &super::Usage) -> Result<(), String> {

@@ -183,12 +183,7 @@ impl WireUsage {
 pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
     let c: WireCompletion =
         WireCompletion::deserialize(v).map_err(|e| format!("not a chat.completion object: {e}"))?;
-    let usage = c
-        .usage
-        .as_ref()
-        .ok_or("the response has no usage: it cannot be priced")?
-        .normalise();
-    http::check_usage(&usage)?;
+    let usage = http::required_usage(c.usage.as_ref().map(WireUsage::normalise))?;
     let first = c.choices.first();
     let message = first.and_then(|ch| ch.message.as_ref());
     let text = message
