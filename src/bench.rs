@@ -255,21 +255,8 @@ pub async fn run_strategy(
     let bar = bench.progress.bar(plan.requests.len() as u64, &label);
     match strategy.execution() {
         Execution::Sync { concurrency } => {
-            let chat: Arc<[_]> = plan.requests.iter().map(|r| r.request.clone()).collect();
-            let ids: Vec<String> = plan.requests.iter().map(|r| r.id.clone()).collect();
-            let scope = bench.journal.map(|journal| JournalScope {
-                journal,
-                strategy: &label,
-                phase: "main",
-                ids: &ids,
-            });
-            let outcomes = bench
-                .runner
-                .execute_journaled(chat, concurrency, scope, |_| bar.inc(1))
-                .await;
-            if bench.runner.quota_exhausted() {
-                return Err(Error::Fatal("the provider reports the account's quota is exhausted (429 insufficient_quota)".into()));
-            }
+            let outcomes =
+                send_journaled(bench, &label, "main", &plan.requests, concurrency, &bar).await?;
             for (planned, outcome) in plan.requests.iter().zip(&outcomes) {
                 let cost = ctx.attempt_rows("chat", planned, outcome)?;
                 match (outcome.result(), cost) {
@@ -458,6 +445,36 @@ pub async fn run_strategy(
     })
 }
 
+/// Sends planned chat requests, `concurrency` at a time, journaled under (strategy, phase), one
+/// tick of `bar` per request; stops the run when the provider reports the quota exhausted.
+async fn send_journaled(
+    bench: &BenchContext<'_>,
+    strategy: &str,
+    phase: &str,
+    planned: &[PlannedRequest],
+    concurrency: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<Outcome>> {
+    let chat: Arc<[_]> = planned.iter().map(|r| r.request.clone()).collect();
+    let ids: Vec<String> = planned.iter().map(|r| r.id.clone()).collect();
+    let scope = bench.journal.map(|journal| JournalScope {
+        journal,
+        strategy,
+        phase,
+        ids: &ids,
+    });
+    let outcomes = bench
+        .runner
+        .execute_journaled(chat, concurrency, scope, |_| bar.inc(1))
+        .await;
+    if bench.runner.quota_exhausted() {
+        return Err(Error::Fatal(
+            "the provider reports the account's quota is exhausted (429 insufficient_quota)".into(),
+        ));
+    }
+    Ok(outcomes)
+}
+
 /// Sends the prompts that need it again, one per request, at standard prices.
 async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> {
     let order: Vec<&String> = planned.iter().flat_map(|r| r.prompt_ids.iter()).collect();
@@ -495,24 +512,9 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
     let bar = bench
         .progress
         .bar(singles.len() as u64, &format!("{} re-asks", ctx.label));
-    let chat: Arc<[_]> = singles.iter().map(|r| r.request.clone()).collect();
-    let ids: Vec<String> = singles.iter().map(|r| r.id.clone()).collect();
-    let scope = bench.journal.map(|journal| JournalScope {
-        journal,
-        strategy: &ctx.label,
-        phase: "reask",
-        ids: &ids,
-    });
-    let outcomes = bench
-        .runner
-        .execute_journaled(chat, concurrency, scope, |_| bar.inc(1))
-        .await;
+    let outcomes = send_journaled(bench, &ctx.label, "reask", &singles, concurrency, &bar).await;
     bar.finish_and_clear();
-    if bench.runner.quota_exhausted() {
-        return Err(Error::Fatal(
-            "the provider reports the account's quota is exhausted (429 insufficient_quota)".into(),
-        ));
-    }
+    let outcomes = outcomes?;
     for (planned, outcome) in singles.iter().zip(&outcomes) {
         let cost = ctx.attempt_rows("reask", planned, outcome)?;
         let id = &planned.prompt_ids[0];
