@@ -150,16 +150,6 @@ impl Ctx<'_, '_> {
                 ),
             };
             self.requests.push(RequestRecord {
-                strategy: self.label.clone(),
-                request_id: planned.id.clone(),
-                kind: kind.to_string(),
-                attempt: a.attempt,
-                prompts: planned.prompt_ids.len() as u32,
-                status,
-                input_tokens: usage.input_tokens,
-                cached_tokens: usage.cached_tokens,
-                cache_write_tokens: usage.cache_write_tokens,
-                output_tokens: usage.output_tokens,
                 client_input_tokens: planned.client_input_tokens,
                 cost_usd: cost,
                 started_ms: ms(a.started),
@@ -167,8 +157,15 @@ impl Ctx<'_, '_> {
                 ttft_ms: ttft.map(ms),
                 server_id,
                 error,
-                parse_failure: false,
-                extra_items: 0,
+                ..RequestRecord::new(
+                    &self.label,
+                    &planned.id,
+                    kind,
+                    a.attempt,
+                    planned.prompt_ids.len() as u32,
+                    status,
+                )
+                .with_usage(&usage)
             });
         }
         Ok(cost_of_success)
@@ -320,25 +317,18 @@ pub async fn run_strategy(
             bar.set_position(plan.requests.len() as u64);
             for job in &run.jobs {
                 ctx.requests.push(RequestRecord {
-                    strategy: label.clone(),
-                    request_id: job.batch_id.clone(),
-                    kind: "batch_job".into(),
-                    attempt: 1,
-                    prompts: 0,
-                    status: job.status.clone(),
-                    input_tokens: 0,
-                    cached_tokens: 0,
-                    cache_write_tokens: 0,
-                    output_tokens: 0,
-                    client_input_tokens: 0,
-                    cost_usd: Nanodollars::ZERO,
                     started_ms: ms(job.submitted),
                     latency_ms: ms(job.wall),
-                    ttft_ms: None,
                     server_id: Some(job.batch_id.clone()),
                     error: job.error.clone(),
-                    parse_failure: false,
-                    extra_items: 0,
+                    ..RequestRecord::new(
+                        &label,
+                        &job.batch_id,
+                        "batch_job",
+                        1,
+                        0,
+                        job.status.clone(),
+                    )
                 });
             }
             let mut retry = Vec::new();
@@ -384,25 +374,23 @@ pub async fn run_strategy(
                     }
                 };
                 ctx.requests.push(RequestRecord {
-                    strategy: label.clone(),
-                    request_id: planned.id.clone(),
-                    kind: "batch_item".into(),
-                    attempt: 1,
-                    prompts: planned.prompt_ids.len() as u32,
-                    status,
-                    input_tokens: usage.input_tokens,
-                    cached_tokens: usage.cached_tokens,
-                    cache_write_tokens: usage.cache_write_tokens,
-                    output_tokens: usage.output_tokens,
                     client_input_tokens: planned.client_input_tokens,
                     cost_usd: cost,
                     started_ms: ms(submitted),
                     latency_ms: ms(latency),
-                    ttft_ms: None,
                     server_id,
                     error,
                     parse_failure: defects.0,
                     extra_items: defects.1,
+                    ..RequestRecord::new(
+                        &label,
+                        &planned.id,
+                        "batch_item",
+                        1,
+                        planned.prompt_ids.len() as u32,
+                        status,
+                    )
+                    .with_usage(&usage)
                 });
             }
             // Failed, expired or missing batch items are retried once as ordinary requests.

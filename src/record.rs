@@ -104,22 +104,23 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
-    /// A one-prompt chat attempt with no tokens, cost or timings, failed unless `status` is
-    /// `200`: the base of hand-built rows in tests.
-    #[cfg(test)]
-    pub(crate) fn chat_attempt(
+    /// A row with no tokens, cost, timings, ids or error yet: the base the others are filled
+    /// in from.
+    pub fn new(
         strategy: &str,
         request_id: &str,
+        kind: &str,
         attempt: u32,
-        status: &str,
+        prompts: u32,
+        status: String,
     ) -> RequestRecord {
         RequestRecord {
             strategy: strategy.into(),
             request_id: request_id.into(),
-            kind: "chat".into(),
+            kind: kind.into(),
             attempt,
-            prompts: 1,
-            status: status.into(),
+            prompts,
+            status,
             input_tokens: 0,
             cached_tokens: 0,
             cache_write_tokens: 0,
@@ -130,9 +131,35 @@ impl RequestRecord {
             latency_ms: 0.0,
             ttft_ms: None,
             server_id: None,
-            error: (status != "200").then(|| "e".to_string()),
+            error: None,
             parse_failure: false,
             extra_items: 0,
+        }
+    }
+
+    /// This row with the token counts the server reported.
+    pub fn with_usage(self, usage: &crate::provider::Usage) -> RequestRecord {
+        RequestRecord {
+            input_tokens: usage.input_tokens,
+            cached_tokens: usage.cached_tokens,
+            cache_write_tokens: usage.cache_write_tokens,
+            output_tokens: usage.output_tokens,
+            ..self
+        }
+    }
+
+    /// A one-prompt chat attempt with no tokens, cost or timings, failed unless `status` is
+    /// `200`: the base of hand-built rows in tests.
+    #[cfg(test)]
+    pub(crate) fn chat_attempt(
+        strategy: &str,
+        request_id: &str,
+        attempt: u32,
+        status: &str,
+    ) -> RequestRecord {
+        RequestRecord {
+            error: (status != "200").then(|| "e".to_string()),
+            ..RequestRecord::new(strategy, request_id, "chat", attempt, 1, status.into())
         }
     }
 
