@@ -100,9 +100,7 @@ impl CallError {
                 "false" => Some(false),
                 _ => None,
             }),
-            request_id: header_str(headers, "x-request-id")
-                .or_else(|| header_str(headers, "request-id"))
-                .map(str::to_string),
+            request_id: request_id(headers),
             rate_limit: super::ratelimit::RateLimitInfo::from_headers(
                 headers,
                 std::time::SystemTime::now(),
@@ -156,6 +154,13 @@ impl std::fmt::Display for CallError {
 }
 
 impl std::error::Error for CallError {}
+
+/// The server's request id: OpenAI's `x-request-id` or Anthropic's `request-id`.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    header_str(headers, "x-request-id")
+        .or_else(|| header_str(headers, "request-id"))
+        .map(str::to_string)
+}
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use super::error::{CallError, CallErrorKind, header_str};
+use super::error::{CallError, CallErrorKind, header_str, request_id};
 use super::{Client, ProviderKind};
 
 /// A successful (2xx) response: headers, body and when the headers arrived.
@@ -17,9 +17,7 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn request_id(&self) -> Option<String> {
-        header_str(&self.headers, "x-request-id")
-            .or_else(|| header_str(&self.headers, "request-id"))
-            .map(str::to_string)
+        request_id(&self.headers)
     }
 }
 
@@ -82,9 +80,7 @@ pub(crate) fn dropped(mut e: CallError, headers: &HeaderMap) -> CallError {
         "{} (after the server answered 2xx: it may have completed and billed this attempt)",
         e.message
     );
-    e.request_id = header_str(headers, "x-request-id")
-        .or_else(|| header_str(headers, "request-id"))
-        .map(str::to_string);
+    e.request_id = request_id(headers);
     e
 }
 
