@@ -298,27 +298,22 @@ where
 /// two: before each retry it looks for a batch already made from the same input file (the
 /// creation may have succeeded although its answer was lost) and adopts it.
 async fn create_openai(client: &Client, file_id: &str) -> std::result::Result<String, CallError> {
-    let mut wait = Duration::from_millis(200);
-    let mut attempts = 0;
-    loop {
-        match openai::create_batch(client, file_id, json!({"tool": "batchbench"})).await {
-            Ok(b) => return Ok(b.id),
-            Err(e) if e.is_retryable() && attempts < 5 => {
-                attempts += 1;
-                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30)))
-                    .await;
-                wait *= 2;
-                let recent = patient(|| openai::list_batches(client, 100)).await?;
-                if let Some(b) = recent
-                    .into_iter()
-                    .find(|b| b.input_file_id.as_deref() == Some(file_id))
-                {
-                    return Ok(b.id);
-                }
+    let retrying = std::cell::Cell::new(false);
+    patient(|| async {
+        if retrying.replace(true) {
+            let recent = patient(|| openai::list_batches(client, 100)).await?;
+            if let Some(b) = recent
+                .into_iter()
+                .find(|b| b.input_file_id.as_deref() == Some(file_id))
+            {
+                return Ok(b.id);
             }
-            Err(e) => return Err(e),
         }
-    }
+        openai::create_batch(client, file_id, json!({"tool": "batchbench"}))
+            .await
+            .map(|b| b.id)
+    })
+    .await
 }
 
 /// Creates an Anthropic message batch, retrying only failures the server answered with a status
@@ -328,27 +323,28 @@ async fn create_anthropic(
     client: &Client,
     requests: &[serde_json::Value],
 ) -> std::result::Result<anthropic::MessageBatch, CallError> {
-    let mut wait = Duration::from_millis(200);
-    let mut attempts = 0;
-    loop {
-        match anthropic::create_batch(client, requests).await {
-            Err(e) if e.kind == CallErrorKind::Status && e.is_retryable() && attempts < 5 => {
-                attempts += 1;
-                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30)))
-                    .await;
-                wait *= 2;
-            }
-            Err(mut e) if e.kind != CallErrorKind::Status => {
-                e.message = format!(
-                    "{} (creating a message batch: whether it was created is unknown, so it was \
-                     not retried; check the console for a batch to cancel)",
-                    e.message
-                );
-                return Err(e);
-            }
-            other => return other,
+    let unknown_outcome = |e: &CallError| e.kind != CallErrorKind::Status;
+    patient(|| async {
+        anthropic::create_batch(client, requests)
+            .await
+            .map_err(|mut e| {
+                if unknown_outcome(&e) {
+                    e.should_retry = Some(false);
+                }
+                e
+            })
+    })
+    .await
+    .map_err(|mut e| {
+        if unknown_outcome(&e) {
+            e.message = format!(
+                "{} (creating a message batch: whether it was created is unknown, so it was \
+                 not retried; check the console for a batch to cancel)",
+                e.message
+            );
         }
-    }
+        e
+    })
 }
 
 fn record_missing(run: &mut BatchRun, s: &Submitted, why: &str) {
