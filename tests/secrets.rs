@@ -8,8 +8,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use batchbench::provider::{ChatRequest, Client, Endpoint, Message, ProviderKind, Role, Timeouts};
 use batchbench::secret::Secret;
@@ -127,107 +126,27 @@ fn bb(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Out {
     out
 }
 
-/// A standalone `batchbench mock` child process on 127.0.0.1, killed when dropped; its own
-/// output is checked for the sentinel too.
-struct Mock {
-    child: Child,
-    port: u16,
-    logs: tempfile::TempDir,
+/// The shared standalone mock, whose own output is checked for the sentinel when dropped.
+struct Mock(common::mock_process::MockProcess);
+
+impl std::ops::Deref for Mock {
+    type Target = common::mock_process::MockProcess;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Mock {
     fn start(api_key: &str, config: Option<&str>) -> Mock {
-        let logs = tempfile::tempdir().unwrap();
-        let mut args = vec![
-            "mock".to_string(),
-            "--port".into(),
-            "0".into(),
-            "--time-scale".into(),
-            "0".into(),
-        ];
-        args.extend(["--api-key".into(), api_key.into()]);
-        args.extend(["--dataset".into(), "datasets/default.jsonl".into()]);
-        if let Some(text) = config {
-            let p = logs.path().join("mock.toml");
-            std::fs::write(&p, text).unwrap();
-            args.extend(["--config".into(), p.display().to_string()]);
-        }
-        let child = Command::new(env!("CARGO_BIN_EXE_batchbench"))
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("ANTHROPIC_API_KEY")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(logs.path().join("mock.stdout")).unwrap())
-            .stderr(std::fs::File::create(logs.path().join("mock.stderr")).unwrap())
-            .spawn()
-            .expect("start batchbench mock");
-        let mut mock = Mock {
-            child,
-            port: 0,
-            logs,
-        };
-        let start = Instant::now();
-        while mock.port == 0 {
-            let text =
-                std::fs::read_to_string(mock.logs.path().join("mock.stdout")).unwrap_or_default();
-            if let Some(rest) = text.split("listening on http://127.0.0.1:").nth(1) {
-                mock.port = rest
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect::<String>()
-                    .parse()
-                    .unwrap();
-                break;
-            }
-            if let Some(status) = mock.child.try_wait().unwrap() {
-                let err = std::fs::read_to_string(mock.logs.path().join("mock.stderr"))
-                    .unwrap_or_default();
-                panic!("mock exited with {status}: {err}");
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "mock did not start within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        mock
-    }
-
-    fn openai_url(&self) -> String {
-        format!("http://127.0.0.1:{}/v1", self.port)
-    }
-
-    fn anthropic_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The mock's `/_mock/stats`, fetched over loopback (no key needed).
-    fn stats(&self) -> serde_json::Value {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{}/_mock/stats", self.port);
-        rt.block_on(async {
-            let c = reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap();
-            c.get(url).send().await.unwrap().json().await.unwrap()
-        })
+        Mock(common::mock_process::MockProcess::start(api_key, config))
     }
 }
 
 impl Drop for Mock {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
         if !std::thread::panicking() {
-            for f in ["mock.stdout", "mock.stderr"] {
-                let bytes = std::fs::read(self.logs.path().join(f)).unwrap_or_default();
-                assert_clean(&format!("the mock's {f}"), &bytes);
-            }
+            assert_clean("the mock's stdout", self.stdout().as_bytes());
+            assert_clean("the mock's stderr", self.stderr().as_bytes());
         }
     }
 }

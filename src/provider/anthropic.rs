@@ -376,7 +376,7 @@ pub async fn cancel_batch(client: &Client, id: &str) -> Result<MessageBatch, Cal
 /// Downloads the results (JSONL) of an ended batch.
 pub async fn results(client: &Client, batch: &MessageBatch) -> Result<bytes::Bytes, CallError> {
     let url = match &batch.results_url {
-        Some(u) if u.starts_with("http") => u.clone(),
+        Some(u) if !u.is_empty() => client.confined_url(u),
         _ => client.url(&format!("/v1/messages/batches/{}/results", batch.id)),
     };
     let builder = authorized(client, client.http().get(url));

@@ -6,6 +6,7 @@ pub mod anthropic;
 pub mod error;
 mod http;
 pub mod openai;
+pub mod origin;
 pub mod ratelimit;
 mod sse;
 
@@ -254,6 +255,7 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.timeouts.connect)
             .pool_max_idle_per_host(256)
+            .redirect(origin::same_origin_redirects(&endpoint.base_url))
             .user_agent(concat!("batchbench/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -278,6 +280,16 @@ impl Client {
     /// Joins a path onto the base URL.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.endpoint.base_url.trim_end_matches('/'), path)
+    }
+
+    /// A URL the server returned, kept on the configured origin (see [`origin::confine`]); a
+    /// rewrite is announced on stderr, naming both origins.
+    pub(crate) fn confined_url(&self, candidate: &str) -> String {
+        let confined = origin::confine(&self.endpoint.base_url, candidate);
+        if let Some(w) = &confined.warning {
+            eprintln!("warning: {w}");
+        }
+        confined.url
     }
 
     /// Sends one chat request and returns the answer, or a classified error the runner can retry.

@@ -1,6 +1,9 @@
 //! Helpers shared by the CLI integration tests.
 #![allow(dead_code)]
 
+pub mod mock_process;
+pub mod proxy;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
