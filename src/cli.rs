@@ -272,6 +272,11 @@ pub struct RunArgs {
     /// i mod N = I - 1. Combine the shard folders with `batchbench merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Stop at the first strategy that fails, instead of recording it failed and going on
+    /// with the others.
+    #[arg(long)]
+    #[serde(default)]
+    pub fail_fast: bool,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,

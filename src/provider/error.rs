@@ -43,6 +43,10 @@ pub struct CallError {
     /// The rate limits the server reported with the error.
     #[serde(skip)]
     pub rate_limit: Option<super::ratelimit::RateLimitInfo>,
+    /// The method and URL path the failed call went to (`POST /v1/files`), so that an error line
+    /// says where; never the query string or host, which may carry credentials.
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 /// `Option<Duration>` as milliseconds, for the resume journal.
@@ -79,6 +83,7 @@ impl CallError {
             should_retry: None,
             request_id: None,
             rate_limit: None,
+            endpoint: None,
         }
     }
 
@@ -105,6 +110,7 @@ impl CallError {
                 headers,
                 std::time::SystemTime::now(),
             ),
+            endpoint: None,
         }
     }
 
@@ -129,6 +135,12 @@ impl CallError {
         }
     }
 
+    /// Names the call that failed (`POST /v1/files`), unless an earlier step already did.
+    pub fn at(mut self, endpoint: impl Into<String>) -> CallError {
+        self.endpoint.get_or_insert_with(|| endpoint.into());
+        self
+    }
+
     /// A short label for reports: the status, or the failure class.
     pub fn label(&self) -> String {
         match self.status {
@@ -146,6 +158,9 @@ impl CallError {
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(endpoint) = &self.endpoint {
+            write!(f, "{endpoint}: ")?;
+        }
         match self.status {
             Some(s) => write!(f, "HTTP {s}: {}", self.message),
             None => f.write_str(&self.message),
