@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+use super::headers::{header_str, request_id};
+
 /// What kind of failure a call ended in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -169,20 +171,6 @@ impl std::fmt::Display for CallError {
 }
 
 impl std::error::Error for CallError {}
-
-/// The server's request id: OpenAI's `x-request-id` or Anthropic's `request-id`.
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    header_str(headers, "x-request-id")
-        .or_else(|| header_str(headers, "request-id"))
-        .map(str::to_string)
-}
-
-pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-}
 
 /// The wait a response asks for: `retry-after-ms` first, then `retry-after` in seconds or as an
 /// HTTP date (relative to `now`).

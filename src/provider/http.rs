@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use super::error::{CallError, CallErrorKind, header_str, request_id};
+use super::error::{CallError, CallErrorKind};
+use super::headers::{header_str, request_id};
 use super::{Client, ProviderKind};
 
 /// A successful (2xx) response: headers, body and when the headers arrived.

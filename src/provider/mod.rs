@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod error;
+mod headers;
 mod http;
 pub mod openai;
 pub mod origin;
