@@ -260,11 +260,11 @@ pub fn write_csv(dir: &Path, cands: &[Candidate]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for c in cands {
         w.serialize(c)
-            .map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
+            .map_err(|e| Error::Output(format!("cannot write sweep.csv: {e}")))?;
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
+        .map_err(|e| Error::Output(format!("cannot write sweep.csv: {e}")))?;
     crate::report::write_atomic(&dir.join("sweep.csv"), &bytes)
 }
 
