@@ -118,11 +118,11 @@ pub fn recommend(
 ) -> Vec<Candidate> {
     let baseline_acc = summaries
         .iter()
-        .find(|s| s.strategy == "sequential")
+        .find(|s| s.strategy == crate::strategy::BASELINE)
         .and_then(|s| s.accuracy_pct);
     let mut out: Vec<Candidate> = summaries
         .iter()
-        .filter(|s| s.strategy != "sequential")
+        .filter(|s| s.strategy != crate::strategy::BASELINE)
         .map(|s| {
             let drop = match (baseline_acc, s.accuracy_pct) {
                 (Some(b), Some(a)) => Some(b - a),

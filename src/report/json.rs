@@ -44,7 +44,7 @@ impl ReportDocument {
             baseline: report
                 .summaries
                 .iter()
-                .find(|s| s.strategy == "sequential")
+                .find(|s| s.strategy == crate::strategy::BASELINE)
                 .map(|s| s.strategy.clone()),
             summaries: report.summaries.clone(),
             findings: super::markdown::findings(report),
