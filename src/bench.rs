@@ -395,7 +395,7 @@ async fn execute(
                 on_creating: &on_creating,
             };
             let run = batch::execute(
-                bench.runner.client(),
+                bench.runner.batch_api(),
                 &keyed,
                 bench.poll,
                 bench.runner.run_start(),

@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 
 pub use retry::{Decision, RetryPolicy};
 
+use crate::provider::api::{BatchApi, ChatApi};
 use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client};
 
 /// One attempt at one request.
@@ -116,10 +117,12 @@ impl JournalScope<'_> {
     }
 }
 
-/// Executes requests against one provider client.
-#[derive(Debug, Clone)]
+/// Executes requests against one provider, through its [`ChatApi`] and [`BatchApi`].
+#[derive(Clone)]
 pub struct Runner {
-    client: Client,
+    chat: Arc<dyn ChatApi>,
+    batch: Arc<dyn BatchApi>,
+    client: Option<Client>,
     retry: RetryPolicy,
     run_start: Instant,
     seed: u64,
@@ -127,11 +130,38 @@ pub struct Runner {
     pacer: Arc<pacing::Pacer>,
 }
 
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("client", &self.client)
+            .field("retry", &self.retry)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Runner {
-    /// A runner; `run_start` anchors every `started` offset, `seed` drives the backoff jitter.
+    /// A runner over a provider's HTTP client; `run_start` anchors every `started` offset,
+    /// `seed` drives the backoff jitter.
     pub fn new(client: Client, retry: RetryPolicy, run_start: Instant, seed: u64) -> Runner {
+        let (chat, batch) = crate::provider::api::build(client.clone());
+        let mut runner = Runner::over(chat, batch, retry, run_start, seed);
+        runner.client = Some(client);
+        runner
+    }
+
+    /// A runner over any implementation of the provider traits (the in-memory fake in tests).
+    pub fn over(
+        chat: Arc<dyn ChatApi>,
+        batch: Arc<dyn BatchApi>,
+        retry: RetryPolicy,
+        run_start: Instant,
+        seed: u64,
+    ) -> Runner {
         Runner {
-            client,
+            chat,
+            batch,
+            client: None,
             retry,
             run_start,
             seed,
@@ -140,9 +170,14 @@ impl Runner {
         }
     }
 
-    /// The provider client.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The HTTP client, when the runner was built over one.
+    pub fn client(&self) -> Option<&Client> {
+        self.client.as_ref()
+    }
+
+    /// The provider's Batch API.
+    pub fn batch_api(&self) -> &dyn BatchApi {
+        self.batch.as_ref()
     }
 
     /// When the run started.
@@ -180,7 +215,7 @@ impl Runner {
             self.pacer.before_send(rate_estimate(request)).await;
             let started = self.run_start.elapsed();
             let t = Instant::now();
-            let result = self.client.chat(request).await;
+            let result = self.chat.chat(request).await;
             let latency = t.elapsed();
             let info = match &result {
                 Ok(r) => r.rate_limit,
