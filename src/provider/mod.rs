@@ -5,6 +5,7 @@
 pub mod anthropic;
 pub mod api;
 pub mod error;
+pub mod fake;
 mod headers;
 mod http;
 pub mod openai;

@@ -325,7 +325,71 @@ fn ingest(
 
 #[cfg(test)]
 mod tests {
-    use super::split_at_limits;
+    use super::*;
+    use crate::provider::fake::FakeProvider;
+    use crate::runner::tests::request;
+
+    fn poll() -> PollConfig {
+        PollConfig {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(2),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    async fn run_through(fake: &FakeProvider, n: usize) -> (Result<BatchRun>, Vec<String>) {
+        let requests: Vec<(String, ChatRequest)> = (0..n)
+            .map(|i| (format!("r{i}"), request(&format!("q{i}"))))
+            .collect();
+        let journaled = std::sync::Mutex::new(Vec::new());
+        let on_submit = |id: &str, _: &[String], _: f64| journaled.lock().unwrap().push(id.into());
+        let resume = Resume {
+            previous: &[],
+            on_submit: &on_submit,
+            creating: &[],
+            on_creating: &|_, _| {},
+        };
+        let run = execute(fake, &requests, poll(), Instant::now(), &|_| {}, resume).await;
+        (run, journaled.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn splits_at_the_limit_polls_until_ended_and_joins_by_custom_id() {
+        let mut fake = FakeProvider::new(|r, _| {
+            Ok(FakeProvider::answer(
+                &r.messages[0].content.replace('q', "a"),
+                5,
+                1,
+            ))
+        });
+        fake.limits = (2, 1 << 20);
+        fake.polls_until_ended = 3;
+        let (run, journaled) = run_through(&fake, 5).await;
+        let run = run.unwrap();
+        assert_eq!(journaled, vec!["batch_0", "batch_1", "batch_2"]);
+        let sizes: Vec<usize> = fake.submitted().iter().map(|(_, ids)| ids.len()).collect();
+        assert_eq!(sizes, vec![2, 2, 1]);
+        assert_eq!(run.jobs.len(), 3);
+        assert!(run.jobs.iter().all(|j| j.status == "completed"));
+        for i in 0..5 {
+            let answer = run.results[&format!("r{i}")].as_ref().unwrap();
+            assert_eq!(answer.text, format!("a{i}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_submission_cancels_the_batches_already_made() {
+        let mut fake = FakeProvider::new(|_, _| Ok(FakeProvider::answer("x", 1, 1)));
+        fake.limits = (1, 1 << 20);
+        let mut refused = CallError::new(CallErrorKind::Status, "Not Found");
+        refused.status = Some(404);
+        refused.endpoint = Some("POST /v1/files".into());
+        fake.fail_submit = Some((2, refused));
+        let (run, _) = run_through(&fake, 3).await;
+        let e = run.unwrap_err().to_string();
+        assert_eq!(e, "batch API: POST /v1/files: HTTP 404: Not Found");
+        assert_eq!(fake.cancelled(), vec!["batch_0", "batch_1"]);
+    }
 
     #[test]
     fn splits_on_count_and_bytes() {

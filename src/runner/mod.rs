@@ -352,3 +352,83 @@ impl Runner {
             .collect()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::provider::fake::FakeProvider;
+    use crate::provider::{Message, Role};
+
+    pub(crate) fn request(text: &str) -> ChatRequest {
+        ChatRequest {
+            model: "gpt-4o-mini".into(),
+            system: None,
+            messages: vec![Message {
+                role: Role::User,
+                content: text.into(),
+            }],
+            max_tokens: 8,
+            temperature: None,
+            json_schema: None,
+            cache_prefix: false,
+            stream: false,
+        }
+    }
+
+    pub(crate) fn quick() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 3,
+            base: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        }
+    }
+
+    fn status(code: u16) -> CallError {
+        let mut e = CallError::new(CallErrorKind::Status, format!("HTTP {code}"));
+        e.status = Some(code);
+        e
+    }
+
+    fn over(fake: FakeProvider) -> Runner {
+        let fake = Arc::new(fake);
+        Runner::over(fake.clone(), fake, quick(), Instant::now(), 7)
+    }
+
+    #[tokio::test]
+    async fn retries_a_429_then_keeps_the_answer_without_sockets() {
+        let runner = over(FakeProvider::new(|_, n| match n {
+            1 | 2 => Err(status(429)),
+            _ => Ok(FakeProvider::answer("4", 10, 1)),
+        }));
+        let out = runner.send(&request("2+2?"), 0).await;
+        let statuses: Vec<Option<u16>> = out
+            .attempts
+            .iter()
+            .map(|a| a.result.as_ref().err().and_then(|e| e.status))
+            .collect();
+        assert_eq!(statuses, vec![Some(429), Some(429), None]);
+        assert_eq!(out.result().unwrap().text, "4");
+    }
+
+    #[tokio::test]
+    async fn a_400_is_not_retried_and_quota_stops_every_later_request() {
+        let runner = over(FakeProvider::new(|r, _| {
+            match r.messages[0].content.as_str() {
+                "bad" => Err(status(400)),
+                _ => {
+                    let mut e = status(429);
+                    e.code = Some("insufficient_quota".into());
+                    Err(e)
+                }
+            }
+        }));
+        assert_eq!(runner.send(&request("bad"), 0).await.attempts.len(), 1);
+        assert!(!runner.quota_exhausted());
+        assert_eq!(runner.send(&request("broke"), 1).await.attempts.len(), 1);
+        assert!(runner.quota_exhausted());
+        let after = runner.send(&request("later"), 2).await;
+        assert_eq!(after.attempts.len(), 1);
+        assert!(after.result().unwrap_err().message.contains("not sent"));
+    }
+}
