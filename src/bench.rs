@@ -414,6 +414,9 @@ pub async fn run_strategy(
         .collect();
     let prompts = finish(&ctx, bench, &carried);
     let mut warnings = plan.warnings;
+    if let Some(w) = bench.runner.client().schema_fallback().take_warning() {
+        warnings.push(format!("{label}: {w}"));
+    }
     let (dropped, dropped_cost) = crate::record::dropped_attempts(&ctx.requests);
     if dropped > 0 {
         warnings.push(format!(

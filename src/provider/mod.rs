@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod error;
+pub mod fallback;
 mod http;
 pub mod openai;
 pub mod origin;
@@ -247,6 +248,7 @@ impl Default for Timeouts {
 pub struct Client {
     endpoint: Endpoint,
     http: reqwest::Client,
+    schema_fallback: fallback::SchemaFallback,
 }
 
 impl Client {
@@ -264,12 +266,21 @@ impl Client {
                     format!("cannot build HTTP client: {e}"),
                 )
             })?;
-        Ok(Client { endpoint, http })
+        Ok(Client {
+            endpoint,
+            http,
+            schema_fallback: fallback::SchemaFallback::default(),
+        })
     }
 
     /// The endpoint this client talks to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    /// Whether the server refused `json_schema` response formats (see [`fallback`]).
+    pub fn schema_fallback(&self) -> &fallback::SchemaFallback {
+        &self.schema_fallback
     }
 
     /// The underlying HTTP client.
