@@ -377,8 +377,15 @@ impl Session {
                 temperature: plan.args.temperature,
                 json_schema: !plan.args.no_json_schema,
                 max_retries: retry.max_retries,
+                price_per_hour_usd: plan.args.price_per_hour,
             },
             warnings: tokenizer_warning.into_iter().collect(),
+            economics: report::economics::RunEconomics::for_run(
+                &plan.set.instructions,
+                plan.provider,
+                &tokenizer,
+                plan.pricing.rates(plan.provider, &plan.model, false).ok(),
+            ),
         };
         for w in &info.warnings {
             eprintln!("warning: {w}");
