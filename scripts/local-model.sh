@@ -84,6 +84,90 @@ EOF
         mv "$GGUF.part" "$GGUF"
         rm -rf "$DIR/wheels"
     fi
+    rm -rf "$DIR/probe"
 }
 
-install
+start_server() {
+    say "starting the server on 127.0.0.1:$PORT"
+    "$PY" "$ROOT/scripts/local_model_server.py" --model "$GGUF" --alias "$ALIAS" --port "$PORT" \
+        --n-ctx 8192 --n-parallel 2 --threads 2 >"$W/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 120); do
+        if curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then
+            say "server ready (pid $SERVER_PID)"
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            say "the server exited; its log:"
+            cat "$W/server.log" >&2
+            exit 1
+        fi
+        sleep 0.5
+    done
+    say "the server did not answer /health within 60 s"
+    exit 1
+}
+
+# Prices for the local model (the API reports it as $ALIAS): the 4x output/input ratio of small
+# hosted models, so that token costs read like a hosted run's; the server's time is priced
+# separately with --price-per-hour.
+INPUT_MTOK=0.10
+CACHED_MTOK=0.05
+OUTPUT_MTOK=0.40
+PRICE_PER_HOUR="${LOCAL_MODEL_PRICE_PER_HOUR:-0.10}"
+
+run_bench() {
+    local limit="$1" strategies="$2"
+    local bin="${BATCHBENCH:-$ROOT/target/debug/batchbench}"
+    if [ -z "${BATCHBENCH:-}" ] && ! [ -x "$bin" ]; then
+        (cd "$ROOT" && cargo build --quiet)
+    fi
+    printf '[models."%s"]\ninput_mtok = %s\ncached_mtok = %s\noutput_mtok = %s\ncontext_window = 4096\nmax_output_tokens = 4096\n' \
+        "$ALIAS" "$INPUT_MTOK" "$CACHED_MTOK" "$OUTPUT_MTOK" >"$W/prices.toml"
+    curl -fsS "http://127.0.0.1:$PORT/metrics" >"$W/metrics.before" 2>/dev/null || : >"$W/metrics.before"
+    set +e
+    OPENAI_API_KEY="${OPENAI_API_KEY:-sk-local-model}" "$bin" run \
+        --provider openai --base-url "http://127.0.0.1:$PORT/v1" --model "$ALIAS" \
+        --prices "$W/prices.toml" --dataset "$ROOT/datasets/default.jsonl" --limit "$limit" \
+        --strategies "$strategies" --temperature 0 --tokenizer server \
+        --price-per-hour "$PRICE_PER_HOUR" --poll-max 1 --out "$W/out" 2>&1 | tee "$W/run.log" >&2
+    RUN_CODE=${PIPESTATUS[0]}
+    set -e
+    curl -fsS "http://127.0.0.1:$PORT/metrics" >"$W/metrics.after" 2>/dev/null || : >"$W/metrics.after"
+    say "batchbench exited $RUN_CODE; reports in $W/out"
+}
+
+check_run() {
+    python3 "$ROOT/scripts/local_model_check.py" "$W/out" "$RUN_CODE" "$1" \
+        "$W/metrics.before" "$W/metrics.after" "$INPUT_MTOK" "$CACHED_MTOK" "$OUTPUT_MTOK"
+}
+
+lane() {
+    local limit="$1" strategies="$2"
+    install
+    W="${LOCAL_MODEL_OUT:-$(mktemp -d -t batchbench-local.XXXXXX)}"
+    mkdir -p "$W"
+    start_server
+    run_bench "$limit" "$strategies"
+    check_run "$strategies"
+}
+
+case "$MODE" in
+    install)
+        install
+        say "installed in $DIR"
+        ;;
+    serve)
+        install
+        W="${LOCAL_MODEL_OUT:-$(mktemp -d -t batchbench-local.XXXXXX)}"
+        start_server
+        say "serving $ALIAS at http://127.0.0.1:$PORT/v1 (Ctrl-C stops it)"
+        wait "$SERVER_PID"
+        ;;
+    smoke) lane 16 "${LOCAL_MODEL_STRATEGIES:-sequential,packed:4,batch-api}" ;;
+    full) lane 48 "${LOCAL_MODEL_STRATEGIES:-sequential,concurrent:2,packed:4,packed:12,batch-api}" ;;
+    *)
+        echo "usage: scripts/local-model.sh [install|smoke|full|serve]" >&2
+        exit 2
+        ;;
+esac

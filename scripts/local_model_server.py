@@ -35,6 +35,7 @@ def main() -> int:
     params.n_threads_http = 2
     params.use_jinja = True
     params.warmup = False
+    params.endpoint_metrics = True  # /metrics: the server's own token counters
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

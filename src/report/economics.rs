@@ -148,7 +148,7 @@ fn sentence(s: &StrategySummary, w: &PackingWhy) -> String {
     format!(
         "Why {} {verdict}: it sends the {:.0}-token shared prefix once per {} prompts (saving {:.1} input tokens per prompt) \
          but adds {:.1} input tokens of item wrapping and {:.1} output tokens of JSON per prompt, and output costs {:.1}× input. \
-         At K={} packing breaks even with a shared prefix of {:.0} tokens (this run's: {:.0}), {pays}.",
+         At K={} and uncached input prices, packing breaks even with a shared prefix of {:.0} tokens (this run's: {:.0}), {pays}.",
         s.strategy,
         w.prefix,
         w.k,
