@@ -15,6 +15,7 @@ use crate::error::{EXIT_FAILURES, EXIT_OK, Error, Result};
 use crate::mock::{MockConfig, MockServer, Oracle};
 use crate::pricing::{Overrides, Pricing, model_limits};
 use crate::provider::{Client, Endpoint, ProviderKind, Timeouts};
+use crate::report::summary::RunStatus;
 use crate::report::{self, RunInfo, RunReport};
 use crate::runner::batch::PollConfig;
 use crate::runner::progress::Progress;
@@ -425,6 +426,7 @@ impl Session {
         &mut self,
         plan: &RunPlan,
         spec: StrategySpec,
+        skip: Option<&str>,
     ) -> Result<StrategyRun> {
         let ctx = BenchContext {
             plan: PlanContext {
@@ -445,6 +447,7 @@ impl Session {
             shard: plan.shard,
             journal: self.journal.as_ref(),
             resume_batches: !self.use_mock,
+            skip,
         };
         if let Some(mock) = &self.mock {
             mock.clear_caches();
@@ -456,12 +459,24 @@ impl Session {
             self.info.warnings.push(w.clone());
         }
         let answered = run.prompts.iter().filter(|p| p.answered()).count();
+        let (status, failure) = run.status();
+        let flag = match status {
+            RunStatus::Complete => "",
+            RunStatus::Partial => "  (partial)",
+            RunStatus::Failed => "  FAILED",
+        };
         eprintln!(
-            "  {:<24} {answered}/{} answered in {:.1} s",
+            "  {:<24} {answered}/{} answered in {:.1} s{flag}",
             run.strategy,
             run.prompts.len(),
             t.elapsed().as_secs_f64()
         );
+        if let Some(reason) = failure {
+            eprintln!("    error: {reason}");
+            for step in crate::advice::next_steps(&reason, plan.provider, &plan.run_id) {
+                eprintln!("    next: {step}");
+            }
+        }
         Ok(run)
     }
 
@@ -531,23 +546,52 @@ fn load_done(out: &Path, strategy: &str) -> Result<StrategyRun> {
 }
 
 /// Runs every strategy of the plan in order, rewriting the run folder after each one (so a crash
-/// loses nothing finished) and skipping strategies a resumed journal marks done. On an error the
-/// rows so far are still written before the error is returned.
+/// loses nothing finished) and skipping strategies a resumed journal marks done. A strategy that
+/// fails is recorded failed with its reason and the others still run (unless `--fail-fast`);
+/// once the Batch API is found missing, later Batch API strategies are recorded failed unsent.
+/// On an error that stops the run, the rows so far are still written before it is returned.
 async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRun>, RunReport)> {
     let mut runs: Vec<StrategyRun> = Vec::new();
     let mut outcome = Ok(());
+    let mut failed: Vec<String> = Vec::new();
+    let mut no_batch_api: Option<String> = None;
+    // Read every finished strategy before the folder is rewritten: one that ran after a failed
+    // one is in the files now, but would not be after the next rewrite.
+    let mut finished: std::collections::HashMap<String, StrategyRun> = plan
+        .strategies
+        .iter()
+        .map(ToString::to_string)
+        .filter(|label| session.is_done(label))
+        .map(|label| load_done(&plan.out, &label).map(|run| (label, run)))
+        .collect::<Result<_>>()?;
     for spec in &plan.strategies {
         let label = spec.to_string();
-        if session.is_done(&label) {
-            runs.push(load_done(&plan.out, &label)?);
+        if let Some(run) = finished.remove(&label) {
+            runs.push(run);
             eprintln!("  {label:<24} already finished (from the run folder)");
             continue;
         }
-        match session.run_strategy(plan, *spec).await {
+        let skip = no_batch_api.as_deref().filter(|_| spec.uses_batch_api());
+        match session.run_strategy(plan, *spec, skip).await {
             Ok(run) => {
+                let (status, failure) = run.status();
+                let stop = plan.args.fail_fast && status != RunStatus::Complete;
+                if let Some(reason) = failure.filter(|r| crate::advice::no_batch_api(r)) {
+                    no_batch_api = Some(reason);
+                }
                 runs.push(run);
                 write_report(&plan.out, &session.info, &runs, &plan.set, false)?;
-                session.strategy_done(&label)?;
+                if status == RunStatus::Failed {
+                    failed.push(label);
+                } else {
+                    session.strategy_done(&label)?;
+                }
+                if stop {
+                    outcome = Err(Error::Provider(format!(
+                        "--fail-fast: {spec} did not complete"
+                    )));
+                    break;
+                }
             }
             Err(e) => {
                 outcome = Err(e);
@@ -555,10 +599,31 @@ async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRu
             }
         }
     }
+    if !failed.is_empty() && outcome.is_ok() {
+        let others = if failed.len() < plan.strategies.len() {
+            "; the others ran"
+        } else {
+            ""
+        };
+        eprintln!(
+            "{} of {} strategies failed ({}){others}. Fix the cause and run \
+             `batchbench run --resume {}` to finish them.",
+            failed.len(),
+            plan.strategies.len(),
+            failed.join(", "),
+            plan.run_id
+        );
+    }
     let info = session.info.clone();
     session.finish().await;
     let report = write_report(&plan.out, &info, &runs, &plan.set, true)?;
-    outcome?;
+    outcome.map_err(|e| match e {
+        Error::Fatal(m) | Error::Provider(m) => Error::Fatal(format!(
+            "{m}; once the cause is fixed, `batchbench run --resume {}` runs what did not finish",
+            plan.run_id
+        )),
+        other => other,
+    })?;
     Ok((runs, report))
 }
 
@@ -1039,6 +1104,24 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
     };
     let candidates = sweep::recommend(&report.summaries, constraints, &lowered);
     sweep::write_csv(&plan.out, &candidates)?;
+    let batchless = report.summaries.iter().any(|s| {
+        s.failure
+            .as_deref()
+            .is_some_and(crate::advice::no_batch_api)
+    });
+    if batchless {
+        eprintln!(
+            "the server has no Batch API: batch-api+packed:K are reported failed and the sweep \
+             stands on packed:K alone (pass --no-batch-api to skip them)"
+        );
+    }
+    let other_failures = report.summaries.iter().any(|s| {
+        s.status == RunStatus::Failed
+            && !s
+                .failure
+                .as_deref()
+                .is_some_and(crate::advice::no_batch_api)
+    });
     let markdown = plan.args.format == Some(Format::Md);
     if plan.args.format == Some(Format::Json) {
         println!(
@@ -1049,5 +1132,9 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
         print!("{}", sweep::render(&candidates, constraints, markdown));
     }
     eprintln!("wrote {}", plan.out.display());
-    Ok(EXIT_OK)
+    Ok(if other_failures {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
 }

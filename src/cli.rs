@@ -35,7 +35,7 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Project costs from token counts and prices alone, sending nothing.
     #[command(after_help = ESTIMATE_EXAMPLES)]
-    Estimate(crate::estimate::EstimateArgs),
+    Estimate(EstimateArgs),
     /// The CI gate: compare a run with a baseline; exit 1 on a regression.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
@@ -281,6 +281,11 @@ pub struct RunArgs {
     /// i mod N = I - 1. Combine the shard folders with `batchbench merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Stop at the first strategy that fails, instead of recording it failed and going on
+    /// with the others.
+    #[arg(long)]
+    #[serde(default)]
+    pub fail_fast: bool,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -362,4 +367,65 @@ pub struct MockArgs {
     /// Seed of the mock's random choices.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+/// Options of `batchbench estimate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EstimateArgs {
+    /// Prompt set (JSONL or CSV); streamed, so any size works.
+    #[arg(long, value_name = "FILE", default_value = "datasets/default.jsonl")]
+    pub dataset: PathBuf,
+    /// Models to price, comma-separated.
+    #[arg(
+        long,
+        value_name = "M,...",
+        value_delimiter = ',',
+        default_value = "gpt-4o-mini"
+    )]
+    pub model: Vec<String>,
+    /// API whose request format and prices apply [default: anthropic for claude-*, else openai].
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// Strategies [default: sequential, concurrent:8, packed:K for each --sizes, cached,
+    /// batch-api, batch-api+packed:K for each --sizes].
+    #[arg(long, value_name = "LIST")]
+    pub strategies: Option<String>,
+    /// Batch sizes K for the default strategies.
+    #[arg(long, value_name = "K,...", default_value = "1,2,4,8,16,32")]
+    pub sizes: String,
+    /// Prompts per day for the projection (a month is 30 days).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub per_day: u64,
+    /// Output tokens per answer [default: 64, run's --answer-tokens cap: an upper bound].
+    #[arg(long, value_name = "N", conflicts_with = "from_run")]
+    pub output_tokens: Option<u64>,
+    /// Take output tokens per answer from a previous run's prompts.csv (per prompt id when the
+    /// dataset is the run's, else the mean per prompt of each strategy).
+    #[arg(long, value_name = "DIR")]
+    pub from_run: Option<PathBuf>,
+    /// Price overrides (TOML), as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// A newer genai-prices data file, as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub prices_data: Option<PathBuf>,
+    /// Shared instructions replacing the dataset's header record.
+    #[arg(long, value_name = "FILE")]
+    pub instructions_file: Option<PathBuf>,
+    /// Output tokens `run` would allow per answer (only used to check packed requests against the
+    /// model's limits, as `run` plans them).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub answer_tokens: u32,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Token counter: bpe-openai (fast) or tiktoken-rs; the counts are the same.
+    #[arg(long, value_enum, default_value = "bpe-openai")]
+    pub counter: crate::tokens::CounterKind,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -168,6 +168,7 @@ impl BenchConfig {
             poll_max: args.poll_max.or(self.poll_max),
             shard: args.shard.clone(),
             resume: args.resume.clone(),
+            fail_fast: args.fail_fast,
             quiet: args.quiet,
             format: args.format.or(self.format),
         }

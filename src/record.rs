@@ -59,6 +59,10 @@ impl PromptRecord {
     }
 }
 
+/// The `kind` (and `request_id`) of the requests.csv row that records why a strategy stopped
+/// before it finished; its `error` is the reason.
+pub const ABORTED: &str = "aborted";
+
 /// One HTTP attempt (chat) or one batch job, as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestRecord {
@@ -66,7 +70,7 @@ pub struct RequestRecord {
     pub strategy: String,
     /// The planned request's id (the `custom_id` in batch mode).
     pub request_id: String,
-    /// `chat`, `reask`, `batch_job` or `batch_item`.
+    /// `chat`, `reask`, `batch_job`, `batch_item`, or `aborted` (why the strategy stopped).
     pub kind: String,
     /// Attempt number, from 1.
     pub attempt: u32,
@@ -104,6 +108,12 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// Whether the row is one request sent (a chat attempt, re-ask or batch item), not a batch
+    /// job's bookkeeping or a strategy's stop.
+    pub fn is_sent(&self) -> bool {
+        self.kind != "batch_job" && self.kind != ABORTED
+    }
+
     /// A row with no tokens, cost, timings, ids or error yet: the base the others are filled
     /// in from.
     pub fn new(

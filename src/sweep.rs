@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::report::StrategySummary;
+use crate::report::summary::RunStatus;
 use crate::strategy::StrategySpec;
 
 /// What the sweep decided about one candidate.
@@ -148,8 +149,10 @@ pub fn recommend(
             if lowered.contains(&s.strategy) {
                 reasons.push("K had to be lowered to fit the context window / output limit".into());
             }
-            if s.failed > 0 {
-                reasons.push(format!("{} prompts failed", s.failed));
+            match (s.status, &s.failure) {
+                (RunStatus::Failed, Some(why)) => reasons.push(format!("failed: {why}")),
+                _ if s.failed > 0 => reasons.push(format!("{} prompts failed", s.failed)),
+                _ => {}
             }
             Candidate {
                 strategy: s.strategy.clone(),

@@ -184,6 +184,27 @@ impl Tokenizer {
     }
 }
 
+/// Which BPE implementation counts tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CounterKind {
+    /// `bpe-openai` (the default: faster, same counts).
+    #[default]
+    BpeOpenai,
+    /// tiktoken-rs's `CoreBPE::count_ordinary` (the reference implementation).
+    Tiktoken,
+}
+
+impl CounterKind {
+    /// The name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            CounterKind::BpeOpenai => "bpe-openai",
+            CounterKind::Tiktoken => "tiktoken-rs",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

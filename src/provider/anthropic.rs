@@ -188,7 +188,7 @@ async fn chat_stream(
     let t = client.endpoint().timeouts;
     let (response, start) = http::open(client, builder).await?;
     let headers = response.headers().clone();
-    let request_id = super::error::header_str(&headers, "request-id").map(str::to_string);
+    let request_id = super::headers::header_str(&headers, "request-id").map(str::to_string);
     let mut stream = response.bytes_stream();
     let mut sse = SseBuffer::default();
     let (mut text, mut id, mut stop) = (String::new(), String::new(), String::new());

@@ -5,6 +5,7 @@
 pub mod anthropic;
 pub mod error;
 pub mod fallback;
+mod headers;
 mod http;
 pub mod openai;
 pub mod origin;

@@ -88,7 +88,9 @@ impl Default for RunOptions {
             stream: false,
             temperature: None,
             json_schema: true,
-            max_retries: crate::runner::RetryPolicy::default().max_retries,
+            // Only for run.json files written before the field existed: every such version
+            // allowed 4 retries.
+            max_retries: 4,
             price_per_hour_usd: None,
         }
     }

@@ -83,6 +83,13 @@ pub struct StrategySummary {
     /// attempts: Σ output tokens / Σ (latency − time to first token).
     #[serde(default)]
     pub output_tokens_per_s: Option<f64>,
+    /// Whether the strategy finished: `complete` (every prompt answered), `partial` or `failed`.
+    #[serde(default)]
+    pub status: RunStatus,
+    /// Why it is not complete: the error that stopped it, or its prompts' most common error
+    /// with its count.
+    #[serde(default)]
+    pub failure: Option<String>,
     /// Output tokens per second of wall time (all strategies; a self-hosted server's throughput).
     #[serde(default)]
     pub output_tokens_per_wall_s: f64,
@@ -92,6 +99,74 @@ pub struct StrategySummary {
     /// `--price-per-hour`: the wall-time cost per 1,000 prompts, USD.
     #[serde(default)]
     pub time_cost_per_1k_prompts: Option<f64>,
+}
+
+/// How far a strategy got; a failed strategy's numbers are not a result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Every prompt answered.
+    #[default]
+    Complete,
+    /// Some prompts answered.
+    Partial,
+    /// No prompt answered, or the strategy stopped early with nothing to show.
+    Failed,
+}
+
+impl RunStatus {
+    /// The word written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Complete => "complete",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The status of a strategy's rows and, unless complete, why: an `aborted` row's reason first,
+/// else the most common prompt error with its count (ties: the first seen).
+pub fn status_of(
+    prompts: &[&PromptRecord],
+    requests: &[&RequestRecord],
+) -> (RunStatus, Option<String>) {
+    let answered = prompts.iter().filter(|p| p.answered()).count();
+    let failed = prompts.len() - answered;
+    let aborted = requests
+        .iter()
+        .find(|r| r.kind == crate::record::ABORTED)
+        .and_then(|r| r.error.clone());
+    if failed == 0 && aborted.is_none() {
+        return (RunStatus::Complete, None);
+    }
+    let status = if answered == 0 {
+        RunStatus::Failed
+    } else {
+        RunStatus::Partial
+    };
+    let reason = aborted.or_else(|| {
+        most_common(prompts.iter().filter_map(|p| p.error.as_deref()))
+            .map(|(e, k)| format!("{k} of {} prompts: {e}", prompts.len()))
+    });
+    (status, reason)
+}
+
+/// The most frequent item and its count; ties go to the one seen first.
+pub fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<(&'a str, usize)> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for item in items {
+        match counts.iter_mut().find(|(e, _)| *e == item) {
+            Some((_, k)) => *k += 1,
+            None => counts.push((item, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .fold(None, |best: Option<(&str, usize)>, c| match best {
+            Some(b) if b.1 >= c.1 => Some(b),
+            _ => Some(c),
+        })
 }
 
 /// Prices each strategy by its wall time at `usd_per_hour` (a self-hosted server is paid by the
@@ -125,7 +200,7 @@ pub fn summarise(
     baseline: Option<Nanodollars>,
 ) -> StrategySummary {
     let spec: Option<StrategySpec> = strategy.parse().ok();
-    let sent: Vec<&&RequestRecord> = requests.iter().filter(|r| r.kind != "batch_job").collect();
+    let sent: Vec<&&RequestRecord> = requests.iter().filter(|r| r.is_sent()).collect();
     let mut distinct: Vec<(&str, &str)> = sent
         .iter()
         .map(|r| (r.kind.as_str(), r.request_id.as_str()))
@@ -159,6 +234,7 @@ pub fn summarise(
     } else {
         ((end - start) * 1e3).round() / 1e3
     };
+    let (status, failure) = status_of(prompts, requests);
     let graded: Vec<&&PromptRecord> = prompts.iter().filter(|p| p.correct.is_some()).collect();
     let agreed: Vec<&&PromptRecord> = prompts
         .iter()
@@ -186,7 +262,9 @@ pub fn summarise(
         } else {
             0.0
         },
-        saving_vs_sequential_pct: baseline.and_then(|b| cost.saving_vs(b)),
+        saving_vs_sequential_pct: baseline
+            .filter(|_| status != RunStatus::Failed)
+            .and_then(|b| cost.saving_vs(b)),
         wall_ms,
         latency_p50_ms: percentile(&lat, 50.0),
         latency_p95_ms: percentile(&lat, 95.0),
@@ -223,6 +301,8 @@ pub fn summarise(
         },
         time_cost_usd: None,
         time_cost_per_1k_prompts: None,
+        status,
+        failure,
     }
     .with_streaming(&sent)
 }
@@ -264,7 +344,13 @@ pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Ve
             .map(|p| p.cost_usd)
             .sum::<Nanodollars>()
     };
-    let baseline = order.contains(&"sequential").then(|| cost_of("sequential"));
+    let baseline_ok = |s: &str| {
+        let ps: Vec<&PromptRecord> = prompts.iter().filter(|p| p.strategy == s).collect();
+        let rs: Vec<&RequestRecord> = requests.iter().filter(|r| r.strategy == s).collect();
+        status_of(&ps, &rs).0 != RunStatus::Failed
+    };
+    let baseline =
+        (order.contains(&"sequential") && baseline_ok("sequential")).then(|| cost_of("sequential"));
     order
         .iter()
         .map(|s| {

@@ -70,7 +70,12 @@ impl StrategySpec {
         }
     }
 
-    /// Builds the strategy.
+    /// Whether it goes through the provider's Batch API (and so needs one).
+    pub fn uses_batch_api(&self) -> bool {
+        matches!(self.build().execution(), Execution::BatchApi)
+    }
+
+    /// The strategy itself, ready to plan and unpack.
     pub fn build(&self) -> Box<dyn Strategy> {
         match *self {
             StrategySpec::Sequential => Box::new(Sequential),

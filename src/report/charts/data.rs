@@ -265,7 +265,13 @@ pub fn latency_cdfs(summaries: &[StrategySummary], prompts: &[PromptRecord]) -> 
 impl ChartData {
     /// Computes every chart's data from a report.
     pub fn from_report(report: &RunReport) -> ChartData {
-        let summaries = &report.summaries;
+        // A failed strategy's zeros are not a result: it is named in the footnote instead.
+        let summaries: &[StrategySummary] = &report
+            .summaries
+            .iter()
+            .filter(|s| s.status != crate::report::summary::RunStatus::Failed)
+            .cloned()
+            .collect::<Vec<_>>();
         ChartData {
             cost_by_strategy: summaries
                 .iter()
@@ -283,8 +289,11 @@ impl ChartData {
                 false,
             ),
             accuracy_vs_batch_size: batch_size_series(summaries, |s| s.accuracy_pct, true),
-            latency_cdf: latency_cdfs(summaries, &report.prompts),
-            token_breakdown: summaries
+            // Failed strategies answered nothing, so they draw no curve; kept so that a run
+            // where every strategy failed says so.
+            latency_cdf: latency_cdfs(&report.summaries, &report.prompts),
+            token_breakdown: report
+                .summaries
                 .iter()
                 .map(|s| TokenBar {
                     strategy: s.strategy.clone(),
@@ -389,6 +398,8 @@ mod tests {
             output_tokens_per_wall_s: 0.0,
             time_cost_usd: None,
             time_cost_per_1k_prompts: None,
+            status: crate::report::summary::RunStatus::Complete,
+            failure: None,
         }
     }
 

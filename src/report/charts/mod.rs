@@ -379,6 +379,13 @@ fn footnote(report: &RunReport) -> String {
     if i.simulated {
         s.push_str(" · simulated by the built-in mock");
     }
+    let failed = super::markdown::failed_names(report);
+    if !failed.is_empty() {
+        s.push_str(&format!(
+            " · not charted, failed: {} (see report.md)",
+            failed.join(", ")
+        ));
+    }
     s
 }
 
