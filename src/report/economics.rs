@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::summary::RunStatus;
 use super::{RunReport, StrategySummary};
 use crate::strategy::StrategySpec;
 
@@ -93,7 +94,8 @@ pub fn packing_why(
     let Ok(StrategySpec::Packed(k)) = packed.strategy.parse() else {
         return None;
     };
-    if seq.prompts == 0 || packed.prompts == 0 || e.input_usd_per_mtok <= 0.0 {
+    let failed = |s: &StrategySummary| s.status == RunStatus::Failed || s.answered == 0;
+    if failed(seq) || failed(packed) || e.input_usd_per_mtok <= 0.0 {
         return None;
     }
     let per = |tokens: u64, s: &StrategySummary| tokens as f64 / s.prompts as f64;
@@ -171,7 +173,7 @@ pub fn time_findings(report: &RunReport) -> Vec<String> {
     let parts: Vec<String> = report
         .summaries
         .iter()
-        .filter(|s| !s.demonstration)
+        .filter(|s| !s.demonstration && s.status != RunStatus::Failed)
         .filter_map(|s| {
             Some(format!(
                 "{} ${:.6} (${:.4} per 1,000 prompts; {:.2} prompts/s, {:.1} output tokens/s)",
@@ -193,7 +195,8 @@ pub fn time_findings(report: &RunReport) -> Vec<String> {
     let timed: Vec<&StrategySummary> = report
         .summaries
         .iter()
-        .filter(|s| !s.demonstration && s.answered == s.prompts && s.time_cost_usd.is_some())
+        .filter(|s| !s.demonstration && s.status == RunStatus::Complete)
+        .filter(|s| s.answered == s.prompts && s.time_cost_usd.is_some())
         .collect();
     let seq = timed.iter().find(|s| s.strategy == "sequential");
     let best = timed.iter().min_by(|a, b| a.wall_ms.total_cmp(&b.wall_ms));
@@ -256,5 +259,8 @@ mod tests {
         // P* = (5 + 4 x 7) / 0.75 = 44
         assert!((w.break_even_prefix - 44.0).abs() < 1e-9);
         assert_eq!(packing_why(&seq, &seq, &e), None);
+        let mut failed = packed.clone();
+        failed.status = RunStatus::Failed;
+        assert_eq!(packing_why(&seq, &failed, &e), None);
     }
 }

@@ -293,5 +293,20 @@ mod tests {
         assert_eq!(u.items[0].1, ItemResult::Answer("1".into()));
         assert!(matches!(u.items[1].1, ItemResult::Reask(_)));
         assert_eq!(u.items[2].1, ItemResult::Answer("3".into()));
+
+        // Cut at max_tokens: the complete pairs are kept, the rest re-asked with the reason.
+        let cut = ChatResponse {
+            text: "```json\n{\"q0\": \"1\", \"Q1\": {\"answer\": 2}, \"q2\": \"".into(),
+            finish_reason: "length".into(),
+            ..resp
+        };
+        let u = unpack_packed(&plan.requests[0], &cut);
+        assert_eq!(u.items[0].1, ItemResult::Answer("1".into()));
+        assert_eq!(u.items[1].1, ItemResult::Answer("2".into()));
+        assert_eq!(
+            u.items[2].1,
+            ItemResult::Reask("missing from the packed answer, which was cut at max tokens".into())
+        );
+        assert!(!u.parse_failure);
     }
 }
