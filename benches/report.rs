@@ -104,6 +104,7 @@ fn info() -> RunInfo {
         tokenizer: "o200k_base".into(),
         options: Default::default(),
         warnings: vec![],
+        economics: None,
     }
 }
 

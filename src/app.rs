@@ -22,7 +22,7 @@ use crate::runner::progress::Progress;
 use crate::runner::{RetryPolicy, Runner};
 use crate::secret::Secret;
 use crate::strategy::{PlanContext, StrategySpec};
-use crate::tokens::{Exactness, Tokenizer};
+use crate::tokens::Tokenizer;
 
 /// The shipped default dataset, relative to the working directory.
 pub const DEFAULT_DATASET: &str = "datasets/default.jsonl";
@@ -325,8 +325,14 @@ impl Session {
             max_retries: plan.args.max_retries.unwrap_or(4),
             ..RetryPolicy::default()
         };
+        let (tokenizer, tokenizer_warning) = crate::tokens::server::for_run(
+            &plan.model,
+            client.endpoint(),
+            plan.use_mock,
+            plan.args.tokenizer == Some(crate::cli::TokenizerSource::Server),
+        )
+        .await;
         let runner = Runner::new(client, retry, Instant::now(), plan.seed);
-        let tokenizer = Tokenizer::for_model(&plan.model);
         let limits = model_limits(
             &plan.model,
             plan.pricing.context_window(plan.provider, &plan.model),
@@ -366,23 +372,25 @@ impl Session {
             price_source: source.name.clone(),
             price_data_sha256: source.data_sha256.clone(),
             price_overrides: source.overrides.clone(),
-            tokenizer: format!(
-                "{} ({})",
-                tokenizer.encoding().name(),
-                if tokenizer.exactness() == Exactness::Exact {
-                    "exact"
-                } else {
-                    "estimate: the provider's tokenizer is not public"
-                }
-            ),
+            tokenizer: tokenizer.label(),
             options: report::run_info::RunOptions {
                 stream: plan.args.stream,
                 temperature: plan.args.temperature,
                 json_schema: !plan.args.no_json_schema,
                 max_retries: retry.max_retries,
+                price_per_hour_usd: plan.args.price_per_hour,
             },
-            warnings: Vec::new(),
+            warnings: tokenizer_warning.into_iter().collect(),
+            economics: report::economics::RunEconomics::for_run(
+                &plan.set.instructions,
+                plan.provider,
+                &tokenizer,
+                plan.pricing.rates(plan.provider, &plan.model, false).ok(),
+            ),
         };
+        for w in &info.warnings {
+            eprintln!("warning: {w}");
+        }
         eprintln!(
             "batchbench {}: {} prompts from {} | {} {} via {} | seed {} | prices: {} at {}",
             env!("CARGO_PKG_VERSION"),

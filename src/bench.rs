@@ -226,6 +226,10 @@ impl Ctx<'_, '_> {
             .collect();
         let prompts = finish(&self, self.bench, &carried);
         let label = self.label.clone();
+        let fallback = self.bench.runner.client().map(|c| c.schema_fallback());
+        if let Some(w) = fallback.and_then(|f| f.take_warning()) {
+            warnings.push(format!("{label}: {w}"));
+        }
         let (dropped, dropped_cost) = crate::record::dropped_attempts(&self.requests);
         if dropped > 0 {
             warnings.push(format!(

@@ -247,6 +247,15 @@ pub struct RunArgs {
     /// one JSON object of answers, as for Anthropic).
     #[arg(long)]
     pub no_json_schema: bool,
+    /// How to count tokens for estimates and packing budgets: `local` (the model's BPE encoding,
+    /// o200k_base for unknown models) or `server` (the server's `POST /tokenize`: llama.cpp,
+    /// vLLM; falls back to local with a warning where there is none) [default: local].
+    #[arg(long, value_name = "HOW")]
+    pub tokenizer: Option<TokenizerSource>,
+    /// The hourly cost of a self-hosted server (USD): prices each strategy by its wall time
+    /// (`time_cost_usd` and per 1,000 prompts in summary.csv and report.md).
+    #[arg(long, value_name = "USD")]
+    pub price_per_hour: Option<f64>,
     /// Sampling temperature (not sent unless given).
     #[arg(long, value_name = "T")]
     pub temperature: Option<f32>,
@@ -289,6 +298,18 @@ pub struct RunArgs {
     #[arg(long, value_name = "RUN_ID")]
     #[serde(skip)]
     pub resume: Option<String>,
+}
+
+/// Where token counts come from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenizerSource {
+    /// The model's BPE encoding, on this machine.
+    Local,
+    /// The server's tokenize endpoint.
+    Server,
 }
 
 /// Options of `prices`.

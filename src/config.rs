@@ -157,6 +157,8 @@ impl BenchConfig {
             answer_tokens: args.answer_tokens.or(self.answer_tokens),
             stream: args.stream || self.stream.unwrap_or(false),
             no_json_schema: args.no_json_schema || self.no_json_schema.unwrap_or(false),
+            tokenizer: args.tokenizer,
+            price_per_hour: args.price_per_hour,
             temperature: args.temperature.or(self.temperature),
             prices: args.prices.clone().or(self.prices),
             prices_data: args.prices_data.clone().or(self.prices_data),

@@ -53,6 +53,7 @@ pub fn info(strategies: &[&str], prompts: usize) -> RunInfo {
             "naive-multi-message:4 is a demonstration: expect lost answers".into(),
             "a <warning> with | pipes".into(),
         ],
+        economics: None,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod anthropic;
 pub mod api;
 pub mod error;
 pub mod fake;
+pub mod fallback;
 mod headers;
 mod http;
 pub mod openai;
@@ -250,6 +251,7 @@ impl Default for Timeouts {
 pub struct Client {
     endpoint: Endpoint,
     http: reqwest::Client,
+    schema_fallback: fallback::SchemaFallback,
 }
 
 impl Client {
@@ -267,12 +269,21 @@ impl Client {
                     format!("cannot build HTTP client: {e}"),
                 )
             })?;
-        Ok(Client { endpoint, http })
+        Ok(Client {
+            endpoint,
+            http,
+            schema_fallback: fallback::SchemaFallback::default(),
+        })
     }
 
     /// The endpoint this client talks to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    /// Whether the server refused `json_schema` response formats (see [`fallback`]).
+    pub fn schema_fallback(&self) -> &fallback::SchemaFallback {
+        &self.schema_fallback
     }
 
     /// The underlying HTTP client.

@@ -203,11 +203,33 @@ pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
     })
 }
 
-/// One chat completion; streamed when the request says so.
+/// One chat completion; streamed when the request says so. A server that refuses the
+/// `json_schema` response format gets the request again without it (see [`super::fallback`]).
 pub(crate) async fn chat(
     client: &Client,
     request: &ChatRequest,
 ) -> Result<ChatResponse, CallError> {
+    let fallback = client.schema_fallback();
+    if request.json_schema.is_none() {
+        return chat_once(client, request).await;
+    }
+    let plain = || ChatRequest {
+        json_schema: None,
+        ..request.clone()
+    };
+    if fallback.refused() {
+        return chat_once(client, &plain()).await;
+    }
+    match chat_once(client, request).await {
+        Err(e) if super::fallback::rejects_json_schema(&e) => {
+            fallback.refuse(&e);
+            chat_once(client, &plain()).await
+        }
+        other => other,
+    }
+}
+
+async fn chat_once(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
     let body = WireRequest::new(request, &client.endpoint().base_url);
     let builder = authorized(
         client,

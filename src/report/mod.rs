@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod csv;
+pub mod economics;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -38,7 +39,10 @@ impl RunReport {
         prompts: Vec<PromptRecord>,
         requests: Vec<RequestRecord>,
     ) -> RunReport {
-        let summaries = summarise_all(&prompts, &requests);
+        let mut summaries = summarise_all(&prompts, &requests);
+        if let Some(usd) = info.options.price_per_hour_usd {
+            summary::price_wall_time(&mut summaries, usd);
+        }
         RunReport {
             info,
             prompts,

@@ -60,6 +60,10 @@ pub struct RunInfo {
     pub options: RunOptions,
     /// Warnings raised while planning and running.
     pub warnings: Vec<String>,
+    /// Shared prefix and prices, for the findings on why packing wins or loses (absent in
+    /// older files and when the model's prices are unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub economics: Option<super::economics::RunEconomics>,
 }
 
 /// The options of a run that shape its requests, so that its numbers can be reproduced.
@@ -73,6 +77,9 @@ pub struct RunOptions {
     pub json_schema: bool,
     /// Retries allowed per request.
     pub max_retries: u32,
+    /// `--price-per-hour`: the hourly cost of the (self-hosted) server, USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_per_hour_usd: Option<f64>,
 }
 
 impl Default for RunOptions {
@@ -84,6 +91,7 @@ impl Default for RunOptions {
             // Only for run.json files written before the field existed: every such version
             // allowed 4 retries.
             max_retries: 4,
+            price_per_hour_usd: None,
         }
     }
 }

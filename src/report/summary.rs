@@ -90,6 +90,15 @@ pub struct StrategySummary {
     /// with its count.
     #[serde(default)]
     pub failure: Option<String>,
+    /// Output tokens per second of wall time (all strategies; a self-hosted server's throughput).
+    #[serde(default)]
+    pub output_tokens_per_wall_s: f64,
+    /// `--price-per-hour`: the server's cost for this strategy's wall time, USD.
+    #[serde(default)]
+    pub time_cost_usd: Option<f64>,
+    /// `--price-per-hour`: the wall-time cost per 1,000 prompts, USD.
+    #[serde(default)]
+    pub time_cost_per_1k_prompts: Option<f64>,
 }
 
 /// How far a strategy got; a failed strategy's numbers are not a result.
@@ -158,6 +167,16 @@ pub fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<(&'a str,
             Some(b) if b.1 >= c.1 => Some(b),
             _ => Some(c),
         })
+}
+
+/// Prices each strategy by its wall time at `usd_per_hour` (a self-hosted server is paid by the
+/// hour, not by the token, so batching saves time there, not tokens).
+pub fn price_wall_time(summaries: &mut [StrategySummary], usd_per_hour: f64) {
+    for s in summaries {
+        let cost = usd_per_hour * s.wall_ms / 3_600_000.0;
+        s.time_cost_usd = Some(cost);
+        s.time_cost_per_1k_prompts = (s.prompts > 0).then(|| cost * 1000.0 / s.prompts as f64);
+    }
 }
 
 /// Exact nearest-rank percentile of sorted values (`p` in 0..=100); 0 for no values.
@@ -275,6 +294,13 @@ pub fn summarise(
         ),
         ttft_p50_ms: None,
         output_tokens_per_s: None,
+        output_tokens_per_wall_s: if wall_ms > 0.0 {
+            sum(|p| p.output_tokens) as f64 / (wall_ms / 1000.0)
+        } else {
+            0.0
+        },
+        time_cost_usd: None,
+        time_cost_per_1k_prompts: None,
         status,
         failure,
     }
@@ -396,6 +422,29 @@ mod tests {
         assert_eq!(percentile(&[7.0], 99.0), 7.0);
         assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), 2.0);
         assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn wall_time_priced_by_the_hour() {
+        let prompts = vec![
+            prompt("sequential", "a", 1_000, 10.0, Some(true), true),
+            prompt("sequential", "b", 3_000, 30.0, Some(false), true),
+        ];
+        // Wall time: first start 0 ms, last end 7,200 ms.
+        let requests = vec![
+            request("sequential", "r1", 1, "200", 0.0, 3_600.0),
+            request("sequential", "r2", 1, "200", 3_600.0, 3_600.0),
+        ];
+        let mut s = summarise_all(&prompts, &requests);
+        // 2 prompts x 5 output tokens over 7.2 s.
+        assert_eq!(s[0].output_tokens_per_wall_s, 10.0 / 7.2);
+        assert_eq!(s[0].time_cost_usd, None);
+        // $1.80 an hour for 7.2 s: 1.80 x 7,200 / 3,600,000 = $0.0036; per 1,000 prompts:
+        // 0.0036 x 1,000 / 2 = $1.80.
+        price_wall_time(&mut s, 1.80);
+        assert_eq!(s[0].time_cost_usd, Some(1.80 * 7_200.0 / 3_600_000.0));
+        assert!((s[0].time_cost_usd.unwrap() - 0.0036).abs() < 1e-15);
+        assert!((s[0].time_cost_per_1k_prompts.unwrap() - 1.8).abs() < 1e-12);
     }
 
     #[test]
