@@ -384,8 +384,7 @@ mod tests {
             reasks: 0,
             accuracy_pct: accuracy,
             agreement_pct: None,
-            ttft_p50_ms: None,
-            output_tokens_per_s: None,
+            ..StrategySummary::default()
         }
     }
 
