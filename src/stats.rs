@@ -45,7 +45,11 @@ pub fn wilson(successes: u64, n: u64) -> Option<(f64, f64)> {
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
     // At 0 and n the bounds are exactly 0 and 1; the formula only reaches them up to rounding.
     let low = if successes == 0 { 0.0 } else { centre - half };
-    let high = if successes as f64 == n { 1.0 } else { centre + half };
+    let high = if successes as f64 == n {
+        1.0
+    } else {
+        centre + half
+    };
     Some((low, high))
 }
 
