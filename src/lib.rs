@@ -26,6 +26,7 @@ pub mod record;
 pub mod report;
 pub mod runner;
 pub mod secret;
+pub mod stats;
 pub mod strategy;
 pub mod sweep;
 pub mod tokens;

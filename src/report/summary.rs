@@ -3,12 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
 use crate::pricing::Nanodollars;
 use crate::record::{PromptRecord, RequestRecord};
+use crate::stats;
 use crate::strategy::StrategySpec;
 
+pub use crate::strategy::BASELINE;
+
 /// One row of `summary.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StrategySummary {
     /// Strategy id.
     pub strategy: String,
@@ -99,6 +104,39 @@ pub struct StrategySummary {
     /// `--price-per-hour`: the wall-time cost per 1,000 prompts, USD.
     #[serde(default)]
     pub time_cost_per_1k_prompts: Option<f64>,
+    /// 95% Wilson interval of `accuracy_pct`, lower bound, percent.
+    #[serde(default)]
+    pub accuracy_ci_low_pct: Option<f64>,
+    /// 95% Wilson interval of `accuracy_pct`, upper bound, percent.
+    #[serde(default)]
+    pub accuracy_ci_high_pct: Option<f64>,
+    /// Prompts graded under both this strategy and `sequential` (the paired comparison's n).
+    #[serde(default)]
+    pub paired_prompts: Option<u64>,
+    /// Paired prompts `sequential` got right and this strategy wrong.
+    #[serde(default)]
+    pub worse_than_sequential: Option<u64>,
+    /// Paired prompts `sequential` got wrong and this strategy right.
+    #[serde(default)]
+    pub better_than_sequential: Option<u64>,
+    /// Exact two-sided McNemar p-value of the paired accuracy difference with `sequential`.
+    #[serde(default)]
+    pub p_value_vs_sequential: Option<f64>,
+    /// Sequential's accuracy minus this one on the paired prompts, points.
+    #[serde(default)]
+    pub accuracy_drop_pts: Option<f64>,
+    /// 95% Newcombe paired interval of `accuracy_drop_pts`, lower bound, points.
+    #[serde(default)]
+    pub accuracy_drop_ci_low_pts: Option<f64>,
+    /// 95% Newcombe paired interval of `accuracy_drop_pts`, upper bound, points.
+    #[serde(default)]
+    pub accuracy_drop_ci_high_pts: Option<f64>,
+    /// 95% Wilson interval of `agreement_pct`, lower bound, percent.
+    #[serde(default)]
+    pub agreement_ci_low_pct: Option<f64>,
+    /// 95% Wilson interval of `agreement_pct`, upper bound, percent.
+    #[serde(default)]
+    pub agreement_ci_high_pct: Option<f64>,
 }
 
 /// How far a strategy got; a failed strategy's numbers are not a result.
@@ -303,8 +341,40 @@ pub fn summarise(
         time_cost_per_1k_prompts: None,
         status,
         failure,
+        accuracy_ci_low_pct: None,
+        accuracy_ci_high_pct: None,
+        paired_prompts: None,
+        worse_than_sequential: None,
+        better_than_sequential: None,
+        p_value_vs_sequential: None,
+        accuracy_drop_pts: None,
+        accuracy_drop_ci_low_pts: None,
+        accuracy_drop_ci_high_pts: None,
+        agreement_ci_low_pct: None,
+        agreement_ci_high_pct: None,
     }
     .with_streaming(&sent)
+    .with_intervals(prompts)
+}
+
+/// Percent bounds of a Wilson interval.
+fn wilson_pct(hits: usize, n: usize) -> (Option<f64>, Option<f64>) {
+    match stats::wilson(hits as u64, n as u64) {
+        Some((l, h)) => (Some(l * 100.0), Some(h * 100.0)),
+        None => (None, None),
+    }
+}
+
+/// The paired table of `other` against `baseline` on the prompts both graded.
+pub fn paired_table(baseline: &[&PromptRecord], other: &[&PromptRecord]) -> stats::Paired {
+    let base: HashMap<&str, bool> = baseline
+        .iter()
+        .filter_map(|p| p.correct.map(|c| (p.prompt_id.as_str(), c)))
+        .collect();
+    stats::Paired::from_pairs(other.iter().filter_map(|p| {
+        let b = *base.get(p.prompt_id.as_str())?;
+        Some((b, p.correct?))
+    }))
 }
 
 impl StrategySummary {
@@ -326,6 +396,49 @@ impl StrategySummary {
         let seconds: f64 = streamed.iter().map(|s| (s.1 - s.0).max(0.0)).sum::<f64>() / 1000.0;
         self.output_tokens_per_s = (seconds > 0.0).then(|| tokens as f64 / seconds);
         self
+    }
+
+    /// Fills the Wilson intervals of accuracy and agreement.
+    fn with_intervals(mut self, prompts: &[&PromptRecord]) -> StrategySummary {
+        let count = |f: fn(&PromptRecord) -> Option<bool>| {
+            let known: Vec<bool> = prompts.iter().filter_map(|p| f(p)).collect();
+            (known.iter().filter(|&&v| v).count(), known.len())
+        };
+        let (hits, n) = count(|p| p.correct);
+        (self.accuracy_ci_low_pct, self.accuracy_ci_high_pct) = wilson_pct(hits, n);
+        let (hits, n) = count(|p| p.agrees_with_sequential);
+        (self.agreement_ci_low_pct, self.agreement_ci_high_pct) = wilson_pct(hits, n);
+        self
+    }
+
+    /// Fills the paired comparison with the baseline from its table.
+    fn with_paired(mut self, t: stats::Paired) -> StrategySummary {
+        if t.n() == 0 {
+            return self;
+        }
+        self.paired_prompts = Some(t.n());
+        self.worse_than_sequential = Some(t.only_baseline);
+        self.better_than_sequential = Some(t.only_other);
+        self.p_value_vs_sequential = t.mcnemar_p();
+        self.accuracy_drop_pts = t.drop().map(|d| d * 100.0);
+        if let Some((l, h)) = t.drop_ci() {
+            self.accuracy_drop_ci_low_pts = Some(l * 100.0);
+            self.accuracy_drop_ci_high_pts = Some(h * 100.0);
+        }
+        self
+    }
+
+    /// The paired table with its concordant cells lumped together: enough for the p-value and
+    /// the sample sizes (they use only n and the discordant cells), not for the interval.
+    pub fn discordance(&self) -> Option<stats::Paired> {
+        let n = self.paired_prompts?;
+        let (worse, better) = (self.worse_than_sequential?, self.better_than_sequential?);
+        Some(stats::Paired {
+            both: n.saturating_sub(worse + better),
+            only_baseline: worse,
+            only_other: better,
+            neither: 0,
+        })
     }
 }
 
@@ -349,15 +462,19 @@ pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Ve
         let rs: Vec<&RequestRecord> = requests.iter().filter(|r| r.strategy == s).collect();
         status_of(&ps, &rs).0 != RunStatus::Failed
     };
-    let baseline = (order.contains(&crate::strategy::BASELINE)
-        && baseline_ok(crate::strategy::BASELINE))
-    .then(|| cost_of(crate::strategy::BASELINE));
+    let baseline = (order.contains(&BASELINE) && baseline_ok(BASELINE)).then(|| cost_of(BASELINE));
     order
         .iter()
         .map(|s| {
             let ps: Vec<&PromptRecord> = prompts.iter().filter(|p| p.strategy == *s).collect();
             let rs: Vec<&RequestRecord> = requests.iter().filter(|r| r.strategy == *s).collect();
-            summarise(s, &ps, &rs, baseline)
+            let summary = summarise(s, &ps, &rs, baseline);
+            if *s == BASELINE || !order.contains(&BASELINE) {
+                return summary;
+            }
+            let base: Vec<&PromptRecord> =
+                prompts.iter().filter(|p| p.strategy == BASELINE).collect();
+            summary.with_paired(paired_table(&base, &ps))
         })
         .collect()
 }
@@ -495,6 +612,51 @@ mod tests {
         assert_eq!((packed.answered, packed.failed), (1, 1));
         assert_eq!(packed.accuracy_pct, Some(50.0));
         assert_eq!(packed.latency_p99_ms, 20.0);
+    }
+
+    #[test]
+    fn paired_with_sequential() {
+        let row = |s: &str, id: &str, c: bool| prompt(s, id, 1, 1.0, Some(c), true);
+        let prompts = vec![
+            row("sequential", "a", true),
+            row("sequential", "b", true),
+            row("sequential", "c", true),
+            row("sequential", "d", false),
+            row("packed:4", "a", true),
+            row("packed:4", "b", false),
+            row("packed:4", "c", false),
+            row("packed:4", "d", false),
+            // Not graded under sequential: not paired.
+            row("packed:4", "e", true),
+        ];
+        let s = summarise_all(&prompts, &[]);
+        let (seq, packed) = (&s[0], &s[1]);
+        assert_eq!(seq.p_value_vs_sequential, None);
+        let (l, h) = stats::wilson(3, 4).unwrap();
+        assert_eq!(seq.accuracy_ci_low_pct, Some(l * 100.0));
+        assert_eq!(seq.accuracy_ci_high_pct, Some(h * 100.0));
+        assert_eq!(
+            (
+                packed.paired_prompts,
+                packed.worse_than_sequential,
+                packed.better_than_sequential
+            ),
+            (Some(4), Some(2), Some(0))
+        );
+        // 2 vs 0 discordant: 2 · ½² = 0.5; drop (2 − 0)/4 = 50 points.
+        assert!((packed.p_value_vs_sequential.unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(packed.accuracy_drop_pts, Some(50.0));
+        let (l, h) = stats::Paired {
+            both: 1,
+            only_baseline: 2,
+            only_other: 0,
+            neither: 1,
+        }
+        .drop_ci()
+        .unwrap();
+        assert_eq!(packed.accuracy_drop_ci_low_pts, Some(l * 100.0));
+        assert_eq!(packed.accuracy_drop_ci_high_pts, Some(h * 100.0));
+        assert_eq!(packed.discordance().unwrap().discordant(), 2);
     }
 
     #[test]

@@ -393,13 +393,7 @@ mod tests {
             reasks: 0,
             accuracy_pct: accuracy,
             agreement_pct: None,
-            ttft_p50_ms: None,
-            output_tokens_per_s: None,
-            output_tokens_per_wall_s: 0.0,
-            time_cost_usd: None,
-            time_cost_per_1k_prompts: None,
-            status: crate::report::summary::RunStatus::Complete,
-            failure: None,
+            ..StrategySummary::default()
         }
     }
 
