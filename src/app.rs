@@ -699,7 +699,7 @@ pub fn write_report(
         .iter()
         .flat_map(|r| r.prompts.iter().cloned())
         .collect();
-    bench::mark_agreement(&mut prompts, Some(set));
+    crate::grade::mark_agreement(&mut prompts, Some(set));
     let requests = runs
         .iter()
         .flat_map(|r| r.requests.iter().cloned())
@@ -1026,7 +1026,7 @@ pub fn merge_command(args: &MergeArgs) -> Result<i32> {
             b.attempt,
         ))
     });
-    bench::mark_agreement(&mut prompts, set.as_ref());
+    crate::grade::mark_agreement(&mut prompts, set.as_ref());
     let mut info = first.clone();
     info.run_id = format!(
         "{}-merged",

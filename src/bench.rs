@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::dataset::answer;
 use crate::error::{Error, Result};
 use crate::pricing::{Nanodollars, Pricing};
 use crate::provider::{CallError, ChatResponse, Usage};
@@ -624,11 +623,7 @@ fn finish(
                 });
             let answered = p.answer.is_some() && p.error.is_none() && p.reask.is_none();
             let answer = if answered { p.answer.clone() } else { None };
-            let correct = match (&answer, &prompt.answer) {
-                (Some(a), Some(g)) => Some(answer::is_correct(prompt.task.as_deref(), a, g)),
-                (None, Some(_)) => Some(false),
-                _ => None,
-            };
+            let correct = crate::grade::correctness(prompt, answer.as_deref());
             PromptRecord {
                 strategy: ctx.label.clone(),
                 prompt_id: prompt.id.clone(),
@@ -660,38 +655,6 @@ fn finish(
             }
         })
         .collect()
-}
-
-/// Fills `agrees_with_sequential` on every record from the sequential strategy's answers
-/// (compared after normalisation by the prompt's task type, as correctness is).
-pub fn mark_agreement(rows: &mut [PromptRecord], set: Option<&crate::dataset::PromptSet>) {
-    let baseline: HashMap<String, Option<String>> = rows
-        .iter()
-        .filter(|p| p.strategy == crate::strategy::BASELINE)
-        .map(|p| (p.prompt_id.clone(), p.answer.clone()))
-        .collect();
-    if baseline.is_empty() {
-        return;
-    }
-    let tasks: HashMap<&str, Option<&str>> = set
-        .map(|s| {
-            s.prompts
-                .iter()
-                .map(|p| (p.id.as_str(), p.task.as_deref()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let kind_of = |id: &str| answer::TaskKind::from_task(tasks.get(id).copied().flatten());
-    for p in rows.iter_mut() {
-        p.agrees_with_sequential = match (baseline.get(&p.prompt_id), &p.answer) {
-            (Some(Some(b)), Some(a)) => {
-                let kind = kind_of(&p.prompt_id);
-                Some(answer::normalise(kind, a) == answer::normalise(kind, b))
-            }
-            (Some(Some(_)), None) => Some(false),
-            _ => None,
-        };
-    }
 }
 
 #[cfg(test)]

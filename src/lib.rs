@@ -18,6 +18,7 @@ pub mod config;
 pub mod dataset;
 pub mod error;
 pub mod estimate;
+pub mod grade;
 pub mod mock;
 pub mod packing;
 pub mod pricing;
