@@ -658,7 +658,7 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
         }
         None => {
             let plan = resolve_run(args)?;
-            std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+            std::fs::create_dir_all(&plan.out).map_err(|e| Error::write(&plan.out, e))?;
             let mut saved = plan.args.clone();
             saved.out = Some(plan.out.clone());
             let state = ResumeState {
@@ -667,14 +667,14 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
                 args: saved,
             };
             let bytes =
-                serde_json::to_vec_pretty(&state).map_err(|e| Error::Input(e.to_string()))?;
+                serde_json::to_vec_pretty(&state).map_err(|e| Error::Output(e.to_string()))?;
             report::write_atomic(&plan.out.join(RESUME_FILE), &bytes)?;
             let journal = crate::runner::journal::Journal::create(&plan.out)?;
             (plan, journal)
         }
     };
     let session = Session::start_with(&plan, Some(journal)).await?;
-    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+    std::fs::create_dir_all(&plan.out).map_err(|e| Error::write(&plan.out, e))?;
     let (_, report) = run_all(session, &plan).await?;
     print_summary(&report, plan.args.format.unwrap_or(Format::Table))?;
     eprintln!("wrote {}", plan.out.display());
@@ -732,7 +732,7 @@ pub fn print_summary(report: &RunReport, format: Format) -> Result<()> {
     let text = match format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&report.summaries)
-                .map_err(|e| Error::Input(e.to_string()))?;
+                .map_err(|e| Error::Output(e.to_string()))?;
             s.push('\n');
             s
         }
@@ -781,7 +781,7 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
         let doc = serde_json::json!({"provider": provider.as_str(), "source": source, "models": v});
         println!(
             "{}",
-            serde_json::to_string_pretty(&doc).map_err(|e| Error::Input(e.to_string()))?
+            serde_json::to_string_pretty(&doc).map_err(|e| Error::Output(e.to_string()))?
         );
         return Ok(EXIT_OK);
     }
@@ -852,11 +852,11 @@ pub fn gen_command(args: &GenArgs) -> Result<i32> {
     }
     match &args.out {
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            let file = std::fs::File::create(path).map_err(|e| Error::write(path, e))?;
             let mut w = std::io::BufWriter::new(file);
             dataset::synth::generate_to(&mut w, args.count, args.seed)
                 .map_err(|e| Error::io(path, e))?;
-            w.flush().map_err(|e| Error::io(path, e))?;
+            w.flush().map_err(|e| Error::write(path, e))?;
             eprintln!(
                 "wrote {} prompts (seed {}) to {}",
                 args.count,
@@ -929,7 +929,7 @@ pub fn compare_command(args: &CompareArgs) -> Result<i32> {
                 .collect();
             format!(
                 "{}\n",
-                serde_json::to_string_pretty(&v).map_err(|e| Error::Input(e.to_string()))?
+                serde_json::to_string_pretty(&v).map_err(|e| Error::Output(e.to_string()))?
             )
         }
         Format::Md => render(&rows, &base, &current, true),
@@ -1091,7 +1091,7 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
         plan.out = PathBuf::from("reports").join(format!("{}-sweep", plan.run_id));
     }
     let session = Session::start(&plan).await?;
-    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+    std::fs::create_dir_all(&plan.out).map_err(|e| Error::write(&plan.out, e))?;
     let (runs, report) = run_all(session, &plan).await?;
     let lowered: Vec<String> = runs
         .iter()
@@ -1126,7 +1126,7 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
     if plan.args.format == Some(Format::Json) {
         println!(
             "{}",
-            serde_json::to_string_pretty(&candidates).map_err(|e| Error::Input(e.to_string()))?
+            serde_json::to_string_pretty(&candidates).map_err(|e| Error::Output(e.to_string()))?
         );
     } else {
         print!("{}", sweep::render(&candidates, constraints, markdown));

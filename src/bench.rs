@@ -9,7 +9,7 @@ use crate::dataset::answer;
 use crate::error::{Error, Result};
 use crate::pricing::{Nanodollars, Pricing};
 use crate::provider::{CallError, ChatResponse, Usage};
-use crate::record::{PromptRecord, RequestRecord};
+use crate::record::{PromptRecord, PromptStatus, RequestKind, RequestRecord};
 use crate::runner::batch::{self, PollConfig};
 use crate::runner::progress::Progress;
 use crate::runner::{JournalScope, Outcome, Runner};
@@ -133,7 +133,7 @@ impl Ctx<'_, '_> {
 
     fn attempt_rows(
         &mut self,
-        kind: &str,
+        kind: RequestKind,
         planned: &PlannedRequest,
         outcome: &Outcome,
     ) -> Result<Option<Nanodollars>> {
@@ -226,7 +226,8 @@ impl Ctx<'_, '_> {
             .collect();
         let prompts = finish(&self, self.bench, &carried);
         let label = self.label.clone();
-        if let Some(w) = self.bench.runner.client().schema_fallback().take_warning() {
+        let fallback = self.bench.runner.client().map(|c| c.schema_fallback());
+        if let Some(w) = fallback.and_then(|f| f.take_warning()) {
             warnings.push(format!("{label}: {w}"));
         }
         let (dropped, dropped_cost) = crate::record::dropped_attempts(&self.requests);
@@ -264,7 +265,7 @@ impl Ctx<'_, '_> {
             ..RequestRecord::new(
                 &self.label,
                 crate::record::ABORTED,
-                crate::record::ABORTED,
+                RequestKind::Aborted,
                 1,
                 0,
                 "failed".into(),
@@ -348,7 +349,7 @@ async fn execute(
             let outcomes =
                 send_journaled(bench, &ctx.label, "main", planned_all, concurrency, bar).await?;
             for (planned, outcome) in planned_all.iter().zip(&outcomes) {
-                let cost = ctx.attempt_rows("chat", planned, outcome)?;
+                let cost = ctx.attempt_rows(RequestKind::Chat, planned, outcome)?;
                 match (outcome.result(), cost) {
                     (Ok(resp), Some(cost)) => {
                         let (parse_failure, extra) =
@@ -398,7 +399,7 @@ async fn execute(
                 on_creating: &on_creating,
             };
             let run = batch::execute(
-                bench.runner.client(),
+                bench.runner.batch_api(),
                 &keyed,
                 bench.poll,
                 bench.runner.run_start(),
@@ -416,7 +417,7 @@ async fn execute(
                     ..RequestRecord::new(
                         &ctx.label,
                         &job.batch_id,
-                        "batch_job",
+                        RequestKind::BatchJob,
                         1,
                         0,
                         job.status.clone(),
@@ -477,7 +478,7 @@ async fn execute(
                     ..RequestRecord::new(
                         &ctx.label,
                         &planned.id,
-                        "batch_item",
+                        RequestKind::BatchItem,
                         1,
                         planned.prompt_ids.len() as u32,
                         status,
@@ -577,7 +578,7 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
     bar.finish_and_clear();
     let outcomes = outcomes?;
     for (planned, outcome) in singles.iter().zip(&outcomes) {
-        let cost = ctx.attempt_rows("reask", planned, outcome)?;
+        let cost = ctx.attempt_rows(RequestKind::Reask, planned, outcome)?;
         let id = &planned.prompt_ids[0];
         let p = ctx.pending.entry(id.clone()).or_default();
         p.reasked = true;
@@ -633,11 +634,7 @@ fn finish(
                 prompt_id: prompt.id.clone(),
                 request_id: p.request_id.clone(),
                 request_prompts: p.request_prompts,
-                status: if answered {
-                    "answered".into()
-                } else {
-                    "failed".into()
-                },
+                status: PromptStatus::from_answered(answered),
                 reasked: p.reasked,
                 input_tokens: p.usage.input_tokens,
                 cached_tokens: p.usage.cached_tokens,
@@ -670,7 +667,7 @@ fn finish(
 pub fn mark_agreement(rows: &mut [PromptRecord], set: Option<&crate::dataset::PromptSet>) {
     let baseline: HashMap<String, Option<String>> = rows
         .iter()
-        .filter(|p| p.strategy == "sequential")
+        .filter(|p| p.strategy == crate::strategy::BASELINE)
         .map(|p| (p.prompt_id.clone(), p.answer.clone()))
         .collect();
     if baseline.is_empty() {

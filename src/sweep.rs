@@ -118,11 +118,11 @@ pub fn recommend(
 ) -> Vec<Candidate> {
     let baseline_acc = summaries
         .iter()
-        .find(|s| s.strategy == "sequential")
+        .find(|s| s.strategy == crate::strategy::BASELINE)
         .and_then(|s| s.accuracy_pct);
     let mut out: Vec<Candidate> = summaries
         .iter()
-        .filter(|s| s.strategy != "sequential")
+        .filter(|s| s.strategy != crate::strategy::BASELINE)
         .map(|s| {
             let drop = match (baseline_acc, s.accuracy_pct) {
                 (Some(b), Some(a)) => Some(b - a),
@@ -260,11 +260,11 @@ pub fn write_csv(dir: &Path, cands: &[Candidate]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for c in cands {
         w.serialize(c)
-            .map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
+            .map_err(|e| Error::Output(format!("cannot write sweep.csv: {e}")))?;
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
+        .map_err(|e| Error::Output(format!("cannot write sweep.csv: {e}")))?;
     crate::report::write_atomic(&dir.join("sweep.csv"), &bytes)
 }
 

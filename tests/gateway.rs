@@ -186,3 +186,50 @@ fn a_refused_key_names_the_most_common_error() {
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(md.contains("HTTP 401"), "{md}");
 }
+
+#[test]
+fn sweep_behind_a_server_without_batches_stands_on_packed_alone() {
+    let upstream = MockProcess::start(UPSTREAM_KEY, None);
+    let proxy = gateway(&upstream, &["POST /v1/files"]);
+    let out = tempfile::tempdir().unwrap();
+    let base = format!("{}/v1", proxy.url());
+    let mut cmd = common::command(&[
+        "sweep",
+        "--provider",
+        "openai",
+        "--base-url",
+        &base,
+        "--sizes",
+        "2,4",
+        "--limit",
+        "8",
+        "--poll-max",
+        "0.2",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    cmd.env("OPENAI_API_KEY", PROXY_KEY);
+    let done = common::run_within(cmd, Duration::from_secs(180));
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert_eq!(done.code, Some(0), "{stderr}");
+    assert!(stderr.contains("no Batch API"), "{stderr}");
+    let files_posts = proxy
+        .seen()
+        .iter()
+        .filter(|l| *l == "POST /v1/files")
+        .count();
+    assert_eq!(
+        files_posts, 1,
+        "after the first 404 no batch is tried again"
+    );
+    let rows = summary_rows(out.path());
+    let status = |name: &str| {
+        rows.iter()
+            .find(|r| r["strategy"] == name)
+            .map(|r| r["status"].clone())
+    };
+    assert_eq!(status("packed:4").as_deref(), Some("complete"), "{rows:?}");
+    assert_eq!(status("batch-api+packed:4").as_deref(), Some("failed"));
+    assert!(stdout.contains("packed:"), "{stdout}");
+}

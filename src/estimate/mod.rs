@@ -702,7 +702,7 @@ pub fn render(report: &EstimateReport, format: Format) -> Result<String> {
         Format::Md => Ok(render::text(report, true)),
         Format::Json => serde_json::to_string_pretty(report)
             .map(|s| s + "\n")
-            .map_err(|e| Error::Input(format!("cannot write the estimate as JSON: {e}"))),
+            .map_err(|e| Error::Output(format!("cannot write the estimate as JSON: {e}"))),
     }
 }
 

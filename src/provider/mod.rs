@@ -3,7 +3,9 @@
 //! this module only speaks the wire formats.
 
 pub mod anthropic;
+pub mod api;
 pub mod error;
+pub mod fake;
 pub mod fallback;
 mod headers;
 mod http;
@@ -302,13 +304,5 @@ impl Client {
             eprintln!("warning: {w}");
         }
         confined.url
-    }
-
-    /// Sends one chat request and returns the answer, or a classified error the runner can retry.
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, CallError> {
-        match self.endpoint.kind {
-            ProviderKind::Openai => openai::chat(self, request).await,
-            ProviderKind::Anthropic => anthropic::chat(self, request).await,
-        }
     }
 }

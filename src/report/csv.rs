@@ -44,7 +44,7 @@ pub fn restore(cell: &str) -> &str {
 }
 
 fn to_csv<T: Serialize>(rows: &[T], what: &str) -> Result<Vec<u8>> {
-    let bad = |e: &dyn std::fmt::Display| Error::Input(format!("cannot write {what}: {e}"));
+    let bad = |e: &dyn std::fmt::Display| Error::Output(format!("cannot write {what}: {e}"));
     let mut plain = csv::Writer::from_writer(Vec::new());
     for row in rows {
         plain.serialize(row).map_err(|e| bad(&e))?;

@@ -165,7 +165,7 @@ pub fn summary_cells(s: &StrategySummary) -> [String; 16] {
         strategy_label(s),
         s.cost_usd.to_string(),
         fmt_per_1k(s),
-        if s.strategy == "sequential" {
+        if s.strategy == crate::strategy::BASELINE {
             "baseline".into()
         } else {
             fmt_saving(s.saving_vs_sequential_pct)
@@ -210,7 +210,7 @@ pub fn findings(report: &RunReport) -> Vec<String> {
         .collect();
     let baseline = all
         .iter()
-        .find(|s| s.strategy == "sequential" && s.status != RunStatus::Failed);
+        .find(|s| s.strategy == crate::strategy::BASELINE && s.status != RunStatus::Failed);
     let complete = |s: &StrategySummary| s.prompts > 0 && s.answered == s.prompts;
 
     // Cost.
@@ -265,7 +265,7 @@ pub fn findings(report: &RunReport) -> Vec<String> {
     {
         let worst = graded
             .iter()
-            .filter(|s| s.strategy != "sequential")
+            .filter(|s| s.strategy != crate::strategy::BASELINE)
             .filter_map(|s| s.accuracy_pct.map(|a| (s, a0 - a)))
             .max_by(|x, y| x.1.total_cmp(&y.1));
         match worst {

@@ -76,13 +76,13 @@ pub fn write_all(
     report: &RunReport,
     exporters: &[&dyn Exporter],
 ) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
     let mut written = Vec::new();
     for exporter in exporters {
         for (name, bytes) in exporter.files(report)? {
             let path = dir.join(&name);
             if let Some(parent) = path.parent().filter(|p| *p != dir) {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
             }
             write_atomic(&path, &bytes)?;
             written.push(path);
@@ -94,8 +94,8 @@ pub fn write_all(
 /// Writes a file via a temporary sibling and a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    std::fs::write(&tmp, bytes).map_err(|e| Error::write(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
 }
 
 /// The exporters of a `run`, in the order their files are written.

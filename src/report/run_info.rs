@@ -106,7 +106,7 @@ impl Exporter for RunJson {
     }
     fn serialize(&self, report: &RunReport) -> Result<Vec<u8>> {
         let mut v = serde_json::to_vec_pretty(&report.info)
-            .map_err(|e| Error::Input(format!("cannot write run.json: {e}")))?;
+            .map_err(|e| Error::Output(format!("cannot write run.json: {e}")))?;
         v.push(b'\n');
         Ok(v)
     }

@@ -135,7 +135,7 @@ pub fn status_of(
     let failed = prompts.len() - answered;
     let aborted = requests
         .iter()
-        .find(|r| r.kind == crate::record::ABORTED)
+        .find(|r| r.kind == crate::record::RequestKind::Aborted)
         .and_then(|r| r.error.clone());
     if failed == 0 && aborted.is_none() {
         return (RunStatus::Complete, None);
@@ -201,9 +201,9 @@ pub fn summarise(
 ) -> StrategySummary {
     let spec: Option<StrategySpec> = strategy.parse().ok();
     let sent: Vec<&&RequestRecord> = requests.iter().filter(|r| r.is_sent()).collect();
-    let mut distinct: Vec<(&str, &str)> = sent
+    let mut distinct: Vec<(crate::record::RequestKind, &str)> = sent
         .iter()
-        .map(|r| (r.kind.as_str(), r.request_id.as_str()))
+        .map(|r| (r.kind, r.request_id.as_str()))
         .collect();
     distinct.sort_unstable();
     distinct.dedup();
@@ -349,8 +349,9 @@ pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Ve
         let rs: Vec<&RequestRecord> = requests.iter().filter(|r| r.strategy == s).collect();
         status_of(&ps, &rs).0 != RunStatus::Failed
     };
-    let baseline =
-        (order.contains(&"sequential") && baseline_ok("sequential")).then(|| cost_of("sequential"));
+    let baseline = (order.contains(&crate::strategy::BASELINE)
+        && baseline_ok(crate::strategy::BASELINE))
+    .then(|| cost_of(crate::strategy::BASELINE));
     order
         .iter()
         .map(|s| {
@@ -378,11 +379,7 @@ mod tests {
             prompt_id: id.into(),
             request_id: format!("r-{id}"),
             request_prompts: 1,
-            status: if answered {
-                "answered".into()
-            } else {
-                "failed".into()
-            },
+            status: crate::record::PromptStatus::from_answered(answered),
             reasked: false,
             input_tokens: 100,
             cached_tokens: 20,

@@ -46,6 +46,9 @@ pub enum StrategySpec {
     NaiveMultiMessage(usize),
 }
 
+/// The strategy every saving, accuracy drop and agreement is measured against.
+pub const BASELINE: &str = "sequential";
+
 impl StrategySpec {
     /// The default set: shows the main savings in well under a minute against the mock.
     pub fn defaults() -> Vec<StrategySpec> {

@@ -173,7 +173,7 @@ fn family(spec: &StrategySpec) -> Option<(&'static str, u32, bool)> {
 /// The K = 1 anchor of each family: what the family degenerates to with one prompt per request.
 fn anchor(family: &str) -> Option<&'static str> {
     match family {
-        "packed" | "naive-multi-message" => Some("sequential"),
+        "packed" | "naive-multi-message" => Some(crate::strategy::BASELINE),
         "batch-api+packed" => Some("batch-api"),
         _ => None,
     }

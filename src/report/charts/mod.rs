@@ -321,7 +321,10 @@ fn draw<DB: DrawingBackend>(
         ChartKind::TokenBreakdown => token_chart(root, data, &foot),
         ChartKind::LatencyCdf => latency_chart(root, data, &foot),
         ChartKind::SavingVsBatchSize => {
-            let has_baseline = report.summaries.iter().any(|s| s.strategy == "sequential");
+            let has_baseline = report
+                .summaries
+                .iter()
+                .any(|s| s.strategy == crate::strategy::BASELINE);
             let why: &[&str] = if !has_baseline {
                 &[
                     "No sequential baseline in this run.",
