@@ -50,6 +50,10 @@ def main():
     rates = {k: Decimal(v) for k, v in zip(("input", "cached", "output"), sys.argv[6:9])}
     sync = [s for s in strategies if s != "batch-api"]
 
+    missing = [n for n in ("summary.csv", "prompts.csv", "requests.csv", "run.json", "report.md") if not (out / n).is_file()]
+    if missing:
+        check(False, f"the run wrote {', '.join(missing)} (exit code {code})")
+        return 1
     summary = {r["strategy"]: r for r in rows(out / "summary.csv")}
     prompts = rows(out / "prompts.csv")
     requests = rows(out / "requests.csv")
