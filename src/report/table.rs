@@ -29,6 +29,7 @@ pub fn render(report: &RunReport, markdown: bool) -> String {
             name.push_str(" (demo)");
         }
         match s.status {
+            _ if s.demonstration => {}
             RunStatus::Complete => {}
             RunStatus::Partial => name.push_str(" (partial)"),
             RunStatus::Failed => name.push_str(" FAILED"),
