@@ -803,34 +803,35 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
     }
     println!("prices in effect at: {}", source.as_of);
     println!();
-    println!(
-        "{:<32} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
-        "model",
-        "input",
-        "cached",
-        "write5m",
-        "write1h",
-        "output",
-        "b.input",
-        "b.cached",
-        "b.write",
-        "b.output"
+    let header = [
+        "model", "input", "cached", "write5m", "write1h", "output", "b.input", "b.cached",
+        "b.write", "b.output",
+    ];
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(m, _, s, b)| {
+            let mut row = vec![m.to_string()];
+            row.extend(
+                [
+                    s.input_mtok,
+                    s.cached_mtok,
+                    s.cache_write_mtok,
+                    s.cache_write_1h_mtok,
+                    s.output_mtok,
+                    b.input_mtok,
+                    b.cached_mtok,
+                    b.cache_write_mtok,
+                    b.output_mtok,
+                ]
+                .map(rate),
+            );
+            row
+        })
+        .collect();
+    print!(
+        "{}",
+        report::tabular::render(&header, &table, 1, report::tabular::Style::Plain)
     );
-    for (m, _, s, b) in &rows {
-        println!(
-            "{:<32} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
-            m,
-            rate(s.input_mtok),
-            rate(s.cached_mtok),
-            rate(s.cache_write_mtok),
-            rate(s.cache_write_1h_mtok),
-            rate(s.output_mtok),
-            rate(b.input_mtok),
-            rate(b.cached_mtok),
-            rate(b.cache_write_mtok),
-            rate(b.output_mtok)
-        );
-    }
     println!();
     println!("b.* = batch API prices. A request's cost = uncached input x input + cached x cached");
     println!(

@@ -277,7 +277,6 @@ pub fn render(rows: &[Row], base: &RunSide, current: &RunSide, markdown: bool) -
             current.path.display(),
             current.info.run_id
         ));
-        out.push_str("| strategy | cost / 1k (base → now) | Δ cost | Δ accuracy | Δ p95 | verdict |\n|---|---:|---:|---:|---:|---|\n");
     } else {
         out.push_str(&format!(
             "baseline: {} ({})\ncurrent:  {} ({})\n\n",
@@ -286,11 +285,8 @@ pub fn render(rows: &[Row], base: &RunSide, current: &RunSide, markdown: bool) -
             current.path.display(),
             current.info.run_id
         ));
-        out.push_str(&format!(
-            "{:<26} {:>24} {:>10} {:>11} {:>10}  {}\n",
-            "strategy", "cost/1k base -> now", "d cost", "d accuracy", "d p95", "verdict"
-        ));
     }
+    let mut table = Vec::new();
     for r in rows {
         let costs = match (&r.base, &r.current) {
             (Some(b), Some(c)) => format!(
@@ -310,28 +306,41 @@ pub fn render(rows: &[Row], base: &RunSide, current: &RunSide, markdown: bool) -
         } else {
             "ok".into()
         };
-        if markdown {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                r.strategy,
-                costs,
-                opt(r.cost_change_pct, "%"),
-                opt(r.accuracy_change_pts, " pts"),
-                opt(r.p95_change_pct, "%"),
-                verdict
-            ));
-        } else {
-            out.push_str(&format!(
-                "{:<26} {:>24} {:>10} {:>11} {:>10}  {}\n",
-                r.strategy,
-                costs,
-                opt(r.cost_change_pct, "%"),
-                opt(r.accuracy_change_pts, "pt"),
-                opt(r.p95_change_pct, "%"),
-                verdict
-            ));
-        }
+        let pts = if markdown { " pts" } else { "pt" };
+        table.push(vec![
+            r.strategy.clone(),
+            costs,
+            opt(r.cost_change_pct, "%"),
+            opt(r.accuracy_change_pts, pts),
+            opt(r.p95_change_pct, "%"),
+            verdict,
+        ]);
     }
+    let header: [&str; 6] = if markdown {
+        [
+            "strategy",
+            "cost / 1k (base → now)",
+            "Δ cost",
+            "Δ accuracy",
+            "Δ p95",
+            "verdict",
+        ]
+    } else {
+        [
+            "strategy",
+            "cost/1k base -> now",
+            "d cost",
+            "d accuracy",
+            "d p95",
+            "verdict",
+        ]
+    };
+    out.push_str(&crate::report::tabular::render_aligned(
+        &header,
+        &table,
+        &[0, 5],
+        crate::report::tabular::Style::markdown_if(markdown),
+    ));
     let differences = setup_differences(&base.info, &current.info);
     if !differences.is_empty() {
         out.push_str(if markdown {

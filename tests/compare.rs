@@ -125,7 +125,7 @@ fn exit_codes_and_thresholds() {
     let (code, out) = compare(&base, &cur, &["--format", "md"]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("| strategy |") && out.contains("no regression"),
+        out.contains("| strategy ") && out.contains("no regression"),
         "{out}"
     );
 }

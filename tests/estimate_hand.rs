@@ -132,8 +132,8 @@ fn formats_render() {
         "{table}"
     );
     let md = estimate::render(&r, Format::Md).unwrap();
-    assert!(md.contains("| strategy | requests |"), "{md}");
-    assert!(md.contains("|---|---:|"));
+    assert!(md.contains("| strategy   | requests |"), "{md}");
+    assert!(md.contains("|------------|---------:|"), "{md}");
     let json: serde_json::Value =
         serde_json::from_str(&estimate::render(&r, Format::Json).unwrap()).unwrap();
     assert_eq!(json["schema_version"], 1);

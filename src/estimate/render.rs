@@ -66,44 +66,13 @@ pub fn text(report: &EstimateReport, markdown: bool) -> String {
                 ]
             })
             .collect();
-        let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.len()).collect();
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String], out: &mut String| {
-            if markdown {
-                let _ = writeln!(out, "| {} |", cells.join(" | "));
-            } else {
-                let parts: Vec<String> = cells
-                    .iter()
-                    .zip(&widths)
-                    .enumerate()
-                    .map(|(i, (c, w))| {
-                        if i == 0 {
-                            format!("{c:<w$}")
-                        } else {
-                            format!("{c:>w$}")
-                        }
-                    })
-                    .collect();
-                let _ = writeln!(out, "{}", parts.join("  ").trim_end());
-            }
-        };
-        line(&HEADERS.map(str::to_string), &mut out);
-        if markdown {
-            let seps: Vec<String> = (0..HEADERS.len())
-                .map(|i| if i == 0 { "---".into() } else { "---:".into() })
-                .collect();
-            let _ = writeln!(out, "|{}|", seps.join("|"));
-        } else {
-            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-            let _ = writeln!(out, "{}", "-".repeat(total));
-        }
-        for r in &rows {
-            line(r, &mut out);
-        }
+        let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
+        out.push_str(&crate::report::tabular::render(
+            &HEADERS,
+            &rows,
+            1,
+            crate::report::tabular::Style::markdown_if(markdown),
+        ));
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "{h}Assumptions");

@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod run_info;
 pub mod summary;
 pub mod table;
+pub mod tabular;
 
 use std::path::{Path, PathBuf};
 

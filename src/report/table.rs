@@ -51,51 +51,12 @@ pub fn render(report: &RunReport, markdown: bool) -> String {
             fmt_pct(s.agreement_pct),
         ]);
     }
-    let mut out = String::new();
-    if markdown {
-        out.push_str(&format!("| {} |\n", header.join(" | ")));
-        out.push_str(&format!(
-            "|{}\n",
-            header
-                .iter()
-                .enumerate()
-                .map(|(i, _)| if i == 0 { "---|" } else { "---:|" })
-                .collect::<String>()
-        ));
-        for r in &rows {
-            out.push_str(&format!("| {} |\n", r.join(" | ")));
-        }
-    } else {
-        let widths: Vec<usize> = (0..header.len())
-            .map(|i| {
-                rows.iter()
-                    .map(|r| r[i].chars().count())
-                    .chain([header[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: Vec<String>| -> String {
-            cells
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    if i == 0 {
-                        format!("{c:<w$}", w = widths[i])
-                    } else {
-                        format!("{c:>w$}", w = widths[i])
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        out.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
-        out.push('\n');
-        for r in rows {
-            out.push_str(&line(r));
-            out.push('\n');
-        }
-    }
+    let mut out = super::tabular::render(
+        &header,
+        &rows,
+        1,
+        super::tabular::Style::markdown_if(markdown),
+    );
     let info = &report.info;
     out.push('\n');
     out.push_str(&format!(
