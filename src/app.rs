@@ -376,9 +376,14 @@ impl Session {
             ),
             options: report::run_info::RunOptions {
                 stream: plan.args.stream,
-                temperature: plan.args.temperature,
+                temperature: crate::sampling::choose(plan.args.temperature, &plan.model).0,
                 json_schema: !plan.args.no_json_schema,
                 max_retries: retry.max_retries,
+                temperature_source: Some(
+                    crate::sampling::choose(plan.args.temperature, &plan.model)
+                        .1
+                        .to_string(),
+                ),
             },
             warnings: Vec::new(),
         };
@@ -427,7 +432,7 @@ impl Session {
                 limits: self.limits,
                 answer_tokens: self.answer_tokens,
                 stream: plan.args.stream,
-                temperature: plan.args.temperature,
+                temperature: crate::sampling::choose(plan.args.temperature, &plan.model).0,
                 json_schema: !plan.args.no_json_schema,
             },
             runner: &self.runner,

@@ -24,6 +24,7 @@ pub mod provider;
 pub mod record;
 pub mod report;
 pub mod runner;
+pub mod sampling;
 pub mod secret;
 pub mod stats;
 pub mod strategy;

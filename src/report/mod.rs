@@ -6,6 +6,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod quality;
 pub mod run_info;
 pub mod summary;
 pub mod table;

@@ -73,6 +73,10 @@ pub struct RunOptions {
     pub json_schema: bool,
     /// Retries allowed per request.
     pub max_retries: u32,
+    /// Why that temperature: given, the default 0 for comparable answers, or not sent because
+    /// the model accepts only its default.
+    #[serde(default)]
+    pub temperature_source: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -82,6 +86,7 @@ impl Default for RunOptions {
             temperature: None,
             json_schema: true,
             max_retries: crate::runner::RetryPolicy::default().max_retries,
+            temperature_source: None,
         }
     }
 }
