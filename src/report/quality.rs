@@ -3,6 +3,7 @@
 //! Methods and their sources are in `stats` and `docs/QUALITY.md`.
 
 use super::{RunReport, StrategySummary, summary::BASELINE};
+use crate::record::PromptRecord;
 
 /// Drop the report sizes its sample-size sentence for (the `sweep` default), points.
 pub const REFERENCE_DROP_PTS: f64 = 2.0;
@@ -100,7 +101,7 @@ pub fn quality_findings(report: &RunReport) -> Vec<String> {
             })
             .collect();
         out.push(format!(
-            "Within sampling error of sequential (p >= 0.05; 95% CI of the drop in pts): {}.",
+            "Within sampling error of sequential (p ≥ 0.05; 95% CI of the drop in pts): {}.",
             names.join(", ")
         ));
     }
@@ -117,5 +118,134 @@ pub fn quality_findings(report: &RunReport) -> Vec<String> {
             s.paired_prompts.unwrap_or(0)
         ));
     }
+    out.extend(position_lines(&report.prompts));
     out
+}
+
+/// Accuracy by slot within the pack for one packed strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionAccuracy {
+    /// Strategy id.
+    pub strategy: String,
+    /// `(graded, correct)` prompts at slot 1, 2, … K.
+    pub slots: Vec<(u64, u64)>,
+    /// Prompts re-asked individually (their id was missing or unusable in the packed answer).
+    pub reasked: u64,
+    /// Prompts in the strategy.
+    pub prompts: u64,
+}
+
+/// Accuracy by pack slot per packed strategy, in the order the strategies appear: shows whether
+/// the middle of a long pack is answered worse than its ends.
+pub fn position_accuracy(prompts: &[PromptRecord]) -> Vec<PositionAccuracy> {
+    let mut out: Vec<PositionAccuracy> = Vec::new();
+    for p in prompts {
+        let Some(pos) = p.pack_position.filter(|&k| k > 0) else {
+            continue;
+        };
+        let i = match out.iter().position(|a| a.strategy == p.strategy) {
+            Some(i) => i,
+            None => {
+                out.push(PositionAccuracy {
+                    strategy: p.strategy.clone(),
+                    slots: Vec::new(),
+                    reasked: 0,
+                    prompts: 0,
+                });
+                out.len() - 1
+            }
+        };
+        let a = &mut out[i];
+        a.prompts += 1;
+        a.reasked += u64::from(p.reasked);
+        let slot = pos as usize - 1;
+        if a.slots.len() <= slot {
+            a.slots.resize(slot + 1, (0, 0));
+        }
+        if let Some(c) = p.correct {
+            a.slots[slot].0 += 1;
+            a.slots[slot].1 += u64::from(c);
+        }
+    }
+    out
+}
+
+/// One plain-text line per packed strategy: accuracy at each slot and the re-ask rate.
+pub fn position_lines(prompts: &[PromptRecord]) -> Vec<String> {
+    position_accuracy(prompts)
+        .iter()
+        .filter(|a| a.slots.iter().any(|s| s.0 > 0))
+        .map(|a| {
+            let slots: Vec<String> = a
+                .slots
+                .iter()
+                .enumerate()
+                .map(|(i, &(n, c))| match n {
+                    0 => format!("{}: -", i + 1),
+                    _ => format!("{}: {:.0}%", i + 1, c as f64 * 100.0 / n as f64),
+                })
+                .collect();
+            format!(
+                "{}: accuracy by slot {}; re-asked {} of {} prompts ({:.1}%).",
+                a.strategy,
+                slots.join(", "),
+                a.reasked,
+                a.prompts,
+                a.reasked as f64 * 100.0 / a.prompts.max(1) as f64
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(strategy: &str, pos: Option<u32>, correct: Option<bool>, reasked: bool) -> PromptRecord {
+        PromptRecord {
+            strategy: strategy.into(),
+            prompt_id: "p".into(),
+            request_id: "r".into(),
+            request_prompts: 2,
+            status: "answered".into(),
+            reasked,
+            input_tokens: 0,
+            cached_tokens: 0,
+            cache_write_tokens: 0,
+            output_tokens: 0,
+            client_input_tokens: 0,
+            cost_usd: crate::pricing::Nanodollars::ZERO,
+            batch_priced: false,
+            latency_ms: 0.0,
+            ttft_ms: None,
+            answer: None,
+            gold: None,
+            correct,
+            agrees_with_sequential: None,
+            error: None,
+            pack_position: pos,
+        }
+    }
+
+    #[test]
+    fn accuracy_by_slot() {
+        let rows = vec![
+            row("sequential", None, Some(true), false),
+            row("packed:2", Some(1), Some(true), false),
+            row("packed:2", Some(2), Some(false), true),
+            row("packed:2", Some(1), Some(false), false),
+            row("packed:2", Some(2), None, false),
+        ];
+        let a = position_accuracy(&rows);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].slots, vec![(2, 1), (1, 0)]);
+        assert_eq!((a[0].reasked, a[0].prompts), (1, 4));
+        assert_eq!(
+            position_lines(&rows),
+            vec![
+                "packed:2: accuracy by slot 1: 50%, 2: 0%; re-asked 1 of 4 prompts (25.0%)."
+                    .to_string()
+            ]
+        );
+    }
 }

@@ -406,6 +406,7 @@ mod tests {
             correct,
             agrees_with_sequential: None,
             error: None,
+            pack_position: None,
         }
     }
 
