@@ -247,7 +247,8 @@ pub struct RunArgs {
     /// one JSON object of answers, as for Anthropic).
     #[arg(long)]
     pub no_json_schema: bool,
-    /// Sampling temperature (not sent unless given).
+    /// Sampling temperature [default: 0 where the model accepts it, so that answers compare;
+    /// not sent to models that take only their default].
     #[arg(long, value_name = "T")]
     pub temperature: Option<f32>,
     /// TOML file of price overrides for private or missing models.
