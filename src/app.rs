@@ -552,11 +552,42 @@ async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRu
             }
         }
     }
+    if outcome.is_ok() && plan.args.repeat_baseline {
+        outcome = repeat_baseline(&mut session, plan, &mut runs).await;
+    }
     let info = session.info.clone();
     session.finish().await;
     let report = write_report(&plan.out, &info, &runs, &plan.set, true)?;
     outcome?;
     Ok((runs, report))
+}
+
+/// `--repeat-baseline`: sends `sequential` once more and records it as
+/// [`report::summary::REPEAT`], so that its agreement with the first is the noise floor.
+async fn repeat_baseline(
+    session: &mut Session,
+    plan: &RunPlan,
+    runs: &mut Vec<StrategyRun>,
+) -> Result<()> {
+    let label = report::summary::REPEAT;
+    if !plan.strategies.contains(&StrategySpec::Sequential) {
+        return Ok(());
+    }
+    if session.is_done(label) {
+        runs.push(load_done(&plan.out, label)?);
+        return Ok(());
+    }
+    let mut run = session.run_strategy(plan, StrategySpec::Sequential).await?;
+    run.strategy = label.to_string();
+    run.prompts
+        .iter_mut()
+        .for_each(|p| p.strategy = label.to_string());
+    run.requests
+        .iter_mut()
+        .for_each(|r| r.strategy = label.to_string());
+    runs.push(run);
+    write_report(&plan.out, &session.info, runs, &plan.set, false)?;
+    session.strategy_done(label)
 }
 
 /// `batchbench run`.

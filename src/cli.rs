@@ -251,6 +251,12 @@ pub struct RunArgs {
     /// not sent to models that take only their default].
     #[arg(long, value_name = "T")]
     pub temperature: Option<f32>,
+    /// Run `sequential` a second time (reported as `sequential-repeat`) to measure the noise
+    /// floor: its self-agreement and self-accuracy difference. For sampling temperatures and
+    /// models that take no temperature.
+    #[arg(long)]
+    #[serde(default)]
+    pub repeat_baseline: bool,
     /// TOML file of price overrides for private or missing models.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,

@@ -158,6 +158,7 @@ impl BenchConfig {
             stream: args.stream || self.stream.unwrap_or(false),
             no_json_schema: args.no_json_schema || self.no_json_schema.unwrap_or(false),
             temperature: args.temperature.or(self.temperature),
+            repeat_baseline: args.repeat_baseline,
             prices: args.prices.clone().or(self.prices),
             prices_data: args.prices_data.clone().or(self.prices_data),
             time_scale: args.time_scale.or(self.time_scale),

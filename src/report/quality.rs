@@ -2,7 +2,8 @@
 //! 95% interval, the paired comparison with `sequential` and what the run's size can detect.
 //! Methods and their sources are in `stats` and `docs/QUALITY.md`.
 
-use super::{RunReport, StrategySummary, summary::BASELINE};
+use super::summary::{BASELINE, REPEAT};
+use super::{RunReport, StrategySummary};
 use crate::record::PromptRecord;
 
 /// Drop the report sizes its sample-size sentence for (the `sweep` default), points.
@@ -74,6 +75,7 @@ pub fn quality_findings(report: &RunReport) -> Vec<String> {
         .summaries
         .iter()
         .filter(|s| !s.demonstration && s.accuracy_drop_ci_low_pts.is_some())
+        .filter(|s| s.strategy != REPEAT)
         .collect();
     let (significant, noise): (Vec<&StrategySummary>, Vec<&StrategySummary>) = paired
         .iter()
@@ -118,7 +120,40 @@ pub fn quality_findings(report: &RunReport) -> Vec<String> {
             s.paired_prompts.unwrap_or(0)
         ));
     }
+    out.extend(noise_floor(report, &paired));
     out.extend(position_lines(&report.prompts));
+    out
+}
+
+/// With `--repeat-baseline`: how much `sequential` moved against itself, and which strategies
+/// differ from it by no more than that.
+fn noise_floor(report: &RunReport, paired: &[&StrategySummary]) -> Vec<String> {
+    let Some(r) = report.summaries.iter().find(|s| s.strategy == REPEAT) else {
+        return Vec::new();
+    };
+    let Some(agreement) = r.agreement_pct else {
+        return Vec::new();
+    };
+    // Answers that change on x% of prompts can move accuracy by up to x points.
+    let floor = 100.0 - agreement;
+    let mut out = vec![format!(
+        "Noise floor: sequential sent twice gave the same answer on {agreement:.1}% of prompts (95% CI {:.1}–{:.1}); its accuracy moved by {} pts.",
+        r.agreement_ci_low_pct.unwrap_or(0.0),
+        r.agreement_ci_high_pct.unwrap_or(100.0),
+        r.accuracy_drop_pts
+            .map_or("n/a".into(), |d| format!("{:.1}", 0.0 - d + 0.0))
+    )];
+    let within: Vec<&str> = paired
+        .iter()
+        .filter(|s| s.accuracy_drop_pts.is_some_and(|d| d.abs() <= floor))
+        .map(|s| s.strategy.as_str())
+        .collect();
+    if floor > 0.0 && !within.is_empty() {
+        out.push(format!(
+            "Warning: the accuracy differences of {} are within that noise floor ({floor:.1} pts): sequential differs from itself as much.",
+            within.join(", ")
+        ));
+    }
     out
 }
 

@@ -12,6 +12,8 @@ use crate::strategy::StrategySpec;
 
 /// The strategy every other is compared with.
 pub const BASELINE: &str = "sequential";
+/// The label of `sequential` sent a second time (`--repeat-baseline`).
+pub const REPEAT: &str = "sequential-repeat";
 
 /// One row of `summary.csv`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
