@@ -6,7 +6,7 @@ mod common;
 use std::hint::black_box;
 
 use batchbench::pricing::Nanodollars;
-use batchbench::record::{PromptRecord, RequestRecord};
+use batchbench::record::{PromptRecord, PromptStatus, RequestKind, RequestRecord};
 use batchbench::report::csv::{PromptsCsv, RequestsCsv, SummaryCsv};
 use batchbench::report::{Exporter, RunInfo, RunReport, summarise_all};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -30,7 +30,7 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                 prompt_id: format!("q{:06}", i + 1),
                 request_id: request_id.clone(),
                 request_prompts: k as u32,
-                status: "answered".into(),
+                status: PromptStatus::Answered,
                 reasked: i % 97 == 0,
                 input_tokens: 60 + i % 17,
                 cached_tokens: 0,
@@ -52,7 +52,7 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                 requests.push(RequestRecord {
                     strategy: s.to_string(),
                     request_id,
-                    kind: "chat".into(),
+                    kind: RequestKind::Chat,
                     attempt: 1,
                     prompts: k as u32,
                     status: if i % 50 == 0 {
@@ -105,6 +105,7 @@ fn info() -> RunInfo {
         tokenizer: "o200k_base".into(),
         options: Default::default(),
         warnings: vec![],
+        economics: None,
     }
 }
 

@@ -15,13 +15,14 @@ use crate::error::{EXIT_FAILURES, EXIT_OK, Error, Result};
 use crate::mock::{MockConfig, MockServer, Oracle};
 use crate::pricing::{Overrides, Pricing, model_limits};
 use crate::provider::{Client, Endpoint, ProviderKind, Timeouts};
+use crate::report::summary::RunStatus;
 use crate::report::{self, RunInfo, RunReport};
 use crate::runner::batch::PollConfig;
 use crate::runner::progress::Progress;
 use crate::runner::{RetryPolicy, Runner};
 use crate::secret::Secret;
 use crate::strategy::{PlanContext, StrategySpec};
-use crate::tokens::{Exactness, Tokenizer};
+use crate::tokens::Tokenizer;
 
 /// The shipped default dataset, relative to the working directory.
 pub const DEFAULT_DATASET: &str = "datasets/default.jsonl";
@@ -324,8 +325,14 @@ impl Session {
             max_retries: plan.args.max_retries.unwrap_or(4),
             ..RetryPolicy::default()
         };
+        let (tokenizer, tokenizer_warning) = crate::tokens::server::for_run(
+            &plan.model,
+            client.endpoint(),
+            plan.use_mock,
+            plan.args.tokenizer == Some(crate::cli::TokenizerSource::Server),
+        )
+        .await;
         let runner = Runner::new(client, retry, Instant::now(), plan.seed);
-        let tokenizer = Tokenizer::for_model(&plan.model);
         let limits = model_limits(
             &plan.model,
             plan.pricing.context_window(plan.provider, &plan.model),
@@ -365,15 +372,7 @@ impl Session {
             price_source: source.name.clone(),
             price_data_sha256: source.data_sha256.clone(),
             price_overrides: source.overrides.clone(),
-            tokenizer: format!(
-                "{} ({})",
-                tokenizer.encoding().name(),
-                if tokenizer.exactness() == Exactness::Exact {
-                    "exact"
-                } else {
-                    "estimate: the provider's tokenizer is not public"
-                }
-            ),
+            tokenizer: tokenizer.label(),
             options: report::run_info::RunOptions {
                 stream: plan.args.stream,
                 temperature: crate::sampling::choose(plan.args.temperature, &plan.model).0,
@@ -384,9 +383,19 @@ impl Session {
                         .1
                         .to_string(),
                 ),
+                price_per_hour_usd: plan.args.price_per_hour,
             },
-            warnings: Vec::new(),
+            warnings: tokenizer_warning.into_iter().collect(),
+            economics: report::economics::RunEconomics::for_run(
+                &plan.set.instructions,
+                plan.provider,
+                &tokenizer,
+                plan.pricing.rates(plan.provider, &plan.model, false).ok(),
+            ),
         };
+        for w in &info.warnings {
+            eprintln!("warning: {w}");
+        }
         eprintln!(
             "batchbench {}: {} prompts from {} | {} {} via {} | seed {} | prices: {} at {}",
             env!("CARGO_PKG_VERSION"),
@@ -422,6 +431,7 @@ impl Session {
         &mut self,
         plan: &RunPlan,
         spec: StrategySpec,
+        skip: Option<&str>,
     ) -> Result<StrategyRun> {
         let ctx = BenchContext {
             plan: PlanContext {
@@ -442,6 +452,7 @@ impl Session {
             shard: plan.shard,
             journal: self.journal.as_ref(),
             resume_batches: !self.use_mock,
+            skip,
         };
         if let Some(mock) = &self.mock {
             mock.clear_caches();
@@ -453,12 +464,24 @@ impl Session {
             self.info.warnings.push(w.clone());
         }
         let answered = run.prompts.iter().filter(|p| p.answered()).count();
+        let (status, failure) = run.status();
+        let flag = match status {
+            RunStatus::Complete => "",
+            RunStatus::Partial => "  (partial)",
+            RunStatus::Failed => "  FAILED",
+        };
         eprintln!(
-            "  {:<24} {answered}/{} answered in {:.1} s",
+            "  {:<24} {answered}/{} answered in {:.1} s{flag}",
             run.strategy,
             run.prompts.len(),
             t.elapsed().as_secs_f64()
         );
+        if let Some(reason) = failure {
+            eprintln!("    error: {reason}");
+            for step in crate::advice::next_steps(&reason, plan.provider, &plan.run_id) {
+                eprintln!("    next: {step}");
+            }
+        }
         Ok(run)
     }
 
@@ -528,23 +551,52 @@ fn load_done(out: &Path, strategy: &str) -> Result<StrategyRun> {
 }
 
 /// Runs every strategy of the plan in order, rewriting the run folder after each one (so a crash
-/// loses nothing finished) and skipping strategies a resumed journal marks done. On an error the
-/// rows so far are still written before the error is returned.
+/// loses nothing finished) and skipping strategies a resumed journal marks done. A strategy that
+/// fails is recorded failed with its reason and the others still run (unless `--fail-fast`);
+/// once the Batch API is found missing, later Batch API strategies are recorded failed unsent.
+/// On an error that stops the run, the rows so far are still written before it is returned.
 async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRun>, RunReport)> {
     let mut runs: Vec<StrategyRun> = Vec::new();
     let mut outcome = Ok(());
+    let mut failed: Vec<String> = Vec::new();
+    let mut no_batch_api: Option<String> = None;
+    // Read every finished strategy before the folder is rewritten: one that ran after a failed
+    // one is in the files now, but would not be after the next rewrite.
+    let mut finished: std::collections::HashMap<String, StrategyRun> = plan
+        .strategies
+        .iter()
+        .map(ToString::to_string)
+        .filter(|label| session.is_done(label))
+        .map(|label| load_done(&plan.out, &label).map(|run| (label, run)))
+        .collect::<Result<_>>()?;
     for spec in &plan.strategies {
         let label = spec.to_string();
-        if session.is_done(&label) {
-            runs.push(load_done(&plan.out, &label)?);
+        if let Some(run) = finished.remove(&label) {
+            runs.push(run);
             eprintln!("  {label:<24} already finished (from the run folder)");
             continue;
         }
-        match session.run_strategy(plan, *spec).await {
+        let skip = no_batch_api.as_deref().filter(|_| spec.uses_batch_api());
+        match session.run_strategy(plan, *spec, skip).await {
             Ok(run) => {
+                let (status, failure) = run.status();
+                let stop = plan.args.fail_fast && status != RunStatus::Complete;
+                if let Some(reason) = failure.filter(|r| crate::advice::no_batch_api(r)) {
+                    no_batch_api = Some(reason);
+                }
                 runs.push(run);
                 write_report(&plan.out, &session.info, &runs, &plan.set, false)?;
-                session.strategy_done(&label)?;
+                if status == RunStatus::Failed {
+                    failed.push(label);
+                } else {
+                    session.strategy_done(&label)?;
+                }
+                if stop {
+                    outcome = Err(Error::Provider(format!(
+                        "--fail-fast: {spec} did not complete"
+                    )));
+                    break;
+                }
             }
             Err(e) => {
                 outcome = Err(e);
@@ -552,13 +604,34 @@ async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRu
             }
         }
     }
+    if !failed.is_empty() && outcome.is_ok() {
+        let others = if failed.len() < plan.strategies.len() {
+            "; the others ran"
+        } else {
+            ""
+        };
+        eprintln!(
+            "{} of {} strategies failed ({}){others}. Fix the cause and run \
+             `batchbench run --resume {}` to finish them.",
+            failed.len(),
+            plan.strategies.len(),
+            failed.join(", "),
+            plan.run_id
+        );
+    }
     if outcome.is_ok() && plan.args.repeat_baseline {
         outcome = repeat_baseline(&mut session, plan, &mut runs).await;
     }
     let info = session.info.clone();
     session.finish().await;
     let report = write_report(&plan.out, &info, &runs, &plan.set, true)?;
-    outcome?;
+    outcome.map_err(|e| match e {
+        Error::Fatal(m) | Error::Provider(m) => Error::Fatal(format!(
+            "{m}; once the cause is fixed, `batchbench run --resume {}` runs what did not finish",
+            plan.run_id
+        )),
+        other => other,
+    })?;
     Ok((runs, report))
 }
 
@@ -577,7 +650,9 @@ async fn repeat_baseline(
         runs.push(load_done(&plan.out, label)?);
         return Ok(());
     }
-    let mut run = session.run_strategy(plan, StrategySpec::Sequential).await?;
+    let mut run = session
+        .run_strategy(plan, StrategySpec::Sequential, None)
+        .await?;
     run.strategy = label.to_string();
     run.prompts
         .iter_mut()
@@ -621,7 +696,7 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
         }
         None => {
             let plan = resolve_run(args)?;
-            std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+            std::fs::create_dir_all(&plan.out).map_err(|e| Error::write(&plan.out, e))?;
             let mut saved = plan.args.clone();
             saved.out = Some(plan.out.clone());
             let state = ResumeState {
@@ -630,14 +705,14 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
                 args: saved,
             };
             let bytes =
-                serde_json::to_vec_pretty(&state).map_err(|e| Error::Input(e.to_string()))?;
+                serde_json::to_vec_pretty(&state).map_err(|e| Error::Output(e.to_string()))?;
             report::write_atomic(&plan.out.join(RESUME_FILE), &bytes)?;
             let journal = crate::runner::journal::Journal::create(&plan.out)?;
             (plan, journal)
         }
     };
     let session = Session::start_with(&plan, Some(journal)).await?;
-    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+    std::fs::create_dir_all(&plan.out).map_err(|e| Error::write(&plan.out, e))?;
     let (_, report) = run_all(session, &plan).await?;
     print_summary(&report, plan.args.format.unwrap_or(Format::Table))?;
     eprintln!("wrote {}", plan.out.display());
@@ -662,7 +737,7 @@ pub fn write_report(
         .iter()
         .flat_map(|r| r.prompts.iter().cloned())
         .collect();
-    bench::mark_agreement(&mut prompts, Some(set));
+    crate::grade::mark_agreement(&mut prompts, Some(set));
     let requests = runs
         .iter()
         .flat_map(|r| r.requests.iter().cloned())
@@ -695,7 +770,7 @@ pub fn print_summary(report: &RunReport, format: Format) -> Result<()> {
     let text = match format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&report.summaries)
-                .map_err(|e| Error::Input(e.to_string()))?;
+                .map_err(|e| Error::Output(e.to_string()))?;
             s.push('\n');
             s
         }
@@ -744,7 +819,7 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
         let doc = serde_json::json!({"provider": provider.as_str(), "source": source, "models": v});
         println!(
             "{}",
-            serde_json::to_string_pretty(&doc).map_err(|e| Error::Input(e.to_string()))?
+            serde_json::to_string_pretty(&doc).map_err(|e| Error::Output(e.to_string()))?
         );
         return Ok(EXIT_OK);
     }
@@ -815,11 +890,11 @@ pub fn gen_command(args: &GenArgs) -> Result<i32> {
     }
     match &args.out {
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            let file = std::fs::File::create(path).map_err(|e| Error::write(path, e))?;
             let mut w = std::io::BufWriter::new(file);
             dataset::synth::generate_to(&mut w, args.count, args.seed)
                 .map_err(|e| Error::io(path, e))?;
-            w.flush().map_err(|e| Error::io(path, e))?;
+            w.flush().map_err(|e| Error::write(path, e))?;
             eprintln!(
                 "wrote {} prompts (seed {}) to {}",
                 args.count,
@@ -892,7 +967,7 @@ pub fn compare_command(args: &CompareArgs) -> Result<i32> {
                 .collect();
             format!(
                 "{}\n",
-                serde_json::to_string_pretty(&v).map_err(|e| Error::Input(e.to_string()))?
+                serde_json::to_string_pretty(&v).map_err(|e| Error::Output(e.to_string()))?
             )
         }
         Format::Md => render(&rows, &base, &current, true),
@@ -989,7 +1064,7 @@ pub fn merge_command(args: &MergeArgs) -> Result<i32> {
             b.attempt,
         ))
     });
-    bench::mark_agreement(&mut prompts, set.as_ref());
+    crate::grade::mark_agreement(&mut prompts, set.as_ref());
     let mut info = first.clone();
     info.run_id = format!(
         "{}-merged",
@@ -1054,7 +1129,7 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
         plan.out = PathBuf::from("reports").join(format!("{}-sweep", plan.run_id));
     }
     let session = Session::start(&plan).await?;
-    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+    std::fs::create_dir_all(&plan.out).map_err(|e| Error::write(&plan.out, e))?;
     let (runs, report) = run_all(session, &plan).await?;
     let lowered: Vec<String> = runs
         .iter()
@@ -1067,15 +1142,37 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
     };
     let candidates = sweep::recommend(&report.summaries, constraints, &lowered);
     sweep::write_csv(&plan.out, &candidates)?;
+    let batchless = report.summaries.iter().any(|s| {
+        s.failure
+            .as_deref()
+            .is_some_and(crate::advice::no_batch_api)
+    });
+    if batchless {
+        eprintln!(
+            "the server has no Batch API: batch-api+packed:K are reported failed and the sweep \
+             stands on packed:K alone (pass --no-batch-api to skip them)"
+        );
+    }
+    let other_failures = report.summaries.iter().any(|s| {
+        s.status == RunStatus::Failed
+            && !s
+                .failure
+                .as_deref()
+                .is_some_and(crate::advice::no_batch_api)
+    });
     let markdown = plan.args.format == Some(Format::Md);
     if plan.args.format == Some(Format::Json) {
         println!(
             "{}",
-            serde_json::to_string_pretty(&candidates).map_err(|e| Error::Input(e.to_string()))?
+            serde_json::to_string_pretty(&candidates).map_err(|e| Error::Output(e.to_string()))?
         );
     } else {
         print!("{}", sweep::render(&candidates, constraints, markdown));
     }
     eprintln!("wrote {}", plan.out.display());
-    Ok(EXIT_OK)
+    Ok(if other_failures {
+        EXIT_FAILURES
+    } else {
+        EXIT_OK
+    })
 }

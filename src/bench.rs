@@ -5,11 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::dataset::answer;
 use crate::error::{Error, Result};
 use crate::pricing::{Nanodollars, Pricing};
 use crate::provider::{CallError, ChatResponse, Usage};
-use crate::record::{PromptRecord, RequestRecord};
+use crate::record::{PromptRecord, PromptStatus, RequestKind, RequestRecord};
 use crate::runner::batch::{self, PollConfig};
 use crate::runner::progress::Progress;
 use crate::runner::{JournalScope, Outcome, Runner};
@@ -34,6 +33,9 @@ pub struct BenchContext<'a> {
     /// Whether batches the journal lists still exist at the endpoint (not so for a restarted
     /// in-process mock): then they are polled by id instead of being submitted again.
     pub resume_batches: bool,
+    /// `Some(reason)`: plan the strategy but send nothing, recording every prompt failed with
+    /// this reason (a Batch API strategy once the server has shown it has no Batch API).
+    pub skip: Option<&'a str>,
 }
 
 /// The records of one strategy.
@@ -51,6 +53,15 @@ pub struct StrategyRun {
     pub requests: Vec<RequestRecord>,
     /// Planning warnings.
     pub warnings: Vec<String>,
+}
+
+impl StrategyRun {
+    /// Whether it finished and, unless complete, why (as summary.csv will say).
+    pub fn status(&self) -> (crate::report::summary::RunStatus, Option<String>) {
+        let prompts: Vec<&PromptRecord> = self.prompts.iter().collect();
+        let requests: Vec<&RequestRecord> = self.requests.iter().collect();
+        crate::report::summary::status_of(&prompts, &requests)
+    }
 }
 
 /// Splits `total` into `n` integer shares that add up exactly (remainder to the first shares).
@@ -123,7 +134,7 @@ impl Ctx<'_, '_> {
 
     fn attempt_rows(
         &mut self,
-        kind: &str,
+        kind: RequestKind,
         planned: &PlannedRequest,
         outcome: &Outcome,
     ) -> Result<Option<Nanodollars>> {
@@ -211,6 +222,61 @@ impl Ctx<'_, '_> {
         (unpacked.parse_failure, unpacked.extra_items as u32)
     }
 
+    /// The strategy's records: one prompt row per carried prompt, and its warnings.
+    fn into_run(self, planned: &[PlannedRequest], mut warnings: Vec<String>) -> StrategyRun {
+        let carried: std::collections::HashSet<&str> = planned
+            .iter()
+            .flat_map(|r| r.prompt_ids.iter().map(String::as_str))
+            .collect();
+        let prompts = finish(&self, self.bench, &carried);
+        let label = self.label.clone();
+        let fallback = self.bench.runner.client().map(|c| c.schema_fallback());
+        if let Some(w) = fallback.and_then(|f| f.take_warning()) {
+            warnings.push(format!("{label}: {w}"));
+        }
+        let (dropped, dropped_cost) = crate::record::dropped_attempts(&self.requests);
+        if dropped > 0 {
+            warnings.push(format!(
+                "{label}: {dropped} attempt(s) broke off after the server answered 2xx (status `dropped` in \
+                 requests.csv) and were sent again; the provider has probably billed them too, about \
+                 ${} (each priced as its request's successful attempt) beyond this report's cost",
+                dropped_cost.exact()
+            ));
+        }
+        StrategyRun {
+            strategy: label,
+            batch_size: self.strategy.spec().batch_size(),
+            demonstration: self.strategy.is_demonstration(),
+            prompts,
+            requests: self.requests,
+            warnings,
+        }
+    }
+
+    /// Ends the strategy early: every carried prompt without an answer fails with `reason`, and
+    /// an `aborted` row in requests.csv holds the reason for the strategy's status.
+    fn abort(&mut self, planned: &[PlannedRequest], reason: &str) {
+        for id in planned.iter().flat_map(|r| r.prompt_ids.iter()) {
+            let p = self.pending.entry(id.clone()).or_default();
+            if p.answer.is_none() || p.error.is_some() || p.reask.is_some() {
+                p.answer = None;
+                p.reask = None;
+                p.error = Some(reason.to_string());
+            }
+        }
+        self.requests.push(RequestRecord {
+            error: Some(reason.to_string()),
+            ..RequestRecord::new(
+                &self.label,
+                crate::record::ABORTED,
+                RequestKind::Aborted,
+                1,
+                0,
+                "failed".into(),
+            )
+        });
+    }
+
     fn fail(&mut self, planned: &PlannedRequest, error: &CallError, latency: Duration) {
         for id in &planned.prompt_ids {
             let p = self.pending.entry(id.clone()).or_default();
@@ -254,13 +320,40 @@ pub async fn run_strategy(
         requests: Vec::new(),
         pending: HashMap::new(),
     };
+    if let Some(reason) = bench.skip {
+        ctx.abort(&plan.requests, reason);
+        return Ok(ctx.into_run(&plan.requests, plan.warnings));
+    }
     let bar = bench.progress.bar(plan.requests.len() as u64, &label);
+    let sent = execute(&mut ctx, &plan.requests, &bar).await;
+    bar.finish_and_clear();
+    let outcome = match sent {
+        Ok(()) => reask(&mut ctx, &plan.requests).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Err(e) if contained(&e) => ctx.abort(&plan.requests, &e.to_string()),
+        other => other?,
+    }
+    Ok(ctx.into_run(&plan.requests, plan.warnings))
+}
+
+/// Sends a strategy's planned requests the way it says (sync or Batch API) and applies the
+/// answers to its prompts.
+async fn execute(
+    ctx: &mut Ctx<'_, '_>,
+    planned_all: &[PlannedRequest],
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let bench = ctx.bench;
+    let strategy = ctx.strategy;
+    let label = ctx.label.clone();
     match strategy.execution() {
         Execution::Sync { concurrency } => {
             let outcomes =
-                send_journaled(bench, &label, "main", &plan.requests, concurrency, &bar).await?;
-            for (planned, outcome) in plan.requests.iter().zip(&outcomes) {
-                let cost = ctx.attempt_rows("chat", planned, outcome)?;
+                send_journaled(bench, &ctx.label, "main", planned_all, concurrency, bar).await?;
+            for (planned, outcome) in planned_all.iter().zip(&outcomes) {
+                let cost = ctx.attempt_rows(RequestKind::Chat, planned, outcome)?;
                 match (outcome.result(), cost) {
                     (Ok(resp), Some(cost)) => {
                         let (parse_failure, extra) =
@@ -276,12 +369,11 @@ pub async fn run_strategy(
             }
         }
         Execution::BatchApi => {
-            let keyed: Vec<_> = plan
-                .requests
+            let keyed: Vec<_> = planned_all
                 .iter()
                 .map(|r| (r.id.clone(), r.request.clone()))
                 .collect();
-            let bar_ref = &bar;
+            let bar_ref = bar;
             let on_poll = move |msg: &str| bar_ref.set_message(msg.to_string());
             let on_submit = |batch_id: &str, custom_ids: &[String], submitted_ms: f64| {
                 if let Some(j) = bench.journal {
@@ -303,15 +395,15 @@ pub async fn run_strategy(
                 }
             };
             let resumed = bench.journal.filter(|_| bench.resume_batches);
-            let creating = resumed.map_or_else(Vec::new, |j| j.pending_creations(&label));
+            let creating = resumed.map_or_else(Vec::new, |j| j.pending_creations(&ctx.label));
             let resume = batch::Resume {
-                previous: resumed.map_or(&[], |j| j.batches(&label)),
+                previous: resumed.map_or(&[], |j| j.batches(&ctx.label)),
                 on_submit: &on_submit,
                 creating: &creating,
                 on_creating: &on_creating,
             };
             let run = batch::execute(
-                bench.runner.client(),
+                bench.runner.batch_api(),
                 &keyed,
                 bench.poll,
                 bench.runner.run_start(),
@@ -319,7 +411,7 @@ pub async fn run_strategy(
                 resume,
             )
             .await?;
-            bar.set_position(plan.requests.len() as u64);
+            bar.set_position(planned_all.len() as u64);
             for job in &run.jobs {
                 ctx.requests.push(RequestRecord {
                     started_ms: ms(job.submitted),
@@ -327,9 +419,9 @@ pub async fn run_strategy(
                     server_id: Some(job.batch_id.clone()),
                     error: job.error.clone(),
                     ..RequestRecord::new(
-                        &label,
+                        &ctx.label,
                         &job.batch_id,
-                        "batch_job",
+                        RequestKind::BatchJob,
                         1,
                         0,
                         job.status.clone(),
@@ -337,7 +429,7 @@ pub async fn run_strategy(
                 });
             }
             let mut retry = Vec::new();
-            for planned in &plan.requests {
+            for planned in planned_all {
                 let latency = run
                     .result_latency
                     .get(&planned.id)
@@ -388,9 +480,9 @@ pub async fn run_strategy(
                     parse_failure: defects.0,
                     extra_items: defects.1,
                     ..RequestRecord::new(
-                        &label,
+                        &ctx.label,
                         &planned.id,
-                        "batch_item",
+                        RequestKind::BatchItem,
                         1,
                         planned.prompt_ids.len() as u32,
                         status,
@@ -409,33 +501,14 @@ pub async fn run_strategy(
             }
         }
     }
-    bar.finish_and_clear();
-    reask(&mut ctx, &plan.requests).await?;
-    let demonstration = strategy.is_demonstration();
-    let carried: std::collections::HashSet<&str> = plan
-        .requests
-        .iter()
-        .flat_map(|r| r.prompt_ids.iter().map(String::as_str))
-        .collect();
-    let prompts = finish(&ctx, bench, &carried);
-    let mut warnings = plan.warnings;
-    let (dropped, dropped_cost) = crate::record::dropped_attempts(&ctx.requests);
-    if dropped > 0 {
-        warnings.push(format!(
-            "{label}: {dropped} attempt(s) broke off after the server answered 2xx (status `dropped` in \
-             requests.csv) and were sent again; the provider has probably billed them too, about \
-             ${} (each priced as its request's successful attempt) beyond this report's cost",
-            dropped_cost.exact()
-        ));
-    }
-    Ok(StrategyRun {
-        strategy: label,
-        batch_size: strategy.spec().batch_size(),
-        demonstration,
-        prompts,
-        requests: ctx.requests,
-        warnings,
-    })
+    Ok(())
+}
+
+/// Whether an error ends only the strategy it happened in: a server that cannot do what the
+/// strategy needs (a missing endpoint, a refused key, a malformed reply). Quota, Ctrl-C, I/O and
+/// pricing errors stop the run.
+fn contained(e: &Error) -> bool {
+    matches!(e, Error::Provider(_))
 }
 
 /// Sends planned chat requests, `concurrency` at a time, journaled under (strategy, phase), one
@@ -509,7 +582,7 @@ async fn reask(ctx: &mut Ctx<'_, '_>, planned: &[PlannedRequest]) -> Result<()> 
     bar.finish_and_clear();
     let outcomes = outcomes?;
     for (planned, outcome) in singles.iter().zip(&outcomes) {
-        let cost = ctx.attempt_rows("reask", planned, outcome)?;
+        let cost = ctx.attempt_rows(RequestKind::Reask, planned, outcome)?;
         let id = &planned.prompt_ids[0];
         let p = ctx.pending.entry(id.clone()).or_default();
         p.reasked = true;
@@ -555,21 +628,13 @@ fn finish(
                 });
             let answered = p.answer.is_some() && p.error.is_none() && p.reask.is_none();
             let answer = if answered { p.answer.clone() } else { None };
-            let correct = match (&answer, &prompt.answer) {
-                (Some(a), Some(g)) => Some(answer::is_correct(prompt.task.as_deref(), a, g)),
-                (None, Some(_)) => Some(false),
-                _ => None,
-            };
+            let correct = crate::grade::correctness(prompt, answer.as_deref());
             PromptRecord {
                 strategy: ctx.label.clone(),
                 prompt_id: prompt.id.clone(),
                 request_id: p.request_id.clone(),
                 request_prompts: p.request_prompts,
-                status: if answered {
-                    "answered".into()
-                } else {
-                    "failed".into()
-                },
+                status: PromptStatus::from_answered(answered),
                 reasked: p.reasked,
                 input_tokens: p.usage.input_tokens,
                 cached_tokens: p.usage.cached_tokens,
@@ -597,38 +662,6 @@ fn finish(
             }
         })
         .collect()
-}
-
-/// Fills `agrees_with_sequential` on every record from the sequential strategy's answers
-/// (compared after normalisation by the prompt's task type, as correctness is).
-pub fn mark_agreement(rows: &mut [PromptRecord], set: Option<&crate::dataset::PromptSet>) {
-    let baseline: HashMap<String, Option<String>> = rows
-        .iter()
-        .filter(|p| p.strategy == "sequential")
-        .map(|p| (p.prompt_id.clone(), p.answer.clone()))
-        .collect();
-    if baseline.is_empty() {
-        return;
-    }
-    let tasks: HashMap<&str, Option<&str>> = set
-        .map(|s| {
-            s.prompts
-                .iter()
-                .map(|p| (p.id.as_str(), p.task.as_deref()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let kind_of = |id: &str| answer::TaskKind::from_task(tasks.get(id).copied().flatten());
-    for p in rows.iter_mut() {
-        p.agrees_with_sequential = match (baseline.get(&p.prompt_id), &p.answer) {
-            (Some(Some(b)), Some(a)) => {
-                let kind = kind_of(&p.prompt_id);
-                Some(answer::normalise(kind, a) == answer::normalise(kind, b))
-            }
-            (Some(Some(_)), None) => Some(false),
-            _ => None,
-        };
-    }
 }
 
 #[cfg(test)]

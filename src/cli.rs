@@ -35,7 +35,7 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Project costs from token counts and prices alone, sending nothing.
     #[command(after_help = ESTIMATE_EXAMPLES)]
-    Estimate(crate::estimate::EstimateArgs),
+    Estimate(EstimateArgs),
     /// The CI gate: compare a run with a baseline; exit 1 on a regression.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
@@ -247,6 +247,15 @@ pub struct RunArgs {
     /// one JSON object of answers, as for Anthropic).
     #[arg(long)]
     pub no_json_schema: bool,
+    /// How to count tokens for estimates and packing budgets: `local` (the model's BPE encoding,
+    /// o200k_base for unknown models) or `server` (the server's `POST /tokenize`: llama.cpp,
+    /// vLLM; falls back to local with a warning where there is none) [default: local].
+    #[arg(long, value_name = "HOW")]
+    pub tokenizer: Option<TokenizerSource>,
+    /// The hourly cost of a self-hosted server (USD): prices each strategy by its wall time
+    /// (`time_cost_usd` and per 1,000 prompts in summary.csv and report.md).
+    #[arg(long, value_name = "USD")]
+    pub price_per_hour: Option<f64>,
     /// Sampling temperature [default: 0 where the model accepts it, so that answers compare;
     /// not sent to models that take only their default].
     #[arg(long, value_name = "T")]
@@ -279,6 +288,11 @@ pub struct RunArgs {
     /// i mod N = I - 1. Combine the shard folders with `batchbench merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Stop at the first strategy that fails, instead of recording it failed and going on
+    /// with the others.
+    #[arg(long)]
+    #[serde(default)]
+    pub fail_fast: bool,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -291,6 +305,18 @@ pub struct RunArgs {
     #[arg(long, value_name = "RUN_ID")]
     #[serde(skip)]
     pub resume: Option<String>,
+}
+
+/// Where token counts come from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenizerSource {
+    /// The model's BPE encoding, on this machine.
+    Local,
+    /// The server's tokenize endpoint.
+    Server,
 }
 
 /// Options of `prices`.
@@ -348,4 +374,65 @@ pub struct MockArgs {
     /// Seed of the mock's random choices.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+/// Options of `batchbench estimate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EstimateArgs {
+    /// Prompt set (JSONL or CSV); streamed, so any size works.
+    #[arg(long, value_name = "FILE", default_value = "datasets/default.jsonl")]
+    pub dataset: PathBuf,
+    /// Models to price, comma-separated.
+    #[arg(
+        long,
+        value_name = "M,...",
+        value_delimiter = ',',
+        default_value = "gpt-4o-mini"
+    )]
+    pub model: Vec<String>,
+    /// API whose request format and prices apply [default: anthropic for claude-*, else openai].
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// Strategies [default: sequential, concurrent:8, packed:K for each --sizes, cached,
+    /// batch-api, batch-api+packed:K for each --sizes].
+    #[arg(long, value_name = "LIST")]
+    pub strategies: Option<String>,
+    /// Batch sizes K for the default strategies.
+    #[arg(long, value_name = "K,...", default_value = "1,2,4,8,16,32")]
+    pub sizes: String,
+    /// Prompts per day for the projection (a month is 30 days).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub per_day: u64,
+    /// Output tokens per answer [default: 64, run's --answer-tokens cap: an upper bound].
+    #[arg(long, value_name = "N", conflicts_with = "from_run")]
+    pub output_tokens: Option<u64>,
+    /// Take output tokens per answer from a previous run's prompts.csv (per prompt id when the
+    /// dataset is the run's, else the mean per prompt of each strategy).
+    #[arg(long, value_name = "DIR")]
+    pub from_run: Option<PathBuf>,
+    /// Price overrides (TOML), as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// A newer genai-prices data file, as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub prices_data: Option<PathBuf>,
+    /// Shared instructions replacing the dataset's header record.
+    #[arg(long, value_name = "FILE")]
+    pub instructions_file: Option<PathBuf>,
+    /// Output tokens `run` would allow per answer (only used to check packed requests against the
+    /// model's limits, as `run` plans them).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub answer_tokens: u32,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Token counter: bpe-openai (fast) or tiktoken-rs; the counts are the same.
+    #[arg(long, value_enum, default_value = "bpe-openai")]
+    pub counter: crate::tokens::CounterKind,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::report::run_info::SCHEMA_VERSION;
+use crate::report::summary::RunStatus;
 use crate::report::{RunInfo, StrategySummary};
 
 /// One side of a comparison.
@@ -204,6 +205,17 @@ pub fn compare(
                     _ => None,
                 };
                 if b.demonstration {
+                    return row;
+                }
+                if c.status == RunStatus::Failed {
+                    row.regressions.push(format!(
+                        "failed: {}",
+                        c.failure.as_deref().unwrap_or("no prompt answered")
+                    ));
+                    return row;
+                }
+                if b.status == RunStatus::Failed {
+                    // Nothing to compare against; the current run's figures stand on their own.
                     return row;
                 }
                 match row.cost_change_pct {

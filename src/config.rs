@@ -157,6 +157,8 @@ impl BenchConfig {
             answer_tokens: args.answer_tokens.or(self.answer_tokens),
             stream: args.stream || self.stream.unwrap_or(false),
             no_json_schema: args.no_json_schema || self.no_json_schema.unwrap_or(false),
+            tokenizer: args.tokenizer,
+            price_per_hour: args.price_per_hour,
             temperature: args.temperature.or(self.temperature),
             repeat_baseline: args.repeat_baseline,
             prices: args.prices.clone().or(self.prices),
@@ -167,6 +169,7 @@ impl BenchConfig {
             poll_max: args.poll_max.or(self.poll_max),
             shard: args.shard.clone(),
             resume: args.resume.clone(),
+            fail_fast: args.fail_fast,
             quiet: args.quiet,
             format: args.format.or(self.format),
         }

@@ -20,7 +20,19 @@ pub enum Error {
     /// A dataset, price file or config file is malformed; the message names file and line.
     #[error("{0}")]
     Input(String),
-    /// A file could not be read or written.
+    /// A file could not be written (a full disk, a read-only folder): the run's results so far
+    /// are what is on disk; exit 1, not the usage code.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An output could not be produced (a report that failed to serialise).
+    #[error("{0}")]
+    Output(String),
+    /// A file could not be read.
     #[error("{path}: {source}")]
     Io {
         /// The file involved.
@@ -50,12 +62,24 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Input(_) | Error::Io { .. } | Error::Pricing(_) => EXIT_USAGE,
-            Error::Provider(_) | Error::Fatal(_) | Error::Mock(_) => EXIT_FAILURES,
+            Error::Provider(_)
+            | Error::Fatal(_)
+            | Error::Mock(_)
+            | Error::Write { .. }
+            | Error::Output(_) => EXIT_FAILURES,
             Error::Interrupted(_) => EXIT_INTERRUPTED,
         }
     }
 
-    /// Wraps an I/O error with the path it concerns.
+    /// Wraps an error writing `path`.
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Write {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Wraps an I/O error reading the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

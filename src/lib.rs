@@ -9,6 +9,7 @@
 // by value: errors are rare next to a request's network time, so boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod advice;
 pub mod app;
 pub mod bench;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod dataset;
 pub mod error;
 pub mod estimate;
+pub mod grade;
 pub mod mock;
 pub mod packing;
 pub mod pricing;

@@ -2,13 +2,14 @@
 //!
 //! The user message lists the items, each in an `<item id="...">` block, and asks for one JSON
 //! object mapping every id to its answer. Unpacking never trusts positions: it joins by id and
-//! reports missing, extra, duplicated and unparsable items so they can be re-asked.
+//! reports missing, extra, duplicated and unparsable items so they can be re-asked (see
+//! [`unpack`] for the shapes of real answers it reads).
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
+mod unpack;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Value, json};
+
+pub use unpack::{Unpacked, unpack};
 
 /// The user message for a packed request.
 pub fn pack_user_message<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
@@ -57,111 +58,22 @@ pub fn answer_schema<'a>(ids: impl IntoIterator<Item = &'a str>) -> Value {
     json!({"type": "object", "properties": properties, "required": ids, "additionalProperties": false})
 }
 
-/// What unpacking one packed answer found.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Unpacked {
-    /// Answers by item id, for the ids that were asked and answered once.
-    pub answers: HashMap<String, String>,
-    /// Asked ids with no answer (or an answer that is not a string, number or boolean).
-    pub missing: Vec<String>,
-    /// Ids in the answer that were not asked.
-    pub extra: Vec<String>,
-    /// Asked ids that appear more than once (their answers are not trusted).
-    pub duplicated: Vec<String>,
-    /// Set when the text holds no JSON object at all; then every id is missing.
-    pub parse_error: Option<String>,
-}
+/// Output tokens a packed answer needs around its answers: the object's braces, plus room for a
+/// markdown fence (` ```json ` … ` ``` `) that models without a response format often add.
+pub const JSON_ENVELOPE_TOKENS: u64 = 2 + 6;
 
-impl Unpacked {
-    /// The ids that must be re-asked one by one.
-    pub fn to_reask(&self) -> Vec<String> {
-        let mut ids = self.missing.clone();
-        ids.extend(self.duplicated.iter().cloned());
-        ids
-    }
-}
+/// Output tokens each item adds beside its answer and its id: the quotes around the id and the
+/// answer, the colon and the separator (`"id": "…", `), about one token each.
+pub const JSON_TOKENS_PER_ITEM: u64 = 6;
 
-/// Splits a packed answer back to items by id.
-pub fn unpack(text: &str, asked: &[&str]) -> Unpacked {
-    let mut out = Unpacked::default();
-    let pairs = match parse_pairs(text) {
-        Ok(p) => p,
-        Err(e) => {
-            out.parse_error = Some(e);
-            out.missing = asked.iter().map(|s| s.to_string()).collect();
-            return out;
-        }
-    };
-    let asked_set: HashSet<&str> = asked.iter().copied().collect();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for (k, _) in &pairs {
-        *counts.entry(k.as_str()).or_default() += 1;
-    }
-    for (k, v) in &pairs {
-        if !asked_set.contains(k.as_str()) {
-            if !out.extra.contains(k) {
-                out.extra.push(k.clone());
-            }
-            continue;
-        }
-        if counts[k.as_str()] > 1 {
-            continue;
-        }
-        let answer = match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(if *b {
-                "yes".to_string()
-            } else {
-                "no".to_string()
-            }),
-            _ => None,
-        };
-        if let Some(a) = answer {
-            out.answers.insert(k.clone(), a);
-        }
-    }
-    for id in asked {
-        if counts.get(id).copied().unwrap_or(0) > 1 {
-            out.duplicated.push(id.to_string());
-        } else if !out.answers.contains_key(*id) {
-            out.missing.push(id.to_string());
-        }
-    }
-    out
-}
-
-/// Finds the JSON object in a model's answer (inside a code fence or surrounding prose) and reads
-/// its key/value pairs in order, keeping duplicated keys.
-fn parse_pairs(text: &str) -> Result<Vec<(String, Value)>, String> {
-    let start = text.find('{').ok_or("no JSON object in the answer")?;
-    let end = text.rfind('}').ok_or("no JSON object in the answer")?;
-    if end < start {
-        return Err("no JSON object in the answer".into());
-    }
-    let mut de = serde_json::Deserializer::from_str(&text[start..=end]);
-    let pairs = de
-        .deserialize_map(PairsVisitor)
-        .map_err(|e| format!("invalid JSON object: {e}"))?;
-    Ok(pairs)
-}
-
-struct PairsVisitor;
-
-impl<'de> Visitor<'de> for PairsVisitor {
-    type Value = Vec<(String, Value)>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut pairs = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, Value>()? {
-            pairs.push((k, v));
-        }
-        Ok(pairs)
-    }
+/// The `max_tokens` for a packed request: every item's answer budget, id and JSON punctuation,
+/// plus the envelope. `id_tokens` holds the token count of each item's id.
+pub fn packed_max_tokens(answer_tokens: u64, id_tokens: &[u64]) -> u64 {
+    JSON_ENVELOPE_TOKENS
+        + id_tokens
+            .iter()
+            .map(|id| answer_tokens + id + JSON_TOKENS_PER_ITEM)
+            .sum::<u64>()
 }
 
 #[cfg(test)]
@@ -208,10 +120,19 @@ mod tests {
         let u = unpack("I cannot answer that.", &["a", "b"]);
         assert!(u.parse_error.is_some());
         assert_eq!(u.missing, vec!["a", "b"]);
-        let u = unpack("{\"a\": \"1\", \"b\": ", &["a", "b"]);
-        assert!(u.parse_error.is_some());
         let u = unpack("} {", &["a"]);
         assert!(u.parse_error.is_some());
+        let u = unpack("{\"a\": \"Posi", &["a"]);
+        assert!(u.parse_error.is_some() && u.truncated);
+    }
+
+    #[test]
+    fn max_tokens_budget() {
+        // 3 items, answers of 16 tokens, ids of 2, 2 and 3 tokens:
+        // 8 envelope + (16+2+6) + (16+2+6) + (16+3+6) = 8 + 24 + 24 + 25 = 81
+        assert_eq!(packed_max_tokens(16, &[2, 2, 3]), 81);
+        assert_eq!(packed_max_tokens(16, &[]), 8);
+        assert_eq!(packed_max_tokens(0, &[1]), 15);
     }
 
     proptest! {

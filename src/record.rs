@@ -18,7 +18,7 @@ pub struct PromptRecord {
     /// How many prompts shared that request (1 unless packed).
     pub request_prompts: u32,
     /// `answered` or `failed`.
-    pub status: String,
+    pub status: PromptStatus,
     /// Whether the answer came from an individual re-ask after the packed answer lacked it.
     pub reasked: bool,
     /// This prompt's share of input tokens (all input: uncached + cached + cache write).
@@ -58,7 +58,58 @@ pub struct PromptRecord {
 impl PromptRecord {
     /// Whether the prompt got an answer.
     pub fn answered(&self) -> bool {
-        self.status == "answered"
+        self.status == PromptStatus::Answered
+    }
+}
+
+/// The `request_id` of the requests.csv row that records why a strategy stopped before it
+/// finished (kind [`RequestKind::Aborted`]); its `error` is the reason.
+pub const ABORTED: &str = "aborted";
+
+/// Whether a prompt got an answer (`status` in prompts.csv).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptStatus {
+    /// It has an answer.
+    Answered,
+    /// It has none; `error` says why.
+    Failed,
+}
+
+impl PromptStatus {
+    /// `Answered` when `answered`, else `Failed`.
+    pub fn from_answered(answered: bool) -> PromptStatus {
+        if answered {
+            PromptStatus::Answered
+        } else {
+            PromptStatus::Failed
+        }
+    }
+}
+
+/// What a requests.csv row records (`kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// One attempt of a planned chat request.
+    Chat,
+    /// One attempt of an individual re-ask of a prompt a packed answer or a batch lacked.
+    Reask,
+    /// One request inside a Batch API job.
+    BatchItem,
+    /// A Batch API job as a whole (bookkeeping, not a request sent).
+    BatchJob,
+    /// The strategy stopped early; `error` holds why.
+    Aborted,
+}
+
+impl std::str::FromStr for RequestKind {
+    type Err = String;
+
+    /// Reads the name as written in requests.csv.
+    fn from_str(s: &str) -> Result<RequestKind, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_string()))
+            .map_err(|_| format!("{s:?} is not a request kind"))
     }
 }
 
@@ -69,8 +120,8 @@ pub struct RequestRecord {
     pub strategy: String,
     /// The planned request's id (the `custom_id` in batch mode).
     pub request_id: String,
-    /// `chat`, `reask`, `batch_job` or `batch_item`.
-    pub kind: String,
+    /// `chat`, `reask`, `batch_job`, `batch_item`, or `aborted` (why the strategy stopped).
+    pub kind: RequestKind,
     /// Attempt number, from 1.
     pub attempt: u32,
     /// Prompts the request carries.
@@ -107,12 +158,18 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// Whether the row is one request sent (a chat attempt, re-ask or batch item), not a batch
+    /// job's bookkeeping or a strategy's stop.
+    pub fn is_sent(&self) -> bool {
+        !matches!(self.kind, RequestKind::BatchJob | RequestKind::Aborted)
+    }
+
     /// A row with no tokens, cost, timings, ids or error yet: the base the others are filled
     /// in from.
     pub fn new(
         strategy: &str,
         request_id: &str,
-        kind: &str,
+        kind: RequestKind,
         attempt: u32,
         prompts: u32,
         status: String,
@@ -120,7 +177,7 @@ impl RequestRecord {
         RequestRecord {
             strategy: strategy.into(),
             request_id: request_id.into(),
-            kind: kind.into(),
+            kind,
             attempt,
             prompts,
             status,
@@ -162,7 +219,14 @@ impl RequestRecord {
     ) -> RequestRecord {
         RequestRecord {
             error: (status != "200").then(|| "e".to_string()),
-            ..RequestRecord::new(strategy, request_id, "chat", attempt, 1, status.into())
+            ..RequestRecord::new(
+                strategy,
+                request_id,
+                RequestKind::Chat,
+                attempt,
+                1,
+                status.into(),
+            )
         }
     }
 
@@ -184,12 +248,12 @@ impl RequestRecord {
 /// request never succeeded is counted but not priced. This is what a provider may have billed
 /// beyond the cost the report shows, computed from `requests.csv` alone.
 pub fn dropped_attempts(requests: &[RequestRecord]) -> (u32, Nanodollars) {
-    let succeeded: std::collections::HashMap<(&str, &str, &str), Nanodollars> = requests
+    let succeeded: std::collections::HashMap<(&str, &str, RequestKind), Nanodollars> = requests
         .iter()
         .filter(|r| r.error.is_none())
         .map(|r| {
             (
-                (r.strategy.as_str(), r.request_id.as_str(), r.kind.as_str()),
+                (r.strategy.as_str(), r.request_id.as_str(), r.kind),
                 r.cost_usd,
             )
         })
@@ -198,9 +262,7 @@ pub fn dropped_attempts(requests: &[RequestRecord]) -> (u32, Nanodollars) {
     let mut cost = Nanodollars::ZERO;
     for r in requests.iter().filter(|r| r.dropped()) {
         count += 1;
-        if let Some(c) =
-            succeeded.get(&(r.strategy.as_str(), r.request_id.as_str(), r.kind.as_str()))
-        {
+        if let Some(c) = succeeded.get(&(r.strategy.as_str(), r.request_id.as_str(), r.kind)) {
             cost += *c;
         }
     }

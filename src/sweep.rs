@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::report::StrategySummary;
-use crate::report::summary::{BASELINE, REPEAT};
+use crate::report::summary::{BASELINE, REPEAT, RunStatus};
 use crate::strategy::StrategySpec;
 
 /// What the accuracy evidence says about one candidate, from the 95% interval of its paired
@@ -238,8 +238,10 @@ fn candidate(
     if lowered.contains(&s.strategy) {
         reasons.push("K had to be lowered to fit the context window / output limit".into());
     }
-    if s.failed > 0 {
-        reasons.push(format!("{} prompts failed", s.failed));
+    match (s.status, &s.failure) {
+        (RunStatus::Failed, Some(why)) => reasons.push(format!("failed: {why}")),
+        _ if s.failed > 0 => reasons.push(format!("{} prompts failed", s.failed)),
+        _ => {}
     }
     if let Some(base) = baseline_cost {
         if s.cost_per_1k_prompts >= base {
@@ -403,11 +405,11 @@ pub fn write_csv(dir: &Path, cands: &[Candidate]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for c in cands {
         w.serialize(c)
-            .map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
+            .map_err(|e| Error::Output(format!("cannot write sweep.csv: {e}")))?;
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| Error::Input(format!("cannot write sweep.csv: {e}")))?;
+        .map_err(|e| Error::Output(format!("cannot write sweep.csv: {e}")))?;
     crate::report::write_atomic(&dir.join("sweep.csv"), &bytes)
 }
 

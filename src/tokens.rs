@@ -5,6 +5,7 @@
 //! Anthropic models the tokenizer is not public: counts made here are estimates and are labelled so.
 
 pub(crate) mod fast;
+pub mod server;
 
 /// Tokens added per chat message (role and separators), per OpenAI's published recipe.
 pub const TOKENS_PER_MESSAGE: u64 = 3;
@@ -59,6 +60,8 @@ pub enum Exactness {
 pub struct Tokenizer {
     encoding: Encoding,
     exactness: Exactness,
+    /// `--tokenizer server`: the server's tokenize endpoint, asked first.
+    server: Option<&'static server::ServerTokenizer>,
 }
 
 impl Tokenizer {
@@ -73,6 +76,45 @@ impl Tokenizer {
         Tokenizer {
             encoding: Encoding::for_model(model),
             exactness,
+            server: None,
+        }
+    }
+
+    /// The same encoding, labelled an estimate: for a server whose model is not an OpenAI one
+    /// (its own tokenizer counts differently).
+    pub fn as_estimate(self) -> Tokenizer {
+        Tokenizer {
+            exactness: Exactness::Estimate,
+            ..self
+        }
+    }
+
+    /// Counts through the server's tokenize endpoint, falling back to the local encoding.
+    pub fn with_server(self, server: &'static server::ServerTokenizer) -> Tokenizer {
+        Tokenizer {
+            server: Some(server),
+            ..self
+        }
+    }
+
+    /// How counts are made, for run.json: the server's endpoint, or the encoding and whether it
+    /// is exact for this model.
+    pub fn label(&self) -> String {
+        match (self.server, self.exactness) {
+            (Some(s), _) => format!(
+                "server ({} {}; {} where it fails)",
+                match s.dialect() {
+                    server::Dialect::LlamaCpp => "llama.cpp",
+                    server::Dialect::Vllm => "vLLM",
+                },
+                s.url(),
+                self.encoding.name()
+            ),
+            (None, Exactness::Exact) => format!("{} (exact)", self.encoding.name()),
+            (None, Exactness::Estimate) => format!(
+                "{} (estimate: the model's own tokenizer is not used; the server's usage is what is priced)",
+                self.encoding.name()
+            ),
         }
     }
 
@@ -86,13 +128,17 @@ impl Tokenizer {
         self.exactness
     }
 
-    /// Tokens in a piece of text (no special tokens), exactly as tiktoken (and tiktoken-rs, the
+    /// Tokens in a piece of text (no special tokens): the server's count under
+    /// `--tokenizer server`, else exactly as tiktoken (and tiktoken-rs, the
     /// reference) counts them. Counted with `bpe-openai`, whose counts equal tiktoken-rs's on
     /// every shipped dataset and on adversarial text (`tests/estimate_bpe.rs`, the unit test of
     /// `tokens::fast`, and `examples/token_speed.rs` on 200,000 prompts) at 2–4× its speed;
     /// long texts seen before on this thread (a dataset's shared instructions) are answered
     /// from a memo.
     pub fn count(&self, text: &str) -> u64 {
+        if let Some(n) = self.server.and_then(|s| s.count(text)) {
+            return n;
+        }
         fast::count(self.encoding, text)
     }
 
@@ -135,6 +181,27 @@ impl Tokenizer {
             total += TOKENS_PER_MESSAGE + self.count(content);
         }
         total
+    }
+}
+
+/// Which BPE implementation counts tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CounterKind {
+    /// `bpe-openai` (the default: faster, same counts).
+    #[default]
+    BpeOpenai,
+    /// tiktoken-rs's `CoreBPE::count_ordinary` (the reference implementation).
+    Tiktoken,
+}
+
+impl CounterKind {
+    /// The name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            CounterKind::BpeOpenai => "bpe-openai",
+            CounterKind::Tiktoken => "tiktoken-rs",
+        }
     }
 }
 

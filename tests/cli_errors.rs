@@ -102,3 +102,25 @@ fn help_has_examples() {
         assert!(common::stdout(&o).contains("Examples:"), "{cmd}");
     }
 }
+
+#[test]
+fn an_unwritable_output_folder_exits_1_not_the_usage_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = write(&dir, "not-a-folder", b"x");
+    let out = format!("{blocker}/run");
+    let o = batchbench(&[
+        "run",
+        "--limit",
+        "2",
+        "--strategies",
+        "sequential",
+        "--out",
+        &out,
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot write") && err.contains("not-a-folder"),
+        "{err}"
+    );
+}

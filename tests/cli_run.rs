@@ -91,7 +91,7 @@ fn check(r: &Run, provider: ProviderKind) {
                 cache_write_1h_tokens: 0,
                 output_tokens: q.output_tokens,
             };
-            let batch = q.kind == "batch_item";
+            let batch = q.kind == batchbench::record::RequestKind::BatchItem;
             assert_eq!(
                 pricing.cost(provider, &r.info.model, &u, batch).unwrap(),
                 q.cost_usd,

@@ -195,3 +195,37 @@ fn setup_differences_are_named() {
     );
     assert_eq!(out.matches("\n- ").count(), 2, "{out}");
 }
+
+#[test]
+fn a_failed_strategy_is_a_regression_and_a_failed_baseline_is_not() {
+    let d = tempfile::tempdir().unwrap();
+    let ok = d.path().join("ok");
+    write_run(
+        &ok,
+        "aaa",
+        &[
+            summary("sequential", 10.0, 95.0, 100.0),
+            summary("batch-api", 5.0, 95.0, 900.0),
+        ],
+    );
+    let mut failed = summary("batch-api", 0.0, 0.0, 0.0);
+    failed.answered = 0;
+    failed.failed = 100;
+    failed.status = batchbench::report::summary::RunStatus::Failed;
+    failed.failure = Some("batch API: POST /v1/files: HTTP 404: Not Found".into());
+    let broken = d.path().join("broken");
+    write_run(
+        &broken,
+        "aaa",
+        &[summary("sequential", 10.0, 95.0, 100.0), failed],
+    );
+    let (code, out) = compare(&ok, &broken, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("REGRESSION") && out.contains("failed: batch API: POST /v1/files: HTTP 404"),
+        "{out}"
+    );
+    // Fixed since: the baseline's failure is nothing to regress from.
+    let (code, out) = compare(&broken, &ok, &[]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -217,7 +217,7 @@ fn args_parse_and_default_strategies() {
     #[derive(Parser)]
     struct Cli {
         #[command(flatten)]
-        args: estimate::EstimateArgs,
+        args: batchbench::cli::EstimateArgs,
     }
     let cli = Cli::try_parse_from([
         "x",

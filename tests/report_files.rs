@@ -346,3 +346,42 @@ fn charts_survive_edge_cases() {
         .expect("json");
     assert!(!doc.contains("NaN"));
 }
+
+/// The first line of an exporter's file: its columns.
+fn header_of(exporter: &dyn report::Exporter, report: &RunReport) -> String {
+    let bytes = exporter.serialize(report).expect("serialize");
+    String::from_utf8(bytes)
+        .expect("utf-8")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .replace(',', "\n")
+}
+
+// Snapshots (insta) of what users read and scripts parse: a change to them shows up as a diff
+// to review (`cargo insta review`, or INSTA_UPDATE=always), never silently.
+
+#[test]
+fn snapshot_csv_headers() {
+    let r = fixture::full_report(24);
+    insta::assert_snapshot!(
+        "prompts_csv_header",
+        header_of(&report::csv::PromptsCsv, &r)
+    );
+    insta::assert_snapshot!(
+        "requests_csv_header",
+        header_of(&report::csv::RequestsCsv, &r)
+    );
+    insta::assert_snapshot!(
+        "summary_csv_header",
+        header_of(&report::csv::SummaryCsv, &r)
+    );
+}
+
+#[test]
+fn snapshot_report_md_and_stdout_table() {
+    let r = fixture::full_report(24);
+    insta::assert_snapshot!("report_md", report::markdown::render(&r));
+    insta::assert_snapshot!("stdout_table", report::table::render(&r, false));
+    insta::assert_snapshot!("stdout_table_md", report::table::render(&r, true));
+}

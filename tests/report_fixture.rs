@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use batchbench::pricing::Nanodollars;
-use batchbench::record::{PromptRecord, RequestRecord};
+use batchbench::record::{PromptRecord, PromptStatus, RequestRecord};
 use batchbench::report::{RunInfo, RunReport};
 
 /// Deterministic pseudo-random numbers in 0..1.
@@ -53,6 +53,7 @@ pub fn info(strategies: &[&str], prompts: usize) -> RunInfo {
             "naive-multi-message:4 is a demonstration: expect lost answers".into(),
             "a <warning> with | pipes".into(),
         ],
+        economics: None,
     }
 }
 
@@ -229,7 +230,7 @@ pub fn full_report(n: usize) -> RunReport {
                     prompt_id: pid,
                     request_id: if reasked { format!("{rid}-reask-{pos}") } else { rid.clone() },
                     request_prompts: items.len() as u32,
-                    status: if answered { "answered".into() } else { "failed".into() },
+                    status: PromptStatus::from_answered(answered),
                     reasked,
                     input_tokens: 120 + p.cached + p.cache_write,
                     cached_tokens: p.cached,
@@ -275,7 +276,7 @@ pub fn request(
     RequestRecord {
         strategy: strategy.into(),
         request_id: id.into(),
-        kind: kind.into(),
+        kind: kind.parse().unwrap(),
         attempt,
         prompts,
         status: status.into(),
@@ -308,11 +309,7 @@ pub fn prompt(
         prompt_id: id.into(),
         request_id: format!("r-{id}"),
         request_prompts: 1,
-        status: if answered {
-            "answered".into()
-        } else {
-            "failed".into()
-        },
+        status: PromptStatus::from_answered(answered),
         reasked: false,
         input_tokens: if answered { 100 } else { 0 },
         cached_tokens: 0,

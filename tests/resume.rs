@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use batchbench::record::PromptRecord;
+use batchbench::record::{PromptRecord, PromptStatus};
 use batchbench::report::csv::read_rows;
 use common::{bin, repo};
 
@@ -114,7 +114,7 @@ type Key = (
     u64,
     u64,
     u64,
-    String,
+    PromptStatus,
     Option<String>,
 );
 

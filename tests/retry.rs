@@ -309,7 +309,7 @@ async fn batch_under_faults(
     };
     let on_submit = |_: &str, _: &[String], _: f64| {};
     let run = batch::execute(
-        r.client(),
+        r.batch_api(),
         &requests,
         poll,
         Instant::now(),
@@ -356,10 +356,10 @@ async fn a_batch_created_before_a_crash_is_adopted_on_resume() {
         .collect::<Vec<_>>()
         .join("\n");
     lines.push('\n');
-    let file = openai::upload_batch_file(r.client(), "input.jsonl", lines.into_bytes())
+    let file = openai::upload_batch_file(r.client().unwrap(), "input.jsonl", lines.into_bytes())
         .await
         .unwrap();
-    let made = openai::create_batch(r.client(), &file.id, serde_json::json!({}))
+    let made = openai::create_batch(r.client().unwrap(), &file.id, serde_json::json!({}))
         .await
         .unwrap();
     let pending = [PendingCreation {
@@ -371,7 +371,7 @@ async fn a_batch_created_before_a_crash_is_adopted_on_resume() {
         journaled.lock().unwrap().push((id.to_string(), ids.len()));
     };
     let run = batch::execute(
-        r.client(),
+        r.batch_api(),
         &requests,
         PollConfig {
             initial: Duration::from_millis(10),

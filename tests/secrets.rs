@@ -512,7 +512,8 @@ fn call_errors_from_a_refused_key_hide_it() {
             cache_prefix: false,
             stream: false,
         };
-        let e = rt.block_on(client.chat(&request)).unwrap_err();
+        let (chat, _) = batchbench::provider::api::build(client);
+        let e = rt.block_on(chat.chat(&request)).unwrap_err();
         assert_eq!(e.status, Some(401), "{e}");
         assert_clean("CallError", format!("{e} {e:?}").as_bytes());
     }

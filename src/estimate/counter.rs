@@ -5,26 +5,7 @@
 
 use crate::tokens::{Encoding, fast};
 
-/// Which BPE implementation counts tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CounterKind {
-    /// `bpe-openai` (the default: faster, same counts).
-    #[default]
-    BpeOpenai,
-    /// tiktoken-rs's `CoreBPE::count_ordinary` (the reference implementation).
-    Tiktoken,
-}
-
-impl CounterKind {
-    /// The name as on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            CounterKind::BpeOpenai => "bpe-openai",
-            CounterKind::Tiktoken => "tiktoken-rs",
-        }
-    }
-}
+pub use crate::tokens::CounterKind;
 
 /// Counts tokens of plain text (no special tokens) in one encoding. Cheap to copy; the tables are
 /// built once per process, on first use.

@@ -18,7 +18,7 @@ use std::time::SystemTime;
 pub use counter::{Counter, CounterKind};
 pub use outputs::{DEFAULT_OUTPUT_TOKENS, OutputTokens, RunOutputs};
 
-use crate::cli::Format;
+use crate::cli::{EstimateArgs, Format};
 use crate::error::{Error, Result};
 use crate::pricing::{Nanodollars, PriceSource, Pricing, model_limits};
 use crate::provider::ProviderKind;
@@ -47,67 +47,6 @@ pub fn openai_cached_tokens(prefix: u64) -> u64 {
     } else {
         OPENAI_CACHE_MIN + (prefix - OPENAI_CACHE_MIN) / OPENAI_CACHE_STEP * OPENAI_CACHE_STEP
     }
-}
-
-/// Options of `batchbench estimate`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct EstimateArgs {
-    /// Prompt set (JSONL or CSV); streamed, so any size works.
-    #[arg(long, value_name = "FILE", default_value = "datasets/default.jsonl")]
-    pub dataset: PathBuf,
-    /// Models to price, comma-separated.
-    #[arg(
-        long,
-        value_name = "M,...",
-        value_delimiter = ',',
-        default_value = "gpt-4o-mini"
-    )]
-    pub model: Vec<String>,
-    /// API whose request format and prices apply [default: anthropic for claude-*, else openai].
-    #[arg(long, value_enum)]
-    pub provider: Option<ProviderKind>,
-    /// Strategies [default: sequential, concurrent:8, packed:K for each --sizes, cached,
-    /// batch-api, batch-api+packed:K for each --sizes].
-    #[arg(long, value_name = "LIST")]
-    pub strategies: Option<String>,
-    /// Batch sizes K for the default strategies.
-    #[arg(long, value_name = "K,...", default_value = "1,2,4,8,16,32")]
-    pub sizes: String,
-    /// Prompts per day for the projection (a month is 30 days).
-    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
-    pub per_day: u64,
-    /// Output tokens per answer [default: 64, run's --answer-tokens cap: an upper bound].
-    #[arg(long, value_name = "N", conflicts_with = "from_run")]
-    pub output_tokens: Option<u64>,
-    /// Take output tokens per answer from a previous run's prompts.csv (per prompt id when the
-    /// dataset is the run's, else the mean per prompt of each strategy).
-    #[arg(long, value_name = "DIR")]
-    pub from_run: Option<PathBuf>,
-    /// Price overrides (TOML), as for `run`.
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
-    /// A newer genai-prices data file, as for `run`.
-    #[arg(long, value_name = "FILE")]
-    pub prices_data: Option<PathBuf>,
-    /// Shared instructions replacing the dataset's header record.
-    #[arg(long, value_name = "FILE")]
-    pub instructions_file: Option<PathBuf>,
-    /// Output tokens `run` would allow per answer (only used to check packed requests against the
-    /// model's limits, as `run` plans them).
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    pub answer_tokens: u32,
-    /// Worker threads [default: one per core].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Token counter: bpe-openai (fast) or tiktoken-rs; the counts are the same.
-    #[arg(long, value_enum, default_value = "bpe-openai")]
-    pub counter: CounterKind,
-    /// Output format of the summary.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
-    /// No progress bar.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 /// Everything [`estimate`] needs.
@@ -763,7 +702,7 @@ pub fn render(report: &EstimateReport, format: Format) -> Result<String> {
         Format::Md => Ok(render::text(report, true)),
         Format::Json => serde_json::to_string_pretty(report)
             .map(|s| s + "\n")
-            .map_err(|e| Error::Input(format!("cannot write the estimate as JSON: {e}"))),
+            .map_err(|e| Error::Output(format!("cannot write the estimate as JSON: {e}"))),
     }
 }
 

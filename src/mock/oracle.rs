@@ -188,6 +188,7 @@ impl Oracle {
             }
         }
         let mut text = String::from("{");
+        let mut pair_ends = Vec::with_capacity(pairs.len());
         for (i, (id, a)) in pairs.iter().enumerate() {
             if i > 0 {
                 text.push_str(", ");
@@ -195,16 +196,23 @@ impl Oracle {
             text.push_str(&serde_json::Value::String(id.clone()).to_string());
             text.push_str(": ");
             text.push_str(&serde_json::Value::String(a.clone()).to_string());
+            pair_ends.push(text.len());
         }
         text.push('}');
         if faults.malformed {
+            // Cut as `max_tokens` would: a client keeps the pairs followed by their comma
+            // before the cut, so only the other items are missing.
             let mut cut = text.len() * 2 / 3;
             while cut > 0 && !text.is_char_boundary(cut) {
                 cut -= 1;
             }
             text.truncate(cut.max(1));
             for o in &mut outcomes {
-                o.missing = true;
+                let kept = pairs
+                    .iter()
+                    .zip(&pair_ends)
+                    .any(|((id, _), end)| o.item_id.as_ref() == Some(id) && *end < cut);
+                o.missing |= !kept;
             }
         }
         Answer {
@@ -468,7 +476,19 @@ mod tests {
                 drop_item: false,
             },
         );
-        assert!(unpack(&a.text, &ids).parse_error.is_some());
+        let u = unpack(&a.text, &ids);
+        assert!(u.truncated);
+        let missing: Vec<&str> = a
+            .items
+            .iter()
+            .filter(|o| o.missing)
+            .filter_map(|o| o.item_id.as_deref())
+            .collect();
+        assert!(
+            !missing.is_empty() && missing.len() < ids.len(),
+            "{missing:?}"
+        );
+        assert_eq!(u.missing, missing);
         let a = o.answer(
             &cfg,
             1,

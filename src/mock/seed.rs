@@ -5,26 +5,23 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-/// Incremental FNV-1a (64 bit).
+/// Incremental FNV-1a (64 bit) over the `fnv` crate's hasher, fed bytes only (never
+/// `Hasher::write_u64`, whose byte order is the platform's), so hashes are the same everywhere.
 #[derive(Debug, Clone, Copy)]
 pub struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Self {
-        Fnv(FNV_OFFSET)
+        Fnv(std::hash::Hasher::finish(&fnv::FnvHasher::default()))
     }
 }
 
 impl Fnv {
     /// Feeds bytes.
     pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(FNV_PRIME);
-        }
+        let mut h = fnv::FnvHasher::with_key(self.0);
+        std::hash::Hasher::write(&mut h, bytes);
+        self.0 = std::hash::Hasher::finish(&h);
         self
     }
 

@@ -188,7 +188,7 @@ async fn chat_stream(
     let t = client.endpoint().timeouts;
     let (response, start) = http::open(client, builder).await?;
     let headers = response.headers().clone();
-    let request_id = super::error::header_str(&headers, "request-id").map(str::to_string);
+    let request_id = super::headers::header_str(&headers, "request-id").map(str::to_string);
     let mut stream = response.bytes_stream();
     let mut sse = SseBuffer::default();
     let (mut text, mut id, mut stop) = (String::new(), String::new(), String::new());
@@ -374,10 +374,14 @@ pub async fn cancel_batch(client: &Client, id: &str) -> Result<MessageBatch, Cal
 }
 
 /// Downloads the results (JSONL) of an ended batch.
-pub async fn results(client: &Client, batch: &MessageBatch) -> Result<bytes::Bytes, CallError> {
-    let url = match &batch.results_url {
+pub async fn results(
+    client: &Client,
+    id: &str,
+    results_url: Option<&str>,
+) -> Result<bytes::Bytes, CallError> {
+    let url = match results_url {
         Some(u) if !u.is_empty() => client.confined_url(u),
-        _ => client.url(&format!("/v1/messages/batches/{}/results", batch.id)),
+        _ => client.url(&format!("/v1/messages/batches/{id}/results")),
     };
     let builder = authorized(client, client.http().get(url));
     Ok(http::send(client, builder).await?.body)

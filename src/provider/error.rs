@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+use super::headers::{header_str, request_id};
+
 /// What kind of failure a call ended in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -43,6 +45,10 @@ pub struct CallError {
     /// The rate limits the server reported with the error.
     #[serde(skip)]
     pub rate_limit: Option<super::ratelimit::RateLimitInfo>,
+    /// The method and URL path the failed call went to (`POST /v1/files`), so that an error line
+    /// says where; never the query string or host, which may carry credentials.
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 /// `Option<Duration>` as milliseconds, for the resume journal.
@@ -79,6 +85,7 @@ impl CallError {
             should_retry: None,
             request_id: None,
             rate_limit: None,
+            endpoint: None,
         }
     }
 
@@ -105,6 +112,7 @@ impl CallError {
                 headers,
                 std::time::SystemTime::now(),
             ),
+            endpoint: None,
         }
     }
 
@@ -129,6 +137,12 @@ impl CallError {
         }
     }
 
+    /// Names the call that failed (`POST /v1/files`), unless an earlier step already did.
+    pub fn at(mut self, endpoint: impl Into<String>) -> CallError {
+        self.endpoint.get_or_insert_with(|| endpoint.into());
+        self
+    }
+
     /// A short label for reports: the status, or the failure class.
     pub fn label(&self) -> String {
         match self.status {
@@ -146,6 +160,9 @@ impl CallError {
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(endpoint) = &self.endpoint {
+            write!(f, "{endpoint}: ")?;
+        }
         match self.status {
             Some(s) => write!(f, "HTTP {s}: {}", self.message),
             None => f.write_str(&self.message),
@@ -154,20 +171,6 @@ impl std::fmt::Display for CallError {
 }
 
 impl std::error::Error for CallError {}
-
-/// The server's request id: OpenAI's `x-request-id` or Anthropic's `request-id`.
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    header_str(headers, "x-request-id")
-        .or_else(|| header_str(headers, "request-id"))
-        .map(str::to_string)
-}
-
-pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-}
 
 /// The wait a response asks for: `retry-after-ms` first, then `retry-after` in seconds or as an
 /// HTTP date (relative to `now`).

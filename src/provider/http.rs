@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use super::error::{CallError, CallErrorKind, header_str, request_id};
+use super::error::{CallError, CallErrorKind};
+use super::headers::{header_str, request_id};
 use super::{Client, ProviderKind};
 
 /// A successful (2xx) response: headers, body and when the headers arrived.
@@ -47,8 +48,22 @@ pub(crate) async fn open(
     build: reqwest::RequestBuilder,
 ) -> Result<(reqwest::Response, Instant), CallError> {
     let t = client.endpoint().timeouts;
+    let (http, request) = build.timeout(t.total).build_split();
+    let request = request.map_err(transport)?;
+    let at = format!("{} {}", request.method(), request.url().path());
     let start = Instant::now();
-    let response = match tokio::time::timeout(t.first_byte, build.timeout(t.total).send()).await {
+    opened(client, http.execute(request), start)
+        .await
+        .map_err(|e| e.at(at))
+}
+
+async fn opened(
+    client: &Client,
+    sending: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+    start: Instant,
+) -> Result<(reqwest::Response, Instant), CallError> {
+    let t = client.endpoint().timeouts;
+    let response = match tokio::time::timeout(t.first_byte, sending).await {
         Err(_) => return Err(timeout("no response headers", t.first_byte)),
         Ok(Err(e)) => return Err(transport(e)),
         Ok(Ok(r)) => r,
@@ -125,9 +140,13 @@ pub(crate) fn status_error(
 /// (Anthropic).
 pub(crate) fn error_fields(kind: ProviderKind, v: &serde_json::Value) -> (Option<String>, String) {
     let err = v.get("error").unwrap_or(v);
+    // Gateways answer in their own shapes: FastAPI/LiteLLM `{"detail": "…"}`, Ollama
+    // `{"error": "…"}`; the server's own words are what the user needs to see.
     let message = err
         .get("message")
+        .or_else(|| v.get("detail"))
         .and_then(|m| m.as_str())
+        .or_else(|| err.as_str())
         .map(|m| truncate(m, 300))
         .unwrap_or_else(|| truncate(&v.to_string(), 200));
     let code = match kind {
@@ -261,4 +280,32 @@ pub(crate) fn decode_error(what: impl Into<String>, reply: &Reply) -> CallError 
     let mut err = CallError::new(CallErrorKind::Decode, what);
     err.request_id = reply.request_id();
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(v: serde_json::Value) -> (Option<String>, String) {
+        error_fields(ProviderKind::Openai, &v)
+    }
+
+    #[test]
+    fn error_messages_in_every_servers_shape() {
+        let openai = json!({"error": {"message": "No such file", "type": "invalid_request_error", "code": "file_not_found"}});
+        assert_eq!(
+            fields(openai),
+            (Some("file_not_found".into()), "No such file".into())
+        );
+        let fastapi = json!({"detail": "Not Found"});
+        assert_eq!(fields(fastapi), (None, "Not Found".into()));
+        let ollama = json!({"error": "model 'x' not found"});
+        assert_eq!(fields(ollama), (None, "model 'x' not found".into()));
+        let vllm =
+            json!({"object": "error", "message": "bad", "type": "BadRequestError", "code": 400});
+        assert_eq!(fields(vllm), (Some("BadRequestError".into()), "bad".into()));
+        let odd = json!({"detail": [{"loc": ["body"], "msg": "field required"}]});
+        assert!(fields(odd).1.contains("field required"));
+    }
 }

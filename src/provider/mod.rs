@@ -3,7 +3,11 @@
 //! this module only speaks the wire formats.
 
 pub mod anthropic;
+pub mod api;
 pub mod error;
+pub mod fake;
+pub mod fallback;
+mod headers;
 mod http;
 pub mod openai;
 pub mod origin;
@@ -247,6 +251,7 @@ impl Default for Timeouts {
 pub struct Client {
     endpoint: Endpoint,
     http: reqwest::Client,
+    schema_fallback: fallback::SchemaFallback,
 }
 
 impl Client {
@@ -264,12 +269,21 @@ impl Client {
                     format!("cannot build HTTP client: {e}"),
                 )
             })?;
-        Ok(Client { endpoint, http })
+        Ok(Client {
+            endpoint,
+            http,
+            schema_fallback: fallback::SchemaFallback::default(),
+        })
     }
 
     /// The endpoint this client talks to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    /// Whether the server refused `json_schema` response formats (see [`fallback`]).
+    pub fn schema_fallback(&self) -> &fallback::SchemaFallback {
+        &self.schema_fallback
     }
 
     /// The underlying HTTP client.
@@ -290,13 +304,5 @@ impl Client {
             eprintln!("warning: {w}");
         }
         confined.url
-    }
-
-    /// Sends one chat request and returns the answer, or a classified error the runner can retry.
-    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, CallError> {
-        match self.endpoint.kind {
-            ProviderKind::Openai => openai::chat(self, request).await,
-            ProviderKind::Anthropic => anthropic::chat(self, request).await,
-        }
     }
 }

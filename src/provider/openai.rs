@@ -203,11 +203,33 @@ pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
     })
 }
 
-/// One chat completion; streamed when the request says so.
+/// One chat completion; streamed when the request says so. A server that refuses the
+/// `json_schema` response format gets the request again without it (see [`super::fallback`]).
 pub(crate) async fn chat(
     client: &Client,
     request: &ChatRequest,
 ) -> Result<ChatResponse, CallError> {
+    let fallback = client.schema_fallback();
+    if request.json_schema.is_none() {
+        return chat_once(client, request).await;
+    }
+    let plain = || ChatRequest {
+        json_schema: None,
+        ..request.clone()
+    };
+    if fallback.refused() {
+        return chat_once(client, &plain()).await;
+    }
+    match chat_once(client, request).await {
+        Err(e) if super::fallback::rejects_json_schema(&e) => {
+            fallback.refuse(&e);
+            chat_once(client, &plain()).await
+        }
+        other => other,
+    }
+}
+
+async fn chat_once(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
     let body = WireRequest::new(request, &client.endpoint().base_url);
     let builder = authorized(
         client,
@@ -235,7 +257,7 @@ async fn chat_stream(
     let t = client.endpoint().timeouts;
     let (response, start) = http::open(client, builder).await?;
     let headers = response.headers().clone();
-    let request_id = super::error::header_str(&headers, "x-request-id").map(str::to_string);
+    let request_id = super::headers::header_str(&headers, "x-request-id").map(str::to_string);
     let mut stream = response.bytes_stream();
     let mut sse = SseBuffer::default();
     let mut text = String::new();

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 
-use super::error::header_str;
+use super::headers::header_str;
 
 /// One limit: its size per minute, what is left, and when it is full again.
 #[derive(Debug, Clone, Copy, PartialEq)]

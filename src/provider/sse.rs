@@ -1,9 +1,15 @@
 //! A small server-sent-events line splitter for streamed responses.
+//!
+//! Hand-written (50 lines) because it is push-based: each provider's read loop keeps its own
+//! per-chunk idle timeout and its "2xx, then broken" classification, which a `Stream` adapter
+//! crate (eventsource-stream) would take over.
 
 /// Accumulates bytes and yields complete `data:` payloads (and `event:` names) as they arrive.
 #[derive(Debug, Default)]
 pub(crate) struct SseBuffer {
     buf: Vec<u8>,
+    /// Bytes of `buf` already searched for a blank line (less three, for a split `\r\n\r\n`).
+    scanned: usize,
 }
 
 /// One server-sent event.
@@ -18,9 +24,10 @@ impl SseBuffer {
     pub(crate) fn push(&mut self, bytes: &[u8]) -> Vec<Event> {
         self.buf.extend_from_slice(bytes);
         let mut events = Vec::new();
-        while let Some(end) = find_blank_line(&self.buf) {
+        while let Some(end) = find_blank_line(&self.buf, self.scanned) {
             let block: Vec<u8> = self.buf.drain(..end.0).collect();
             self.buf.drain(..end.1 - end.0);
+            self.scanned = 0;
             let text = String::from_utf8_lossy(&block);
             let mut event = None;
             let mut data = Vec::new();
@@ -38,13 +45,15 @@ impl SseBuffer {
                 });
             }
         }
+        self.scanned = self.buf.len().saturating_sub(3);
         events
     }
 }
 
-/// Finds the end of the first event block: (start of the blank line, end of it).
-fn find_blank_line(buf: &[u8]) -> Option<(usize, usize)> {
-    for i in 0..buf.len() {
+/// Finds the end of the first event block at or after `from`: (start of the blank line, end
+/// of it).
+fn find_blank_line(buf: &[u8], from: usize) -> Option<(usize, usize)> {
+    for i in from..buf.len() {
         if buf[i..].starts_with(b"\n\n") {
             return Some((i, i + 2));
         }
@@ -68,5 +77,16 @@ mod tests {
         assert_eq!(ev[0].data, "{\"a\":1}");
         assert_eq!(ev[1].event.as_deref(), Some("ping"));
         assert_eq!(ev[2].data, "[DONE]");
+    }
+
+    #[test]
+    fn a_blank_line_split_across_chunks_is_found() {
+        let mut b = SseBuffer::default();
+        assert!(b.push(b"data: a\r\n").is_empty());
+        assert!(b.push(b"\r").is_empty());
+        let ev = b.push(b"\ndata: b\n");
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].data, "a");
+        assert_eq!(b.push(b"\n")[0].data, "b");
     }
 }

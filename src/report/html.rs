@@ -4,7 +4,8 @@
 //! from data is escaped.
 
 use super::charts::{self, ChartData, ChartKind};
-use super::markdown::{findings, fmt_int, fmt_ms, summary_cells, summary_header};
+use super::markdown::{findings, fmt_int, fmt_ms, summary_cells, summary_header, unfinished};
+use super::summary::RunStatus;
 use super::{Exporter, RunReport};
 use crate::error::Result;
 use crate::record::PromptRecord;
@@ -74,6 +75,7 @@ table.samples th { text-align: left; }
 td.text { text-align: left; white-space: normal; max-width: 420px; overflow-wrap: anywhere; }
 tr.demo td { color: var(--muted); font-style: italic; }
 .badge { display: inline-block; font-size: 11px; font-style: normal; padding: 1px 6px; margin-left: 6px; border-radius: 8px; background: #e9ecef; color: #495057; border: 1px solid #ced4da; }
+.badge.failed { background: #f8d7da; color: #842029; border-color: #f5c2c7; }
 .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
 ul.findings li { margin: 4px 0; }
 .charts { display: grid; grid-template-columns: 1fr; gap: 22px; }
@@ -208,10 +210,11 @@ pub fn render(report: &RunReport) -> String {
         });
         for (c, cell) in cells.iter().enumerate() {
             if c == 0 {
-                let badge = if s.demonstration {
-                    "<span class=\"badge\">demonstration</span>"
-                } else {
-                    ""
+                let badge = match (s.demonstration, s.status) {
+                    (true, _) => "<span class=\"badge\">demonstration</span>",
+                    (_, RunStatus::Failed) => "<span class=\"badge failed\">failed</span>",
+                    (_, RunStatus::Partial) => "<span class=\"badge\">partial</span>",
+                    _ => "",
                 };
                 o.push_str(&format!("<td>{}{badge}</td>", e(&s.strategy)));
             } else {
@@ -227,6 +230,14 @@ pub fn render(report: &RunReport) -> String {
     }
     o.push_str("</section>\n");
 
+    let unfinished = unfinished(report);
+    if !unfinished.is_empty() {
+        o.push_str("<section id=\"unfinished\">\n<h2>Did not finish</h2>\n<ul>\n");
+        for line in &unfinished {
+            o.push_str(&format!("<li>{}</li>\n", e(line)));
+        }
+        o.push_str("</ul>\n</section>\n");
+    }
     if super::quality::has_quality(report) {
         quality_section(report, &mut o);
     }

@@ -44,7 +44,7 @@ impl ReportDocument {
             baseline: report
                 .summaries
                 .iter()
-                .find(|s| s.strategy == "sequential")
+                .find(|s| s.strategy == crate::strategy::BASELINE)
                 .map(|s| s.strategy.clone()),
             summaries: report.summaries.clone(),
             findings: super::markdown::findings(report)
@@ -95,7 +95,7 @@ impl Exporter for ReportJson {
     fn serialize(&self, report: &RunReport) -> Result<Vec<u8>> {
         let doc = ReportDocument::from_report(report);
         let mut v = serde_json::to_vec_pretty(&doc)
-            .map_err(|e| Error::Input(format!("cannot write report.json: {e}")))?;
+            .map_err(|e| Error::Output(format!("cannot write report.json: {e}")))?;
         v.push(b'\n');
         Ok(v)
     }

@@ -2,6 +2,7 @@
 //! run facts, the summary table, what the numbers mean, and warnings. Every number in it is a
 //! field of `summary.csv` (or `run.json`), printed.
 
+use super::summary::RunStatus;
 use super::{Exporter, RunReport, StrategySummary};
 use crate::error::Result;
 use crate::pricing::Nanodollars;
@@ -85,13 +86,57 @@ pub fn fmt_int(n: u64) -> String {
     out
 }
 
-/// The strategy's name, marked when it is the demonstration.
+/// The strategy's name, marked when it is the demonstration or did not finish.
 pub fn strategy_label(s: &StrategySummary) -> String {
+    let mut label = s.strategy.clone();
     if s.demonstration {
-        format!("{} (demonstration)", s.strategy)
-    } else {
-        s.strategy.clone()
+        // It loses answers by design; that is its result, not a failure.
+        label.push_str(" (demonstration)");
+        return label;
     }
+    match s.status {
+        RunStatus::Complete => {}
+        RunStatus::Partial => label.push_str(" (partial)"),
+        RunStatus::Failed => label.push_str(" (FAILED)"),
+    }
+    label
+}
+
+/// The strategies that failed, in run order.
+pub fn failed_names(report: &RunReport) -> Vec<String> {
+    report
+        .summaries
+        .iter()
+        .filter(|s| s.status == RunStatus::Failed)
+        .map(|s| s.strategy.clone())
+        .collect()
+}
+
+/// One plain-text line per strategy that did not complete: its status and why, and how to
+/// finish it.
+pub fn unfinished(report: &RunReport) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .summaries
+        .iter()
+        .filter(|s| s.status != RunStatus::Complete && !s.demonstration)
+        .map(|s| {
+            format!(
+                "{} {} ({}/{} answered): {}",
+                s.strategy,
+                s.status.as_str(),
+                s.answered,
+                s.prompts,
+                s.failure.as_deref().unwrap_or("no reason recorded")
+            )
+        })
+        .collect();
+    if !out.is_empty() {
+        out.push(format!(
+            "Once the cause is fixed, `batchbench run --resume {}` runs the strategies that failed; the finished ones are kept.",
+            report.info.run_id
+        ));
+    }
+    out
 }
 
 /// The cells of the summary table shared by `report.md` and `report.html` (raw text, unescaped).
@@ -122,7 +167,7 @@ pub fn summary_cells(s: &StrategySummary) -> [String; 16] {
         strategy_label(s),
         s.cost_usd.to_string(),
         fmt_per_1k(s),
-        if s.strategy == "sequential" {
+        if s.strategy == crate::strategy::BASELINE {
             "baseline".into()
         } else {
             fmt_saving(s.saving_vs_sequential_pct)
@@ -153,8 +198,21 @@ pub fn findings(report: &RunReport) -> Vec<String> {
         out.push("No strategy ran.".to_string());
         return out;
     }
-    let real: Vec<&StrategySummary> = all.iter().filter(|s| !s.demonstration).collect();
-    let baseline = all.iter().find(|s| s.strategy == "sequential");
+    let failed = failed_names(report);
+    if !failed.is_empty() {
+        out.push(format!(
+            "Not results: {} failed (reasons under \"Did not finish\"); nothing below compares against {}.",
+            failed.join(", "),
+            if failed.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    let real: Vec<&StrategySummary> = all
+        .iter()
+        .filter(|s| !s.demonstration && s.status != RunStatus::Failed)
+        .collect();
+    let baseline = all
+        .iter()
+        .find(|s| s.strategy == crate::strategy::BASELINE && s.status != RunStatus::Failed);
     let complete = |s: &StrategySummary| s.prompts > 0 && s.answered == s.prompts;
 
     // Cost.
@@ -209,7 +267,7 @@ pub fn findings(report: &RunReport) -> Vec<String> {
     {
         let worst = graded
             .iter()
-            .filter(|s| s.strategy != "sequential")
+            .filter(|s| s.strategy != crate::strategy::BASELINE)
             .filter_map(|s| s.accuracy_pct.map(|a| (s, a0 - a)))
             .max_by(|x, y| x.1.total_cmp(&y.1));
         match worst {
@@ -287,6 +345,9 @@ pub fn findings(report: &RunReport) -> Vec<String> {
             s.strategy, s.failed, s.prompts, lost
         ));
     }
+
+    out.extend(super::economics::packing_findings(report));
+    out.extend(super::economics::time_findings(report));
 
     if report.info.simulated {
         out.push("Latency and answer quality were simulated by the built-in mock; token counts and prices are computed as for a real API.".to_string());
@@ -378,6 +439,14 @@ pub fn render(report: &RunReport) -> String {
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out.push_str("\nTokens are input tokens (uncached, cached, cache write) and output tokens; p50/p95 are per-prompt latencies of answered prompts; saving is versus sequential.\n");
+
+    let unfinished = unfinished(report);
+    if !unfinished.is_empty() {
+        out.push_str("\n### Did not finish\n\n");
+        for line in &unfinished {
+            out.push_str(&format!("- {}\n", e(line)));
+        }
+    }
 
     if super::quality::has_quality(report) {
         render_quality(report, &mut out);

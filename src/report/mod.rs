@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod csv;
+pub mod economics;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -39,7 +40,10 @@ impl RunReport {
         prompts: Vec<PromptRecord>,
         requests: Vec<RequestRecord>,
     ) -> RunReport {
-        let summaries = summarise_all(&prompts, &requests);
+        let mut summaries = summarise_all(&prompts, &requests);
+        if let Some(usd) = info.options.price_per_hour_usd {
+            summary::price_wall_time(&mut summaries, usd);
+        }
         RunReport {
             info,
             prompts,
@@ -73,13 +77,13 @@ pub fn write_all(
     report: &RunReport,
     exporters: &[&dyn Exporter],
 ) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
     let mut written = Vec::new();
     for exporter in exporters {
         for (name, bytes) in exporter.files(report)? {
             let path = dir.join(&name);
             if let Some(parent) = path.parent().filter(|p| *p != dir) {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
             }
             write_atomic(&path, &bytes)?;
             written.push(path);
@@ -91,8 +95,8 @@ pub fn write_all(
 /// Writes a file via a temporary sibling and a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    std::fs::write(&tmp, bytes).map_err(|e| Error::write(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
 }
 
 /// The exporters of a `run`, in the order their files are written.

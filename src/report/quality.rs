@@ -242,7 +242,7 @@ mod tests {
             prompt_id: "p".into(),
             request_id: "r".into(),
             request_prompts: 2,
-            status: "answered".into(),
+            status: crate::record::PromptStatus::Answered,
             reasked,
             input_tokens: 0,
             cached_tokens: 0,

@@ -60,6 +60,10 @@ pub struct RunInfo {
     pub options: RunOptions,
     /// Warnings raised while planning and running.
     pub warnings: Vec<String>,
+    /// Shared prefix and prices, for the findings on why packing wins or loses (absent in
+    /// older files and when the model's prices are unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub economics: Option<super::economics::RunEconomics>,
 }
 
 /// The options of a run that shape its requests, so that its numbers can be reproduced.
@@ -77,6 +81,9 @@ pub struct RunOptions {
     /// the model accepts only its default.
     #[serde(default)]
     pub temperature_source: Option<String>,
+    /// `--price-per-hour`: the hourly cost of the (self-hosted) server, USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_per_hour_usd: Option<f64>,
 }
 
 impl Default for RunOptions {
@@ -85,7 +92,10 @@ impl Default for RunOptions {
             stream: false,
             temperature: None,
             json_schema: true,
-            max_retries: crate::runner::RetryPolicy::default().max_retries,
+            // Only for run.json files written before the field existed: every such version
+            // allowed 4 retries.
+            max_retries: 4,
+            price_per_hour_usd: None,
             temperature_source: None,
         }
     }
@@ -101,7 +111,7 @@ impl Exporter for RunJson {
     }
     fn serialize(&self, report: &RunReport) -> Result<Vec<u8>> {
         let mut v = serde_json::to_vec_pretty(&report.info)
-            .map_err(|e| Error::Input(format!("cannot write run.json: {e}")))?;
+            .map_err(|e| Error::Output(format!("cannot write run.json: {e}")))?;
         v.push(b'\n');
         Ok(v)
     }

@@ -10,8 +10,7 @@ use crate::record::{PromptRecord, RequestRecord};
 use crate::stats;
 use crate::strategy::StrategySpec;
 
-/// The strategy every other is compared with.
-pub const BASELINE: &str = "sequential";
+pub use crate::strategy::BASELINE;
 /// The label of `sequential` sent a second time (`--repeat-baseline`).
 pub const REPEAT: &str = "sequential-repeat";
 
@@ -91,6 +90,22 @@ pub struct StrategySummary {
     /// attempts: Σ output tokens / Σ (latency − time to first token).
     #[serde(default)]
     pub output_tokens_per_s: Option<f64>,
+    /// Whether the strategy finished: `complete` (every prompt answered), `partial` or `failed`.
+    #[serde(default)]
+    pub status: RunStatus,
+    /// Why it is not complete: the error that stopped it, or its prompts' most common error
+    /// with its count.
+    #[serde(default)]
+    pub failure: Option<String>,
+    /// Output tokens per second of wall time (all strategies; a self-hosted server's throughput).
+    #[serde(default)]
+    pub output_tokens_per_wall_s: f64,
+    /// `--price-per-hour`: the server's cost for this strategy's wall time, USD.
+    #[serde(default)]
+    pub time_cost_usd: Option<f64>,
+    /// `--price-per-hour`: the wall-time cost per 1,000 prompts, USD.
+    #[serde(default)]
+    pub time_cost_per_1k_prompts: Option<f64>,
     /// 95% Wilson interval of `accuracy_pct`, lower bound, percent.
     #[serde(default)]
     pub accuracy_ci_low_pct: Option<f64>,
@@ -126,6 +141,84 @@ pub struct StrategySummary {
     pub agreement_ci_high_pct: Option<f64>,
 }
 
+/// How far a strategy got; a failed strategy's numbers are not a result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Every prompt answered.
+    #[default]
+    Complete,
+    /// Some prompts answered.
+    Partial,
+    /// No prompt answered, or the strategy stopped early with nothing to show.
+    Failed,
+}
+
+impl RunStatus {
+    /// The word written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Complete => "complete",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The status of a strategy's rows and, unless complete, why: an `aborted` row's reason first,
+/// else the most common prompt error with its count (ties: the first seen).
+pub fn status_of(
+    prompts: &[&PromptRecord],
+    requests: &[&RequestRecord],
+) -> (RunStatus, Option<String>) {
+    let answered = prompts.iter().filter(|p| p.answered()).count();
+    let failed = prompts.len() - answered;
+    let aborted = requests
+        .iter()
+        .find(|r| r.kind == crate::record::RequestKind::Aborted)
+        .and_then(|r| r.error.clone());
+    if failed == 0 && aborted.is_none() {
+        return (RunStatus::Complete, None);
+    }
+    let status = if answered == 0 {
+        RunStatus::Failed
+    } else {
+        RunStatus::Partial
+    };
+    let reason = aborted.or_else(|| {
+        most_common(prompts.iter().filter_map(|p| p.error.as_deref()))
+            .map(|(e, k)| format!("{k} of {} prompts: {e}", prompts.len()))
+    });
+    (status, reason)
+}
+
+/// The most frequent item and its count; ties go to the one seen first.
+pub fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<(&'a str, usize)> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for item in items {
+        match counts.iter_mut().find(|(e, _)| *e == item) {
+            Some((_, k)) => *k += 1,
+            None => counts.push((item, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .fold(None, |best: Option<(&str, usize)>, c| match best {
+            Some(b) if b.1 >= c.1 => Some(b),
+            _ => Some(c),
+        })
+}
+
+/// Prices each strategy by its wall time at `usd_per_hour` (a self-hosted server is paid by the
+/// hour, not by the token, so batching saves time there, not tokens).
+pub fn price_wall_time(summaries: &mut [StrategySummary], usd_per_hour: f64) {
+    for s in summaries {
+        let cost = usd_per_hour * s.wall_ms / 3_600_000.0;
+        s.time_cost_usd = Some(cost);
+        s.time_cost_per_1k_prompts = (s.prompts > 0).then(|| cost * 1000.0 / s.prompts as f64);
+    }
+}
+
 /// Exact nearest-rank percentile of sorted values (`p` in 0..=100); 0 for no values.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -147,10 +240,10 @@ pub fn summarise(
     baseline: Option<Nanodollars>,
 ) -> StrategySummary {
     let spec: Option<StrategySpec> = strategy.parse().ok();
-    let sent: Vec<&&RequestRecord> = requests.iter().filter(|r| r.kind != "batch_job").collect();
-    let mut distinct: Vec<(&str, &str)> = sent
+    let sent: Vec<&&RequestRecord> = requests.iter().filter(|r| r.is_sent()).collect();
+    let mut distinct: Vec<(crate::record::RequestKind, &str)> = sent
         .iter()
-        .map(|r| (r.kind.as_str(), r.request_id.as_str()))
+        .map(|r| (r.kind, r.request_id.as_str()))
         .collect();
     distinct.sort_unstable();
     distinct.dedup();
@@ -181,6 +274,7 @@ pub fn summarise(
     } else {
         ((end - start) * 1e3).round() / 1e3
     };
+    let (status, failure) = status_of(prompts, requests);
     let graded: Vec<&&PromptRecord> = prompts.iter().filter(|p| p.correct.is_some()).collect();
     let agreed: Vec<&&PromptRecord> = prompts
         .iter()
@@ -208,7 +302,9 @@ pub fn summarise(
         } else {
             0.0
         },
-        saving_vs_sequential_pct: baseline.and_then(|b| cost.saving_vs(b)),
+        saving_vs_sequential_pct: baseline
+            .filter(|_| status != RunStatus::Failed)
+            .and_then(|b| cost.saving_vs(b)),
         wall_ms,
         latency_p50_ms: percentile(&lat, 50.0),
         latency_p95_ms: percentile(&lat, 95.0),
@@ -238,6 +334,15 @@ pub fn summarise(
         ),
         ttft_p50_ms: None,
         output_tokens_per_s: None,
+        output_tokens_per_wall_s: if wall_ms > 0.0 {
+            sum(|p| p.output_tokens) as f64 / (wall_ms / 1000.0)
+        } else {
+            0.0
+        },
+        time_cost_usd: None,
+        time_cost_per_1k_prompts: None,
+        status,
+        failure,
         accuracy_ci_low_pct: None,
         accuracy_ci_high_pct: None,
         paired_prompts: None,
@@ -354,7 +459,12 @@ pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Ve
             .map(|p| p.cost_usd)
             .sum::<Nanodollars>()
     };
-    let baseline = order.contains(&BASELINE).then(|| cost_of(BASELINE));
+    let baseline_ok = |s: &str| {
+        let ps: Vec<&PromptRecord> = prompts.iter().filter(|p| p.strategy == s).collect();
+        let rs: Vec<&RequestRecord> = requests.iter().filter(|r| r.strategy == s).collect();
+        status_of(&ps, &rs).0 != RunStatus::Failed
+    };
+    let baseline = (order.contains(&BASELINE) && baseline_ok(BASELINE)).then(|| cost_of(BASELINE));
     order
         .iter()
         .map(|s| {
@@ -388,11 +498,7 @@ mod tests {
             prompt_id: id.into(),
             request_id: format!("r-{id}"),
             request_prompts: 1,
-            status: if answered {
-                "answered".into()
-            } else {
-                "failed".into()
-            },
+            status: crate::record::PromptStatus::from_answered(answered),
             reasked: false,
             input_tokens: 100,
             cached_tokens: 20,
@@ -436,6 +542,29 @@ mod tests {
         assert_eq!(percentile(&[7.0], 99.0), 7.0);
         assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), 2.0);
         assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn wall_time_priced_by_the_hour() {
+        let prompts = vec![
+            prompt("sequential", "a", 1_000, 10.0, Some(true), true),
+            prompt("sequential", "b", 3_000, 30.0, Some(false), true),
+        ];
+        // Wall time: first start 0 ms, last end 7,200 ms.
+        let requests = vec![
+            request("sequential", "r1", 1, "200", 0.0, 3_600.0),
+            request("sequential", "r2", 1, "200", 3_600.0, 3_600.0),
+        ];
+        let mut s = summarise_all(&prompts, &requests);
+        // 2 prompts x 5 output tokens over 7.2 s.
+        assert_eq!(s[0].output_tokens_per_wall_s, 10.0 / 7.2);
+        assert_eq!(s[0].time_cost_usd, None);
+        // $1.80 an hour for 7.2 s: 1.80 x 7,200 / 3,600,000 = $0.0036; per 1,000 prompts:
+        // 0.0036 x 1,000 / 2 = $1.80.
+        price_wall_time(&mut s, 1.80);
+        assert_eq!(s[0].time_cost_usd, Some(1.80 * 7_200.0 / 3_600_000.0));
+        assert!((s[0].time_cost_usd.unwrap() - 0.0036).abs() < 1e-15);
+        assert!((s[0].time_cost_per_1k_prompts.unwrap() - 1.8).abs() < 1e-12);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::RunReport;
 use super::markdown::{fmt_ms, fmt_pct, fmt_saving};
+use super::summary::RunStatus;
 
 /// Renders the per-strategy summary; `markdown` selects a Markdown table.
 pub fn render(report: &RunReport, markdown: bool) -> String {
@@ -23,11 +24,16 @@ pub fn render(report: &RunReport, markdown: bool) -> String {
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
     for s in &report.summaries {
-        let name = if s.demonstration {
-            format!("{} (demo)", s.strategy)
-        } else {
-            s.strategy.clone()
-        };
+        let mut name = s.strategy.clone();
+        if s.demonstration {
+            name.push_str(" (demo)");
+        }
+        match s.status {
+            _ if s.demonstration => {}
+            RunStatus::Complete => {}
+            RunStatus::Partial => name.push_str(" (partial)"),
+            RunStatus::Failed => name.push_str(" FAILED"),
+        }
         rows.push(vec![
             name,
             s.requests.to_string(),
@@ -107,6 +113,9 @@ pub fn render(report: &RunReport, markdown: bool) -> String {
             ""
         }
     ));
+    for line in super::markdown::unfinished(report) {
+        out.push_str(&format!("! {line}\n"));
+    }
     if report.summaries.iter().any(|s| s.demonstration) {
         out.push_str(
             "(demo) naive-multi-message is the mistaken tutorial method, shown to measure what it loses: \

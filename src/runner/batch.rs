@@ -5,12 +5,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use crate::error::{Error, Result};
-use crate::provider::{
-    CallError, CallErrorKind, ChatRequest, ChatResponse, Client, ProviderKind, anthropic, openai,
-};
+use crate::provider::api::{BatchApi, Ended};
+use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, openai};
 
 /// Polling settings.
 #[derive(Debug, Clone, Copy)]
@@ -110,63 +107,22 @@ pub struct Resume<'a> {
 
 /// Runs the requests (keyed by custom id) through the Batch API and waits for every result.
 pub async fn execute(
-    client: &Client,
+    api: &dyn BatchApi,
     requests: &[(String, ChatRequest)],
     poll: PollConfig,
     run_start: Instant,
     on_poll: &(dyn Fn(&str) + Send + Sync),
     resume: Resume<'_>,
 ) -> Result<BatchRun> {
-    let kind = client.endpoint().kind;
-    let lines: Vec<String> = requests
-        .iter()
-        .map(|(id, r)| match kind {
-            ProviderKind::Openai => openai::batch_line(id, r).to_string(),
-            ProviderKind::Anthropic => anthropic::batch_request(id, r).to_string(),
-        })
-        .collect();
+    let lines: Vec<String> = requests.iter().map(|(id, r)| api.encode(id, r)).collect();
     let sizes: Vec<usize> = lines.iter().map(|l| l.len() + 1).collect();
-    let (max_req, max_bytes) = match kind {
-        ProviderKind::Openai => (openai::BATCH_MAX_REQUESTS, openai::BATCH_MAX_BYTES),
-        ProviderKind::Anthropic => (anthropic::BATCH_MAX_REQUESTS, anthropic::BATCH_MAX_BYTES),
-    };
+    let (max_req, max_bytes) = api.limits();
     let mut run = BatchRun::default();
-    let mut submitted: Vec<Submitted> = Vec::new();
-    let mut covered: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for prev in resume.previous {
-        covered.extend(prev.custom_ids.iter().map(String::as_str));
-        submitted.push(Submitted {
-            id: prev.batch_id.clone(),
-            ids: prev.custom_ids.clone(),
-            submitted_at: Instant::now(),
-            submitted: Duration::from_secs_f64(prev.submitted_ms.max(0.0) / 1000.0),
-        });
-    }
-    if kind == ProviderKind::Openai && !resume.creating.is_empty() {
-        let recent = patient(|| openai::list_batches(client, 100))
-            .await
-            .map_err(job_error)?;
-        for pending in resume.creating {
-            let made = recent
-                .iter()
-                .find(|b| b.input_file_id.as_deref() == Some(pending.input_file_id.as_str()));
-            if let Some(batch) = made {
-                let since_start = Instant::now().saturating_duration_since(run_start);
-                (resume.on_submit)(
-                    &batch.id,
-                    &pending.custom_ids,
-                    since_start.as_secs_f64() * 1000.0,
-                );
-                covered.extend(pending.custom_ids.iter().map(String::as_str));
-                submitted.push(Submitted {
-                    id: batch.id.clone(),
-                    ids: pending.custom_ids.clone(),
-                    submitted_at: Instant::now(),
-                    submitted: since_start,
-                });
-            }
-        }
-    }
+    let mut submitted = adopt(api, &resume, run_start).await?;
+    let covered: std::collections::HashSet<&str> = submitted
+        .iter()
+        .flat_map(|s| s.ids.iter().map(String::as_str))
+        .collect();
     let remaining: Vec<usize> = (0..requests.len())
         .filter(|&i| !covered.contains(requests[i].0.as_str()))
         .collect();
@@ -174,40 +130,12 @@ pub async fn execute(
     for local in split_at_limits(&remaining_sizes, max_req, max_bytes) {
         let picked: Vec<usize> = remaining[local].to_vec();
         let ids: Vec<String> = picked.iter().map(|&i| requests[i].0.clone()).collect();
+        let encoded: Vec<String> = picked.iter().map(|&i| lines[i].clone()).collect();
         let submitted_at = Instant::now();
-        let id = match kind {
-            ProviderKind::Openai => {
-                let mut body = picked
-                    .iter()
-                    .map(|&i| lines[i].as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                body.push('\n');
-                let body = body.into_bytes();
-                let file = patient(|| {
-                    openai::upload_batch_file(client, "batchbench-input.jsonl", body.clone())
-                })
-                .await;
-                let file = match file {
-                    Ok(f) => f,
-                    Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
-                };
-                (resume.on_creating)(&file.id, &ids);
-                match create_openai(client, &file.id).await {
-                    Ok(id) => id,
-                    Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
-                }
-            }
-            ProviderKind::Anthropic => {
-                let values: Vec<serde_json::Value> = picked
-                    .iter()
-                    .map(|&i| anthropic::batch_request(&requests[i].0, &requests[i].1))
-                    .collect();
-                match create_anthropic(client, &values).await {
-                    Ok(b) => b.id,
-                    Err(e) => return Err(cancel_all(client, &submitted, job_error(e)).await),
-                }
-            }
+        let on_input = |file_id: &str| (resume.on_creating)(file_id, &ids);
+        let id = match api.submit(encoded, &on_input).await {
+            Ok(id) => id,
+            Err(e) => return Err(cancel_all(api, &submitted, job_error(e)).await),
         };
         let since_start = submitted_at.duration_since(run_start);
         (resume.on_submit)(&id, &ids, since_start.as_secs_f64() * 1000.0);
@@ -219,27 +147,67 @@ pub async fn execute(
         });
     }
     let waited = tokio::select! {
-        r = wait_all(client, &submitted, poll, on_poll, &mut run) => r,
+        r = wait_all(api, &submitted, poll, on_poll, &mut run) => r,
         _ = tokio::signal::ctrl_c() => Err(Error::Interrupted("interrupted: the submitted batches were cancelled".into())),
     };
     if let Err(e) = waited {
-        return Err(cancel_all(client, &submitted, e).await);
+        return Err(cancel_all(api, &submitted, e).await);
     }
     Ok(run)
 }
 
-async fn cancel_all(client: &Client, submitted: &[Submitted], cause: Error) -> Error {
+/// The batches a previous run submitted, and those whose creation it began: a batch the server
+/// made from one of those input files is adopted (and reported to `on_submit`), not made again.
+async fn adopt(
+    api: &dyn BatchApi,
+    resume: &Resume<'_>,
+    run_start: Instant,
+) -> Result<Vec<Submitted>> {
+    let mut submitted: Vec<Submitted> = resume
+        .previous
+        .iter()
+        .map(|prev| Submitted {
+            id: prev.batch_id.clone(),
+            ids: prev.custom_ids.clone(),
+            submitted_at: Instant::now(),
+            submitted: Duration::from_secs_f64(prev.submitted_ms.max(0.0) / 1000.0),
+        })
+        .collect();
+    if resume.creating.is_empty() {
+        return Ok(submitted);
+    }
+    let recent = api.recent().await.map_err(job_error)?;
+    for pending in resume.creating {
+        let made = recent
+            .iter()
+            .find(|(_, file)| *file == pending.input_file_id);
+        if let Some((batch_id, _)) = made {
+            let since_start = Instant::now().saturating_duration_since(run_start);
+            (resume.on_submit)(
+                batch_id,
+                &pending.custom_ids,
+                since_start.as_secs_f64() * 1000.0,
+            );
+            submitted.push(Submitted {
+                id: batch_id.clone(),
+                ids: pending.custom_ids.clone(),
+                submitted_at: Instant::now(),
+                submitted: since_start,
+            });
+        }
+    }
+    Ok(submitted)
+}
+
+async fn cancel_all(api: &dyn BatchApi, submitted: &[Submitted], cause: Error) -> Error {
     for s in submitted {
-        let _ = match client.endpoint().kind {
-            ProviderKind::Openai => openai::cancel_batch(client, &s.id).await.map(|_| ()),
-            ProviderKind::Anthropic => anthropic::cancel_batch(client, &s.id).await.map(|_| ()),
-        };
+        let _ = api.cancel(&s.id).await;
     }
     cause
 }
 
 async fn wait_all(
-    client: &Client,
+    api: &dyn BatchApi,
     submitted: &[Submitted],
     poll: PollConfig,
     on_poll: &(dyn Fn(&str) + Send + Sync),
@@ -260,91 +228,13 @@ async fn wait_all(
         interval = openai::next_poll(interval, poll.max);
         let mut still = Vec::new();
         for &i in &pending {
-            let s = &submitted[i];
-            let done = match client.endpoint().kind {
-                ProviderKind::Openai => poll_openai(client, s, on_poll, run).await?,
-                ProviderKind::Anthropic => poll_anthropic(client, s, on_poll, run).await?,
-            };
-            if !done {
+            if !poll_once(api, &submitted[i], on_poll, run).await? {
                 still.push(i);
             }
         }
         pending = still;
     }
     Ok(())
-}
-
-/// Retries a poll or download a few times on transient errors: a flaky poll must not lose a batch.
-async fn patient<T, F, Fut>(mut f: F) -> std::result::Result<T, CallError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = std::result::Result<T, CallError>>,
-{
-    let mut wait = Duration::from_millis(200);
-    for _ in 0..5 {
-        match f().await {
-            Err(e) if e.is_retryable() => {
-                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30)))
-                    .await;
-                wait *= 2;
-            }
-            other => return other,
-        }
-    }
-    f().await
-}
-
-/// Creates an OpenAI batch over `file_id`, retrying transient failures without ever creating
-/// two: before each retry it looks for a batch already made from the same input file (the
-/// creation may have succeeded although its answer was lost) and adopts it.
-async fn create_openai(client: &Client, file_id: &str) -> std::result::Result<String, CallError> {
-    let retrying = std::cell::Cell::new(false);
-    patient(|| async {
-        if retrying.replace(true) {
-            let recent = patient(|| openai::list_batches(client, 100)).await?;
-            if let Some(b) = recent
-                .into_iter()
-                .find(|b| b.input_file_id.as_deref() == Some(file_id))
-            {
-                return Ok(b.id);
-            }
-        }
-        openai::create_batch(client, file_id, json!({"tool": "batchbench"}))
-            .await
-            .map(|b| b.id)
-    })
-    .await
-}
-
-/// Creates an Anthropic message batch, retrying only failures the server answered with a status
-/// (429, 5xx, 529: nothing was created). A broken connection leaves the outcome unknown and
-/// there is no idempotency key, so it is not retried: the error says so.
-async fn create_anthropic(
-    client: &Client,
-    requests: &[serde_json::Value],
-) -> std::result::Result<anthropic::MessageBatch, CallError> {
-    let unknown_outcome = |e: &CallError| e.kind != CallErrorKind::Status;
-    patient(|| async {
-        anthropic::create_batch(client, requests)
-            .await
-            .map_err(|mut e| {
-                if unknown_outcome(&e) {
-                    e.should_retry = Some(false);
-                }
-                e
-            })
-    })
-    .await
-    .map_err(|mut e| {
-        if unknown_outcome(&e) {
-            e.message = format!(
-                "{} (creating a message batch: whether it was created is unknown, so it was \
-                 not retried; check the console for a batch to cancel)",
-                e.message
-            );
-        }
-        e
-    })
 }
 
 fn record_missing(run: &mut BatchRun, s: &Submitted, why: &str) {
@@ -359,98 +249,44 @@ fn record_missing(run: &mut BatchRun, s: &Submitted, why: &str) {
     }
 }
 
-async fn poll_openai(
-    client: &Client,
+/// Polls one batch; once it has ended, downloads and joins its results, records every request
+/// without one, and logs the job. Returns whether it has ended.
+async fn poll_once(
+    api: &dyn BatchApi,
     s: &Submitted,
     on_poll: &(dyn Fn(&str) + Send + Sync),
     run: &mut BatchRun,
 ) -> Result<bool> {
-    let batch = patient(|| openai::get_batch(client, &s.id))
-        .await
-        .map_err(job_error)?;
-    let counts = batch.request_counts.unwrap_or_default();
-    on_poll(&format!(
-        "{} {} {}/{}",
-        s.id,
-        batch.status,
-        counts.completed + counts.failed,
-        counts.total
-    ));
-    if !batch.is_terminal() {
+    let polled = api.poll(&s.id, s.ids.len()).await.map_err(job_error)?;
+    on_poll(&polled.progress);
+    let Some(ended) = polled.ended else {
         return Ok(false);
-    }
-    let mut error = None;
-    for file in [&batch.output_file_id, &batch.error_file_id]
-        .into_iter()
-        .flatten()
-    {
-        let bytes = patient(|| openai::file_content(client, file))
-            .await
-            .map_err(job_error)?;
-        ingest(run, s, &bytes, openai::parse_batch_line)?;
-        let _ = openai::delete_file(client, file).await;
-    }
-    if batch.status == "failed" {
-        error = Some(batch.error_summary());
-    }
-    let why = match batch.status.as_str() {
-        "failed" => format!(
-            "batch {} failed validation: {}",
-            s.id,
-            error.as_deref().unwrap_or("")
-        ),
-        status => format!("no result for this request in batch {} ({status})", s.id),
     };
-    record_missing(run, s, &why);
+    for bytes in api.results(&s.id, &ended).await.map_err(job_error)? {
+        ingest(run, s, &bytes, |line| api.parse_result(line))?;
+    }
+    record_missing(run, s, &missing_reason(&s.id, &ended));
     run.jobs.push(JobLog {
         batch_id: s.id.clone(),
-        status: batch.status.clone(),
+        status: ended.status.clone(),
         requests: s.ids.len(),
         submitted: s.submitted,
         wall: s.submitted_at.elapsed(),
-        error,
+        error: ended.error.clone(),
     });
     Ok(true)
 }
 
-async fn poll_anthropic(
-    client: &Client,
-    s: &Submitted,
-    on_poll: &(dyn Fn(&str) + Send + Sync),
-    run: &mut BatchRun,
-) -> Result<bool> {
-    let batch = patient(|| anthropic::get_batch(client, &s.id))
-        .await
-        .map_err(job_error)?;
-    let c = batch.request_counts;
-    on_poll(&format!(
-        "{} {} {}/{}",
-        s.id,
-        batch.processing_status,
-        s.ids.len() as u64 - c.processing,
-        s.ids.len()
-    ));
-    if !batch.is_ended() {
-        return Ok(false);
+/// Why a request of an ended batch has no result.
+fn missing_reason(id: &str, ended: &Ended) -> String {
+    match (ended.status.as_str(), &ended.error) {
+        ("failed", error) => format!(
+            "batch {id} failed validation: {}",
+            error.as_deref().unwrap_or("")
+        ),
+        ("ended", _) => format!("no result for this request in batch {id}"),
+        (status, _) => format!("no result for this request in batch {id} ({status})"),
     }
-    let bytes = patient(|| anthropic::results(client, &batch))
-        .await
-        .map_err(job_error)?;
-    ingest(run, s, &bytes, anthropic::parse_result_line)?;
-    record_missing(
-        run,
-        s,
-        &format!("no result for this request in batch {}", s.id),
-    );
-    run.jobs.push(JobLog {
-        batch_id: s.id.clone(),
-        status: "ended".into(),
-        requests: s.ids.len(),
-        submitted: s.submitted,
-        wall: s.submitted_at.elapsed(),
-        error: None,
-    });
-    Ok(true)
 }
 
 /// Joins result lines to requests by custom id; unknown ids and unparsable lines are errors in the
@@ -459,7 +295,7 @@ fn ingest(
     run: &mut BatchRun,
     s: &Submitted,
     bytes: &[u8],
-    parse: fn(&str) -> std::result::Result<openai::BatchResult, String>,
+    parse: impl Fn(&str) -> std::result::Result<openai::BatchResult, String>,
 ) -> Result<()> {
     let text = String::from_utf8_lossy(bytes);
     let latency = s.submitted_at.elapsed();
@@ -489,7 +325,71 @@ fn ingest(
 
 #[cfg(test)]
 mod tests {
-    use super::split_at_limits;
+    use super::*;
+    use crate::provider::fake::FakeProvider;
+    use crate::runner::tests::request;
+
+    fn poll() -> PollConfig {
+        PollConfig {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(2),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    async fn run_through(fake: &FakeProvider, n: usize) -> (Result<BatchRun>, Vec<String>) {
+        let requests: Vec<(String, ChatRequest)> = (0..n)
+            .map(|i| (format!("r{i}"), request(&format!("q{i}"))))
+            .collect();
+        let journaled = std::sync::Mutex::new(Vec::new());
+        let on_submit = |id: &str, _: &[String], _: f64| journaled.lock().unwrap().push(id.into());
+        let resume = Resume {
+            previous: &[],
+            on_submit: &on_submit,
+            creating: &[],
+            on_creating: &|_, _| {},
+        };
+        let run = execute(fake, &requests, poll(), Instant::now(), &|_| {}, resume).await;
+        (run, journaled.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn splits_at_the_limit_polls_until_ended_and_joins_by_custom_id() {
+        let mut fake = FakeProvider::new(|r, _| {
+            Ok(FakeProvider::answer(
+                &r.messages[0].content.replace('q', "a"),
+                5,
+                1,
+            ))
+        });
+        fake.limits = (2, 1 << 20);
+        fake.polls_until_ended = 3;
+        let (run, journaled) = run_through(&fake, 5).await;
+        let run = run.unwrap();
+        assert_eq!(journaled, vec!["batch_0", "batch_1", "batch_2"]);
+        let sizes: Vec<usize> = fake.submitted().iter().map(|(_, ids)| ids.len()).collect();
+        assert_eq!(sizes, vec![2, 2, 1]);
+        assert_eq!(run.jobs.len(), 3);
+        assert!(run.jobs.iter().all(|j| j.status == "completed"));
+        for i in 0..5 {
+            let answer = run.results[&format!("r{i}")].as_ref().unwrap();
+            assert_eq!(answer.text, format!("a{i}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_submission_cancels_the_batches_already_made() {
+        let mut fake = FakeProvider::new(|_, _| Ok(FakeProvider::answer("x", 1, 1)));
+        fake.limits = (1, 1 << 20);
+        let mut refused = CallError::new(CallErrorKind::Status, "Not Found");
+        refused.status = Some(404);
+        refused.endpoint = Some("POST /v1/files".into());
+        fake.fail_submit = Some((2, refused));
+        let (run, _) = run_through(&fake, 3).await;
+        let e = run.unwrap_err().to_string();
+        assert_eq!(e, "batch API: POST /v1/files: HTTP 404: Not Found");
+        assert_eq!(fake.cancelled(), vec!["batch_0", "batch_1"]);
+    }
 
     #[test]
     fn splits_on_count_and_bytes() {

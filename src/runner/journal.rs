@@ -163,7 +163,7 @@ impl Journal {
     /// Starts a new journal (truncating an old one).
     pub fn create(dir: &Path) -> Result<Journal> {
         let path = dir.join(FILE_NAME);
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let file = File::create(&path).map_err(|e| Error::write(&path, e))?;
         Ok(Journal::open(path, file, Replay::default()))
     }
 

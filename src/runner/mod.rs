@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 
 pub use retry::{Decision, RetryPolicy};
 
+use crate::provider::api::{BatchApi, ChatApi};
 use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client};
 
 /// One attempt at one request.
@@ -116,10 +117,12 @@ impl JournalScope<'_> {
     }
 }
 
-/// Executes requests against one provider client.
-#[derive(Debug, Clone)]
+/// Executes requests against one provider, through its [`ChatApi`] and [`BatchApi`].
+#[derive(Clone)]
 pub struct Runner {
-    client: Client,
+    chat: Arc<dyn ChatApi>,
+    batch: Arc<dyn BatchApi>,
+    client: Option<Client>,
     retry: RetryPolicy,
     run_start: Instant,
     seed: u64,
@@ -127,11 +130,38 @@ pub struct Runner {
     pacer: Arc<pacing::Pacer>,
 }
 
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("client", &self.client)
+            .field("retry", &self.retry)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Runner {
-    /// A runner; `run_start` anchors every `started` offset, `seed` drives the backoff jitter.
+    /// A runner over a provider's HTTP client; `run_start` anchors every `started` offset,
+    /// `seed` drives the backoff jitter.
     pub fn new(client: Client, retry: RetryPolicy, run_start: Instant, seed: u64) -> Runner {
+        let (chat, batch) = crate::provider::api::build(client.clone());
+        let mut runner = Runner::over(chat, batch, retry, run_start, seed);
+        runner.client = Some(client);
+        runner
+    }
+
+    /// A runner over any implementation of the provider traits (the in-memory fake in tests).
+    pub fn over(
+        chat: Arc<dyn ChatApi>,
+        batch: Arc<dyn BatchApi>,
+        retry: RetryPolicy,
+        run_start: Instant,
+        seed: u64,
+    ) -> Runner {
         Runner {
-            client,
+            chat,
+            batch,
+            client: None,
             retry,
             run_start,
             seed,
@@ -140,9 +170,14 @@ impl Runner {
         }
     }
 
-    /// The provider client.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The HTTP client, when the runner was built over one.
+    pub fn client(&self) -> Option<&Client> {
+        self.client.as_ref()
+    }
+
+    /// The provider's Batch API.
+    pub fn batch_api(&self) -> &dyn BatchApi {
+        self.batch.as_ref()
     }
 
     /// When the run started.
@@ -180,7 +215,7 @@ impl Runner {
             self.pacer.before_send(rate_estimate(request)).await;
             let started = self.run_start.elapsed();
             let t = Instant::now();
-            let result = self.client.chat(request).await;
+            let result = self.chat.chat(request).await;
             let latency = t.elapsed();
             let info = match &result {
                 Ok(r) => r.rate_limit,
@@ -315,5 +350,85 @@ impl Runner {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::provider::fake::FakeProvider;
+    use crate::provider::{Message, Role};
+
+    pub(crate) fn request(text: &str) -> ChatRequest {
+        ChatRequest {
+            model: "gpt-4o-mini".into(),
+            system: None,
+            messages: vec![Message {
+                role: Role::User,
+                content: text.into(),
+            }],
+            max_tokens: 8,
+            temperature: None,
+            json_schema: None,
+            cache_prefix: false,
+            stream: false,
+        }
+    }
+
+    pub(crate) fn quick() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 3,
+            base: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        }
+    }
+
+    fn status(code: u16) -> CallError {
+        let mut e = CallError::new(CallErrorKind::Status, format!("HTTP {code}"));
+        e.status = Some(code);
+        e
+    }
+
+    fn over(fake: FakeProvider) -> Runner {
+        let fake = Arc::new(fake);
+        Runner::over(fake.clone(), fake, quick(), Instant::now(), 7)
+    }
+
+    #[tokio::test]
+    async fn retries_a_429_then_keeps_the_answer_without_sockets() {
+        let runner = over(FakeProvider::new(|_, n| match n {
+            1 | 2 => Err(status(429)),
+            _ => Ok(FakeProvider::answer("4", 10, 1)),
+        }));
+        let out = runner.send(&request("2+2?"), 0).await;
+        let statuses: Vec<Option<u16>> = out
+            .attempts
+            .iter()
+            .map(|a| a.result.as_ref().err().and_then(|e| e.status))
+            .collect();
+        assert_eq!(statuses, vec![Some(429), Some(429), None]);
+        assert_eq!(out.result().unwrap().text, "4");
+    }
+
+    #[tokio::test]
+    async fn a_400_is_not_retried_and_quota_stops_every_later_request() {
+        let runner = over(FakeProvider::new(|r, _| {
+            match r.messages[0].content.as_str() {
+                "bad" => Err(status(400)),
+                _ => {
+                    let mut e = status(429);
+                    e.code = Some("insufficient_quota".into());
+                    Err(e)
+                }
+            }
+        }));
+        assert_eq!(runner.send(&request("bad"), 0).await.attempts.len(), 1);
+        assert!(!runner.quota_exhausted());
+        assert_eq!(runner.send(&request("broke"), 1).await.attempts.len(), 1);
+        assert!(runner.quota_exhausted());
+        let after = runner.send(&request("later"), 2).await;
+        assert_eq!(after.attempts.len(), 1);
+        assert!(after.result().unwrap_err().message.contains("not sent"));
     }
 }

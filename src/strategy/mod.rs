@@ -46,6 +46,9 @@ pub enum StrategySpec {
     NaiveMultiMessage(usize),
 }
 
+/// The strategy every saving, accuracy drop and agreement is measured against.
+pub const BASELINE: &str = "sequential";
+
 impl StrategySpec {
     /// The default set: shows the main savings in well under a minute against the mock.
     pub fn defaults() -> Vec<StrategySpec> {
@@ -70,7 +73,12 @@ impl StrategySpec {
         }
     }
 
-    /// Builds the strategy.
+    /// Whether it goes through the provider's Batch API (and so needs one).
+    pub fn uses_batch_api(&self) -> bool {
+        matches!(self.build().execution(), Execution::BatchApi)
+    }
+
+    /// The strategy itself, ready to plan and unpack.
     pub fn build(&self) -> Box<dyn Strategy> {
         match *self {
             StrategySpec::Sequential => Box::new(Sequential),

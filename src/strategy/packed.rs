@@ -41,11 +41,6 @@ impl Strategy for Packed {
     }
 }
 
-/// Output tokens to allow per item: the answer plus the JSON around it (`"id": "…", `).
-fn item_output_budget(ctx: &PlanContext<'_>, id: &str) -> u64 {
-    u64::from(ctx.answer_tokens) + ctx.tokenizer.count(id) + 6
-}
-
 /// Builds one packed request for these prompts.
 pub(crate) fn packed_request(
     ctx: &PlanContext<'_>,
@@ -54,10 +49,8 @@ pub(crate) fn packed_request(
 ) -> ChatRequest {
     let user =
         packing::pack_user_message(prompts.iter().map(|p| (p.id.as_str(), p.prompt.as_str())));
-    let max_tokens: u64 = 2 + prompts
-        .iter()
-        .map(|p| item_output_budget(ctx, &p.id))
-        .sum::<u64>();
+    let id_tokens: Vec<u64> = prompts.iter().map(|p| ctx.tokenizer.count(&p.id)).collect();
+    let max_tokens = packing::packed_max_tokens(u64::from(ctx.answer_tokens), &id_tokens);
     let json_schema = match ctx.provider {
         ProviderKind::Openai if ctx.json_schema => Some(JsonSchema {
             name: "answers".to_string(),
@@ -147,9 +140,12 @@ pub(crate) fn unpack_packed(request: &PlannedRequest, response: &ChatResponse) -
                     },
                     u.parse_error.as_deref().unwrap_or_default()
                 )),
-                None if u.duplicated.contains(id) => {
-                    ItemResult::Reask("answered more than once in the packed answer".into())
-                }
+                None if u.duplicated.contains(id) => ItemResult::Reask(
+                    "answered more than once, differently, in the packed answer".into(),
+                ),
+                None if u.truncated || truncated => ItemResult::Reask(
+                    "missing from the packed answer, which was cut at max tokens".into(),
+                ),
                 None => ItemResult::Reask("missing from the packed answer".into()),
             };
             (id.clone(), result)
@@ -243,8 +239,8 @@ mod tests {
             r.json_schema.as_ref().unwrap().schema["required"],
             serde_json::json!(["q0", "q1", "q2", "q3"])
         );
-        // 4 items x (16 + tokens("q0") + 6) + 2; "q0" is 2 tokens in o200k_base -> 4 * 24 + 2 = 98
-        assert_eq!(r.max_tokens, 98);
+        // 4 items x (16 + tokens("q0") + 6) + 8; "q0" is 2 tokens in o200k_base -> 4 * 24 + 8 = 104
+        assert_eq!(r.max_tokens, 104);
     }
 
     #[test]
@@ -297,5 +293,20 @@ mod tests {
         assert_eq!(u.items[0].1, ItemResult::Answer("1".into()));
         assert!(matches!(u.items[1].1, ItemResult::Reask(_)));
         assert_eq!(u.items[2].1, ItemResult::Answer("3".into()));
+
+        // Cut at max_tokens: the complete pairs are kept, the rest re-asked with the reason.
+        let cut = ChatResponse {
+            text: "```json\n{\"q0\": \"1\", \"Q1\": {\"answer\": 2}, \"q2\": \"".into(),
+            finish_reason: "length".into(),
+            ..resp
+        };
+        let u = unpack_packed(&plan.requests[0], &cut);
+        assert_eq!(u.items[0].1, ItemResult::Answer("1".into()));
+        assert_eq!(u.items[1].1, ItemResult::Answer("2".into()));
+        assert_eq!(
+            u.items[2].1,
+            ItemResult::Reask("missing from the packed answer, which was cut at max tokens".into())
+        );
+        assert!(!u.parse_failure);
     }
 }

@@ -9,7 +9,6 @@
 //!   direct-mapped cache answers a repeat with one hash and one comparison.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use super::Encoding;
 
@@ -24,43 +23,12 @@ const TEXT_MAX_LEN: usize = 64 * 1024;
 /// Slots of the whole-text memo per thread and encoding (a power of two).
 const TEXT_SLOTS: usize = 64;
 
-/// Piece -> token count, hashed with [`Fx`].
-type PieceMap = HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<Fx>>;
+/// Piece -> token count, hashed with rustc's FxHash: fast on short keys; no DoS concern here
+/// (the maps are private, bounded and per thread).
+type PieceMap = rustc_hash::FxHashMap<Box<[u8]>, u32>;
 
 /// One remembered long text: its hash, the text and its count.
 type TextSlot = Option<(u64, Box<str>, u64)>;
-
-/// The multiply-rotate hash of rustc (FxHash): fast on short keys; no DoS concern here (the
-/// maps are private, bounded and per thread).
-#[derive(Default)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.0 =
-                (self.0.rotate_left(5) ^ u64::from_le_bytes(w) ^ rest.len() as u64).wrapping_mul(K);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
 
 /// The per-thread memos of one encoding.
 #[derive(Default)]
@@ -90,7 +58,7 @@ fn tokenizer(encoding: Encoding) -> &'static bpe_openai::Tokenizer {
 
 fn hash(text: &str) -> u64 {
     use std::hash::Hasher;
-    let mut h = Fx::default();
+    let mut h = rustc_hash::FxHasher::default();
     h.write(text.as_bytes());
     h.finish()
 }

@@ -179,7 +179,7 @@ fn family(spec: &StrategySpec) -> Option<(&'static str, u32, bool)> {
 /// The K = 1 anchor of each family: what the family degenerates to with one prompt per request.
 fn anchor(family: &str) -> Option<&'static str> {
     match family {
-        "packed" | "naive-multi-message" => Some("sequential"),
+        "packed" | "naive-multi-message" => Some(crate::strategy::BASELINE),
         "batch-api+packed" => Some("batch-api"),
         _ => None,
     }
@@ -288,7 +288,13 @@ pub fn latency_cdfs(summaries: &[StrategySummary], prompts: &[PromptRecord]) -> 
 impl ChartData {
     /// Computes every chart's data from a report.
     pub fn from_report(report: &RunReport) -> ChartData {
-        let summaries = &report.summaries;
+        // A failed strategy's zeros are not a result: it is named in the footnote instead.
+        let summaries: &[StrategySummary] = &report
+            .summaries
+            .iter()
+            .filter(|s| s.status != crate::report::summary::RunStatus::Failed)
+            .cloned()
+            .collect::<Vec<_>>();
         ChartData {
             cost_by_strategy: summaries
                 .iter()
@@ -309,8 +315,11 @@ impl ChartData {
                 batch_size_series(summaries, |s| s.accuracy_pct, true),
                 summaries,
             ),
-            latency_cdf: latency_cdfs(summaries, &report.prompts),
-            token_breakdown: summaries
+            // Failed strategies answered nothing, so they draw no curve; kept so that a run
+            // where every strategy failed says so.
+            latency_cdf: latency_cdfs(&report.summaries, &report.prompts),
+            token_breakdown: report
+                .summaries
                 .iter()
                 .map(|s| TokenBar {
                     strategy: s.strategy.clone(),

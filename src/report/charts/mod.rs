@@ -321,7 +321,10 @@ fn draw<DB: DrawingBackend>(
         ChartKind::TokenBreakdown => token_chart(root, data, &foot),
         ChartKind::LatencyCdf => latency_chart(root, data, &foot),
         ChartKind::SavingVsBatchSize => {
-            let has_baseline = report.summaries.iter().any(|s| s.strategy == "sequential");
+            let has_baseline = report
+                .summaries
+                .iter()
+                .any(|s| s.strategy == crate::strategy::BASELINE);
             let why: &[&str] = if !has_baseline {
                 &[
                     "No sequential baseline in this run.",
@@ -378,6 +381,13 @@ fn footnote(report: &RunReport) -> String {
     );
     if i.simulated {
         s.push_str(" · simulated by the built-in mock");
+    }
+    let failed = super::markdown::failed_names(report);
+    if !failed.is_empty() {
+        s.push_str(&format!(
+            " · not charted, failed: {} (see report.md)",
+            failed.join(", ")
+        ));
     }
     s
 }

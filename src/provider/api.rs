@@ -1,0 +1,347 @@
+//! What the runner needs from a provider, as two traits: [`ChatApi`] (one request, one
+//! attempt) and [`BatchApi`] (the Batch API's lifecycle). OpenAI and Anthropic implement both
+//! here, over their wire modules; [`build`] is the one place a provider kind picks them, so the
+//! runner, the strategies and the bench never match on the kind, and tests can put the in-memory
+//! fake (`provider::fake`) in their place.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::openai::BatchResult;
+use super::{CallError, ChatRequest, ChatResponse, Client, ProviderKind, anthropic, openai};
+
+/// Sends one chat request; the runner owns retries.
+pub trait ChatApi: Send + Sync {
+    /// One attempt: the answer with usage and timings, or a classified error.
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, CallError>>;
+}
+
+/// A batch as a poll saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Polled {
+    /// A one-line progress note for the progress bar (`<id> <status> <done>/<total>`).
+    pub progress: String,
+    /// `Some` once the batch has ended (completed, failed, expired, cancelled).
+    pub ended: Option<Ended>,
+}
+
+/// An ended batch: its final status and where its results are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    /// The final status as the provider names it (`completed`, `expired`, `ended`, …).
+    pub status: String,
+    /// Why the whole batch failed (OpenAI `failed`: validation errors), when it did.
+    pub error: Option<String>,
+    /// Opaque handles [`BatchApi::results`] downloads (OpenAI file ids, the Anthropic
+    /// `results_url`).
+    pub sources: Vec<String>,
+}
+
+/// The Batch API's lifecycle: submit, poll, download, cancel. Control calls are retried by
+/// [`patient`] inside the implementations; the runner decides what a failure means.
+pub trait BatchApi: Send + Sync {
+    /// Most requests and bytes one batch may carry.
+    fn limits(&self) -> (usize, usize);
+    /// The wire form of one request in a batch (a JSONL line or a request object).
+    fn encode(&self, custom_id: &str, request: &ChatRequest) -> String;
+    /// Batches already made from input files (id, input file id), to adopt a creation whose
+    /// answer was lost; empty where the API has no input files.
+    fn recent(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, CallError>>;
+    /// Creates one batch of encoded requests and returns its id; `on_input` hears the id of an
+    /// uploaded input file before the batch is created over it.
+    fn submit<'a>(
+        &'a self,
+        encoded: Vec<String>,
+        on_input: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BoxFuture<'a, Result<String, CallError>>;
+    /// One poll; `expected` is how many requests the batch carries.
+    fn poll<'a>(&'a self, id: &'a str, expected: usize)
+    -> BoxFuture<'a, Result<Polled, CallError>>;
+    /// Downloads an ended batch's result files (JSONL), each once.
+    fn results<'a>(
+        &'a self,
+        id: &'a str,
+        ended: &'a Ended,
+    ) -> BoxFuture<'a, Result<Vec<bytes::Bytes>, CallError>>;
+    /// Reads one result line.
+    fn parse_result(&self, line: &str) -> Result<BatchResult, String>;
+    /// Cancels a batch (best effort).
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), CallError>>;
+}
+
+/// The provider behind a client: its chat and batch APIs.
+pub fn build(client: Client) -> (Arc<dyn ChatApi>, Arc<dyn BatchApi>) {
+    match client.endpoint().kind {
+        ProviderKind::Openai => {
+            let p = Arc::new(OpenAi(client));
+            (p.clone(), p)
+        }
+        ProviderKind::Anthropic => {
+            let p = Arc::new(Anthropic(client));
+            (p.clone(), p)
+        }
+    }
+}
+
+/// Retries a control call (upload, create, poll, download) a few times on transient errors: a
+/// flaky poll must not lose a batch. 200 ms doubling, a `retry-after` honoured up to 30 s, six
+/// tries.
+pub(crate) async fn patient<T, F, Fut>(mut f: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let mut wait = Duration::from_millis(200);
+    for _ in 0..5 {
+        match f().await {
+            Err(e) if e.is_retryable() => {
+                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30)))
+                    .await;
+                wait *= 2;
+            }
+            other => return other,
+        }
+    }
+    f().await
+}
+
+/// OpenAI's chat completions and Batch API (input files, batches, output files).
+struct OpenAi(Client);
+
+impl ChatApi for OpenAi {
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, CallError>> {
+        Box::pin(openai::chat(&self.0, request))
+    }
+}
+
+impl BatchApi for OpenAi {
+    fn limits(&self) -> (usize, usize) {
+        (openai::BATCH_MAX_REQUESTS, openai::BATCH_MAX_BYTES)
+    }
+
+    fn encode(&self, custom_id: &str, request: &ChatRequest) -> String {
+        openai::batch_line(custom_id, request).to_string()
+    }
+
+    fn recent(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, CallError>> {
+        Box::pin(async move {
+            let batches = patient(|| openai::list_batches(&self.0, 100)).await?;
+            Ok(batches
+                .into_iter()
+                .filter_map(|b| b.input_file_id.map(|f| (b.id, f)))
+                .collect())
+        })
+    }
+
+    fn submit<'a>(
+        &'a self,
+        encoded: Vec<String>,
+        on_input: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BoxFuture<'a, Result<String, CallError>> {
+        Box::pin(async move {
+            let mut body = encoded.join("\n");
+            body.push('\n');
+            let body = body.into_bytes();
+            let file = patient(|| {
+                openai::upload_batch_file(&self.0, "batchbench-input.jsonl", body.clone())
+            })
+            .await?;
+            on_input(&file.id);
+            create_openai(&self.0, &file.id).await
+        })
+    }
+
+    fn poll<'a>(
+        &'a self,
+        id: &'a str,
+        _expected: usize,
+    ) -> BoxFuture<'a, Result<Polled, CallError>> {
+        Box::pin(async move {
+            let batch = patient(|| openai::get_batch(&self.0, id)).await?;
+            let counts = batch.request_counts.unwrap_or_default();
+            let progress = format!(
+                "{id} {} {}/{}",
+                batch.status,
+                counts.completed + counts.failed,
+                counts.total
+            );
+            let ended = batch.is_terminal().then(|| Ended {
+                status: batch.status.clone(),
+                error: (batch.status == "failed").then(|| batch.error_summary()),
+                sources: [&batch.output_file_id, &batch.error_file_id]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect(),
+            });
+            Ok(Polled { progress, ended })
+        })
+    }
+
+    fn results<'a>(
+        &'a self,
+        _id: &'a str,
+        ended: &'a Ended,
+    ) -> BoxFuture<'a, Result<Vec<bytes::Bytes>, CallError>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for file in &ended.sources {
+                out.push(patient(|| openai::file_content(&self.0, file)).await?);
+                let _ = openai::delete_file(&self.0, file).await;
+            }
+            Ok(out)
+        })
+    }
+
+    fn parse_result(&self, line: &str) -> Result<BatchResult, String> {
+        openai::parse_batch_line(line)
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), CallError>> {
+        Box::pin(async move { openai::cancel_batch(&self.0, id).await.map(|_| ()) })
+    }
+}
+
+/// Creates an OpenAI batch over `file_id`, retrying transient failures without ever creating
+/// two: before each retry it looks for a batch already made from the same input file (the
+/// creation may have succeeded although its answer was lost) and adopts it.
+async fn create_openai(client: &Client, file_id: &str) -> Result<String, CallError> {
+    let retrying = std::sync::atomic::AtomicBool::new(false);
+    patient(|| async {
+        if retrying.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            let recent = patient(|| openai::list_batches(client, 100)).await?;
+            if let Some(b) = recent
+                .into_iter()
+                .find(|b| b.input_file_id.as_deref() == Some(file_id))
+            {
+                return Ok(b.id);
+            }
+        }
+        openai::create_batch(client, file_id, serde_json::json!({"tool": "batchbench"}))
+            .await
+            .map(|b| b.id)
+    })
+    .await
+}
+
+/// Anthropic's Messages API and Message Batches (requests inline, results by URL).
+struct Anthropic(Client);
+
+impl ChatApi for Anthropic {
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, CallError>> {
+        Box::pin(anthropic::chat(&self.0, request))
+    }
+}
+
+impl BatchApi for Anthropic {
+    fn limits(&self) -> (usize, usize) {
+        (anthropic::BATCH_MAX_REQUESTS, anthropic::BATCH_MAX_BYTES)
+    }
+
+    fn encode(&self, custom_id: &str, request: &ChatRequest) -> String {
+        anthropic::batch_request(custom_id, request).to_string()
+    }
+
+    fn recent(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, CallError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn submit<'a>(
+        &'a self,
+        encoded: Vec<String>,
+        _on_input: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BoxFuture<'a, Result<String, CallError>> {
+        Box::pin(async move {
+            let values: Vec<serde_json::Value> = encoded
+                .iter()
+                .map(|line| serde_json::from_str(line).expect("encoded by Anthropic::encode"))
+                .collect();
+            create_anthropic(&self.0, &values).await
+        })
+    }
+
+    fn poll<'a>(
+        &'a self,
+        id: &'a str,
+        expected: usize,
+    ) -> BoxFuture<'a, Result<Polled, CallError>> {
+        Box::pin(async move {
+            let batch = patient(|| anthropic::get_batch(&self.0, id)).await?;
+            let progress = format!(
+                "{id} {} {}/{expected}",
+                batch.processing_status,
+                (expected as u64).saturating_sub(batch.request_counts.processing),
+            );
+            let ended = batch.is_ended().then(|| Ended {
+                status: "ended".into(),
+                error: None,
+                sources: batch.results_url.iter().cloned().collect(),
+            });
+            Ok(Polled { progress, ended })
+        })
+    }
+
+    fn results<'a>(
+        &'a self,
+        id: &'a str,
+        ended: &'a Ended,
+    ) -> BoxFuture<'a, Result<Vec<bytes::Bytes>, CallError>> {
+        Box::pin(async move {
+            let url = ended.sources.first().map(String::as_str);
+            Ok(vec![
+                patient(|| anthropic::results(&self.0, id, url)).await?,
+            ])
+        })
+    }
+
+    fn parse_result(&self, line: &str) -> Result<BatchResult, String> {
+        anthropic::parse_result_line(line)
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), CallError>> {
+        Box::pin(async move { anthropic::cancel_batch(&self.0, id).await.map(|_| ()) })
+    }
+}
+
+/// Creates an Anthropic message batch, retrying only failures the server answered with a status
+/// (429, 5xx, 529: nothing was created). A broken connection leaves the outcome unknown and
+/// there is no idempotency key, so it is not retried: the error says so.
+async fn create_anthropic(
+    client: &Client,
+    requests: &[serde_json::Value],
+) -> Result<String, CallError> {
+    let unknown_outcome = |e: &CallError| e.kind != super::CallErrorKind::Status;
+    patient(|| async {
+        anthropic::create_batch(client, requests)
+            .await
+            .map(|b| b.id)
+            .map_err(|mut e| {
+                if unknown_outcome(&e) {
+                    e.should_retry = Some(false);
+                }
+                e
+            })
+    })
+    .await
+    .map_err(|mut e| {
+        if unknown_outcome(&e) {
+            e.message = format!(
+                "{} (creating a message batch: whether it was created is unknown, so it was \
+                 not retried; check the console for a batch to cancel)",
+                e.message
+            );
+        }
+        e
+    })
+}
