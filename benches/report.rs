@@ -46,6 +46,7 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                 correct: Some(i % 31 != 0),
                 agrees_with_sequential: Some(i % 29 != 0),
                 error: None,
+                pack_position: None,
             });
             if i % k == 0 {
                 requests.push(RequestRecord {

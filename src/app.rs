@@ -375,9 +375,14 @@ impl Session {
             tokenizer: tokenizer.label(),
             options: report::run_info::RunOptions {
                 stream: plan.args.stream,
-                temperature: plan.args.temperature,
+                temperature: crate::sampling::choose(plan.args.temperature, &plan.model).0,
                 json_schema: !plan.args.no_json_schema,
                 max_retries: retry.max_retries,
+                temperature_source: Some(
+                    crate::sampling::choose(plan.args.temperature, &plan.model)
+                        .1
+                        .to_string(),
+                ),
                 price_per_hour_usd: plan.args.price_per_hour,
             },
             warnings: tokenizer_warning.into_iter().collect(),
@@ -437,7 +442,7 @@ impl Session {
                 limits: self.limits,
                 answer_tokens: self.answer_tokens,
                 stream: plan.args.stream,
-                temperature: plan.args.temperature,
+                temperature: crate::sampling::choose(plan.args.temperature, &plan.model).0,
                 json_schema: !plan.args.no_json_schema,
             },
             runner: &self.runner,
@@ -614,6 +619,9 @@ async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRu
             plan.run_id
         );
     }
+    if outcome.is_ok() && plan.args.repeat_baseline {
+        outcome = repeat_baseline(&mut session, plan, &mut runs).await;
+    }
     let info = session.info.clone();
     session.finish().await;
     let report = write_report(&plan.out, &info, &runs, &plan.set, true)?;
@@ -625,6 +633,36 @@ async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRu
         other => other,
     })?;
     Ok((runs, report))
+}
+
+/// `--repeat-baseline`: sends `sequential` once more and records it as
+/// [`report::summary::REPEAT`], so that its agreement with the first is the noise floor.
+async fn repeat_baseline(
+    session: &mut Session,
+    plan: &RunPlan,
+    runs: &mut Vec<StrategyRun>,
+) -> Result<()> {
+    let label = report::summary::REPEAT;
+    if !plan.strategies.contains(&StrategySpec::Sequential) {
+        return Ok(());
+    }
+    if session.is_done(label) {
+        runs.push(load_done(&plan.out, label)?);
+        return Ok(());
+    }
+    let mut run = session
+        .run_strategy(plan, StrategySpec::Sequential, None)
+        .await?;
+    run.strategy = label.to_string();
+    run.prompts
+        .iter_mut()
+        .for_each(|p| p.strategy = label.to_string());
+    run.requests
+        .iter_mut()
+        .for_each(|r| r.strategy = label.to_string());
+    runs.push(run);
+    write_report(&plan.out, &session.info, runs, &plan.set, false)?;
+    session.strategy_done(label)
 }
 
 /// `batchbench run`.

@@ -93,6 +93,8 @@ struct Pending {
     error: Option<String>,
     reask: Option<String>,
     reasked: bool,
+    /// Slot in the first request that carried it, from 1 (0: none yet).
+    position: u32,
 }
 
 fn share_usage(usage: &Usage, n: usize) -> Vec<Usage> {
@@ -201,6 +203,9 @@ impl Ctx<'_, '_> {
             let p = self.pending.entry(id.clone()).or_default();
             p.request_id = planned.id.clone();
             p.request_prompts = n as u32;
+            if p.position == 0 {
+                p.position = k as u32 + 1;
+            }
             p.usage.add(&usages[k]);
             p.client_input += clients[k];
             p.cost += costs[k];
@@ -652,6 +657,8 @@ fn finish(
                         .or(p.reask.clone())
                         .or(Some("no answer".into()))
                 },
+                pack_position: (p.position > 0 && ctx.strategy.spec().batch_size() > 1)
+                    .then_some(p.position),
             }
         })
         .collect()

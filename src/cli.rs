@@ -256,9 +256,16 @@ pub struct RunArgs {
     /// (`time_cost_usd` and per 1,000 prompts in summary.csv and report.md).
     #[arg(long, value_name = "USD")]
     pub price_per_hour: Option<f64>,
-    /// Sampling temperature (not sent unless given).
+    /// Sampling temperature [default: 0 where the model accepts it, so that answers compare;
+    /// not sent to models that take only their default].
     #[arg(long, value_name = "T")]
     pub temperature: Option<f32>,
+    /// Run `sequential` a second time (reported as `sequential-repeat`) to measure the noise
+    /// floor: its self-agreement and self-accuracy difference. For sampling temperatures and
+    /// models that take no temperature.
+    #[arg(long)]
+    #[serde(default)]
+    pub repeat_baseline: bool,
     /// TOML file of price overrides for private or missing models.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,

@@ -160,6 +160,7 @@ impl BenchConfig {
             tokenizer: args.tokenizer,
             price_per_hour: args.price_per_hour,
             temperature: args.temperature.or(self.temperature),
+            repeat_baseline: args.repeat_baseline,
             prices: args.prices.clone().or(self.prices),
             prices_data: args.prices_data.clone().or(self.prices_data),
             time_scale: args.time_scale.or(self.time_scale),

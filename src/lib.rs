@@ -26,6 +26,7 @@ pub mod provider;
 pub mod record;
 pub mod report;
 pub mod runner;
+pub mod sampling;
 pub mod secret;
 pub mod stats;
 pub mod strategy;

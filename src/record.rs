@@ -50,6 +50,9 @@ pub struct PromptRecord {
     pub agrees_with_sequential: Option<bool>,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// Its slot (1..K) in the packed request that first carried it; empty when unpacked.
+    #[serde(default)]
+    pub pack_position: Option<u32>,
 }
 
 impl PromptRecord {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::report::StrategySummary;
-use crate::report::summary::{BASELINE, RunStatus};
+use crate::report::summary::{BASELINE, REPEAT, RunStatus};
 use crate::strategy::StrategySpec;
 
 /// What the accuracy evidence says about one candidate, from the 95% interval of its paired
@@ -165,7 +165,7 @@ pub fn recommend(
         .map(|s| s.cost_per_1k_prompts);
     let mut out: Vec<Candidate> = summaries
         .iter()
-        .filter(|s| s.strategy != BASELINE)
+        .filter(|s| s.strategy != BASELINE && s.strategy != REPEAT)
         .map(|s| candidate(s, c, lowered, baseline_cost))
         .collect();
     let best = out

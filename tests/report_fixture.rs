@@ -246,6 +246,7 @@ pub fn full_report(n: usize) -> RunReport {
                     correct: Some(correct),
                     agrees_with_sequential: if p.name == "sequential" { None } else { Some(correct) },
                     error: (!answered).then(|| "no answer for this message: the model replied once to the whole conversation".into()),
+                    pack_position: (items.len() > 1).then_some(pos as u32 + 1),
                 });
             }
             clock += lat;
@@ -324,5 +325,6 @@ pub fn prompt(
         correct: None,
         agrees_with_sequential: None,
         error: (!answered).then(|| "HTTP 500".into()),
+        pack_position: None,
     }
 }

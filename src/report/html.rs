@@ -238,10 +238,16 @@ pub fn render(report: &RunReport) -> String {
         }
         o.push_str("</ul>\n</section>\n");
     }
+    if super::quality::has_quality(report) {
+        quality_section(report, &mut o);
+    }
 
     // Findings.
     o.push_str("<section id=\"findings\">\n<h2>What this means</h2>\n<ul class=\"findings\">\n");
-    for f in findings(report) {
+    for f in findings(report)
+        .into_iter()
+        .chain(super::quality::quality_findings(report))
+    {
         o.push_str(&format!("<li>{}</li>\n", e(&f)));
     }
     o.push_str("</ul>\n</section>\n");
@@ -378,6 +384,24 @@ pub fn render(report: &RunReport) -> String {
     ));
     o.push_str("</main>\n</body>\n</html>\n");
     o
+}
+
+/// The quality table (see [`super::quality`]).
+fn quality_section(report: &RunReport, o: &mut String) {
+    use super::quality::{quality_cells, quality_header};
+    o.push_str("<section id=\"quality\">\n<h2>Quality, with sampling error</h2>\n<div class=\"scroll\">\n<table class=\"summary\" id=\"quality-table\">\n<thead><tr>");
+    for h in quality_header() {
+        o.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    o.push_str("</tr></thead>\n<tbody>\n");
+    for s in &report.summaries {
+        o.push_str("<tr>");
+        for cell in quality_cells(s) {
+            o.push_str(&format!("<td>{}</td>", escape(&cell)));
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</tbody>\n</table>\n</div>\n<p class=\"note\">Accuracy intervals are 95% Wilson score intervals; the drop is sequential minus the strategy on the same prompts, with Newcombe's paired score interval and the exact McNemar p-value (docs/QUALITY.md).</p>\n</section>\n");
 }
 
 fn is_demo(report: &RunReport, strategy: &str) -> bool {

@@ -47,7 +47,10 @@ impl ReportDocument {
                 .find(|s| s.strategy == crate::strategy::BASELINE)
                 .map(|s| s.strategy.clone()),
             summaries: report.summaries.clone(),
-            findings: super::markdown::findings(report),
+            findings: super::markdown::findings(report)
+                .into_iter()
+                .chain(super::quality::quality_findings(report))
+                .collect(),
             charts: ChartData::from_report(report),
         }
     }

@@ -359,6 +359,20 @@ fn short_sha(s: &str) -> &str {
     s.get(..12).unwrap_or(s)
 }
 
+/// The quality table: accuracy and agreement with their 95% intervals, the paired comparison.
+fn render_quality(report: &RunReport, out: &mut String) {
+    use super::quality::{quality_cells, quality_header};
+    let header = quality_header();
+    out.push_str("\n### Quality, with sampling error\n\n");
+    out.push_str(&format!("| {} |\n", header.join(" | ")));
+    out.push_str(&format!("|---|{}\n", "---:|".repeat(header.len() - 1)));
+    for s in &report.summaries {
+        let cells: Vec<String> = quality_cells(s).iter().map(|c| md_escape(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out.push_str("\nAccuracy intervals are Wilson score intervals; the drop is sequential minus the strategy on the same prompts, with Newcombe's paired score interval and the exact McNemar p-value (see docs/QUALITY.md).\n");
+}
+
 /// Renders `report.md`.
 pub fn render(report: &RunReport) -> String {
     let i = &report.info;
@@ -434,8 +448,14 @@ pub fn render(report: &RunReport) -> String {
         }
     }
 
+    if super::quality::has_quality(report) {
+        render_quality(report, &mut out);
+    }
     out.push_str("\n### What this means\n\n");
-    for f in findings(report) {
+    for f in findings(report)
+        .into_iter()
+        .chain(super::quality::quality_findings(report))
+    {
         out.push_str(&format!("- {}\n", e(&f)));
     }
     if !i.warnings.is_empty() {

@@ -7,6 +7,7 @@ pub mod economics;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod quality;
 pub mod run_info;
 pub mod summary;
 pub mod table;

@@ -77,6 +77,10 @@ pub struct RunOptions {
     pub json_schema: bool,
     /// Retries allowed per request.
     pub max_retries: u32,
+    /// Why that temperature: given, the default 0 for comparable answers, or not sent because
+    /// the model accepts only its default.
+    #[serde(default)]
+    pub temperature_source: Option<String>,
     /// `--price-per-hour`: the hourly cost of the (self-hosted) server, USD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_per_hour_usd: Option<f64>,
@@ -92,6 +96,7 @@ impl Default for RunOptions {
             // allowed 4 retries.
             max_retries: 4,
             price_per_hour_usd: None,
+            temperature_source: None,
         }
     }
 }

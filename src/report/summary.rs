@@ -11,6 +11,8 @@ use crate::stats;
 use crate::strategy::StrategySpec;
 
 pub use crate::strategy::BASELINE;
+/// The label of `sequential` sent a second time (`--repeat-baseline`).
+pub const REPEAT: &str = "sequential-repeat";
 
 /// One row of `summary.csv`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -512,6 +514,7 @@ mod tests {
             correct,
             agrees_with_sequential: None,
             error: None,
+            pack_position: None,
         }
     }
 

@@ -63,6 +63,12 @@ pub struct SeriesPoint {
     pub value: f64,
     /// The strategy whose summary row gave the value (`sequential` or `batch-api` for K = 1).
     pub strategy: String,
+    /// Lower end of the value's 95% interval (accuracy chart: Wilson), when known.
+    #[serde(default)]
+    pub low: Option<f64>,
+    /// Upper end of the value's 95% interval, when known.
+    #[serde(default)]
+    pub high: Option<f64>,
 }
 
 /// The latency CDF of one strategy.
@@ -208,6 +214,8 @@ pub fn batch_size_series(
                     k,
                     value: v,
                     strategy: s.strategy.clone(),
+                    low: None,
+                    high: None,
                 });
             }
         }
@@ -223,6 +231,8 @@ pub fn batch_size_series(
                     k: 1,
                     value: v,
                     strategy: b.strategy.clone(),
+                    low: None,
+                    high: None,
                 });
             }
         }
@@ -234,6 +244,19 @@ pub fn batch_size_series(
         });
     }
     out
+}
+
+/// Sets each accuracy point's error bar to its strategy's Wilson interval.
+pub fn with_accuracy_intervals(
+    mut series: Vec<Series>,
+    summaries: &[StrategySummary],
+) -> Vec<Series> {
+    for p in series.iter_mut().flat_map(|s| s.points.iter_mut()) {
+        if let Some(s) = summaries.iter().find(|s| s.strategy == p.strategy) {
+            (p.low, p.high) = (s.accuracy_ci_low_pct, s.accuracy_ci_high_pct);
+        }
+    }
+    series
 }
 
 /// Latency CDFs per strategy, from the answered prompts' latencies.
@@ -288,7 +311,10 @@ impl ChartData {
                 |s| s.saving_vs_sequential_pct,
                 false,
             ),
-            accuracy_vs_batch_size: batch_size_series(summaries, |s| s.accuracy_pct, true),
+            accuracy_vs_batch_size: with_accuracy_intervals(
+                batch_size_series(summaries, |s| s.accuracy_pct, true),
+                summaries,
+            ),
             // Failed strategies answered nothing, so they draw no curve; kept so that a run
             // where every strategy failed says so.
             latency_cdf: latency_cdfs(&report.summaries, &report.prompts),

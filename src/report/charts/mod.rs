@@ -86,7 +86,7 @@ impl ChartKind {
                 "saving_vs_sequential_pct of each packed:K and batch-api+packed:K row against K; K = 1 is sequential (packed) or batch-api (batch-api+packed)."
             }
             ChartKind::AccuracyVsBatchSize => {
-                "accuracy_pct against K; K = 1 is sequential (packed, naive) or batch-api (batch-api+packed). naive-multi-message is a demonstration of a mistaken method."
+                "accuracy_pct against K, bars its 95% Wilson interval; K = 1 is sequential (packed, naive) or batch-api (batch-api+packed). naive-multi-message is a demonstration of a mistaken method."
             }
             ChartKind::LatencyCdf => {
                 "For each strategy, the share of all its prompts answered within x ms (latency_ms of answered rows in prompts.csv); a curve ending below 100% lost answers."
@@ -1073,6 +1073,15 @@ fn batch_size_chart<DB: DrawingBackend>(
         chart
             .draw_series(pts.iter().map(|p| Circle::new(*p, 5, c.filled())))
             .map_err(err)?;
+        // 95% interval error bars, where the points carry one (accuracy).
+        let bars = s.points.iter().filter_map(|p| {
+            let x = f64::from(p.k.max(1)).log2();
+            Some(PathElement::new(
+                vec![(x, p.low?), (x, p.high?)],
+                c.stroke_width(2),
+            ))
+        });
+        chart.draw_series(bars).map_err(err)?;
     }
     // Value labels, placed where they overlap no other label and no point; a value shared by
     // several lines at the same K (the K = 1 anchor) is written once.
