@@ -385,3 +385,29 @@ fn snapshot_report_md_and_stdout_table() {
     insta::assert_snapshot!("stdout_table", report::table::render(&r, false));
     insta::assert_snapshot!("stdout_table_md", report::table::render(&r, true));
 }
+
+#[test]
+fn accuracy_by_position_recomputes_from_prompts_csv() {
+    let r = fixture::full_report(24);
+    let data = ChartData::from_report(&r);
+    assert!(!data.accuracy_by_position.is_empty());
+    for line in &data.accuracy_by_position {
+        for p in &line.points {
+            let rows: Vec<&PromptRecord> = r
+                .prompts
+                .iter()
+                .filter(|q| q.strategy == line.strategy && q.pack_position == Some(p.position))
+                .filter(|q| q.correct.is_some())
+                .collect();
+            let right = rows.iter().filter(|q| q.correct == Some(true)).count();
+            assert_eq!(p.graded, rows.len() as u64);
+            assert_eq!(p.accuracy_pct, right as f64 * 100.0 / rows.len() as f64);
+        }
+    }
+    assert!(
+        data.accuracy_by_position
+            .iter()
+            .all(|l| !l.strategy.starts_with("sequential")),
+        "only packed strategies have positions"
+    );
+}

@@ -12,7 +12,7 @@ use crate::strategy::StrategySpec;
 /// At most this many points per latency CDF curve; longer curves are thinned, keeping exact points.
 pub const MAX_CDF_POINTS: usize = 500;
 
-/// Everything the five charts draw.
+/// Everything the six charts draw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChartData {
     /// One bar per strategy: total cost.
@@ -25,6 +25,56 @@ pub struct ChartData {
     pub latency_cdf: Vec<CdfSeries>,
     /// One stacked bar per strategy: token kinds.
     pub token_breakdown: Vec<TokenBar>,
+    /// One line per packed strategy: accuracy (%) at each slot of the pack.
+    #[serde(default)]
+    pub accuracy_by_position: Vec<PositionSeries>,
+}
+
+/// A line of the accuracy-by-position chart: one packed strategy across its pack's slots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PositionSeries {
+    /// Strategy id, e.g. `packed:8`.
+    pub strategy: String,
+    /// Points in increasing slot, only slots with graded prompts.
+    pub points: Vec<PositionPoint>,
+}
+
+/// One slot of a [`PositionSeries`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PositionPoint {
+    /// Slot in the pack, from 1 (`pack_position` in prompts.csv).
+    pub position: u32,
+    /// Share of the graded prompts at this slot answered correctly, %.
+    pub accuracy_pct: f64,
+    /// Graded prompts at this slot.
+    pub graded: u64,
+}
+
+/// Accuracy by pack slot, from prompts.csv (`pack_position`, `correct`) of packed strategies
+/// that did not fail.
+pub fn position_series(
+    summaries: &[StrategySummary],
+    prompts: &[PromptRecord],
+) -> Vec<PositionSeries> {
+    crate::report::quality::position_accuracy(prompts)
+        .into_iter()
+        .filter(|a| summaries.iter().any(|s| s.strategy == a.strategy))
+        .map(|a| PositionSeries {
+            strategy: a.strategy,
+            points: a
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, (graded, _))| *graded > 0)
+                .map(|(i, &(graded, correct))| PositionPoint {
+                    position: i as u32 + 1,
+                    accuracy_pct: correct as f64 * 100.0 / graded as f64,
+                    graded,
+                })
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
 }
 
 /// A bar of the cost chart.
@@ -330,6 +380,7 @@ impl ChartData {
                     output_tokens: s.output_tokens,
                 })
                 .collect(),
+            accuracy_by_position: position_series(summaries, &report.prompts),
         }
     }
 }

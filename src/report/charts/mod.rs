@@ -1,4 +1,4 @@
-//! The five charts of a run, drawn with plotters from [`ChartData`] (itself computed from the
+//! The six charts of a run, drawn with plotters from [`ChartData`] (itself computed from the
 //! summaries and prompt rows): each as SVG, and as PNG with text rendered from the embedded
 //! DejaVu Sans font, so no system font or library is needed.
 //!
@@ -16,7 +16,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub use data::ChartData;
-use data::{CdfSeries, Series};
+use data::{CdfSeries, PositionSeries, Series};
 
 use super::markdown::fmt_int;
 use super::{Exporter, RunReport};
@@ -42,16 +42,19 @@ pub enum ChartKind {
     LatencyCdf,
     /// Uncached / cached / cache-write / output tokens per strategy (stacked bars).
     TokenBreakdown,
+    /// Accuracy at each slot of the pack, per packed strategy.
+    AccuracyByPosition,
 }
 
 impl ChartKind {
     /// Every chart, in report order.
-    pub const ALL: [ChartKind; 5] = [
+    pub const ALL: [ChartKind; 6] = [
         ChartKind::CostByStrategy,
         ChartKind::SavingVsBatchSize,
         ChartKind::AccuracyVsBatchSize,
         ChartKind::LatencyCdf,
         ChartKind::TokenBreakdown,
+        ChartKind::AccuracyByPosition,
     ];
 
     /// The file stem, e.g. `cost_by_strategy` (files are `charts/<stem>.svg` and `.png`).
@@ -62,6 +65,7 @@ impl ChartKind {
             ChartKind::AccuracyVsBatchSize => "accuracy_vs_batch_size",
             ChartKind::LatencyCdf => "latency_cdf",
             ChartKind::TokenBreakdown => "token_breakdown",
+            ChartKind::AccuracyByPosition => "accuracy_by_position",
         }
     }
 
@@ -73,6 +77,7 @@ impl ChartKind {
             ChartKind::AccuracyVsBatchSize => "Accuracy versus batch size",
             ChartKind::LatencyCdf => "Latency per prompt (CDF)",
             ChartKind::TokenBreakdown => "Tokens by kind and strategy",
+            ChartKind::AccuracyByPosition => "Accuracy by position in the pack",
         }
     }
 
@@ -93,6 +98,9 @@ impl ChartKind {
             }
             ChartKind::TokenBreakdown => {
                 "uncached_input_tokens, cached_tokens, cache_write_tokens and output_tokens of each strategy (summary.csv), stacked."
+            }
+            ChartKind::AccuracyByPosition => {
+                "For each packed strategy, the share of graded prompts answered correctly at each slot of the pack (pack_position and correct in prompts.csv): a dip in the middle or at the end means position hurts."
             }
         }
     }
@@ -320,6 +328,7 @@ fn draw<DB: DrawingBackend>(
         ChartKind::CostByStrategy => cost_chart(root, data, &foot),
         ChartKind::TokenBreakdown => token_chart(root, data, &foot),
         ChartKind::LatencyCdf => latency_chart(root, data, &foot),
+        ChartKind::AccuracyByPosition => position_chart(root, data, &foot),
         ChartKind::SavingVsBatchSize => {
             let has_baseline = report
                 .summaries
@@ -792,6 +801,76 @@ fn token_chart<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, foot: &[St
         }
         let label = format!("{} tokens", fmt_int(b.total()));
         place_bar_label(&chart, &body, &label, b.total() as f64, row + 0.5, false)?;
+    }
+    Ok(())
+}
+
+fn position_chart<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, foot: &[String]) -> Drawn {
+    let title = ChartKind::AccuracyByPosition.title();
+    let lines: &[PositionSeries] = &data.accuracy_by_position;
+    if lines.is_empty() {
+        return empty(
+            root,
+            title,
+            &[
+                "No packed strategy with graded prompts in this run:",
+                "accuracy by position needs packed:K and gold answers.",
+            ],
+        );
+    }
+    let body = frame(root, title, foot)?;
+    let items: Vec<(String, RGBColor, Swatch)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.strategy.clone(), colour(i, false), Swatch::Line))
+        .collect();
+    let body = legend(&body, &items)?;
+    let max_pos = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.position))
+        .max()
+        .unwrap_or(1);
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(12)
+        .margin_right(30)
+        .x_label_area_size(48)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.5f64..f64::from(max_pos) + 0.5, 0f64..105.0)
+        .map_err(err)?;
+    let xfmt = |v: &f64| {
+        if (v - v.round()).abs() < 1e-9 && *v >= 1.0 {
+            format!("{}", v.round() as u32)
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .x_label_formatter(&xfmt)
+        .y_label_formatter(&|v: &f64| format!("{v:.0}%"))
+        .x_labels((max_pos as usize).min(32) * 2 + 1)
+        .y_labels(6)
+        .x_desc("Position in the pack (1 = first item)")
+        .y_desc("Accuracy at that position")
+        .label_style(font(15.0).color(&TEXT))
+        .axis_desc_style(font(16.0).color(&TEXT))
+        .draw()
+        .map_err(err)?;
+    for (i, l) in lines.iter().enumerate() {
+        let col = colour(i, false);
+        let pts: Vec<(f64, f64)> = l
+            .points
+            .iter()
+            .map(|p| (f64::from(p.position), p.accuracy_pct))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), col.stroke_width(3)))
+            .map_err(err)?;
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new(*p, 4, col.filled())))
+            .map_err(err)?;
     }
     Ok(())
 }
