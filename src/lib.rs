@@ -17,6 +17,7 @@ pub mod config;
 pub mod dataset;
 pub mod error;
 pub mod estimate;
+pub mod history;
 pub mod mock;
 pub mod packing;
 pub mod pricing;
