@@ -118,8 +118,15 @@ fn draw<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("run (oldest shown = 1)")
-        .x_labels(10)
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_labels(((x_max - 0.5) as usize).clamp(1, 12) + 1)
+        .x_label_formatter(&|x| {
+            if (x - x.round()).abs() < 1e-6 {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .light_line_style(RGBColor(240, 242, 244))
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(e)?;

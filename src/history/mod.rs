@@ -14,6 +14,8 @@ use crate::cli::{HistoryAction, HistoryArgs, HistoryFormat};
 use crate::error::{EXIT_OK, Error, Result};
 pub use store::{Filter, StoredRun};
 
+use crate::report::RunInfo;
+
 /// Appends the run in folder `dir` to the history file; commit and branch as given, else
 /// detected. Returns the run's row id.
 pub fn record(
@@ -38,14 +40,11 @@ pub fn record(
     Ok(id)
 }
 
-/// The latest stored run on `branch` with the dataset `dataset_sha256`, leaving out the run
-/// `exclude_run_id` (the current run, when it was already recorded).
-pub fn baseline(
-    history: &Path,
-    branch: &str,
-    dataset_sha256: &str,
-    exclude_run_id: &str,
-) -> Result<StoredRun> {
+/// The latest stored run on `branch` with the current run's dataset, leaving out the current
+/// run itself when it was already recorded (same `run.json`: run ids alone can repeat within a
+/// second).
+pub fn baseline(history: &Path, branch: &str, current: &RunInfo) -> Result<StoredRun> {
+    let dataset_sha256 = current.dataset_sha256.as_str();
     if !history.is_file() {
         return Err(Error::Input(format!(
             "{}: no such history file",
@@ -61,7 +60,7 @@ pub fn baseline(
     store::load(&conn, history, &filter)?
         .into_iter()
         .rev()
-        .find(|r| r.info.run_id != exclude_run_id)
+        .find(|r| r.info != *current)
         .ok_or_else(|| {
             Error::Input(format!(
                 "{}: no run on branch {branch:?} with dataset sha256 {}…",
