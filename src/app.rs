@@ -883,7 +883,7 @@ pub fn compare_command(args: &CompareArgs) -> Result<i32> {
                 .history
                 .as_ref()
                 .ok_or_else(|| usage("a history:BRANCH baseline needs --history FILE"))?;
-            let run = crate::history::baseline(file, branch, &current.info)?;
+            let run = crate::history::baseline(file, branch, &current)?;
             let commit = run.git.commit_sha.as_deref().unwrap_or("unknown commit");
             run.to_side(&format!(
                 "history:{branch} run {} (commit {})",

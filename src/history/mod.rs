@@ -14,7 +14,7 @@ use crate::cli::{HistoryAction, HistoryArgs, HistoryFormat};
 use crate::error::{EXIT_OK, Error, Result};
 pub use store::{Filter, StoredRun};
 
-use crate::report::RunInfo;
+use crate::compare::RunSide;
 
 /// Appends the run in folder `dir` to the history file; commit and branch as given, else
 /// detected. Returns the run's row id.
@@ -41,10 +41,10 @@ pub fn record(
 }
 
 /// The latest stored run on `branch` with the current run's dataset, leaving out the current
-/// run itself when it was already recorded (same `run.json`: run ids alone can repeat within a
-/// second).
-pub fn baseline(history: &Path, branch: &str, current: &RunInfo) -> Result<StoredRun> {
-    let dataset_sha256 = current.dataset_sha256.as_str();
+/// run itself when it was already recorded (same `run.json` and summaries: run ids alone can
+/// repeat within a second, and latencies tell two otherwise equal runs apart).
+pub fn baseline(history: &Path, branch: &str, current: &RunSide) -> Result<StoredRun> {
+    let dataset_sha256 = current.info.dataset_sha256.as_str();
     if !history.is_file() {
         return Err(Error::Input(format!(
             "{}: no such history file",
@@ -60,7 +60,10 @@ pub fn baseline(history: &Path, branch: &str, current: &RunInfo) -> Result<Store
     store::load(&conn, history, &filter)?
         .into_iter()
         .rev()
-        .find(|r| r.info != *current)
+        .find(|r| {
+            r.info != current.info
+                || r.to_side("").is_ok_and(|side| side.summaries != current.summaries)
+        })
         .ok_or_else(|| {
             Error::Input(format!(
                 "{}: no run on branch {branch:?} with dataset sha256 {}…",
