@@ -92,7 +92,7 @@ pub fn parse_shard_with(s: &str, env: impl Fn(&str) -> Option<String>) -> Result
             .trim()
             .parse()
             .map_err(|_| usage(format!("{var}={value:?} is not a shard index")))?;
-        zero_based + 1
+        zero_based.checked_add(1).ok_or_else(bad)?
     } else {
         i.trim().parse().map_err(|_| bad())?
     };
@@ -1100,4 +1100,46 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
     eprintln!("wrote {}", plan.out.display());
     record_history(&plan.args, &plan.out)?;
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_auto_reads_the_zero_based_index() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |v: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == v)
+                    .map(|(_, x)| x.to_string())
+            }
+        };
+        assert_eq!(parse_shard_with("2/3", env(&[])).unwrap(), (1, 3));
+        assert_eq!(
+            parse_shard_with("auto/3", env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap(),
+            (0, 3)
+        );
+        assert_eq!(
+            parse_shard_with("auto/3", env(&[("BATCHBENCH_SHARD_INDEX", "2")])).unwrap(),
+            (2, 3)
+        );
+        // Kubernetes' variable wins over the CI one.
+        assert_eq!(
+            parse_shard_with(
+                "auto/4",
+                env(&[
+                    ("JOB_COMPLETION_INDEX", "1"),
+                    ("BATCHBENCH_SHARD_INDEX", "3")
+                ])
+            )
+            .unwrap(),
+            (1, 4)
+        );
+        // Index 3 of 3 shards (0-based) is out of range; so is garbage.
+        assert!(parse_shard_with("auto/3", env(&[("JOB_COMPLETION_INDEX", "3")])).is_err());
+        assert!(parse_shard_with("auto/3", env(&[("JOB_COMPLETION_INDEX", "x")])).is_err());
+        assert!(parse_shard_with("auto/3", env(&[])).is_err());
+    }
 }

@@ -116,6 +116,9 @@ pub enum HistoryFormat {
     Csv,
     /// Markdown tables.
     Md,
+    /// Markdown tables followed by a Mermaid line chart of cost per strategy (drawn by GitHub
+    /// in PR comments and step summaries).
+    Mermaid,
 }
 
 const SWEEP_EXAMPLES: &str = "\

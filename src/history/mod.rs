@@ -62,7 +62,8 @@ pub fn baseline(history: &Path, branch: &str, current: &RunSide) -> Result<Store
         .rev()
         .find(|r| {
             r.info != current.info
-                || r.to_side("").is_ok_and(|side| side.summaries != current.summaries)
+                || r.to_side("")
+                    .is_ok_and(|side| side.summaries != current.summaries)
         })
         .ok_or_else(|| {
             Error::Input(format!(
@@ -119,6 +120,11 @@ pub fn command(args: &HistoryArgs) -> Result<i32> {
     let text = match args.format {
         HistoryFormat::Table => trend::render(&points, false),
         HistoryFormat::Md => trend::render(&points, true),
+        HistoryFormat::Mermaid => format!(
+            "{}{}",
+            trend::render(&points, true),
+            trend::mermaid(&points)
+        ),
         HistoryFormat::Csv => trend::to_csv(&points)?,
         HistoryFormat::Json => format!(
             "{}\n",

@@ -181,6 +181,39 @@ pub fn render(points: &[TrendPoint], markdown: bool) -> String {
     out
 }
 
+/// One Mermaid `xychart-beta` line chart of cost per 1,000 prompts per strategy: GitHub draws
+/// these in PR comments and step summaries, where images from files cannot be shown.
+pub fn mermaid(points: &[TrendPoint]) -> String {
+    let mut out = String::new();
+    let mut names: Vec<&str> = Vec::new();
+    for p in points {
+        if !names.contains(&p.strategy.as_str()) {
+            names.push(&p.strategy);
+        }
+    }
+    for name in names {
+        let pts: Vec<&TrendPoint> = points
+            .iter()
+            .filter(|p| p.strategy == name && p.cost_per_1k_prompts.is_some())
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let xs: Vec<String> = pts.iter().map(|p| format!("\"{}\"", p.run)).collect();
+        let ys: Vec<String> = pts
+            .iter()
+            .filter_map(|p| p.cost_per_1k_prompts)
+            .map(|c| format!("{c:.6}"))
+            .collect();
+        out.push_str(&format!(
+            "```mermaid\nxychart-beta\n    title \"{name}: cost per 1,000 prompts (USD) by history run\"\n    x-axis [{}]\n    line [{}]\n```\n\n",
+            xs.join(", "),
+            ys.join(", ")
+        ));
+    }
+    out
+}
+
 /// The points as CSV, one row per strategy and run.
 pub fn to_csv(points: &[TrendPoint]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -262,6 +295,18 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("-5.00 pts"), "{text}");
+    }
+
+    #[test]
+    fn mermaid_has_one_chart_per_strategy_with_its_costs() {
+        let runs = [
+            run(1, &[("sequential", "2.0", "90", "100")]),
+            run(2, &[("sequential", "3.0", "85", "120")]),
+        ];
+        let m = mermaid(&points(&runs));
+        assert_eq!(m.matches("```mermaid").count(), 1);
+        assert!(m.contains("x-axis [\"1\", \"2\"]"), "{m}");
+        assert!(m.contains("line [2.000000, 3.000000]"), "{m}");
     }
 
     #[test]
