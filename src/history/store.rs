@@ -16,6 +16,9 @@ use crate::report::{RunInfo, StrategySummary};
 /// One strategy's `summary.csv` row: column name → cell text (empty: no value).
 pub type SummaryRow = BTreeMap<String, String>;
 
+/// A run's strategies with their summary rows, in `summary.csv` order.
+pub type StrategyRows = Vec<(String, SummaryRow)>;
+
 /// A run as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRun {
@@ -28,7 +31,7 @@ pub struct StoredRun {
     /// When it was appended (RFC 3339).
     pub recorded_at: String,
     /// Strategy id and its summary row, in `summary.csv` order.
-    pub strategies: Vec<(String, SummaryRow)>,
+    pub strategies: StrategyRows,
 }
 
 impl StoredRun {
@@ -78,7 +81,7 @@ impl StoredRun {
 }
 
 /// Reads a run folder's `run.json` and `summary.csv` as they are on disk.
-pub fn read_run_dir(dir: &Path) -> Result<(RunInfo, String, Vec<(String, SummaryRow)>)> {
+pub fn read_run_dir(dir: &Path) -> Result<(RunInfo, String, StrategyRows)> {
     let side = crate::compare::load_side(dir)?;
     if !dir.is_dir() {
         return Err(Error::Input(format!(
