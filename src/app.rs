@@ -62,15 +62,41 @@ pub struct RunPlan {
     pub shard: Option<(usize, usize)>,
 }
 
-/// Parses `I/N` (1-based I).
+/// The variables `--shard auto/N` reads its 0-based index from, in order: Kubernetes Indexed
+/// Jobs set the first; a CI matrix sets the second (e.g. `BATCHBENCH_SHARD_INDEX: ${{ matrix.shard }}`).
+pub const SHARD_INDEX_VARS: [&str; 2] = ["JOB_COMPLETION_INDEX", "BATCHBENCH_SHARD_INDEX"];
+
+/// Parses `I/N` (1-based I), or `auto/N` with the index from the environment.
 pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    parse_shard_with(s, |v| std::env::var(v).ok())
+}
+
+/// [`parse_shard`] with the environment given as a lookup, for tests.
+pub fn parse_shard_with(s: &str, env: impl Fn(&str) -> Option<String>) -> Result<(usize, usize)> {
     let bad = || {
         usage(format!(
-            "--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/3"
+            "--shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/3, or auto/N"
         ))
     };
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
-    let i: usize = i.trim().parse().map_err(|_| bad())?;
+    let i: usize = if i.trim() == "auto" {
+        let (var, value) = SHARD_INDEX_VARS
+            .iter()
+            .find_map(|v| env(v).filter(|x| !x.trim().is_empty()).map(|x| (*v, x)))
+            .ok_or_else(|| {
+                usage(format!(
+                    "--shard {s:?}: set {} (0-based shard index)",
+                    SHARD_INDEX_VARS.join(" or ")
+                ))
+            })?;
+        let zero_based: usize = value
+            .trim()
+            .parse()
+            .map_err(|_| usage(format!("{var}={value:?} is not a shard index")))?;
+        zero_based.checked_add(1).ok_or_else(bad)?
+    } else {
+        i.trim().parse().map_err(|_| bad())?
+    };
     let n: usize = n.trim().parse().map_err(|_| bad())?;
     if n == 0 || i == 0 || i > n || n > 10_000 {
         return Err(bad());
@@ -716,12 +742,21 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
     let (_, report) = run_all(session, &plan).await?;
     print_summary(&report, plan.args.format.unwrap_or(Format::Table))?;
     eprintln!("wrote {}", plan.out.display());
+    record_history(&plan.args, &plan.out)?;
     let failed = report
         .summaries
         .iter()
         .filter(|s| !s.demonstration)
         .any(|s| s.failed > 0);
     Ok(if failed { EXIT_FAILURES } else { EXIT_OK })
+}
+
+/// Appends a finished run folder to `--history`, when given.
+fn record_history(args: &RunArgs, out: &Path) -> Result<()> {
+    if let Some(h) = &args.history {
+        crate::history::record(h, out, args.commit.as_deref(), args.branch.as_deref())?;
+    }
+    Ok(())
 }
 
 /// Writes a run's files from its strategies' records; `full`: every exporter (charts, HTML,
@@ -949,8 +984,35 @@ pub fn compare_command(args: &CompareArgs) -> Result<i32> {
         max_p95_increase_pct: parse_pct(&args.max_p95_increase)
             .map_err(|e| usage(format!("--max-p95-increase: {e}")))?,
     };
-    let base = load_side(&args.baseline)?;
-    let current = load_side(&args.current)?;
+    // A folder baseline is read first, so that with both sides missing the error names it; a
+    // history baseline needs the current run's dataset to be found.
+    let (base, current) = match args
+        .baseline
+        .to_str()
+        .and_then(|b| b.strip_prefix("history:"))
+    {
+        None => {
+            let base = load_side(&args.baseline)?;
+            (base, load_side(&args.current)?)
+        }
+        Some(branch) => {
+            let current = load_side(&args.current)?;
+            let base = {
+                let file = args
+                    .history
+                    .as_ref()
+                    .ok_or_else(|| usage("a history:BRANCH baseline needs --history FILE"))?;
+                let run = crate::history::baseline(file, branch, &current)?;
+                let commit = run.git.commit_sha.as_deref().unwrap_or("unknown commit");
+                run.to_side(&format!(
+                    "history:{branch} run {} (commit {})",
+                    run.id,
+                    &commit[..commit.len().min(10)]
+                ))?
+            };
+            (base, current)
+        }
+    };
     let rows = compare(&base, &current, t, args.allow_dataset_change)?;
     let text = match args.format {
         Format::Json => {
@@ -1093,6 +1155,9 @@ pub fn merge_command(args: &MergeArgs) -> Result<i32> {
     let report = write_rows(&out, info, prompts, requests, true)?;
     print_summary(&report, args.format)?;
     eprintln!("wrote {}", out.display());
+    if let Some(h) = &args.history {
+        crate::history::record(h, &out, args.commit.as_deref(), args.branch.as_deref())?;
+    }
     Ok(EXIT_OK)
 }
 
@@ -1171,9 +1236,52 @@ pub async fn sweep_command(args: &SweepArgs) -> Result<i32> {
         print!("{}", sweep::render(&candidates, constraints, markdown));
     }
     eprintln!("wrote {}", plan.out.display());
+    record_history(&plan.args, &plan.out)?;
     Ok(if other_failures {
         EXIT_FAILURES
     } else {
         EXIT_OK
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_auto_reads_the_zero_based_index() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |v: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == v)
+                    .map(|(_, x)| x.to_string())
+            }
+        };
+        assert_eq!(parse_shard_with("2/3", env(&[])).unwrap(), (1, 3));
+        assert_eq!(
+            parse_shard_with("auto/3", env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap(),
+            (0, 3)
+        );
+        assert_eq!(
+            parse_shard_with("auto/3", env(&[("BATCHBENCH_SHARD_INDEX", "2")])).unwrap(),
+            (2, 3)
+        );
+        // Kubernetes' variable wins over the CI one.
+        assert_eq!(
+            parse_shard_with(
+                "auto/4",
+                env(&[
+                    ("JOB_COMPLETION_INDEX", "1"),
+                    ("BATCHBENCH_SHARD_INDEX", "3")
+                ])
+            )
+            .unwrap(),
+            (1, 4)
+        );
+        // Index 3 of 3 shards (0-based) is out of range; so is garbage.
+        assert!(parse_shard_with("auto/3", env(&[("JOB_COMPLETION_INDEX", "3")])).is_err());
+        assert!(parse_shard_with("auto/3", env(&[("JOB_COMPLETION_INDEX", "x")])).is_err());
+        assert!(parse_shard_with("auto/3", env(&[])).is_err());
+    }
 }

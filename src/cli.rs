@@ -42,6 +42,83 @@ pub enum Command {
     /// Combine the folders of a sharded run (`run --shard I/N`) into one report.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
+    /// Trends per strategy over the runs stored in a history file; `history import` adds run folders.
+    #[command(after_help = HISTORY_EXAMPLES)]
+    History(HistoryArgs),
+}
+
+const HISTORY_EXAMPLES: &str = "\
+Examples:
+  batchbench run --history bench-history.sqlite
+  batchbench history --history bench-history.sqlite --branch main --last 20
+  batchbench history --history bench-history.sqlite --format md --charts reports/trend
+  batchbench history import reports/* --history bench-history.sqlite --branch main
+  batchbench compare history:main reports/pr --history bench-history.sqlite
+
+Each table lists a strategy's cost per 1,000 prompts, accuracy and p95 latency per run, with the
+change against the previous run that ran it. --charts DIR writes trend charts (SVG and PNG) and
+a self-contained history.html. The file's schema is in docs/HISTORY.md.";
+
+/// Options of `history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// `import`: load run folders; without it the trends are shown.
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
+    /// The history file [default: `history` in ./bench.toml].
+    #[arg(long, value_name = "FILE", global = true)]
+    pub history: Option<PathBuf>,
+    /// Show the last N runs.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub last: usize,
+    /// Only runs on this branch.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Only runs of this model.
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+    /// Only runs on this dataset (its name or a prefix of its sha256).
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: HistoryFormat,
+    /// Also write trend charts (SVG, PNG) and history.html into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+}
+
+/// The subcommands of `history`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum HistoryAction {
+    /// Append existing run folders to the history file, in the order given.
+    Import {
+        /// Run folders (with run.json and summary.csv).
+        #[arg(required = true, num_args = 1..)]
+        dirs: Vec<PathBuf>,
+        /// Commit SHA to record [default: git rev-parse HEAD].
+        #[arg(long, value_name = "SHA")]
+        commit: Option<String>,
+        /// Branch to record [default: from CI variables or git].
+        #[arg(long, value_name = "NAME")]
+        branch: Option<String>,
+    },
+}
+
+/// Output format of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    /// Aligned text tables.
+    Table,
+    /// One JSON array of points.
+    Json,
+    /// One CSV row per strategy and run.
+    Csv,
+    /// Markdown tables.
+    Md,
+    /// Markdown tables followed by a Mermaid line chart of cost per strategy (drawn by GitHub
+    /// in PR comments and step summaries).
+    Mermaid,
 }
 
 const SWEEP_EXAMPLES: &str = "\
@@ -106,7 +183,8 @@ pub struct SweepArgs {
 /// Options of `compare`.
 #[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
-    /// The baseline run (folder or report.json).
+    /// The baseline run (folder or report.json), or `history:BRANCH`: the latest run on that
+    /// branch in the --history file with the current run's dataset.
     pub baseline: PathBuf,
     /// The current run (folder or report.json).
     pub current: PathBuf,
@@ -122,6 +200,9 @@ pub struct CompareArgs {
     /// Compare runs made on different datasets.
     #[arg(long)]
     pub allow_dataset_change: bool,
+    /// History file for a `history:BRANCH` baseline.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -139,6 +220,15 @@ pub struct MergeArgs {
     /// Format of the summary on stdout.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Append the merged run to this history file.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Commit SHA to record in the history [default: git rev-parse HEAD].
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Branch to record in the history [default: from CI variables or git].
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
 }
 
 const RUN_EXAMPLES: &str = "\
@@ -285,7 +375,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS")]
     pub poll_max: Option<f64>,
     /// Run shard I of N (1-based): each strategy sends only its planned requests i with
-    /// i mod N = I - 1. Combine the shard folders with `batchbench merge`.
+    /// i mod N = I - 1. `auto/N` takes the 0-based index from JOB_COMPLETION_INDEX (Kubernetes
+    /// Indexed Jobs) or BATCHBENCH_SHARD_INDEX. Combine the shard folders with `batchbench merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// Stop at the first strategy that fails, instead of recording it failed and going on
@@ -293,6 +384,15 @@ pub struct RunArgs {
     #[arg(long)]
     #[serde(default)]
     pub fail_fast: bool,
+    /// Append the finished run to this SQLite history file (see `batchbench history`).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Commit SHA to record in the history [default: git rev-parse HEAD].
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Branch to record in the history [default: from CI variables or git].
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,

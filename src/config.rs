@@ -61,6 +61,8 @@ pub struct BenchConfig {
     pub poll_max: Option<f64>,
     /// Summary format on stdout.
     pub format: Option<Format>,
+    /// SQLite history file every run is appended to.
+    pub history: Option<PathBuf>,
     /// Inline price overrides, as in a `--prices` file.
     #[serde(default)]
     pub models: BTreeMap<String, Override>,
@@ -111,6 +113,7 @@ impl BenchConfig {
             &mut c.prices,
             &mut c.prices_data,
             &mut c.mock_config,
+            &mut c.history,
         ]
         .into_iter()
         .flatten()
@@ -168,6 +171,9 @@ impl BenchConfig {
             max_retries: args.max_retries.or(self.max_retries),
             poll_max: args.poll_max.or(self.poll_max),
             shard: args.shard.clone(),
+            history: args.history.clone().or(self.history),
+            commit: args.commit.clone(),
+            branch: args.branch.clone(),
             resume: args.resume.clone(),
             fail_fast: args.fail_fast,
             quiet: args.quiet,

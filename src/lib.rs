@@ -19,6 +19,7 @@ pub mod dataset;
 pub mod error;
 pub mod estimate;
 pub mod grade;
+pub mod history;
 pub mod mock;
 pub mod packing;
 pub mod pricing;

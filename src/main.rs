@@ -35,6 +35,7 @@ fn main() {
             Command::Estimate(args) => batchbench::estimate::run(args),
             Command::Compare(args) => app::compare_command(args),
             Command::Merge(args) => app::merge_command(args),
+            Command::History(args) => batchbench::history::command(args),
         }
     });
     match result {
