@@ -274,42 +274,24 @@ fn candidate(
 
 /// Renders the sweep table and the verdict.
 pub fn render(cands: &[Candidate], c: Constraints, markdown: bool) -> String {
-    let mut out = String::new();
-    if markdown {
-        out.push_str("| strategy | K | cost / 1k | saving | accuracy | drop (95% CI) | p | p95 | verdict |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
-    } else {
-        out.push_str(&format!(
-            "{:<24} {:>4} {:>11} {:>8} {:>9} {:>20} {:>7} {:>9}  {}\n",
-            "strategy",
-            "K",
-            "cost/1k",
-            "saving",
-            "accuracy",
-            "drop (95% CI)",
-            "p",
-            "p95",
-            "verdict"
-        ));
-    }
-    for cand in cands {
-        let cells = row_cells(cand);
-        if markdown {
-            out.push_str(&format!("| {} |\n", cells.join(" | ")));
-        } else {
-            out.push_str(&format!(
-                "{:<24} {:>4} {:>11} {:>8} {:>9} {:>20} {:>7} {:>9}  {}\n",
-                cells[0],
-                cells[1],
-                cells[2],
-                cells[3],
-                cells[4],
-                cells[5],
-                cells[6],
-                cells[7],
-                cells[8]
-            ));
-        }
-    }
+    let header = [
+        "strategy",
+        "K",
+        if markdown { "cost / 1k" } else { "cost/1k" },
+        "saving",
+        "accuracy",
+        "drop (95% CI)",
+        "p",
+        "p95",
+        "verdict",
+    ];
+    let rows: Vec<Vec<String>> = cands.iter().map(|c| row_cells(c).to_vec()).collect();
+    let mut out = crate::report::tabular::render_aligned(
+        &header,
+        &rows,
+        &[0, 8],
+        crate::report::tabular::Style::markdown_if(markdown),
+    );
     out.push('\n');
     out.push_str(&verdict(cands, c));
     out

@@ -135,47 +135,63 @@ pub fn render(points: &[TrendPoint], markdown: bool) -> String {
     if names.is_empty() {
         out.push_str("no runs in the history match\n");
     }
-    for name in names {
+    let header = [
+        "run",
+        "started",
+        "commit",
+        "branch",
+        "model",
+        if markdown { "cost / 1k" } else { "cost/1k" },
+        if markdown { "Δ cost" } else { "d cost" },
+        "accuracy",
         if markdown {
-            out.push_str(&format!("#### {name}\n\n| run | started | commit | branch | model | cost / 1k | Δ cost | accuracy | Δ accuracy | p95 ms | Δ p95 |\n|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|\n"));
+            "Δ accuracy"
         } else {
-            out.push_str(&format!(
-                "{name}\n{:>5}  {:<20}  {:<10}  {:<14}  {:<18}  {:>10}  {:>9}  {:>8}  {:>10}  {:>8}  {:>9}\n",
-                "run", "started", "commit", "branch", "model", "cost/1k", "d cost", "accuracy", "d accuracy", "p95 ms", "d p95"
-            ));
-        }
-        for p in points.iter().filter(|p| p.strategy == name) {
-            let acc = match (
-                p.accuracy_pct,
-                p.accuracy_ci_low_pct,
-                p.accuracy_ci_high_pct,
-            ) {
-                (Some(a), Some(l), Some(h)) if markdown => format!("{a:.1} [{l:.1}, {h:.1}]"),
-                (a, _, _) => f(a, 1),
-            };
-            let cells = [
-                p.run.to_string(),
-                p.started_at.clone(),
-                short(&p.commit_sha),
-                p.branch.clone().unwrap_or_else(|| "-".into()),
-                p.model.clone(),
-                p.cost_per_1k_prompts
-                    .map_or("-".into(), |c| format!("${c:.4}")),
-                delta(p.cost_change_pct, "%"),
-                acc,
-                delta(p.accuracy_change_pts, if markdown { " pts" } else { "pt" }),
-                f(p.latency_p95_ms, 0),
-                delta(p.p95_change_pct, "%"),
-            ];
-            if markdown {
-                out.push_str(&format!("| {} |\n", cells.join(" | ")));
-            } else {
-                out.push_str(&format!(
-                    "{:>5}  {:<20}  {:<10}  {:<14}  {:<18}  {:>10}  {:>9}  {:>8}  {:>10}  {:>8}  {:>9}\n",
-                    cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8], cells[9], cells[10]
-                ));
-            }
-        }
+            "d accuracy"
+        },
+        "p95 ms",
+        if markdown { "Δ p95" } else { "d p95" },
+    ];
+    for name in names {
+        out.push_str(&if markdown {
+            format!("#### {name}\n\n")
+        } else {
+            format!("{name}\n")
+        });
+        let rows: Vec<Vec<String>> = points
+            .iter()
+            .filter(|p| p.strategy == name)
+            .map(|p| {
+                let acc = match (
+                    p.accuracy_pct,
+                    p.accuracy_ci_low_pct,
+                    p.accuracy_ci_high_pct,
+                ) {
+                    (Some(a), Some(l), Some(h)) if markdown => format!("{a:.1} [{l:.1}, {h:.1}]"),
+                    (a, _, _) => f(a, 1),
+                };
+                vec![
+                    p.run.to_string(),
+                    p.started_at.clone(),
+                    short(&p.commit_sha),
+                    p.branch.clone().unwrap_or_else(|| "-".into()),
+                    p.model.clone(),
+                    p.cost_per_1k_prompts
+                        .map_or("-".into(), |c| format!("${c:.4}")),
+                    delta(p.cost_change_pct, "%"),
+                    acc,
+                    delta(p.accuracy_change_pts, if markdown { " pts" } else { "pt" }),
+                    f(p.latency_p95_ms, 0),
+                    delta(p.p95_change_pct, "%"),
+                ]
+            })
+            .collect();
+        out.push_str(&crate::report::tabular::render_aligned(
+            &header,
+            &rows,
+            &[1, 2, 3, 4],
+            crate::report::tabular::Style::markdown_if(markdown),
+        ));
         out.push('\n');
     }
     out
