@@ -19,6 +19,7 @@ pub mod dataset;
 pub mod error;
 pub mod estimate;
 pub mod grade;
+pub mod mock;
 pub mod packing;
 pub mod pricing;
 pub mod provider;
@@ -31,6 +32,4 @@ pub mod strategy;
 pub mod sweep;
 pub mod tokens;
 
-/// The built-in mock server, its own crate (`crates/batchbench-mock`) built without the client.
-pub use batchbench_mock as mock;
 pub use error::{Error, Result};
