@@ -90,3 +90,13 @@ impl Error {
 
 /// Result with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The mock crate's errors keep their message and exit code when they reach the CLI.
+impl From<batchbench_mock::Error> for Error {
+    fn from(e: batchbench_mock::Error) -> Error {
+        match e {
+            batchbench_mock::Error::Input(m) => Error::Input(m),
+            batchbench_mock::Error::Mock(m) => Error::Mock(m),
+        }
+    }
+}

@@ -11,42 +11,7 @@ use serde_json::{Value, json};
 
 pub use unpack::{Unpacked, unpack};
 
-/// The user message for a packed request.
-pub fn pack_user_message<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let items: Vec<(&str, &str)> = items.into_iter().collect();
-    let example = items.first().map(|(id, _)| *id).unwrap_or("id");
-    let mut out = format!(
-        "Answer each of the {} items below on its own. Reply with only a JSON object that maps every item id to its answer, \
-         for example {{\"{example}\": \"...\"}}. Include every id exactly once.\n",
-        items.len()
-    );
-    for (id, text) in items {
-        out.push_str("\n<item id=\"");
-        out.push_str(id);
-        out.push_str("\">\n");
-        out.push_str(text);
-        out.push_str("\n</item>\n");
-    }
-    out
-}
-
-/// The items of a packed user message, in order: (id, text). Used by the mock's oracle.
-pub fn parse_items(message: &str) -> Vec<(String, String)> {
-    let mut items = Vec::new();
-    let mut rest = message;
-    while let Some(start) = rest.find("<item id=\"") {
-        let after = &rest[start + 10..];
-        let Some(q) = after.find("\">") else { break };
-        let id = &after[..q];
-        let body = &after[q + 2..];
-        let Some(end) = body.find("</item>") else {
-            break;
-        };
-        items.push((id.to_string(), body[..end].trim_matches('\n').to_string()));
-        rest = &body[end + 7..];
-    }
-    items
-}
+pub use batchbench_core::items::{pack_user_message, parse_items};
 
 /// A strict JSON schema for the answer: one string property per item id, all required.
 pub fn answer_schema<'a>(ids: impl IntoIterator<Item = &'a str>) -> Value {

@@ -4,47 +4,10 @@
 //! The server's `usage` is the truth; batchbench keeps both and reports the difference. For
 //! Anthropic models the tokenizer is not public: counts made here are estimates and are labelled so.
 
-pub(crate) mod fast;
+pub(crate) use batchbench_core::tokens::fast;
 pub mod server;
 
-/// Tokens added per chat message (role and separators), per OpenAI's published recipe.
-pub const TOKENS_PER_MESSAGE: u64 = 3;
-/// Tokens added once per request to prime the assistant's reply.
-pub const REPLY_PRIMING_TOKENS: u64 = 3;
-
-/// The BPE encodings batchbench knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    /// gpt-4o, gpt-4.1, gpt-5, o-series (and the estimate used for other families).
-    O200kBase,
-    /// gpt-4, gpt-3.5-turbo.
-    Cl100kBase,
-}
-
-impl Encoding {
-    /// The encoding a model uses; unknown models get `o200k_base`.
-    pub fn for_model(model: &str) -> Encoding {
-        let m = model.to_ascii_lowercase();
-        let m = m.rsplit('/').next().unwrap_or(&m);
-        if (m.starts_with("gpt-4") && !m.starts_with("gpt-4o") && !m.starts_with("gpt-4.1"))
-            || m.starts_with("gpt-3.5")
-            || m.starts_with("text-embedding-3")
-            || m.starts_with("text-embedding-ada")
-        {
-            Encoding::Cl100kBase
-        } else {
-            Encoding::O200kBase
-        }
-    }
-
-    /// The encoding's name as tiktoken spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Encoding::O200kBase => "o200k_base",
-            Encoding::Cl100kBase => "cl100k_base",
-        }
-    }
-}
+pub use batchbench_core::tokens::{Encoding, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE};
 
 /// Whether a count is what the provider will bill, or only an estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,11 +108,7 @@ impl Tokenizer {
     /// Prompt tokens of a chat request as OpenAI bills them: 3 per message plus the role's and the
     /// content's tokens, plus 3 to prime the reply.
     pub fn count_chat<'a>(&self, messages: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
-        let mut total = REPLY_PRIMING_TOKENS;
-        for (role, content) in messages {
-            total += TOKENS_PER_MESSAGE + self.count(role) + self.count(content);
-        }
-        total
+        batchbench_core::tokens::chat_tokens(|t| self.count(t), messages)
     }
 
     /// Tokens a JSON schema adds to a request that asks for structured output: its compact JSON
@@ -176,11 +135,7 @@ impl Tokenizer {
         system: Option<&str>,
         messages: impl IntoIterator<Item = &'a str>,
     ) -> u64 {
-        let mut total = 1 + system.map_or(0, |s| self.count(s));
-        for content in messages {
-            total += TOKENS_PER_MESSAGE + self.count(content);
-        }
-        total
+        batchbench_core::tokens::anthropic_tokens(|t| self.count(t), system, messages)
     }
 }
 

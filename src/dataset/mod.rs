@@ -1,70 +1,20 @@
 //! Prompt sets: loading JSONL and CSV files with validation that names file, line and field,
 //! the shared instructions every strategy can exploit, and answer matching per task type.
 
-pub mod answer;
+pub use batchbench_core::answer;
 mod csv_file;
 mod jsonl;
 pub mod synth;
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// One prompt of a set: its id (unique), its text, and optionally the gold answer and task type.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Prompt {
-    /// Unique id; results are joined to prompts by it, never by position.
-    pub id: String,
-    /// The item's own text (the shared instructions are kept apart in [`PromptSet::instructions`]).
-    pub prompt: String,
-    /// The gold answer, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<String>,
-    /// The task type, which selects how answers are normalised (see [`answer::TaskKind`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task: Option<String>,
-}
-
-/// A validated prompt set.
-#[derive(Debug, Clone)]
-pub struct PromptSet {
-    /// Short name (the file stem).
-    pub name: String,
-    /// Where it was read from.
-    pub path: PathBuf,
-    /// SHA-256 of the file's bytes (hex), so reports can tell whether two runs used the same data.
-    pub sha256: String,
-    /// Shared instructions: sent once per request, the common prefix packing and caching exploit.
-    pub instructions: String,
-    /// The prompts, in file order.
-    pub prompts: Vec<Prompt>,
-}
-
-impl PromptSet {
-    /// Looks a prompt up by id.
-    pub fn get(&self, id: &str) -> Option<&Prompt> {
-        self.prompts.iter().find(|p| p.id == id)
-    }
-
-    /// A copy holding only the prompts for which `keep` is true (used by `--limit` and `--shard`).
-    pub fn filtered(&self, mut keep: impl FnMut(usize, &Prompt) -> bool) -> PromptSet {
-        let prompts = self
-            .prompts
-            .iter()
-            .enumerate()
-            .filter(|(i, p)| keep(*i, p))
-            .map(|(_, p)| p.clone())
-            .collect();
-        PromptSet {
-            prompts,
-            ..self.clone()
-        }
-    }
-}
+pub use batchbench_core::prompt::{Prompt, PromptSet};
 
 /// The file formats batchbench reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +164,7 @@ pub(crate) fn validate(at: &str, prompt: &Prompt) -> Result<()> {
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::path::PathBuf;
 
     fn write(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();

@@ -23,24 +23,8 @@ fn authorized(client: &Client, builder: reqwest::RequestBuilder) -> reqwest::Req
         .header("anthropic-version", API_VERSION)
 }
 
-/// Anthropic's minimum cacheable prompt prefix per model family, in tokens (API-NOTES.md; the
-/// longest matching prefix of the model id wins; other models [`DEFAULT_CACHE_MIN_PREFIX`]).
-pub const CACHE_MIN_PREFIX: &[(&str, u64)] = &[
-    ("claude-3-haiku", 2_048),
-    ("claude-3-5-haiku", 2_048),
-    ("claude-haiku-3", 2_048),
-    ("claude-haiku-4-5", 4_096),
-    ("claude-opus-4-5", 4_096),
-    ("claude-opus-4-6", 4_096),
-    ("claude-opus-4-7", 4_096),
-    ("claude-opus-4-8", 4_096),
-    ("claude-opus-5", 4_096),
-    ("claude-sonnet-4", 1_024),
-    ("claude-opus-4", 1_024),
-];
-
-/// The minimum cacheable prefix of models not in [`CACHE_MIN_PREFIX`].
-pub const DEFAULT_CACHE_MIN_PREFIX: u64 = 1_024;
+/// Anthropic's cache minimums live in the shared crate, which the mock reads too.
+pub use batchbench_core::facts::{CACHE_MIN_PREFIX, DEFAULT_CACHE_MIN_PREFIX};
 
 /// The smallest prefix Anthropic caches for `model` (case and a `vendor/` prefix ignored).
 pub fn min_cacheable_prefix(model: &str) -> u64 {

@@ -5,7 +5,7 @@
 //! Calibration and sources are in `docs/MOCK.md` (Cheng et al. 2023, arXiv 2301.08721; Lin et
 //! al. 2023, arXiv 2309.00384).
 
-use crate::dataset::answer::TaskKind;
+use batchbench_core::answer::TaskKind;
 
 use super::config::{ErrorModelConfig, by_prefix};
 

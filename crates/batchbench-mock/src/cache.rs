@@ -122,7 +122,7 @@ impl PromptCache {
     /// The Anthropic minimum cacheable prefix of `model`.
     pub fn anthropic_min_tokens(&self, model: &str) -> u64 {
         by_prefix(
-            crate::provider::anthropic::CACHE_MIN_PREFIX
+            batchbench_core::facts::CACHE_MIN_PREFIX
                 .iter()
                 .copied()
                 .chain(

@@ -1,10 +1,10 @@
-//! Token-level text helpers on the same BPE encodings as [`crate::tokens`]: cutting an answer to
+//! Token-level text helpers on the same BPE encodings as [`batchbench_core::tokens`]: cutting an answer to
 //! `max_tokens`, splitting it into per-token stream deltas, and the token sequence of a chat
 //! prompt for prefix caching.
 
 use tiktoken_rs::CoreBPE;
 
-use crate::tokens::{Encoding, Tokenizer};
+use batchbench_core::tokens::{Bpe as Tokenizer, Encoding};
 
 fn bpe(model: &str) -> &'static CoreBPE {
     match Tokenizer::for_model(model).encoding() {
@@ -81,14 +81,14 @@ pub fn chat_prompt_tokens(
 ) -> Vec<u32> {
     let mut out = Vec::new();
     for (role, content) in messages {
-        out.extend([OVERHEAD_TOKEN; crate::tokens::TOKENS_PER_MESSAGE as usize]);
+        out.extend([OVERHEAD_TOKEN; batchbench_core::tokens::TOKENS_PER_MESSAGE as usize]);
         out.extend(encode(model, role));
         out.extend(encode(model, content));
     }
     if let Some(s) = schema {
         out.extend(encode(model, s));
     }
-    out.extend([PRIMING_TOKEN; crate::tokens::REPLY_PRIMING_TOKENS as usize]);
+    out.extend([PRIMING_TOKEN; batchbench_core::tokens::REPLY_PRIMING_TOKENS as usize]);
     out
 }
 

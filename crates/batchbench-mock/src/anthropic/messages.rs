@@ -1,5 +1,5 @@
 //! `POST /v1/messages` and `POST /v1/messages/count_tokens`: validation, the answer, usage by the
-//! stand-in rule of [`crate::tokens::Tokenizer::count_anthropic`], explicit `cache_control`
+//! stand-in rule of [`batchbench_core::tokens::anthropic_tokens`], explicit `cache_control`
 //! caching, rate limits, faults and latency. Also used for message batch requests.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::tokens::Tokenizer;
+use batchbench_core::tokens::Bpe as Tokenizer;
 
 use super::super::cache::{AnthropicCacheUse, Breakpoint};
 use super::super::errors::{Api, ApiError};

@@ -492,7 +492,7 @@ impl Default for CacheConfig {
             openai_increment: 128,
             openai_ttl_secs: 600.0,
             anthropic_min_tokens: BTreeMap::new(),
-            anthropic_default_min_tokens: crate::provider::anthropic::DEFAULT_CACHE_MIN_PREFIX,
+            anthropic_default_min_tokens: batchbench_core::facts::DEFAULT_CACHE_MIN_PREFIX,
             max_entries: 200_000,
         }
     }

@@ -1,5 +1,5 @@
 //! `POST /v1/chat/completions`: request validation, the answer (oracle, `n` samples, stop
-//! sequences, `max_completion_tokens`), usage counted with [`crate::tokens`], prompt caching,
+//! sequences, `max_completion_tokens`), usage counted with [`batchbench_core::tokens`], prompt caching,
 //! rate limits, faults and latency. Also used for Batch API lines.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::tokens::Tokenizer;
+use batchbench_core::tokens::Bpe as Tokenizer;
 
 use super::super::errors::{Api, ApiError};
 use super::super::faults::{Fault, FaultPlan};

@@ -2,8 +2,8 @@
 //! official SDKs and batchbench's own clients run unmodified against it.
 //!
 //! It answers from an [`Oracle`] of gold answers with a calibrated error model (quality is
-//! *simulated*), counts usage with the client's own tokenizer rules ([`crate::tokens`]), and
-//! simulates latency, prompt caching, rate limits, faults, files, the OpenAI Batch API and
+//! *simulated*), counts usage with the client's own tokenizer rules ([`batchbench_core::tokens`]),
+//! and simulates latency, prompt caching, rate limits, faults, files, the OpenAI Batch API and
 //! Anthropic Message Batches. Everything random is seeded from [`MockConfig::seed`].
 //! `GET /_mock/stats` reports what clients really sent. See `docs/MOCK.md`.
 
@@ -14,6 +14,7 @@
 pub mod anthropic;
 pub mod cache;
 pub mod config;
+pub mod error;
 pub mod error_model;
 pub mod errors;
 pub mod faults;
@@ -40,7 +41,7 @@ use axum::response::Response;
 pub use config::MockConfig;
 pub use oracle::Oracle;
 
-use crate::error::{Error, Result};
+pub use error::{Error, Result};
 use state::State;
 
 /// A running mock server.
