@@ -490,7 +490,8 @@ impl Session {
             self.info.warnings.push(w.clone());
         }
         let answered = run.prompts.iter().filter(|p| p.answered()).count();
-        let (status, failure) = run.status();
+        // The demonstration loses answers by design: that is its result, not a failure to report.
+        let (status, failure) = run.status_as_reported();
         let flag = match status {
             RunStatus::Complete => "",
             RunStatus::Partial => "  (partial)",
@@ -605,7 +606,7 @@ async fn run_all(mut session: Session, plan: &RunPlan) -> Result<(Vec<StrategyRu
         let skip = no_batch_api.as_deref().filter(|_| spec.uses_batch_api());
         match session.run_strategy(plan, *spec, skip).await {
             Ok(run) => {
-                let (status, failure) = run.status();
+                let (status, failure) = run.status_as_reported();
                 let stop = plan.args.fail_fast && status != RunStatus::Complete;
                 if let Some(reason) = failure.filter(|r| crate::advice::no_batch_api(r)) {
                     no_batch_api = Some(reason);

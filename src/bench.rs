@@ -62,6 +62,16 @@ impl StrategyRun {
         let requests: Vec<&RequestRecord> = self.requests.iter().collect();
         crate::report::summary::status_of(&prompts, &requests)
     }
+
+    /// As [`StrategyRun::status`], except that the demonstration losing answers (what it
+    /// exists to show) is not a failure to report or to stop at; it failing outright still is.
+    pub fn status_as_reported(&self) -> (crate::report::summary::RunStatus, Option<String>) {
+        use crate::report::summary::RunStatus;
+        match self.status() {
+            (RunStatus::Partial, _) if self.demonstration => (RunStatus::Complete, None),
+            other => other,
+        }
+    }
 }
 
 /// Splits `total` into `n` integer shares that add up exactly (remainder to the first shares).
