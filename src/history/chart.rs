@@ -8,21 +8,10 @@ use plotters::prelude::*;
 
 use super::trend::TrendPoint;
 use crate::error::{Error, Result};
-use crate::report::charts::ensure_fonts;
+use crate::report::charts::{PALETTE, ensure_fonts};
 
 /// Chart size in pixels.
 const SIZE: (u32, u32) = (900, 420);
-
-/// Okabe–Ito colours, as in the run charts.
-const PALETTE: [RGBColor; 7] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(213, 94, 0),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(0, 0, 0),
-];
 
 /// One of the trend charts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -272,7 +272,7 @@ const DEMO: RGBColor = RGBColor(150, 150, 150);
 
 /// Okabe–Ito colours (distinguishable with colour-blindness; yellow left out, poor on white),
 /// then three of Paul Tol's, so that the default set of strategies gets distinct colours.
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(0, 114, 178),
     RGBColor(230, 159, 0),
     RGBColor(0, 158, 115),
