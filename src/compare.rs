@@ -30,7 +30,7 @@ struct ReportJson {
 
 fn schema_check(path: &Path, found: u32) -> Result<()> {
     if found != SCHEMA_VERSION {
-        return Err(Error::Input(format!(
+        return Err(Error::RunFiles(format!(
             "{}: schema version {found}, but this batchbench reads version {SCHEMA_VERSION}; re-run the baseline with this version",
             path.display()
         )));
@@ -43,16 +43,16 @@ pub fn load_side(path: &Path) -> Result<RunSide> {
     if path.is_dir() {
         let info_path = path.join("run.json");
         let text = std::fs::read_to_string(&info_path)
-            .map_err(|e| Error::Input(format!("{}: cannot read: {e}", info_path.display())))?;
+            .map_err(|e| Error::RunFiles(format!("{}: cannot read: {e}", info_path.display())))?;
         let raw: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", info_path.display())))?;
+            .map_err(|e| Error::RunFiles(format!("{}: invalid JSON: {e}", info_path.display())))?;
         let version = raw
             .get("schema_version")
             .and_then(|v| v.as_u64())
             .unwrap_or(0) as u32;
         schema_check(&info_path, version)?;
         let info: RunInfo = serde_json::from_value(raw).map_err(|e| {
-            Error::Input(format!(
+            Error::RunFiles(format!(
                 "{}: not a batchbench run.json: {e}",
                 info_path.display()
             ))
@@ -70,17 +70,17 @@ pub fn load_side(path: &Path) -> Result<RunSide> {
         } else {
             e.to_string()
         };
-        Error::Input(format!("{}: cannot read: {what}", path.display()))
+        Error::RunFiles(format!("{}: cannot read: {what}", path.display()))
     })?;
     let raw: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::Input(format!("{}: invalid JSON: {e}", path.display())))?;
+        .map_err(|e| Error::RunFiles(format!("{}: invalid JSON: {e}", path.display())))?;
     let version = raw
         .get("schema_version")
         .and_then(|v| v.as_u64())
         .unwrap_or(0) as u32;
     schema_check(path, version)?;
     let r: ReportJson = serde_json::from_value(raw).map_err(|e| {
-        Error::Input(format!(
+        Error::RunFiles(format!(
             "{}: not a batchbench report.json: {e}",
             path.display()
         ))
@@ -165,7 +165,7 @@ pub fn compare(
     allow_dataset_change: bool,
 ) -> Result<Vec<Row>> {
     if base.info.dataset_sha256 != current.info.dataset_sha256 && !allow_dataset_change {
-        return Err(Error::Input(format!(
+        return Err(Error::RunFiles(format!(
             "the runs used different datasets ({} sha256 {}… vs {} sha256 {}…); pass --allow-dataset-change to compare anyway",
             base.info.dataset,
             &base.info.dataset_sha256.get(..12).unwrap_or(""),

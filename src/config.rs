@@ -92,9 +92,9 @@ impl BenchConfig {
     /// Reads a config file; errors name the file.
     pub fn load(path: &Path) -> Result<BenchConfig> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Input(format!("{}: cannot read config: {e}", path.display())))?;
+            .map_err(|e| Error::Config(format!("{}: cannot read config: {e}", path.display())))?;
         let mut c: BenchConfig = toml::from_str(&text).map_err(|e| {
-            Error::Input(format!(
+            Error::Config(format!(
                 "{}:{}",
                 path.display(),
                 crate::pricing::toml_error_line(&text, &e)

@@ -17,9 +17,21 @@ pub enum Error {
     /// A command-line or configuration value is not acceptable.
     #[error("{0}")]
     Usage(String),
-    /// A dataset, price file or config file is malformed; the message names file and line.
+    /// A dataset (or an `estimate --outputs` file) is missing or malformed; the message names
+    /// file and line.
     #[error("{0}")]
-    Input(String),
+    Dataset(String),
+    /// A configuration input is missing or malformed: `bench.toml`, a price file or override, a
+    /// mock config, an API key or instructions file.
+    #[error("{0}")]
+    Config(String),
+    /// Files an earlier run wrote (a run folder, `report.json`, the resume journal) cannot be
+    /// read or do not fit together (`compare`, `merge`, `--resume`).
+    #[error("{0}")]
+    RunFiles(String),
+    /// The `--history` database given cannot be opened, read or updated.
+    #[error("{0}")]
+    History(String),
     /// A file could not be written (a full disk, a read-only folder): the run's results so far
     /// are what is on disk; exit 1, not the usage code.
     #[error("cannot write {path}: {source}")]
@@ -55,14 +67,24 @@ pub enum Error {
     /// The user pressed Ctrl-C.
     #[error("{0}")]
     Interrupted(String),
+    /// A bug: a worker thread panicked or a lock was poisoned.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Input(_) | Error::Io { .. } | Error::Pricing(_) => EXIT_USAGE,
+            Error::Usage(_)
+            | Error::Dataset(_)
+            | Error::Config(_)
+            | Error::RunFiles(_)
+            | Error::History(_)
+            | Error::Io { .. }
+            | Error::Pricing(_) => EXIT_USAGE,
             Error::Provider(_)
+            | Error::Internal(_)
             | Error::Fatal(_)
             | Error::Mock(_)
             | Error::Write { .. }
@@ -95,7 +117,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<batchbench_mock::Error> for Error {
     fn from(e: batchbench_mock::Error) -> Error {
         match e {
-            batchbench_mock::Error::Input(m) => Error::Input(m),
+            batchbench_mock::Error::Input(m) => Error::Config(m),
             batchbench_mock::Error::Mock(m) => Error::Mock(m),
         }
     }

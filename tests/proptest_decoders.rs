@@ -245,7 +245,7 @@ fn load_bytes(csv: bool, bytes: &[u8]) -> Result<(), TestCaseError> {
             prop_assert_eq!(ids.len(), set.prompts.len(), "ids are unique");
         }
         Err(e) => {
-            prop_assert!(matches!(e, Error::Input(_)), "not an Input error: {e:?}");
+            prop_assert!(matches!(e, Error::Dataset(_)), "not a Dataset error: {e:?}");
             prop_assert_eq!(e.exit_code(), 2);
             let msg = e.to_string();
             prop_assert!(

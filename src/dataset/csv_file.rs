@@ -23,10 +23,10 @@ impl<R: Read> Reader<R> {
         let display = path.display();
         let headers = reader
             .byte_headers()
-            .map_err(|e| Error::Input(format!("{display}:1: {}", csv_message(&e))))?
+            .map_err(|e| Error::Dataset(format!("{display}:1: {}", csv_message(&e))))?
             .clone();
         if headers.is_empty() {
-            return Err(Error::Input(format!(
+            return Err(Error::Dataset(format!(
                 "{display}: empty file: a CSV dataset needs a header row with an \"id\" and a \"prompt\" column"
             )));
         }
@@ -42,7 +42,7 @@ impl<R: Read> Reader<R> {
         let find = |name: &str| names.iter().position(|n| n == name);
         let column = |name: &str| {
             find(name).ok_or_else(|| {
-                Error::Input(format!(
+                Error::Dataset(format!(
                     "{display}:1: missing column \"{name}\" in the header (found: {})",
                     names
                         .iter()
@@ -90,7 +90,7 @@ impl<R: Read> Iterator for Reader<R> {
             Err(e) => {
                 self.done = true;
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Some(Err(Error::Input(format!(
+                return Some(Err(Error::Dataset(format!(
                     "{}:{line}: {}",
                     self.path.display(),
                     csv_message(&e)
@@ -103,7 +103,7 @@ impl<R: Read> Iterator for Reader<R> {
             let bytes = record.get(i).unwrap_or_default();
             std::str::from_utf8(bytes)
                 .map(str::to_string)
-                .map_err(|_| Error::Input(format!("{at}: not valid UTF-8")))
+                .map_err(|_| Error::Dataset(format!("{at}: not valid UTF-8")))
         };
         let optional = |i: Option<usize>| -> Result<Option<String>> {
             match i {

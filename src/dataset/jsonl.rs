@@ -52,7 +52,10 @@ impl<R: BufRead> Iterator for Reader<R> {
             }
             let Ok(text) = std::str::from_utf8(&self.buf) else {
                 self.done = true;
-                return Some(Err(Error::Input(format!("{}: not valid UTF-8", self.at()))));
+                return Some(Err(Error::Dataset(format!(
+                    "{}: not valid UTF-8",
+                    self.at()
+                ))));
             };
             let text = text.trim_start_matches('\u{feff}').trim();
             if text.is_empty() {
@@ -70,19 +73,19 @@ impl<R: BufRead> Iterator for Reader<R> {
 
 fn parse_line(at: &str, text: &str, line: usize) -> Result<Item> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        Error::Input(format!(
+        Error::Dataset(format!(
             "{at}: invalid JSON ({})",
             strip_position(&e.to_string())
         ))
     })?;
     let Value::Object(map) = value else {
-        return Err(Error::Input(format!("{at}: expected a JSON object")));
+        return Err(Error::Dataset(format!("{at}: expected a JSON object")));
     };
     if !map.contains_key("id") && !map.contains_key("prompt") {
         if let Some(instr) = map.get("instructions") {
             return match instr {
                 Value::String(s) => Ok(Item::Instructions(s.clone())),
-                _ => Err(Error::Input(format!(
+                _ => Err(Error::Dataset(format!(
                     "{at}: field \"instructions\" must be a string"
                 ))),
             };
@@ -92,20 +95,20 @@ fn parse_line(at: &str, text: &str, line: usize) -> Result<Item> {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         Some(_) => {
-            return Err(Error::Input(format!(
+            return Err(Error::Dataset(format!(
                 "{at}: field \"id\" must be a string or a number"
             )));
         }
-        None => return Err(Error::Input(format!("{at}: missing field \"id\""))),
+        None => return Err(Error::Dataset(format!("{at}: missing field \"id\""))),
     };
     let prompt = match map.get("prompt") {
         Some(Value::String(s)) => s.clone(),
         Some(_) => {
-            return Err(Error::Input(format!(
+            return Err(Error::Dataset(format!(
                 "{at}: field \"prompt\" must be a string"
             )));
         }
-        None => return Err(Error::Input(format!("{at}: missing field \"prompt\""))),
+        None => return Err(Error::Dataset(format!("{at}: missing field \"prompt\""))),
     };
     let answer = match map.get("answer") {
         None | Some(Value::Null) => None,
@@ -113,7 +116,7 @@ fn parse_line(at: &str, text: &str, line: usize) -> Result<Item> {
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(Value::Bool(b)) => Some(if *b { "yes".into() } else { "no".into() }),
         Some(_) => {
-            return Err(Error::Input(format!(
+            return Err(Error::Dataset(format!(
                 "{at}: field \"answer\" must be a string, a number or a boolean"
             )));
         }
@@ -122,7 +125,7 @@ fn parse_line(at: &str, text: &str, line: usize) -> Result<Item> {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
-            return Err(Error::Input(format!(
+            return Err(Error::Dataset(format!(
                 "{at}: field \"task\" must be a string"
             )));
         }

@@ -66,7 +66,7 @@ fn open_error(path: &Path, e: std::io::Error) -> Error {
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string(),
     };
-    Error::Input(format!("{}: cannot read dataset: {what}", path.display()))
+    Error::Dataset(format!("{}: cannot read dataset: {what}", path.display()))
 }
 
 /// Loads and validates a whole dataset: every line, unique ids, at least one prompt.
@@ -100,7 +100,7 @@ pub fn parse(path: &Path, bytes: &[u8], instructions: Option<&str>) -> Result<Pr
             Item::Instructions(text) => file_instructions = Some(text),
             Item::Prompt(line, prompt) => {
                 if !seen.insert(prompt.id.clone()) {
-                    return Err(Error::Input(format!(
+                    return Err(Error::Dataset(format!(
                         "{}:{line}: duplicate id {:?} (ids must be unique)",
                         path.display(),
                         prompt.id
@@ -111,7 +111,7 @@ pub fn parse(path: &Path, bytes: &[u8], instructions: Option<&str>) -> Result<Pr
         }
     }
     if prompts.is_empty() {
-        return Err(Error::Input(format!(
+        return Err(Error::Dataset(format!(
             "{}: the dataset holds no prompts",
             path.display()
         )));
@@ -137,10 +137,10 @@ pub fn parse(path: &Path, bytes: &[u8], instructions: Option<&str>) -> Result<Pr
 /// Checks the fields every format shares; `at` is the `file:line` prefix for messages.
 pub(crate) fn validate(at: &str, prompt: &Prompt) -> Result<()> {
     if prompt.id.trim().is_empty() {
-        return Err(Error::Input(format!("{at}: field \"id\" is empty")));
+        return Err(Error::Dataset(format!("{at}: field \"id\" is empty")));
     }
     if prompt.id.len() > 64 {
-        return Err(Error::Input(format!(
+        return Err(Error::Dataset(format!(
             "{at}: field \"id\" is longer than 64 characters"
         )));
     }
@@ -149,13 +149,13 @@ pub(crate) fn validate(at: &str, prompt: &Prompt) -> Result<()> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
     {
-        return Err(Error::Input(format!(
+        return Err(Error::Dataset(format!(
             "{at}: field \"id\" {:?} may only hold letters, digits, '_', '-' and '.'",
             prompt.id
         )));
     }
     if prompt.prompt.trim().is_empty() {
-        return Err(Error::Input(format!("{at}: field \"prompt\" is empty")));
+        return Err(Error::Dataset(format!("{at}: field \"prompt\" is empty")));
     }
     Ok(())
 }

@@ -566,7 +566,8 @@ pub(crate) fn run_pass(
                 Ok(Ok(a)) => accs.iter_mut().zip(&a).for_each(|(x, y)| x.merge(y)),
                 Ok(Err(e)) => worker_error = Some(e),
                 Err(_) => {
-                    worker_error = Some(Error::Input("estimate: a worker thread panicked".into()))
+                    worker_error =
+                        Some(Error::Internal("estimate: a worker thread panicked".into()))
                 }
             }
         }
@@ -589,7 +590,7 @@ fn read_and_dispatch(
 ) -> Result<u64> {
     let send = |job: Job| -> Result<()> {
         tx.send(job)
-            .map_err(|_| Error::Input("estimate: the worker threads stopped".into()))
+            .map_err(|_| Error::Internal("estimate: the worker threads stopped".into()))
     };
     // Carried-over prompts of the group in progress, per K (only when chunks are not multiples of K).
     let mut carry: Vec<(usize, u64, Vec<Prompt>)> =
@@ -653,7 +654,7 @@ fn read_and_dispatch(
         match item? {
             Item::Instructions(_) => {
                 if seen_prompt {
-                    return Err(Error::Input(format!(
+                    return Err(Error::Dataset(format!(
                         "{}: the instructions record must come before the first prompt (estimate streams the file)",
                         path.display()
                     )));

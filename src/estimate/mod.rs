@@ -369,7 +369,7 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
     let result = engine::run_pass(&pass, &input.dataset, input.threads, progress.as_ref())?;
     let prompts = result.prompts;
     if prompts == 0 {
-        return Err(Error::Input(format!(
+        return Err(Error::Dataset(format!(
             "{}: the dataset holds no prompts",
             input.dataset.display()
         )));
@@ -663,7 +663,7 @@ impl EstimateArgs {
         }
         let instructions = match &self.instructions_file {
             Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-                Error::Input(format!("{}: cannot read instructions: {e}", path.display()))
+                Error::Config(format!("{}: cannot read instructions: {e}", path.display()))
             })?),
             None => None,
         };

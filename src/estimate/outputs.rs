@@ -47,7 +47,7 @@ impl RunOutputs {
     pub fn load(dir: &Path) -> Result<RunOutputs> {
         let csv = dir.join("prompts.csv");
         if !csv.is_file() {
-            return Err(Error::Input(format!(
+            return Err(Error::Dataset(format!(
                 "{}: no prompts.csv here (--from-run wants a run folder written by `batchbench run`)",
                 dir.display()
             )));
@@ -71,7 +71,7 @@ impl RunOutputs {
             *s.by_id.entry(row.prompt_id.clone()).or_insert(0) += row.output_tokens;
         }
         if strategies.is_empty() {
-            return Err(Error::Input(format!(
+            return Err(Error::Dataset(format!(
                 "{}: no rows with a known strategy",
                 csv.display()
             )));
@@ -79,7 +79,7 @@ impl RunOutputs {
         let info_path = dir.join("run.json");
         let info: Option<RunInfo> = match std::fs::read(&info_path) {
             Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Input(format!(
+                Error::Dataset(format!(
                     "{}: not a batchbench run.json: {e}",
                     info_path.display()
                 ))

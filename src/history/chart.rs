@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use plotters::prelude::*;
 
 use super::trend::TrendPoint;
@@ -166,7 +167,7 @@ pub fn svg(kind: TrendKind, points: &[TrendPoint]) -> Result<String> {
         kind,
         points,
     )
-    .map_err(|e| Error::Input(format!("trend chart {}: {e}", kind.name())))?;
+    .map_err(|e| Error::Output(format!("trend chart {}: {e}", kind.name())))?;
     Ok(buf)
 }
 
@@ -187,7 +188,7 @@ pub fn write_all(dir: &Path, points: &[TrendPoint], tables_md: &str) -> Result<V
             kind,
             points,
         )
-        .map_err(|e| Error::Input(format!("{}: {e}", png.display())))?;
+        .map_err(|e| Error::Output(format!("{}: {e}", png.display())))?;
         written.push(png.display().to_string());
         svgs.push(doc);
     }
@@ -197,48 +198,48 @@ pub fn write_all(dir: &Path, points: &[TrendPoint], tables_md: &str) -> Result<V
     Ok(written)
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The page: the charts inline (no external file, script or font) and the tables.
+/// The page: the charts inline (no external file, script or font) and the tables; maud escapes
+/// every table cell.
 fn html(svgs: &[String], tables_md: &str) -> String {
-    let mut body = String::new();
-    for s in svgs {
-        let s = s.find("<svg").map_or(s.as_str(), |i| &s[i..]);
-        body.push_str(&format!("<figure>{s}</figure>\n"));
-    }
-    body.push_str(&tables_html(tables_md));
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>batchbench history</title>\n<style>body{{font-family:sans-serif;margin:2em;color:#212529}}table{{border-collapse:collapse;margin-bottom:2em}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}figure{{margin:0 0 1.5em 0}}</style></head>\n<body><h1>batchbench history</h1>\n{body}</body></html>\n"
-    )
+    const CSS: &str = "body{font-family:sans-serif;margin:2em;color:#212529}table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{margin:0 0 1.5em 0}";
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "batchbench history" } style { (PreEscaped(CSS)) } }
+            body {
+                h1 { "batchbench history" }
+                @for s in svgs {
+                    figure { (PreEscaped(s.find("<svg").map_or(s.as_str(), |i| &s[i..]))) }
+                }
+                (tables_html(tables_md))
+            }
+        }
+    };
+    let mut out = page.into_string();
+    out.push('\n');
+    out
 }
 
 /// The Markdown tables of [`super::trend::render`] as HTML tables.
-fn tables_html(md: &str) -> String {
-    let mut out = String::new();
-    let mut header = true;
+fn tables_html(md: &str) -> Markup {
+    let mut tables: Vec<(&str, Vec<Vec<&str>>)> = Vec::new();
     for line in md.lines() {
         if let Some(h) = line.strip_prefix("#### ") {
-            out.push_str(&format!("<h2>{}</h2>\n<table>\n", escape(h)));
-            header = true;
-        } else if line.starts_with("|---") {
-            continue;
-        } else if line.starts_with('|') {
-            let tag = if header { "th" } else { "td" };
-            let cells: Vec<String> = line
-                .trim_matches('|')
-                .split(" | ")
-                .map(|c| format!("<{tag}>{}</{tag}>", escape(c.trim())))
-                .collect();
-            out.push_str(&format!("<tr>{}</tr>\n", cells.concat()));
-            header = false;
-        } else if line.is_empty() && out.ends_with("</tr>\n") {
-            out.push_str("</table>\n");
+            tables.push((h, Vec::new()));
+        } else if line.starts_with('|') && !line.starts_with("|---") {
+            if let Some((_, rows)) = tables.last_mut() {
+                rows.push(line.trim_matches('|').split(" | ").map(str::trim).collect());
+            }
         }
     }
-    out
+    html! {
+        @for (title, rows) in &tables {
+            h2 { (title) }
+            table {
+                @for (i, row) in rows.iter().enumerate() {
+                    tr { @for c in row { @if i == 0 { th { (c) } } @else { td { (c) } } } }
+                }
+            }
+        }
+    }
 }

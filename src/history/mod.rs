@@ -46,7 +46,7 @@ pub fn record(
 pub fn baseline(history: &Path, branch: &str, current: &RunSide) -> Result<StoredRun> {
     let dataset_sha256 = current.info.dataset_sha256.as_str();
     if !history.is_file() {
-        return Err(Error::Input(format!(
+        return Err(Error::History(format!(
             "{}: no such history file",
             history.display()
         )));
@@ -66,7 +66,7 @@ pub fn baseline(history: &Path, branch: &str, current: &RunSide) -> Result<Store
                     .is_ok_and(|side| side.summaries != current.summaries)
         })
         .ok_or_else(|| {
-            Error::Input(format!(
+            Error::History(format!(
                 "{}: no run on branch {branch:?} with dataset sha256 {}…",
                 history.display(),
                 dataset_sha256.get(..12).unwrap_or(dataset_sha256)
@@ -102,7 +102,7 @@ pub fn command(args: &HistoryArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
     if !path.is_file() {
-        return Err(Error::Input(format!(
+        return Err(Error::History(format!(
             "{}: no such history file",
             path.display()
         )));
@@ -128,7 +128,7 @@ pub fn command(args: &HistoryArgs) -> Result<i32> {
         HistoryFormat::Csv => trend::to_csv(&points)?,
         HistoryFormat::Json => format!(
             "{}\n",
-            serde_json::to_string_pretty(&points).map_err(|e| Error::Input(e.to_string()))?
+            serde_json::to_string_pretty(&points).map_err(|e| Error::History(e.to_string()))?
         ),
     };
     print!("{text}");

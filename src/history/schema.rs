@@ -47,7 +47,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Wraps a SQLite error with the file it concerns.
 pub fn db_error(path: &Path, e: rusqlite::Error) -> Error {
-    Error::Input(format!("{}: history database: {e}", path.display()))
+    Error::History(format!("{}: history database: {e}", path.display()))
 }
 
 /// Opens (creating when absent) a history file in WAL mode with a busy timeout, and brings its
@@ -67,7 +67,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     migrate(&mut conn).map_err(|e| db_error(path, e))?;
     let version = user_version(&conn).map_err(|e| db_error(path, e))?;
     if version > SCHEMA_VERSION {
-        return Err(Error::Input(format!(
+        return Err(Error::History(format!(
             "{}: history schema version {version}, but this batchbench knows up to {SCHEMA_VERSION}; use a newer batchbench",
             path.display()
         )));

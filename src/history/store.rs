@@ -55,7 +55,7 @@ impl StoredRun {
             }
         }
         let mut w = csv::Writer::from_writer(Vec::new());
-        let bad = |e: csv::Error| Error::Input(format!("history run {}: {e}", self.id));
+        let bad = |e: csv::Error| Error::History(format!("history run {}: {e}", self.id));
         w.write_record(&columns).map_err(bad)?;
         for (_, row) in &self.strategies {
             w.write_record(
@@ -67,7 +67,7 @@ impl StoredRun {
         }
         let bytes = w
             .into_inner()
-            .map_err(|e| Error::Input(format!("history run {}: {e}", self.id)))?;
+            .map_err(|e| Error::History(format!("history run {}: {e}", self.id)))?;
         let summaries = csv::Reader::from_reader(bytes.as_slice())
             .deserialize::<StrategySummary>()
             .collect::<std::result::Result<Vec<_>, _>>()
@@ -84,7 +84,7 @@ impl StoredRun {
 pub fn read_run_dir(dir: &Path) -> Result<(RunInfo, String, StrategyRows)> {
     let side = crate::compare::load_side(dir)?;
     if !dir.is_dir() {
-        return Err(Error::Input(format!(
+        return Err(Error::History(format!(
             "{}: not a run folder (with run.json and summary.csv)",
             dir.display()
         )));
@@ -93,14 +93,14 @@ pub fn read_run_dir(dir: &Path) -> Result<(RunInfo, String, StrategyRows)> {
     let run_json = std::fs::read_to_string(&info_path).map_err(|e| Error::io(&info_path, e))?;
     let path = dir.join("summary.csv");
     let mut r = csv::Reader::from_path(&path)
-        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        .map_err(|e| Error::History(format!("{}: {e}", path.display())))?;
     let headers = r
         .headers()
-        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?
+        .map_err(|e| Error::History(format!("{}: {e}", path.display())))?
         .clone();
     let mut rows = Vec::new();
     for record in r.records() {
-        let record = record.map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        let record = record.map_err(|e| Error::History(format!("{}: {e}", path.display())))?;
         let row: SummaryRow = headers
             .iter()
             .zip(record.iter())
@@ -150,7 +150,7 @@ pub fn append(
     .map_err(db)?;
     let id = tx.last_insert_rowid();
     for (position, (strategy, row)) in rows.iter().enumerate() {
-        let summary = serde_json::to_string(row).map_err(|e| Error::Input(e.to_string()))?;
+        let summary = serde_json::to_string(row).map_err(|e| Error::History(e.to_string()))?;
         tx.execute(
             "INSERT INTO strategy_results (run, position, strategy, summary) VALUES (?1, ?2, ?3, ?4)",
             params![id, position as i64, strategy, summary],
@@ -221,7 +221,7 @@ pub fn load(conn: &Connection, path: &Path, filter: &Filter) -> Result<Vec<Store
     let mut runs = Vec::with_capacity(heads.len());
     for (id, recorded_at, git, run_json) in heads.into_iter().rev() {
         let info: RunInfo = serde_json::from_str(&run_json).map_err(|e| {
-            Error::Input(format!("{}: run {id}: bad run.json: {e}", path.display()))
+            Error::History(format!("{}: run {id}: bad run.json: {e}", path.display()))
         })?;
         let strategies = rows_stmt
             .query_map([id], |r| {
@@ -235,7 +235,7 @@ pub fn load(conn: &Connection, path: &Path, filter: &Filter) -> Result<Vec<Store
                 serde_json::from_str::<SummaryRow>(&json)
                     .map(|row| (s, row))
                     .map_err(|e| {
-                        Error::Input(format!("{}: run {id}: bad summary: {e}", path.display()))
+                        Error::History(format!("{}: run {id}: bad summary: {e}", path.display()))
                     })
             })
             .collect::<Result<Vec<_>>>()?;

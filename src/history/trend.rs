@@ -235,12 +235,12 @@ pub fn to_csv(points: &[TrendPoint]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for p in points {
         w.serialize(p)
-            .map_err(|e| Error::Input(format!("history CSV: {e}")))?;
+            .map_err(|e| Error::Output(format!("history CSV: {e}")))?;
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| Error::Input(format!("history CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| Error::Input(e.to_string()))
+        .map_err(|e| Error::Output(format!("history CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Output(e.to_string()))
 }
 
 #[cfg(test)]

@@ -96,10 +96,10 @@ impl Pricing {
         let mut pricing = Pricing::bundled(timestamp);
         if let Some(path) = data {
             let bytes = std::fs::read(path).map_err(|e| {
-                Error::Input(format!("{}: cannot read price data: {e}", path.display()))
+                Error::Config(format!("{}: cannot read price data: {e}", path.display()))
             })?;
             let calc = Calculator::from_json(&bytes).map_err(|e| {
-                Error::Input(format!(
+                Error::Config(format!(
                     "{}: not a genai-prices data file: {e}",
                     path.display()
                 ))

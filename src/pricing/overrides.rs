@@ -73,7 +73,7 @@ impl Override {
         for (name, value) in rates {
             if let Some(v) = value {
                 if !v.is_finite() || v < 0.0 {
-                    return Err(Error::Input(format!(
+                    return Err(Error::Config(format!(
                         "{at}: {name} must be a non-negative number, got {v}"
                     )));
                 }
@@ -81,7 +81,7 @@ impl Override {
         }
         if let Some(d) = self.batch_discount {
             if !(0.0..=1.0).contains(&d) {
-                return Err(Error::Input(format!(
+                return Err(Error::Config(format!(
                     "{at}: batch_discount must be between 0 and 1, got {d}"
                 )));
             }
@@ -103,7 +103,7 @@ impl Overrides {
     /// Reads and validates an override file.
     pub fn load(path: &Path) -> Result<Overrides> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::Input(format!(
+            Error::Config(format!(
                 "{}: cannot read price overrides: {e}",
                 path.display()
             ))
@@ -114,7 +114,7 @@ impl Overrides {
     /// Parses override TOML; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Overrides> {
         let o: Overrides = toml::from_str(text)
-            .map_err(|e| Error::Input(format!("{origin}:{}", toml_error_line(text, &e))))?;
+            .map_err(|e| Error::Config(format!("{origin}:{}", toml_error_line(text, &e))))?;
         o.validate(origin)?;
         Ok(o)
     }

@@ -112,10 +112,10 @@ impl Exporter for SummaryCsv {
 /// Reads rows back from a CSV file written by these exporters, text cells restored.
 pub fn read_rows<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<Vec<T>> {
     let at = |line: usize, e: &dyn std::fmt::Display| {
-        Error::Input(format!("{}:{line}: {e}", path.display()))
+        Error::RunFiles(format!("{}:{line}: {e}", path.display()))
     };
     let mut r = csv::Reader::from_path(path)
-        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        .map_err(|e| Error::RunFiles(format!("{}: {e}", path.display())))?;
     let headers = r.headers().map_err(|e| at(1, &e))?.clone();
     let text: Vec<bool> = headers.iter().map(|h| TEXT_COLUMNS.contains(&h)).collect();
     r.records()

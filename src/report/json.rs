@@ -59,27 +59,27 @@ impl ReportDocument {
     pub fn read(path: &Path) -> Result<ReportDocument> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let version: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Error::RunFiles(format!("{}: {e}", path.display())))?;
         match version
             .get("schema_version")
             .and_then(serde_json::Value::as_u64)
         {
             Some(v) if v <= u64::from(REPORT_SCHEMA_VERSION) => {}
             Some(v) => {
-                return Err(Error::Input(format!(
+                return Err(Error::RunFiles(format!(
                     "{}: schema_version {v} is newer than this batchbench understands ({REPORT_SCHEMA_VERSION})",
                     path.display()
                 )));
             }
             None => {
-                return Err(Error::Input(format!(
+                return Err(Error::RunFiles(format!(
                     "{}: no schema_version: not a batchbench report.json",
                     path.display()
                 )));
             }
         }
         serde_json::from_value(version)
-            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+            .map_err(|e| Error::RunFiles(format!("{}: {e}", path.display())))
     }
 }
 

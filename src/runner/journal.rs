@@ -172,7 +172,7 @@ impl Journal {
     pub fn resume(dir: &Path) -> Result<Journal> {
         let path = dir.join(FILE_NAME);
         let file = File::open(&path)
-            .map_err(|e| Error::Input(format!("{}: cannot resume: {e}", path.display())))?;
+            .map_err(|e| Error::RunFiles(format!("{}: cannot resume: {e}", path.display())))?;
         let mut replay = Replay::default();
         for line in BufReader::new(file).lines() {
             let line = line.map_err(|e| Error::io(&path, e))?;
@@ -269,7 +269,7 @@ impl Journal {
 
     fn check_failed(&self) -> Result<()> {
         if let Some(e) = self.failed.lock().ok().and_then(|f| f.clone()) {
-            return Err(Error::Input(format!(
+            return Err(Error::Output(format!(
                 "{}: cannot write the journal: {e}",
                 self.path.display()
             )));
@@ -280,15 +280,15 @@ impl Journal {
     fn queue(&self, event: &Event, ack: Option<mpsc::Sender<()>>) -> Result<()> {
         self.check_failed()?;
         let mut line =
-            serde_json::to_vec(event).map_err(|e| Error::Input(format!("journal: {e}")))?;
+            serde_json::to_vec(event).map_err(|e| Error::Output(format!("journal: {e}")))?;
         line.push(b'\n');
         let tx = self
             .tx
             .lock()
-            .map_err(|_| Error::Input("journal: lock poisoned".into()))?;
+            .map_err(|_| Error::Internal("journal: lock poisoned".into()))?;
         match tx.as_ref() {
             Some(tx) if tx.send((line, ack)).is_ok() => Ok(()),
-            _ => Err(Error::Input(format!(
+            _ => Err(Error::Output(format!(
                 "{}: the journal writer has stopped",
                 self.path.display()
             ))),

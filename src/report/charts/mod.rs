@@ -149,7 +149,7 @@ pub fn ensure_fonts() -> Result<()> {
             .map_err(|_| "cannot load the embedded DejaVu Sans Bold font".to_string())
     })
     .clone()
-    .map_err(Error::Input)
+    .map_err(Error::Output)
 }
 
 /// The chart as an SVG document (`<svg …>…</svg>`), [`WIDTH`]×[`HEIGHT`].
@@ -212,7 +212,7 @@ pub fn render_png_with(kind: ChartKind, report: &RunReport, data: &ChartData) ->
                 &[&format!("This chart could not be drawn: {e}")],
             )
         })
-        .map_err(|e2| Error::Input(format!("chart {}.png: {e2}", kind.name()))),
+        .map_err(|e2| Error::Output(format!("chart {}.png: {e2}", kind.name()))),
     }
 }
 
