@@ -26,6 +26,7 @@ pub mod pricing;
 pub mod provider;
 pub mod record;
 pub mod report;
+pub mod retry;
 pub mod runner;
 pub mod sampling;
 pub mod secret;

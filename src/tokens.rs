@@ -118,6 +118,21 @@ impl Tokenizer {
         self.count(&schema.to_string())
     }
 
+    /// Client-side estimate of a request's input tokens under `kind`'s counting rules.
+    pub fn count_request(
+        &self,
+        kind: crate::provider::ProviderKind,
+        request: &crate::provider::ChatRequest,
+    ) -> u64 {
+        match kind {
+            crate::provider::ProviderKind::Openai => self.count_openai_request(request),
+            crate::provider::ProviderKind::Anthropic => self.count_anthropic(
+                request.system.as_deref(),
+                request.messages.iter().map(|m| m.content.as_str()),
+            ),
+        }
+    }
+
     /// Prompt tokens of an OpenAI chat request: the messages plus the schema, if any.
     pub fn count_openai_request(&self, request: &crate::provider::ChatRequest) -> u64 {
         self.count_chat(request.wire_messages())

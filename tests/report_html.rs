@@ -30,9 +30,7 @@ fn html_is_self_contained_and_escaped() {
         assert!(!without_ns.contains(bad), "report.html contains {bad:?}");
     }
     // Data is escaped (maud escapes & < > "; a quote in text content is harmless).
-    assert!(
-        html.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;wrong&quot;")
-    );
+    assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;wrong&quot;"));
     assert!(html.contains("support-tickets &lt;b&gt;&amp;&lt;/b&gt;"));
     assert!(html.contains("a &lt;warning&gt; with | pipes"));
     // Contents.

@@ -15,9 +15,10 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
         args.prices.as_deref(),
         SystemTime::now(),
     )?;
-    let provider = args.provider.unwrap_or_else(|| match &args.model {
-        Some(m) if m.to_ascii_lowercase().contains("claude") => ProviderKind::Anthropic,
-        _ => ProviderKind::Openai,
+    let provider = args.provider.unwrap_or_else(|| {
+        args.model
+            .as_deref()
+            .map_or(ProviderKind::Openai, ProviderKind::guess_from_model)
     });
     let models = match &args.model {
         Some(m) => {

@@ -70,6 +70,8 @@ pub(crate) struct ModelCtx {
     pub cache_read: u64,
     /// Tokens the first cached request writes at cache-write prices (Anthropic).
     pub cache_write: u64,
+    /// How the provider caches the shared prefix.
+    pub cache: crate::provider::overheads::CacheStyle,
 }
 
 /// One (model, strategy) computed in a pass.
@@ -437,7 +439,7 @@ impl Worker<'_, '_> {
                             let n = (b - a) as u64;
                             let gstart = start + a as u64;
                             let (input, output, allowed) = if packed {
-                                let schema = if m.provider == ProviderKind::Openai {
+                                let schema = if m.provider.structured_outputs() {
                                     schema
                                 } else {
                                     0

@@ -22,6 +22,7 @@ use crate::cli::{EstimateArgs, Format};
 use crate::error::{Error, Result};
 use crate::pricing::{Nanodollars, PriceSource, Pricing, model_limits};
 use crate::provider::ProviderKind;
+use crate::provider::overheads::{CacheStyle, Overheads};
 use crate::strategy::StrategySpec;
 use crate::tokens::{Encoding, Exactness, Tokenizer};
 use engine::{EncCtx, ModelCtx, Pass, Shape, Task};
@@ -29,24 +30,11 @@ use engine::{EncCtx, ModelCtx, Pass, Shape, Task};
 /// The schema version of `estimate --format json`.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// OpenAI's automatic prompt caching: the minimum cacheable prompt and the step of cached
-/// prefixes (API-NOTES).
-pub const OPENAI_CACHE_MIN: u64 = 1_024;
-/// See [`OPENAI_CACHE_MIN`].
-pub const OPENAI_CACHE_STEP: u64 = 128;
+pub use crate::provider::overheads::{OPENAI_CACHE_MIN, OPENAI_CACHE_STEP, openai_cached_tokens};
 
 /// The smallest prefix Anthropic caches for `model`.
 pub fn anthropic_cache_min(model: &str) -> u64 {
     crate::provider::anthropic::min_cacheable_prefix(model)
-}
-
-/// Tokens OpenAI reads from its cache for a shared prefix of `prefix` tokens (0 below the minimum).
-pub fn openai_cached_tokens(prefix: u64) -> u64 {
-    if prefix < OPENAI_CACHE_MIN {
-        0
-    } else {
-        OPENAI_CACHE_MIN + (prefix - OPENAI_CACHE_MIN) / OPENAI_CACHE_STEP * OPENAI_CACHE_STEP
-    }
 }
 
 /// Everything [`estimate`] needs.
@@ -263,53 +251,19 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
             }
         };
         let c = Counter::new(input.counter, enc);
-        let has_system = !instructions.is_empty();
-        let instr = if has_system {
-            c.count(&instructions)
-        } else {
-            0
-        };
-        let limits = model_limits(name, input.pricing.context_window(*provider, name));
-        let ctx = match provider {
-            ProviderKind::Openai => {
-                let per_message = crate::tokens::TOKENS_PER_MESSAGE;
-                let system = if has_system {
-                    per_message + c.count("system") + instr
-                } else {
-                    0
-                };
-                let user = per_message + c.count("user");
-                let base = crate::tokens::REPLY_PRIMING_TOKENS + system + user;
-                ModelCtx {
-                    name: name.clone(),
-                    provider: *provider,
-                    enc: e,
-                    limits,
-                    single_base: base,
-                    packed_base: base,
-                    naive_base: crate::tokens::REPLY_PRIMING_TOKENS + system,
-                    naive_per_message: user,
-                    cache_read: openai_cached_tokens(system + user),
-                    cache_write: 0,
-                }
-            }
-            ProviderKind::Anthropic => {
-                let per_message = crate::tokens::TOKENS_PER_MESSAGE;
-                let prefix = 1 + instr;
-                let cacheable = has_system && prefix >= anthropic_cache_min(name);
-                ModelCtx {
-                    name: name.clone(),
-                    provider: *provider,
-                    enc: e,
-                    limits,
-                    single_base: 1 + instr + per_message,
-                    packed_base: 1 + instr + per_message,
-                    naive_base: 1 + instr,
-                    naive_per_message: per_message,
-                    cache_read: if cacheable { prefix } else { 0 },
-                    cache_write: if cacheable { prefix } else { 0 },
-                }
-            }
+        let o = Overheads::new(*provider, name, &instructions, |t| c.count(t));
+        let ctx = ModelCtx {
+            name: name.clone(),
+            provider: *provider,
+            enc: e,
+            limits: model_limits(name, input.pricing.context_window(*provider, name)),
+            single_base: o.single_base,
+            packed_base: o.packed_base,
+            naive_base: o.naive_base,
+            naive_per_message: o.naive_per_message,
+            cache_read: o.cache_read,
+            cache_write: o.cache_write,
+            cache: o.cache,
         };
         models.push(ctx);
         exactness.push(tokenizer.exactness());
@@ -350,7 +304,7 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
                 ks.dedup();
                 let schema = tasks.iter().any(|t| {
                     models[t.model].enc == e
-                        && models[t.model].provider == ProviderKind::Openai
+                        && models[t.model].provider.structured_outputs()
                         && matches!(t.shape, Shape::Packed(_))
                 });
                 EncCtx::new(Counter::new(input.counter, encodings[e]), &ks, schema)
@@ -474,6 +428,50 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
     })
 }
 
+/// One sentence on how the model's provider caches the shared prefix of its requests.
+fn caching_assumption(m: &ModelCtx, instructions: bool) -> String {
+    use crate::report::markdown::fmt_int;
+    match m.cache {
+        CacheStyle::Automatic { min, step } => {
+            let prefix = m.single_base - crate::tokens::REPLY_PRIMING_TOKENS;
+            let outcome = if m.cache_read > 0 {
+                format!(
+                    "the first request writes, every later one reads {} tokens (all within the cache's lifetime).",
+                    fmt_int(m.cache_read)
+                )
+            } else {
+                "too short, so nothing is cached.".to_string()
+            };
+            format!(
+                "Caching ({}): OpenAI's automatic caching of the shared prefix (instructions and message framing: {} \
+                 tokens) when it is at least {} tokens, in steps of {step}: {outcome}",
+                m.name,
+                fmt_int(prefix),
+                fmt_int(min),
+            )
+        }
+        CacheStyle::Explicit { min } => {
+            let system = if instructions {
+                m.single_base - crate::tokens::TOKENS_PER_MESSAGE
+            } else {
+                0
+            };
+            let outcome = if m.cache_read > 0 {
+                "the first request writes it at 1.25x input, every later one reads it at 0.1x (5-minute lifetime, never lapsing)."
+            } else {
+                "too short, so nothing is cached."
+            };
+            format!(
+                "Caching ({}): Anthropic's explicit cache on the system prompt ({} tokens; this model caches prefixes of \
+                 {} tokens or more): {outcome}",
+                m.name,
+                fmt_int(system),
+                fmt_int(min),
+            )
+        }
+    }
+}
+
 fn assumptions(
     input: &EstimateInput,
     instructions: &str,
@@ -525,42 +523,7 @@ fn assumptions(
     ));
     if input.strategies.contains(&StrategySpec::Cached) {
         for m in models {
-            let line = match m.provider {
-                ProviderKind::Openai => {
-                    let prefix = m.single_base - crate::tokens::REPLY_PRIMING_TOKENS;
-                    format!(
-                        "Caching ({}): OpenAI's automatic caching of the shared prefix (instructions and message framing: {} \
-                         tokens) when it is at least {} tokens, in steps of {OPENAI_CACHE_STEP}: {}",
-                        m.name,
-                        crate::report::markdown::fmt_int(prefix),
-                        crate::report::markdown::fmt_int(OPENAI_CACHE_MIN),
-                        if m.cache_read > 0 {
-                            format!(
-                                "the first request writes, every later one reads {} tokens (all within the cache's lifetime).",
-                                crate::report::markdown::fmt_int(m.cache_read)
-                            )
-                        } else {
-                            "too short, so nothing is cached.".to_string()
-                        }
-                    )
-                }
-                ProviderKind::Anthropic => format!(
-                    "Caching ({}): Anthropic's explicit cache on the system prompt ({} tokens; this model caches prefixes of \
-                     {} tokens or more): {}",
-                    m.name,
-                    crate::report::markdown::fmt_int(if instructions.is_empty() {
-                        0
-                    } else {
-                        m.single_base - crate::tokens::TOKENS_PER_MESSAGE
-                    }),
-                    crate::report::markdown::fmt_int(anthropic_cache_min(&m.name)),
-                    if m.cache_read > 0 {
-                        "the first request writes it at 1.25x input, every later one reads it at 0.1x (5-minute lifetime, never lapsing)."
-                    } else {
-                        "too short, so nothing is cached."
-                    }
-                ),
-            };
+            let line = caching_assumption(m, !instructions.is_empty());
             out.push(line);
         }
     }
@@ -649,13 +612,9 @@ impl EstimateArgs {
             .map(|m| m.trim())
             .filter(|m| !m.is_empty())
         {
-            let provider = self.provider.unwrap_or_else(|| {
-                if m.to_ascii_lowercase().contains("claude") {
-                    ProviderKind::Anthropic
-                } else {
-                    ProviderKind::Openai
-                }
-            });
+            let provider = self
+                .provider
+                .unwrap_or_else(|| ProviderKind::guess_from_model(m));
             models.push((m.to_string(), provider));
         }
         if models.is_empty() {

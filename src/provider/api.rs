@@ -4,8 +4,8 @@
 //! runner, the strategies and the bench never match on the kind, and tests can put the in-memory
 //! fake (`provider::fake`) in their place.
 
+use crate::retry::RetryPolicy;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
@@ -88,26 +88,13 @@ pub fn build(client: Client) -> (Arc<dyn ChatApi>, Arc<dyn BatchApi>) {
     }
 }
 
-/// Retries a control call (upload, create, poll, download) a few times on transient errors: a
-/// flaky poll must not lose a batch. 200 ms doubling, a `retry-after` honoured up to 30 s, six
-/// tries.
-pub(crate) async fn patient<T, F, Fut>(mut f: F) -> Result<T, CallError>
+/// A control call under the shared policy's [`RetryPolicy::CONTROL`] settings.
+pub(crate) async fn patient<T, F, Fut>(f: F) -> Result<T, CallError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, CallError>>,
 {
-    let mut wait = Duration::from_millis(200);
-    for _ in 0..5 {
-        match f().await {
-            Err(e) if e.is_retryable() => {
-                tokio::time::sleep(e.retry_after.unwrap_or(wait).min(Duration::from_secs(30)))
-                    .await;
-                wait *= 2;
-            }
-            other => return other,
-        }
-    }
-    f().await
+    crate::retry::with_retries(&RetryPolicy::CONTROL, f).await
 }
 
 /// OpenAI's chat completions and Batch API (input files, batches, output files).

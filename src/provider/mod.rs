@@ -11,6 +11,7 @@ mod headers;
 mod http;
 pub mod openai;
 pub mod origin;
+pub mod overheads;
 pub mod ratelimit;
 mod sse;
 
@@ -33,6 +34,24 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
+    /// Whether packed requests ask for structured output (`response_format: json_schema`);
+    /// Anthropic's Messages API has no such option here, so the packed format alone carries it.
+    pub fn structured_outputs(self) -> bool {
+        match self {
+            ProviderKind::Openai => true,
+            ProviderKind::Anthropic => false,
+        }
+    }
+
+    /// The provider a bare model id most likely belongs to, for commands given only `--model`.
+    pub fn guess_from_model(model: &str) -> ProviderKind {
+        if model.to_ascii_lowercase().contains("claude") {
+            ProviderKind::Anthropic
+        } else {
+            ProviderKind::Openai
+        }
+    }
+
     /// Lowercase name, as on the command line.
     pub fn as_str(self) -> &'static str {
         match self {

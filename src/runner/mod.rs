@@ -6,7 +6,6 @@ pub mod batch;
 pub mod journal;
 pub mod pacing;
 pub mod progress;
-pub mod retry;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +14,7 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use tokio::sync::Semaphore;
 
-pub use retry::{Decision, RetryPolicy};
+pub use crate::retry::{self, Decision, RetryPolicy};
 
 use crate::provider::api::{BatchApi, ChatApi};
 use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client};

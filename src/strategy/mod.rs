@@ -213,13 +213,7 @@ pub struct PlanContext<'a> {
 impl PlanContext<'_> {
     /// Client-side estimate of a request's input tokens.
     pub fn estimate_input(&self, request: &ChatRequest) -> u64 {
-        match self.provider {
-            ProviderKind::Openai => self.tokenizer.count_openai_request(request),
-            ProviderKind::Anthropic => self.tokenizer.count_anthropic(
-                request.system.as_deref(),
-                request.messages.iter().map(|m| m.content.as_str()),
-            ),
-        }
+        self.tokenizer.count_request(self.provider, request)
     }
 
     /// One ordinary request for one prompt: the shared instructions as the system prompt, the

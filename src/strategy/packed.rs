@@ -9,7 +9,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::packing;
-use crate::provider::{ChatRequest, ChatResponse, JsonSchema, Message, ProviderKind, Role};
+use crate::provider::{ChatRequest, ChatResponse, JsonSchema, Message, Role};
 
 /// K prompts per request.
 #[derive(Debug, Clone, Copy)]
@@ -51,13 +51,10 @@ pub(crate) fn packed_request(
         packing::pack_user_message(prompts.iter().map(|p| (p.id.as_str(), p.prompt.as_str())));
     let id_tokens: Vec<u64> = prompts.iter().map(|p| ctx.tokenizer.count(&p.id)).collect();
     let max_tokens = packing::packed_max_tokens(u64::from(ctx.answer_tokens), &id_tokens);
-    let json_schema = match ctx.provider {
-        ProviderKind::Openai if ctx.json_schema => Some(JsonSchema {
-            name: "answers".to_string(),
-            schema: packing::answer_schema(prompts.iter().map(|p| p.id.as_str())),
-        }),
-        ProviderKind::Openai | ProviderKind::Anthropic => None,
-    };
+    let json_schema = (ctx.json_schema && ctx.provider.structured_outputs()).then(|| JsonSchema {
+        name: "answers".to_string(),
+        schema: packing::answer_schema(prompts.iter().map(|p| p.id.as_str())),
+    });
     ChatRequest {
         model: ctx.model.to_string(),
         system: (!ctx.set.instructions.is_empty()).then(|| ctx.set.instructions.clone()),

@@ -1,8 +1,12 @@
-//! The retry policy: which failures are retried, and how long to wait before the next attempt.
+//! The one retry policy: which failures are retried and how long to wait before the next
+//! attempt, for sync requests (the runner's loop, which also journals and paces) and for Batch
+//! API control calls ([`with_retries`]) alike. Hand-written rather than `backon`: the decision
+//! needs the error's `retry-after`, the attempt and the time spent, and the runner records every
+//! attempt, which a closure-driven retry crate would hide.
 
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 
 use crate::provider::CallError;
 
@@ -30,6 +34,41 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(120),
             deadline: Duration::from_secs(900),
         }
+    }
+}
+
+impl RetryPolicy {
+    /// Batch API control calls (list, upload, create, poll, download, cancel): six tries from
+    /// 200 ms doubling up to 30 s, so that a flaky poll does not lose a batch that is running.
+    pub const CONTROL: RetryPolicy = RetryPolicy {
+        max_retries: 5,
+        base: Duration::from_millis(200),
+        max_backoff: Duration::from_secs(30),
+        max_retry_after: Duration::from_secs(120),
+        deadline: Duration::from_secs(900),
+    };
+}
+
+/// Runs `f` until it succeeds, fails in a way the policy does not retry, or the policy gives up;
+/// the last error is returned. Jitter comes from a fixed seed: control calls are not paced
+/// against each other, and a seeded wait keeps runs reproducible.
+pub async fn with_retries<T, F, Fut>(policy: &RetryPolicy, mut f: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let started = std::time::Instant::now();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let mut attempt = 1;
+    loop {
+        match f().await {
+            Err(e) => match policy.decide(&e, attempt, started.elapsed(), &mut rng) {
+                Decision::Retry(wait) => tokio::time::sleep(wait).await,
+                Decision::GiveUp => return Err(e),
+            },
+            ok => return ok,
+        }
+        attempt += 1;
     }
 }
 
@@ -80,7 +119,6 @@ impl RetryPolicy {
 mod tests {
     use super::*;
     use crate::provider::CallErrorKind;
-    use rand::SeedableRng;
     use reqwest::header::HeaderMap;
 
     fn rng() -> rand_chacha::ChaCha8Rng {
@@ -145,5 +183,46 @@ mod tests {
             p.decide(&conn, 1, Duration::from_millis(899_900), &mut r),
             Decision::GiveUp
         );
+    }
+
+    #[tokio::test]
+    async fn control_calls_retry_transient_errors_and_stop_on_others() {
+        // CONTROL's tries and rules with millisecond waits, so the test takes no time.
+        let quick = RetryPolicy {
+            base: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+            ..RetryPolicy::CONTROL
+        };
+        let h = HeaderMap::new();
+        let calls = std::cell::Cell::new(0);
+        let flaky = || {
+            calls.set(calls.get() + 1);
+            let n = calls.get();
+            let h = h.clone();
+            async move {
+                if n < 3 {
+                    Err(CallError::status(503, None, String::new(), &h))
+                } else {
+                    Ok(n)
+                }
+            }
+        };
+        assert_eq!(with_retries(&quick, flaky).await.unwrap(), 3);
+        calls.set(0);
+        let refused = || {
+            calls.set(calls.get() + 1);
+            let h = h.clone();
+            async move { Err::<(), _>(CallError::status(404, None, String::new(), &h)) }
+        };
+        assert!(with_retries(&quick, refused).await.is_err());
+        assert_eq!(calls.get(), 1, "a 404 is not retried");
+        calls.set(0);
+        let down = || {
+            calls.set(calls.get() + 1);
+            let h = h.clone();
+            async move { Err::<(), _>(CallError::status(500, None, String::new(), &h)) }
+        };
+        assert!(with_retries(&quick, down).await.is_err());
+        assert_eq!(calls.get(), 6, "six tries in all");
     }
 }
