@@ -182,7 +182,7 @@ mod tests {
     fn ctx<'a>(set: &'a PromptSet, limits: ModelLimits) -> PlanContext<'a> {
         PlanContext {
             set,
-            provider: ProviderKind::Openai,
+            provider: crate::provider::ProviderKind::Openai,
             model: "gpt-4o-mini",
             tokenizer: Tokenizer::for_model("gpt-4o-mini"),
             limits,
