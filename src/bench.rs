@@ -355,162 +355,180 @@ async fn execute(
     planned_all: &[PlannedRequest],
     bar: &indicatif::ProgressBar,
 ) -> Result<()> {
-    let bench = ctx.bench;
-    let strategy = ctx.strategy;
-    let label = ctx.label.clone();
-    match strategy.execution() {
-        Execution::Sync { concurrency } => {
-            let outcomes =
-                send_journaled(bench, &ctx.label, "main", planned_all, concurrency, bar).await?;
-            for (planned, outcome) in planned_all.iter().zip(&outcomes) {
-                let cost = ctx.attempt_rows(RequestKind::Chat, planned, outcome)?;
-                match (outcome.result(), cost) {
-                    (Ok(resp), Some(cost)) => {
-                        let (parse_failure, extra) =
-                            ctx.apply_response(planned, resp, cost, false, outcome.latency);
-                        if let Some(row) = ctx.requests.last_mut() {
-                            row.parse_failure = parse_failure;
-                            row.extra_items = extra;
-                        }
-                    }
-                    (Err(e), _) => ctx.fail(planned, e, outcome.latency),
-                    (Ok(_), None) => {}
+    match ctx.strategy.execution() {
+        Execution::Sync { concurrency } => execute_sync(ctx, planned_all, concurrency, bar).await,
+        Execution::BatchApi => execute_batch(ctx, planned_all, bar).await,
+    }
+}
+
+/// Sends the requests with `concurrency` in flight and records every attempt.
+async fn execute_sync(
+    ctx: &mut Ctx<'_, '_>,
+    planned_all: &[PlannedRequest],
+    concurrency: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let outcomes =
+        send_journaled(ctx.bench, &ctx.label, "main", planned_all, concurrency, bar).await?;
+    for (planned, outcome) in planned_all.iter().zip(&outcomes) {
+        let cost = ctx.attempt_rows(RequestKind::Chat, planned, outcome)?;
+        match (outcome.result(), cost) {
+            (Ok(resp), Some(cost)) => {
+                let (parse_failure, extra) =
+                    ctx.apply_response(planned, resp, cost, false, outcome.latency);
+                if let Some(row) = ctx.requests.last_mut() {
+                    row.parse_failure = parse_failure;
+                    row.extra_items = extra;
                 }
             }
-        }
-        Execution::BatchApi => {
-            let keyed: Vec<_> = planned_all
-                .iter()
-                .map(|r| (r.id.clone(), r.request.clone()))
-                .collect();
-            let bar_ref = bar;
-            let on_poll = move |msg: &str| bar_ref.set_message(msg.to_string());
-            let on_submit = |batch_id: &str, custom_ids: &[String], submitted_ms: f64| {
-                if let Some(j) = bench.journal {
-                    let _ = j.append_durable(&crate::runner::journal::Event::BatchSubmitted {
-                        strategy: label.clone(),
-                        batch_id: batch_id.to_string(),
-                        custom_ids: custom_ids.to_vec(),
-                        submitted_ms,
-                    });
-                }
-            };
-            let on_creating = |input_file_id: &str, custom_ids: &[String]| {
-                if let Some(j) = bench.journal {
-                    let _ = j.append_durable(&crate::runner::journal::Event::BatchCreating {
-                        strategy: label.clone(),
-                        input_file_id: input_file_id.to_string(),
-                        custom_ids: custom_ids.to_vec(),
-                    });
-                }
-            };
-            let resumed = bench.journal.filter(|_| bench.resume_batches);
-            let creating = resumed.map_or_else(Vec::new, |j| j.pending_creations(&ctx.label));
-            let resume = batch::Resume {
-                previous: resumed.map_or(&[], |j| j.batches(&ctx.label)),
-                on_submit: &on_submit,
-                creating: &creating,
-                on_creating: &on_creating,
-            };
-            let run = batch::execute(
-                bench.runner.batch_api(),
-                &keyed,
-                bench.poll,
-                bench.runner.run_start(),
-                &on_poll,
-                resume,
-            )
-            .await?;
-            bar.set_position(planned_all.len() as u64);
-            for job in &run.jobs {
-                ctx.requests.push(RequestRecord {
-                    started_ms: ms(job.submitted),
-                    latency_ms: ms(job.wall),
-                    server_id: Some(job.batch_id.clone()),
-                    error: job.error.clone(),
-                    ..RequestRecord::new(
-                        &ctx.label,
-                        &job.batch_id,
-                        RequestKind::BatchJob,
-                        1,
-                        0,
-                        job.status.clone(),
-                    )
-                });
-            }
-            let mut retry = Vec::new();
-            for planned in planned_all {
-                let latency = run
-                    .result_latency
-                    .get(&planned.id)
-                    .copied()
-                    .unwrap_or_default();
-                let submitted = run.jobs.first().map(|j| j.submitted).unwrap_or_default();
-                let mut defects = (false, 0);
-                let (status, usage, cost, server_id, error) = match run.results.get(&planned.id) {
-                    Some(Ok(resp)) => {
-                        let cost = ctx.price(&resp.usage, true)?;
-                        defects = ctx.apply_response(planned, resp, cost, true, latency);
-                        (
-                            "200".to_string(),
-                            resp.usage,
-                            cost,
-                            resp.request_id.clone().or(Some(resp.id.clone())),
-                            None,
-                        )
-                    }
-                    Some(Err(e)) => {
-                        retry.push((planned.clone(), latency));
-                        (
-                            e.code.clone().unwrap_or_else(|| e.label()),
-                            Usage::default(),
-                            Nanodollars::ZERO,
-                            None,
-                            Some(e.to_string()),
-                        )
-                    }
-                    None => {
-                        retry.push((planned.clone(), latency));
-                        (
-                            "missing".to_string(),
-                            Usage::default(),
-                            Nanodollars::ZERO,
-                            None,
-                            Some("no result".to_string()),
-                        )
-                    }
-                };
-                ctx.requests.push(RequestRecord {
-                    client_input_tokens: planned.client_input_tokens,
-                    cost_usd: cost,
-                    started_ms: ms(submitted),
-                    latency_ms: ms(latency),
-                    server_id,
-                    error,
-                    parse_failure: defects.0,
-                    extra_items: defects.1,
-                    ..RequestRecord::new(
-                        &ctx.label,
-                        &planned.id,
-                        RequestKind::BatchItem,
-                        1,
-                        planned.prompt_ids.len() as u32,
-                        status,
-                    )
-                    .with_usage(&usage)
-                });
-            }
-            // Failed, expired or missing batch items are retried once as ordinary requests.
-            for (planned, latency) in retry {
-                for id in &planned.prompt_ids {
-                    let p = ctx.pending.entry(id.clone()).or_default();
-                    p.latency += latency;
-                    p.reask =
-                        Some("failed in the batch; retried once as an ordinary request".into());
-                }
-            }
+            (Err(e), _) => ctx.fail(planned, e, outcome.latency),
+            (Ok(_), None) => {}
         }
     }
+    Ok(())
+}
+
+/// Sends the requests through the Batch API (journaling each batch so a crash can adopt it),
+/// records one row per batch job and one per item, and queues failed or missing items for one
+/// ordinary re-ask.
+async fn execute_batch(
+    ctx: &mut Ctx<'_, '_>,
+    planned_all: &[PlannedRequest],
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let bench = ctx.bench;
+    let label = ctx.label.clone();
+    let keyed: Vec<_> = planned_all
+        .iter()
+        .map(|r| (r.id.clone(), r.request.clone()))
+        .collect();
+    let on_poll = move |msg: &str| bar.set_message(msg.to_string());
+    let on_submit = |batch_id: &str, custom_ids: &[String], submitted_ms: f64| {
+        if let Some(j) = bench.journal {
+            let _ = j.append_durable(&crate::runner::journal::Event::BatchSubmitted {
+                strategy: label.clone(),
+                batch_id: batch_id.to_string(),
+                custom_ids: custom_ids.to_vec(),
+                submitted_ms,
+            });
+        }
+    };
+    let on_creating = |input_file_id: &str, custom_ids: &[String]| {
+        if let Some(j) = bench.journal {
+            let _ = j.append_durable(&crate::runner::journal::Event::BatchCreating {
+                strategy: label.clone(),
+                input_file_id: input_file_id.to_string(),
+                custom_ids: custom_ids.to_vec(),
+            });
+        }
+    };
+    let resumed = bench.journal.filter(|_| bench.resume_batches);
+    let creating = resumed.map_or_else(Vec::new, |j| j.pending_creations(&ctx.label));
+    let resume = batch::Resume {
+        previous: resumed.map_or(&[], |j| j.batches(&ctx.label)),
+        on_submit: &on_submit,
+        creating: &creating,
+        on_creating: &on_creating,
+    };
+    let run = batch::execute(
+        bench.runner.batch_api(),
+        &keyed,
+        bench.poll,
+        bench.runner.run_start(),
+        &on_poll,
+        resume,
+    )
+    .await?;
+    bar.set_position(planned_all.len() as u64);
+    for job in &run.jobs {
+        ctx.requests.push(RequestRecord {
+            started_ms: ms(job.submitted),
+            latency_ms: ms(job.wall),
+            server_id: Some(job.batch_id.clone()),
+            error: job.error.clone(),
+            ..RequestRecord::new(
+                &ctx.label,
+                &job.batch_id,
+                RequestKind::BatchJob,
+                1,
+                0,
+                job.status.clone(),
+            )
+        });
+    }
+    for planned in planned_all {
+        batch_item(ctx, planned, &run)?;
+    }
+    Ok(())
+}
+
+/// Records one Batch API item's result; a failed, expired or missing one is retried once as an
+/// ordinary request.
+fn batch_item(
+    ctx: &mut Ctx<'_, '_>,
+    planned: &PlannedRequest,
+    run: &batch::BatchRun,
+) -> Result<()> {
+    let latency = run
+        .result_latency
+        .get(&planned.id)
+        .copied()
+        .unwrap_or_default();
+    let submitted = run.jobs.first().map(|j| j.submitted).unwrap_or_default();
+    let mut defects = (false, 0);
+    let (status, usage, cost, server_id, error) = match run.results.get(&planned.id) {
+        Some(Ok(resp)) => {
+            let cost = ctx.price(&resp.usage, true)?;
+            defects = ctx.apply_response(planned, resp, cost, true, latency);
+            (
+                "200".to_string(),
+                resp.usage,
+                cost,
+                resp.request_id.clone().or(Some(resp.id.clone())),
+                None,
+            )
+        }
+        Some(Err(e)) => (
+            e.code.clone().unwrap_or_else(|| e.label()),
+            Usage::default(),
+            Nanodollars::ZERO,
+            None,
+            Some(e.to_string()),
+        ),
+        None => (
+            "missing".to_string(),
+            Usage::default(),
+            Nanodollars::ZERO,
+            None,
+            Some("no result".to_string()),
+        ),
+    };
+    if error.is_some() {
+        for id in &planned.prompt_ids {
+            let p = ctx.pending.entry(id.clone()).or_default();
+            p.latency += latency;
+            p.reask = Some("failed in the batch; retried once as an ordinary request".into());
+        }
+    }
+    ctx.requests.push(RequestRecord {
+        client_input_tokens: planned.client_input_tokens,
+        cost_usd: cost,
+        started_ms: ms(submitted),
+        latency_ms: ms(latency),
+        server_id,
+        error,
+        parse_failure: defects.0,
+        extra_items: defects.1,
+        ..RequestRecord::new(
+            &ctx.label,
+            &planned.id,
+            RequestKind::BatchItem,
+            1,
+            planned.prompt_ids.len() as u32,
+            status,
+        )
+        .with_usage(&usage)
+    });
     Ok(())
 }
 

@@ -236,38 +236,7 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
         OutputTokens::PerAnswer(_) => false,
     };
 
-    // Encodings and models.
-    let mut encodings: Vec<Encoding> = Vec::new();
-    let mut models: Vec<ModelCtx> = Vec::new();
-    let mut exactness: Vec<Exactness> = Vec::new();
-    for (name, provider) in &input.models {
-        let tokenizer = Tokenizer::for_model(name);
-        let enc = tokenizer.encoding();
-        let e = match encodings.iter().position(|x| *x == enc) {
-            Some(i) => i,
-            None => {
-                encodings.push(enc);
-                encodings.len() - 1
-            }
-        };
-        let c = Counter::new(input.counter, enc);
-        let o = Overheads::new(*provider, name, &instructions, |t| c.count(t));
-        let ctx = ModelCtx {
-            name: name.clone(),
-            provider: *provider,
-            enc: e,
-            limits: model_limits(name, input.pricing.context_window(*provider, name)),
-            single_base: o.single_base,
-            packed_base: o.packed_base,
-            naive_base: o.naive_base,
-            naive_per_message: o.naive_per_message,
-            cache_read: o.cache_read,
-            cache_write: o.cache_write,
-            cache: o.cache,
-        };
-        models.push(ctx);
-        exactness.push(tokenizer.exactness());
-    }
+    let (encodings, models, exactness) = model_contexts(input, &instructions);
 
     // One task per (model, strategy); output rules per strategy.
     let rules: Vec<outputs::OutputRule<'_>> = input
@@ -374,7 +343,85 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
         p.finish_and_clear();
     }
 
-    // Rows.
+    let out_models = model_rows(
+        input,
+        &models,
+        &encodings,
+        &exactness,
+        &tasks,
+        &index,
+        &accs,
+        &k_in_force,
+        prompts,
+    );
+    let assumptions = assumptions(input, &instructions, &models, &rules, &exactness);
+    Ok(EstimateReport {
+        schema_version: SCHEMA_VERSION,
+        dataset: input.dataset.display().to_string(),
+        prompts,
+        per_day: input.per_day,
+        price_source: input.pricing.source().clone(),
+        counter: input.counter.name().to_string(),
+        models: out_models,
+        assumptions,
+        warnings,
+    })
+}
+
+/// Per model: its context (overheads, limits, which encoding counts it) and how exact its
+/// counts are; the distinct encodings, each counted once per prompt.
+fn model_contexts(
+    input: &EstimateInput,
+    instructions: &str,
+) -> (Vec<Encoding>, Vec<ModelCtx>, Vec<Exactness>) {
+    let mut encodings: Vec<Encoding> = Vec::new();
+    let mut models: Vec<ModelCtx> = Vec::new();
+    let mut exactness: Vec<Exactness> = Vec::new();
+    for (name, provider) in &input.models {
+        let tokenizer = Tokenizer::for_model(name);
+        let enc = tokenizer.encoding();
+        let e = match encodings.iter().position(|x| *x == enc) {
+            Some(i) => i,
+            None => {
+                encodings.push(enc);
+                encodings.len() - 1
+            }
+        };
+        let c = Counter::new(input.counter, enc);
+        let o = Overheads::new(*provider, name, instructions, |t| c.count(t));
+        let ctx = ModelCtx {
+            name: name.clone(),
+            provider: *provider,
+            enc: e,
+            limits: model_limits(name, input.pricing.context_window(*provider, name)),
+            single_base: o.single_base,
+            packed_base: o.packed_base,
+            naive_base: o.naive_base,
+            naive_per_message: o.naive_per_message,
+            cache_read: o.cache_read,
+            cache_write: o.cache_write,
+            cache: o.cache,
+        };
+        models.push(ctx);
+        exactness.push(tokenizer.exactness());
+    }
+
+    (encodings, models, exactness)
+}
+
+/// The estimate's rows: per model, one per strategy, with the saving against its sequential.
+#[allow(clippy::too_many_arguments)]
+fn model_rows(
+    input: &EstimateInput,
+    models: &[ModelCtx],
+    encodings: &[Encoding],
+    exactness: &[Exactness],
+    tasks: &[Task<'_>],
+    index: &[(usize, usize)],
+    accs: &[engine::Acc],
+    k_in_force: &[usize],
+    prompts: u64,
+) -> Vec<ModelEstimate> {
     let mut out_models = Vec::new();
     for (m, ctx) in models.iter().enumerate() {
         let seq = (0..tasks.len())
@@ -414,18 +461,7 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
             strategies: rows,
         });
     }
-    let assumptions = assumptions(input, &instructions, &models, &rules, &exactness);
-    Ok(EstimateReport {
-        schema_version: SCHEMA_VERSION,
-        dataset: input.dataset.display().to_string(),
-        prompts,
-        per_day: input.per_day,
-        price_source: input.pricing.source().clone(),
-        counter: input.counter.name().to_string(),
-        models: out_models,
-        assumptions,
-        warnings,
-    })
+    out_models
 }
 
 /// One sentence on how the model's provider caches the shared prefix of its requests.

@@ -213,9 +213,47 @@ pub fn findings(report: &RunReport) -> Vec<String> {
     let baseline = all
         .iter()
         .find(|s| s.strategy == crate::strategy::BASELINE && s.status != RunStatus::Failed);
-    let complete = |s: &StrategySummary| s.prompts > 0 && s.answered == s.prompts;
+    cost_findings(&real, baseline, &mut out);
+    accuracy_findings(&real, baseline, &mut out);
+    latency_findings(&real, &mut out);
+    // Re-asks and parse failures.
+    let reasks: u64 = real.iter().map(|s| s.reasks).sum();
+    let parse: u64 = real.iter().map(|s| s.parse_failures).sum();
+    if reasks > 0 || parse > 0 {
+        out.push(format!(
+            "Packed answers: {parse} could not be parsed and {reasks} prompts were re-asked individually (re-asks are included in cost and latency)."
+        ));
+    }
 
-    // Cost.
+    // The demonstration.
+    for s in all.iter().filter(|s| s.demonstration) {
+        let lost = if s.prompts > 0 {
+            s.failed as f64 * 100.0 / s.prompts as f64
+        } else {
+            0.0
+        };
+        out.push(format!(
+            "{} is a demonstration of a mistaken method: several user messages in one request get one reply, not one per message. It lost {} of {} answers ({:.1}%).",
+            s.strategy, s.failed, s.prompts, lost
+        ));
+    }
+
+    out.extend(super::economics::packing_findings(report));
+    out.extend(super::economics::time_findings(report));
+
+    if report.info.simulated {
+        out.push("Latency and answer quality were simulated by the built-in mock; token counts and prices are computed as for a real API.".to_string());
+    }
+    out
+}
+
+/// The cheapest strategy that answered everything, against sequential; a cheaper one that did not.
+fn cost_findings(
+    real: &[&StrategySummary],
+    baseline: Option<&StrategySummary>,
+    out: &mut Vec<String>,
+) {
+    let complete = |s: &StrategySummary| s.prompts > 0 && s.answered == s.prompts;
     let cheapest = real
         .iter()
         .copied()
@@ -253,8 +291,14 @@ pub fn findings(report: &RunReport) -> Vec<String> {
             ));
         }
     }
+}
 
-    // Accuracy.
+/// The largest accuracy drop versus sequential, or that there was none to measure.
+fn accuracy_findings(
+    real: &[&StrategySummary],
+    baseline: Option<&StrategySummary>,
+    out: &mut Vec<String>,
+) {
     let graded: Vec<&&StrategySummary> = real
         .iter()
         .filter(|s| s.accuracy_pct.is_some_and(f64::is_finite))
@@ -281,8 +325,10 @@ pub fn findings(report: &RunReport) -> Vec<String> {
             _ => out.push(format!("No strategy lost accuracy against sequential ({a0:.1}%).")),
         }
     }
+}
 
-    // Latency.
+/// The range of p95 latency, and time to first token where streamed.
+fn latency_findings(real: &[&StrategySummary], out: &mut Vec<String>) {
     let timed: Vec<&&StrategySummary> = real
         .iter()
         .filter(|s| s.answered > 0 && s.latency_p95_ms.is_finite())
@@ -305,7 +351,6 @@ pub fn findings(report: &RunReport) -> Vec<String> {
         }
     }
 
-    // Streaming.
     let streamed: Vec<String> = real
         .iter()
         .filter_map(|s| {
@@ -323,36 +368,6 @@ pub fn findings(report: &RunReport) -> Vec<String> {
             streamed.join("; ")
         ));
     }
-
-    // Re-asks and parse failures.
-    let reasks: u64 = real.iter().map(|s| s.reasks).sum();
-    let parse: u64 = real.iter().map(|s| s.parse_failures).sum();
-    if reasks > 0 || parse > 0 {
-        out.push(format!(
-            "Packed answers: {parse} could not be parsed and {reasks} prompts were re-asked individually (re-asks are included in cost and latency)."
-        ));
-    }
-
-    // The demonstration.
-    for s in all.iter().filter(|s| s.demonstration) {
-        let lost = if s.prompts > 0 {
-            s.failed as f64 * 100.0 / s.prompts as f64
-        } else {
-            0.0
-        };
-        out.push(format!(
-            "{} is a demonstration of a mistaken method: several user messages in one request get one reply, not one per message. It lost {} of {} answers ({:.1}%).",
-            s.strategy, s.failed, s.prompts, lost
-        ));
-    }
-
-    out.extend(super::economics::packing_findings(report));
-    out.extend(super::economics::time_findings(report));
-
-    if report.info.simulated {
-        out.push("Latency and answer quality were simulated by the built-in mock; token counts and prices are computed as for a real API.".to_string());
-    }
-    out
 }
 
 fn short_sha(s: &str) -> &str {

@@ -1028,27 +1028,9 @@ fn batch_size_chart<DB: DrawingBackend>(
     if series.iter().all(|s| s.points.is_empty()) {
         return empty(root, title, why);
     }
-    // Which strategy stands in for K = 1 on each line.
-    let mut anchors: Vec<(String, Vec<&str>)> = Vec::new();
-    for s in series {
-        if let Some(p) = s
-            .points
-            .iter()
-            .find(|p| p.k == 1 && !p.strategy.contains(':'))
-        {
-            match anchors.iter_mut().find(|(a, _)| *a == p.strategy) {
-                Some((_, fams)) => fams.push(&s.family),
-                None => anchors.push((p.strategy.clone(), vec![&s.family])),
-            }
-        }
-    }
     let mut lines = foot.to_vec();
-    if !anchors.is_empty() {
-        let parts: Vec<String> = anchors
-            .iter()
-            .map(|(a, fams)| format!("{a} for {}", fams.join(" and ")))
-            .collect();
-        lines.insert(0, format!("K = 1 is {}.", parts.join("; ")));
+    if let Some(line) = anchor_note(series) {
+        lines.insert(0, line);
     }
     let body = frame(root, title, &lines)?;
     let items: Vec<(String, RGBColor, Swatch)> = series
@@ -1064,30 +1046,7 @@ fn batch_size_chart<DB: DrawingBackend>(
         })
         .collect();
     let body = legend(&body, &items)?;
-    let ks = || {
-        series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| f64::from(p.k.max(1)).log2()))
-    };
-    let kmin = ks().fold(f64::INFINITY, f64::min);
-    let kmax = ks().fold(f64::NEG_INFINITY, f64::max);
-    let (xlo, xhi) = if kmax - kmin < 1.0 {
-        (kmin - 0.7, kmax + 0.7)
-    } else {
-        (kmin - 0.35, kmax + 0.35)
-    };
-    let vals = || series.iter().flat_map(|s| s.points.iter().map(|p| p.value));
-    let vmin = vals().fold(f64::INFINITY, f64::min);
-    let vmax = vals().fold(f64::NEG_INFINITY, f64::max);
-    let (ylo, yhi) = match axis {
-        BatchAxis::Accuracy => (vmin.min(0.0), vmax.max(100.0) + 9.0),
-        BatchAxis::Saving => {
-            let lo = vmin.min(0.0);
-            let hi = vmax.max(0.0);
-            let pad = ((hi - lo) * 0.12).max(5.0);
-            (lo - if lo < 0.0 { pad } else { 0.0 }, hi + pad)
-        }
-    };
+    let ((xlo, xhi), (ylo, yhi)) = batch_ranges(series, axis);
     let mut chart = ChartBuilder::on(&body)
         .margin_left(12)
         .margin_right(30)
@@ -1131,8 +1090,7 @@ fn batch_size_chart<DB: DrawingBackend>(
             ))
             .map_err(err)?;
     }
-    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
-    let mut labelled: Vec<(u32, u64)> = Vec::new();
+    let placed: Vec<(i32, i32, i32, i32)> = Vec::new();
     for s in series {
         let (c, _) = family_colour(&s.family);
         let pts: Vec<(f64, f64)> = s
@@ -1162,14 +1120,78 @@ fn batch_size_chart<DB: DrawingBackend>(
         });
         chart.draw_series(bars).map_err(err)?;
     }
-    // Value labels, placed where they overlap no other label and no point; a value shared by
-    // several lines at the same K (the K = 1 anchor) is written once.
+    value_labels(&chart, &body, series, placed)
+}
+
+/// Which strategy stands in for K = 1 on each line, as a footnote ("K = 1 is sequential for packed").
+fn anchor_note(series: &[Series]) -> Option<String> {
+    let mut anchors: Vec<(String, Vec<&str>)> = Vec::new();
+    for s in series {
+        if let Some(p) = s
+            .points
+            .iter()
+            .find(|p| p.k == 1 && !p.strategy.contains(':'))
+        {
+            match anchors.iter_mut().find(|(a, _)| *a == p.strategy) {
+                Some((_, fams)) => fams.push(&s.family),
+                None => anchors.push((p.strategy.clone(), vec![&s.family])),
+            }
+        }
+    }
+    if anchors.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = anchors
+        .iter()
+        .map(|(a, fams)| format!("{a} for {}", fams.join(" and ")))
+        .collect();
+    Some(format!("K = 1 is {}.", parts.join("; ")))
+}
+
+/// The x range (log2 K, padded) and y range (per axis) of a batch-size chart.
+fn batch_ranges(series: &[Series], axis: BatchAxis) -> ((f64, f64), (f64, f64)) {
+    let ks = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| f64::from(p.k.max(1)).log2()))
+    };
+    let kmin = ks().fold(f64::INFINITY, f64::min);
+    let kmax = ks().fold(f64::NEG_INFINITY, f64::max);
+    let x = if kmax - kmin < 1.0 {
+        (kmin - 0.7, kmax + 0.7)
+    } else {
+        (kmin - 0.35, kmax + 0.35)
+    };
+    let vals = || series.iter().flat_map(|s| s.points.iter().map(|p| p.value));
+    let vmin = vals().fold(f64::INFINITY, f64::min);
+    let vmax = vals().fold(f64::NEG_INFINITY, f64::max);
+    let y = match axis {
+        BatchAxis::Accuracy => (vmin.min(0.0), vmax.max(100.0) + 9.0),
+        BatchAxis::Saving => {
+            let lo = vmin.min(0.0);
+            let hi = vmax.max(0.0);
+            let pad = ((hi - lo) * 0.12).max(5.0);
+            (lo - if lo < 0.0 { pad } else { 0.0 }, hi + pad)
+        }
+    };
+    (x, y)
+}
+
+/// Value labels, placed where they overlap no other label and no point; a value shared by
+/// several lines at the same K (the K = 1 anchor) is written once.
+fn value_labels<DB: DrawingBackend>(
+    chart: &LineChart<DB>,
+    body: &Area<DB>,
+    series: &[Series],
+    mut placed: Vec<(i32, i32, i32, i32)>,
+) -> Drawn {
     for s in series {
         for sp in &s.points {
             let (px, py) = chart.backend_coord(&(f64::from(sp.k.max(1)).log2(), sp.value));
             placed.push((px - 6, py - 6, px + 6, py + 6));
         }
     }
+    let mut labelled: Vec<(u32, u64)> = Vec::new();
     for s in series {
         for sp in &s.points {
             if labelled.contains(&(sp.k, sp.value.to_bits())) {
@@ -1177,7 +1199,7 @@ fn batch_size_chart<DB: DrawingBackend>(
             }
             labelled.push((sp.k, sp.value.to_bits()));
             let p = (f64::from(sp.k.max(1)).log2(), sp.value);
-            point_label(&chart, &body, &format!("{:.1}%", sp.value), p, &mut placed)?;
+            point_label(chart, body, &format!("{:.1}%", sp.value), p, &mut placed)?;
         }
     }
     Ok(())
