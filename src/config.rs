@@ -12,18 +12,22 @@ use crate::pricing::{Override, Overrides};
 use crate::provider::ProviderKind;
 
 /// The contents of a `bench.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BenchConfig {
     /// Prompt set.
     pub dataset: Option<PathBuf>,
     /// Shared instructions (replace a header record in the dataset; the only way for CSV files).
+    /// Read by the plan, not a flag: left out of the merge.
+    #[serde(skip_serializing)]
     pub instructions: Option<String>,
-    /// Shared instructions from a text file.
+    /// Shared instructions from a text file (read by the plan, not a flag).
+    #[serde(skip_serializing)]
     pub instructions_file: Option<PathBuf>,
     /// Model id.
     pub model: Option<String>,
     /// Strategies, as a list or one comma-separated string.
+    #[serde(skip_serializing)]
     pub strategies: Option<StrategyList>,
     /// `openai` or `anthropic`.
     pub provider: Option<ProviderKind>,
@@ -64,7 +68,7 @@ pub struct BenchConfig {
     /// SQLite history file every run is appended to.
     pub history: Option<PathBuf>,
     /// Inline price overrides, as in a `--prices` file.
-    #[serde(default)]
+    #[serde(default, skip_serializing)]
     pub models: BTreeMap<String, Override>,
 }
 
@@ -140,51 +144,128 @@ impl BenchConfig {
         }
     }
 
-    /// Flags win over the file.
+    /// Flags win over the file: every option the file sets is taken unless its flag was given
+    /// (a value, or a switch turned on). Merged by field name through serde, so that an option
+    /// added to both `RunArgs` and the file needs no line here; options only a flag can set
+    /// (`--shard`, `--resume`, `--quiet`, ...) are not fields of the file and pass through.
     pub fn merge(self, args: &RunArgs) -> RunArgs {
-        RunArgs {
-            dataset: args.dataset.clone().or(self.dataset),
-            model: args.model.clone().or(self.model),
-            strategies: args
-                .strategies
-                .clone()
-                .or(self.strategies.map(|s| s.joined())),
-            provider: args.provider.or(self.provider),
-            mock: args.mock || self.mock.unwrap_or(false),
-            base_url: args.base_url.clone().or(self.base_url),
-            api_key_file: args.api_key_file.clone().or(self.api_key_file),
-            seed: args.seed.or(self.seed),
-            out: args.out.clone().or(self.out),
-            config: args.config.clone(),
-            limit: args.limit.or(self.limit),
-            answer_tokens: args.answer_tokens.or(self.answer_tokens),
-            stream: args.stream || self.stream.unwrap_or(false),
-            no_json_schema: args.no_json_schema || self.no_json_schema.unwrap_or(false),
-            tokenizer: args.tokenizer,
-            price_per_hour: args.price_per_hour,
-            temperature: args.temperature.or(self.temperature),
-            repeat_baseline: args.repeat_baseline,
-            prices: args.prices.clone().or(self.prices),
-            prices_data: args.prices_data.clone().or(self.prices_data),
-            time_scale: args.time_scale.or(self.time_scale),
-            mock_config: args.mock_config.clone().or(self.mock_config),
-            max_retries: args.max_retries.or(self.max_retries),
-            poll_max: args.poll_max.or(self.poll_max),
-            shard: args.shard.clone(),
-            history: args.history.clone().or(self.history),
-            commit: args.commit.clone(),
-            branch: args.branch.clone(),
-            resume: args.resume.clone(),
-            fail_fast: args.fail_fast,
-            quiet: args.quiet,
-            format: args.format.or(self.format),
+        // Through TOML values, not JSON: they keep an infinite or NaN float (`--time-scale 1e400`)
+        // for validation to refuse, where JSON would turn it into a silent null.
+        let Ok(toml::Value::Table(mut merged)) = toml::Value::try_from(args) else {
+            return args.clone();
+        };
+        for (key, value) in self.settings() {
+            let given = merged
+                .get(key.as_str())
+                .is_some_and(|v| *v != toml::Value::Boolean(false));
+            if !given {
+                merged.insert(key, value);
+            }
+        }
+        let mut out =
+            RunArgs::deserialize(toml::Value::Table(merged)).unwrap_or_else(|_| args.clone());
+        out.resume = args.resume.clone();
+        out
+    }
+
+    /// The options this file sets, by `RunArgs` field name.
+    fn settings(self) -> toml::Table {
+        let strategies = self.strategies.as_ref().map(StrategyList::joined);
+        match toml::Value::try_from(Settings {
+            config: self,
+            strategies,
+        }) {
+            Ok(toml::Value::Table(t)) => t,
+            _ => toml::Table::new(),
         }
     }
+}
+
+/// A config's options as `RunArgs` spells them (strategies as one string).
+#[derive(serde::Serialize)]
+struct Settings {
+    #[serde(flatten)]
+    config: BenchConfig,
+    strategies: Option<String>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const EVERY_OPTION: &str = r#"
+dataset = "d.jsonl"
+model = "m"
+strategies = ["sequential", "packed:4"]
+provider = "anthropic"
+mock = true
+base_url = "http://127.0.0.1:9"
+api_key_file = "k"
+seed = 7
+out = "o"
+limit = 3
+answer_tokens = 9
+stream = true
+no_json_schema = true
+temperature = 0.5
+prices = "p.toml"
+prices_data = "pd.json"
+time_scale = 0.25
+mock_config = "m.toml"
+max_retries = 2
+poll_max = 1.5
+format = "json"
+history = "h.db"
+"#;
+
+    #[test]
+    fn every_file_option_reaches_the_run_unless_its_flag_is_given() {
+        let file: BenchConfig = toml::from_str(EVERY_OPTION).unwrap();
+        let m = file.clone().merge(&RunArgs::default());
+        assert_eq!(m.dataset, Some(PathBuf::from("d.jsonl")));
+        assert_eq!(m.model.as_deref(), Some("m"));
+        assert_eq!(m.strategies.as_deref(), Some("sequential,packed:4"));
+        assert_eq!(m.provider, Some(ProviderKind::Anthropic));
+        assert!(m.mock && m.stream && m.no_json_schema);
+        assert_eq!(m.base_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(m.api_key_file, Some(PathBuf::from("k")));
+        assert_eq!(
+            (m.seed, m.limit, m.answer_tokens),
+            (Some(7), Some(3), Some(9))
+        );
+        assert_eq!(m.out, Some(PathBuf::from("o")));
+        assert_eq!(m.temperature, Some(0.5));
+        assert_eq!(m.prices, Some(PathBuf::from("p.toml")));
+        assert_eq!(m.prices_data, Some(PathBuf::from("pd.json")));
+        assert_eq!((m.time_scale, m.poll_max), (Some(0.25), Some(1.5)));
+        assert_eq!(m.mock_config, Some(PathBuf::from("m.toml")));
+        assert_eq!(m.max_retries, Some(2));
+        assert_eq!(m.format, Some(Format::Json));
+        assert_eq!(m.history, Some(PathBuf::from("h.db")));
+
+        let flags = RunArgs {
+            model: Some("f".into()),
+            seed: Some(1),
+            quiet: true,
+            shard: Some("1/2".into()),
+            resume: Some("r".into()),
+            ..RunArgs::default()
+        };
+        let m = file.merge(&flags);
+        assert_eq!((m.model.as_deref(), m.seed), (Some("f"), Some(1)));
+        assert!(m.quiet);
+        assert_eq!(m.shard.as_deref(), Some("1/2"));
+        assert_eq!(
+            m.resume.as_deref(),
+            Some("r"),
+            "--resume is not serialised but kept"
+        );
+        assert_eq!(
+            m.limit,
+            Some(3),
+            "options without a flag still come from the file"
+        );
+    }
 
     #[test]
     fn example_file_parses_and_flags_win() {

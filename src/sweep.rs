@@ -99,32 +99,7 @@ pub fn strategies(sizes: &[usize], with_batch_api: bool) -> Vec<StrategySpec> {
     out
 }
 
-/// Parses `1,2,4,8` into sizes, each 1..=10,000, no duplicates.
-pub fn parse_sizes(s: &str) -> Result<Vec<usize>> {
-    let mut out = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let k: usize = part
-            .parse()
-            .map_err(|_| Error::Usage(format!("--sizes: {part:?} is not a whole number")))?;
-        if k == 0 || k > crate::strategy::MAX_FACTOR {
-            return Err(Error::Usage(format!(
-                "--sizes: {k} must be between 1 and {}",
-                crate::strategy::MAX_FACTOR
-            )));
-        }
-        if out.contains(&k) {
-            return Err(Error::Usage(format!("--sizes: {k} is listed twice")));
-        }
-        out.push(k);
-    }
-    if out.is_empty() {
-        return Err(Error::Usage(
-            "--sizes: give at least one size, e.g. 1,2,4,8".into(),
-        ));
-    }
-    out.sort_unstable();
-    Ok(out)
-}
+pub use crate::strategy::parse_sizes;
 
 /// Parses a duration such as `2s`, `1500ms`, `1m` or a plain number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration> {

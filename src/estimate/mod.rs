@@ -612,34 +612,12 @@ fn progress_bar(show: bool) -> Option<indicatif::ProgressBar> {
     Some(pb)
 }
 
-fn parse_sizes(text: &str) -> Result<Vec<usize>> {
-    let mut out = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let k: usize = part
-            .parse()
-            .map_err(|_| Error::Usage(format!("--sizes: {part:?} is not a whole number")))?;
-        if k == 0 || k > crate::strategy::MAX_FACTOR {
-            return Err(Error::Usage(format!(
-                "--sizes: {k} must be between 1 and {}",
-                crate::strategy::MAX_FACTOR
-            )));
-        }
-        if !out.contains(&k) {
-            out.push(k);
-        }
-    }
-    if out.is_empty() {
-        return Err(Error::Usage("--sizes: no sizes given".into()));
-    }
-    Ok(out)
-}
-
 impl EstimateArgs {
     /// Turns the options into an [`EstimateInput`] (reading the price, instructions and run files).
     pub fn to_input(&self) -> Result<EstimateInput> {
         let strategies = match &self.strategies {
             Some(list) => StrategySpec::parse_list(list)?,
-            None => default_strategies(&parse_sizes(&self.sizes)?),
+            None => default_strategies(&crate::strategy::parse_sizes(&self.sizes)?),
         };
         let mut models = Vec::new();
         for m in self

@@ -348,6 +348,36 @@ pub(crate) fn request_id(index: usize) -> String {
     format!("r{:06}", index + 1)
 }
 
+/// Parses `1,2,4,8` into batch sizes for `sweep` and `estimate --sizes`: each 1..=10,000, no
+/// duplicates, sorted.
+pub fn parse_sizes(s: &str) -> crate::error::Result<Vec<usize>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let k: usize = part.parse().map_err(|_| {
+            crate::error::Error::Usage(format!("--sizes: {part:?} is not a whole number"))
+        })?;
+        if k == 0 || k > MAX_FACTOR {
+            return Err(crate::error::Error::Usage(format!(
+                "--sizes: {k} must be between 1 and {}",
+                MAX_FACTOR
+            )));
+        }
+        if out.contains(&k) {
+            return Err(crate::error::Error::Usage(format!(
+                "--sizes: {k} is listed twice"
+            )));
+        }
+        out.push(k);
+    }
+    if out.is_empty() {
+        return Err(crate::error::Error::Usage(
+            "--sizes: give at least one size, e.g. 1,2,4,8".into(),
+        ));
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
