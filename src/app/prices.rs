@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use crate::cli::PricesArgs;
 use crate::error::{EXIT_OK, Error, Result};
-use crate::pricing::Pricing;
+use crate::pricing::{Pricing, ServedTier};
 use crate::provider::ProviderKind;
 use crate::report::{self};
 
@@ -36,12 +36,29 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
         ) else {
             continue;
         };
-        rows.push((m.clone(), pricing.matched_model(provider, m), std, batch));
+        let tier = |t| {
+            pricing
+                .has_tier(provider, m, t)
+                .unwrap_or(false)
+                .then(|| pricing.rates_at(provider, m, t).ok())
+                .flatten()
+        };
+        let tiers = (tier(ServedTier::Flex), tier(ServedTier::Priority));
+        rows.push((
+            m.clone(),
+            pricing.matched_model(provider, m),
+            std,
+            batch,
+            tiers,
+        ));
     }
     if args.json {
         let v: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(m, matched, s, b)| serde_json::json!({"model": m, "matched": matched, "standard": s, "batch": b}))
+            .map(|(m, matched, s, b, (flex, priority))| {
+                serde_json::json!({"model": m, "matched": matched, "standard": s, "batch": b,
+                    "flex": flex, "priority": priority})
+            })
             .collect();
         let doc = serde_json::json!({"provider": provider.as_str(), "source": source, "models": v});
         println!(
@@ -70,11 +87,11 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
     println!();
     let header = [
         "model", "input", "cached", "write5m", "write1h", "output", "b.input", "b.cached",
-        "b.write", "b.output",
+        "b.write", "b.output", "flex.in", "flex.out", "prio.in", "prio.out",
     ];
     let table: Vec<Vec<String>> = rows
         .iter()
-        .map(|(m, _, s, b)| {
+        .map(|(m, _, s, b, (flex, priority))| {
             let mut row = vec![m.to_string()];
             row.extend(
                 [
@@ -90,6 +107,12 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
                 ]
                 .map(rate),
             );
+            for t in [flex, priority] {
+                match t {
+                    Some(r) => row.extend([rate(r.input_mtok), rate(r.output_mtok)]),
+                    None => row.extend(["-".to_string(), "-".to_string()]),
+                }
+            }
             row
         })
         .collect();
@@ -98,7 +121,13 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
         report::tabular::render(&header, &table, 1, report::tabular::Style::Plain)
     );
     println!();
-    println!("b.* = batch API prices. A request's cost = uncached input x input + cached x cached");
+    println!(
+        "b.* = batch API prices; flex.* and prio.* = OpenAI's flex and priority service tiers"
+    );
+    println!("(- where the data has none: a run that is served at that tier stops with an error).");
+    println!(
+        "A request is priced by the tier its response reports. Its cost = uncached input x input + cached x cached"
+    );
     println!(
         "+ cache writes x write + output x output, per million, priced per request (tiers apply per request)."
     );

@@ -4,6 +4,7 @@
 mod models;
 mod money;
 mod overrides;
+mod tier;
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -14,6 +15,7 @@ use sha2::{Digest, Sha256};
 pub use models::{ModelLimits, model_limits};
 pub use money::Nanodollars;
 pub use overrides::{Override, Overrides, toml_error_line};
+pub use tier::ServedTier;
 
 use crate::error::{Error, Result};
 use crate::provider::{ProviderKind, Usage};
@@ -148,9 +150,67 @@ impl Pricing {
         usage: &Usage,
         batch: bool,
     ) -> Result<Nanodollars> {
+        let tier = if batch {
+            ServedTier::Batch
+        } else {
+            ServedTier::Standard
+        };
+        self.cost_at(provider, model, usage, tier)
+    }
+
+    /// The exact cost of one request served at `tier` (the tier its response reported). A model
+    /// without rates for a flex or priority tier is an error naming both, never a silent
+    /// standard price.
+    pub fn cost_at(
+        &self,
+        provider: ProviderKind,
+        model: &str,
+        usage: &Usage,
+        tier: ServedTier,
+    ) -> Result<Nanodollars> {
         if let Some(o) = self.overrides.get(model) {
-            return Ok(o.cost(usage, batch));
+            return match tier {
+                ServedTier::Standard | ServedTier::Batch => {
+                    Ok(o.cost(usage, tier == ServedTier::Batch))
+                }
+                _ => Err(no_tier_price(model, tier)),
+            };
         }
+        let cost = self.data_cost(provider, model, usage, tier)?;
+        if matches!(tier, ServedTier::Flex | ServedTier::Priority)
+            && !self.has_tier(provider, model, tier)?
+        {
+            return Err(no_tier_price(model, tier));
+        }
+        Ok(cost)
+    }
+
+    /// Whether the price data has its own rates for `tier` on this model: genai-prices falls
+    /// back to the standard rates for a price context it has no variant for, so the rates of a
+    /// probe are compared.
+    pub fn has_tier(&self, provider: ProviderKind, model: &str, tier: ServedTier) -> Result<bool> {
+        if tier == ServedTier::Standard {
+            return Ok(true);
+        }
+        if self.overrides.get(model).is_some() {
+            return Ok(tier == ServedTier::Batch);
+        }
+        let probe = Usage {
+            input_tokens: 1_000_000,
+            output_tokens: 1_000_000,
+            ..Usage::default()
+        };
+        let standard = self.data_cost(provider, model, &probe, ServedTier::Standard)?;
+        Ok(self.data_cost(provider, model, &probe, tier)? != standard)
+    }
+
+    fn data_cost(
+        &self,
+        provider: ProviderKind,
+        model: &str,
+        usage: &Usage,
+        tier: ServedTier,
+    ) -> Result<Nanodollars> {
         let mut u = PriceUsage::new();
         u.insert(UsageKey::INPUT_TOKENS, usage.input_tokens as f64);
         u.insert(UsageKey::OUTPUT_TOKENS, usage.output_tokens as f64);
@@ -172,8 +232,8 @@ impl Pricing {
         let mut request = PriceRequest::new(model, &u)
             .with_provider_id(provider.price_provider_id())
             .with_timestamp(self.timestamp);
-        if batch {
-            request = request.with_price_context("processing", "batch");
+        if let Some((key, value)) = tier.price_context() {
+            request = request.with_price_context(key, value);
         }
         let price = self.calculator().calculate(&request).map_err(|e| {
             Error::Pricing(format!(
@@ -230,9 +290,19 @@ impl Pricing {
 
     /// The rates in use, probed by pricing one million tokens of each kind.
     pub fn rates(&self, provider: ProviderKind, model: &str, batch: bool) -> Result<Rates> {
+        let tier = if batch {
+            ServedTier::Batch
+        } else {
+            ServedTier::Standard
+        };
+        self.rates_at(provider, model, tier)
+    }
+
+    /// The rates of one served tier (an error where the model has none for it).
+    pub fn rates_at(&self, provider: ProviderKind, model: &str, tier: ServedTier) -> Result<Rates> {
         let m = 1_000_000;
         let probe = |usage: Usage| {
-            self.cost(provider, model, &usage, batch)
+            self.cost_at(provider, model, &usage, tier)
                 .map(Nanodollars::as_usd)
         };
         Ok(Rates {
@@ -274,6 +344,14 @@ impl Pricing {
         }
         ids
     }
+}
+
+fn no_tier_price(model: &str, tier: ServedTier) -> Error {
+    Error::Pricing(format!(
+        "model {model:?} has no {tier} price in the price data (genai-prices lists flex and \
+         priority rates for some OpenAI models only): leave the {tier} strategies out or use a \
+         model that has them"
+    ))
 }
 
 /// Formats a timestamp as RFC 3339 (UTC, seconds).
@@ -475,5 +553,48 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("--prices FILE"), "{e}");
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn served_tiers_priced_by_their_own_rates() {
+        let p = Pricing::bundled(at());
+        let u = Usage {
+            input_tokens: 1_000_000,
+            output_tokens: 1_000_000,
+            ..Usage::default()
+        };
+        let cost = |model: &str, tier| p.cost_at(ProviderKind::Openai, model, &u, tier);
+        // gpt-5-mini (genai-prices bundled data): standard $0.25 + $2; flex $0.125 + $1;
+        // priority $0.45 + $3.60 per million input + output tokens.
+        assert_eq!(
+            cost("gpt-5-mini", ServedTier::Standard).unwrap(),
+            Nanodollars::from_usd(2.25)
+        );
+        assert_eq!(
+            cost("gpt-5-mini", ServedTier::Flex).unwrap(),
+            Nanodollars::from_usd(1.125)
+        );
+        assert_eq!(
+            cost("gpt-5-mini", ServedTier::Priority).unwrap(),
+            Nanodollars::from_usd(4.05)
+        );
+        // Flex costs what the Batch API costs for the same usage.
+        assert_eq!(
+            cost("gpt-5-mini", ServedTier::Batch).unwrap(),
+            Nanodollars::from_usd(1.125)
+        );
+        // gpt-4o-mini has priority rates ($0.25 + $1) but no flex rates: an error naming both.
+        assert_eq!(
+            cost("gpt-4o-mini", ServedTier::Priority).unwrap(),
+            Nanodollars::from_usd(1.25)
+        );
+        let e = cost("gpt-4o-mini", ServedTier::Flex)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gpt-4o-mini") && e.contains("flex"), "{e}");
+        assert!(
+            !p.has_tier(ProviderKind::Openai, "gpt-4o-mini", ServedTier::Flex)
+                .unwrap()
+        );
     }
 }
