@@ -3,6 +3,9 @@
 //! and a retried 503. Prices: gpt-4o-mini at $0.15 input and $0.60 output per million tokens,
 //! batch half (genai-prices bundled data).
 
+// The responders return the crate's `CallError`, large by design (see src/lib.rs).
+#![allow(clippy::result_large_err)]
+
 #[path = "common/fake_pipeline.rs"]
 mod fake_pipeline;
 

@@ -2,6 +2,9 @@
 //! in-memory [`FakeProvider`]: no sockets, no mock server. Shared by `tests/pipeline.rs` and
 //! `benches/pipeline.rs`.
 
+// The responder returns the crate's `CallError`, large by design (see src/lib.rs).
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
