@@ -92,6 +92,18 @@ pub fn chat_prompt_tokens(
     out
 }
 
+/// Cuts `text` at the first stop sequence; true when one was found.
+pub fn apply_stop(text: &str, stop: &[String]) -> (String, Option<String>) {
+    let hit = stop
+        .iter()
+        .filter_map(|s| text.find(s.as_str()).map(|i| (i, s)))
+        .min_by_key(|(i, _)| *i);
+    match hit {
+        Some((i, s)) => (text[..i].to_string(), Some(s.clone())),
+        None => (text.to_string(), None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +132,14 @@ mod tests {
             chat_prompt_tokens("gpt-4o-mini", &msgs, Some(schema)).len() as u64,
             t.count_chat(pairs) + t.count(schema)
         );
+    }
+
+    #[test]
+    fn stop_sequences() {
+        assert_eq!(
+            apply_stop("abc END def", &["END".into()]),
+            ("abc ".to_string(), Some("END".to_string()))
+        );
+        assert_eq!(apply_stop("abc", &["x".into()]).1, None);
     }
 }

@@ -5,23 +5,26 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::Bytes;
+use axum::extract::State as Shared;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use batchbench_core::tokens::Bpe as Tokenizer;
 
+use super::super::admission::{admit, charge};
 use super::super::cache::{AnthropicCacheUse, Breakpoint};
+use super::super::clock::pause;
 use super::super::errors::{Api, ApiError};
+use super::super::extract::ApiKey;
 use super::super::faults::{Fault, FaultPlan};
 use super::super::latency;
-use super::super::openai::chat::{admit, apply_stop, charge};
 use super::super::oracle::AnswerFaults;
 use super::super::respond::{self, StreamEnd};
-use super::super::router::Ctx;
 use super::super::seed::Fnv;
-use super::super::state::{State, pause};
+use super::super::state::State;
 use super::super::stats::TokenCounts;
-use super::super::text;
+use super::super::text::{self, apply_stop};
 use super::stream;
 
 /// A content block's text and its cache marker.
@@ -367,8 +370,8 @@ pub fn complete(
     }
 }
 
-fn parse_body(ctx: &Ctx) -> Result<Value, ApiError> {
-    serde_json::from_slice(&ctx.body).map_err(|e| {
+fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
         invalid(format!(
             "There was an issue with your request body: invalid JSON ({e})"
         ))
@@ -376,8 +379,13 @@ fn parse_body(ctx: &Ctx) -> Result<Value, ApiError> {
 }
 
 /// `POST /v1/messages`.
-pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v = parse_body(ctx)?;
+pub async fn handle(
+    Shared(state): Shared<Arc<State>>,
+    ApiKey(key): ApiKey,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let state = &state;
+    let v = parse_body(&body)?;
     let p = parse(&v, true)?;
     if !state.models.accepts(Api::Anthropic, &p.model) {
         return Err(ApiError::not_found(format!("model: {}", p.model)));
@@ -391,7 +399,7 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
         .map(|b| b.text.len())
         .sum();
     let tokens = charge(&state.config.rate_limits, total, chars, p.max_tokens);
-    let (headers, plan) = admit(state, &ctx.key, tokens, Api::Anthropic, &p.model)?;
+    let (headers, plan) = admit(state, &key, tokens, Api::Anthropic, &p.model)?;
     let id = state.random_id("msg_01", 22);
     let done = complete(state, &p, total, &plan, id, "standard");
     let prof = latency::profile(&state.config.latency, &p.model);
@@ -421,8 +429,11 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
 }
 
 /// `POST /v1/messages/count_tokens`.
-pub async fn count_tokens(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v = parse_body(ctx)?;
+pub async fn count_tokens(
+    Shared(state): Shared<Arc<State>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let v = parse_body(&body)?;
     let p = parse(&v, false)?;
     if !state.models.accepts(Api::Anthropic, &p.model) {
         return Err(ApiError::not_found(format!("model: {}", p.model)));

@@ -5,21 +5,25 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::Bytes;
+use axum::extract::State as Shared;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use batchbench_core::tokens::Bpe as Tokenizer;
 
+use super::super::admission::{admit, charge};
+use super::super::clock::{pause, unix_now};
 use super::super::errors::{Api, ApiError};
+use super::super::extract::ApiKey;
 use super::super::faults::{Fault, FaultPlan};
 use super::super::latency;
 use super::super::oracle::AnswerFaults;
 use super::super::respond::{self, StreamEnd};
-use super::super::router::Ctx;
 use super::super::seed::Fnv;
-use super::super::state::{State, pause, unix_now};
+use super::super::state::State;
 use super::super::stats::TokenCounts;
-use super::super::text;
+use super::super::text::{self, apply_stop};
 use super::stream;
 
 /// A validated chat completion request.
@@ -296,25 +300,6 @@ pub fn tpm_charge(state: &State, p: &ChatParams, input_tokens: u64) -> u64 {
     charge(&state.config.rate_limits, input_tokens, chars, max)
 }
 
-/// `input` (tokens or chars/4, as configured) combined with `max` output tokens.
-pub fn charge(
-    cfg: &super::super::config::RateLimitConfig,
-    input_tokens: u64,
-    chars: usize,
-    max: u64,
-) -> u64 {
-    use super::super::config::{InputEstimate, TpmCharge};
-    let input = match cfg.input_estimate {
-        InputEstimate::Tokens => input_tokens,
-        InputEstimate::CharsDiv4 => (chars as u64).div_ceil(4),
-    };
-    match cfg.tpm_charge {
-        TpmCharge::InputPlusMaxTokens => input + max,
-        TpmCharge::MaxOfInputAndMaxTokens => input.max(max),
-        TpmCharge::InputOnly => input,
-    }
-}
-
 /// One choice's text and why it stopped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
@@ -343,18 +328,6 @@ pub struct Completed {
     pub id: String,
     /// Unix seconds.
     pub created: i64,
-}
-
-/// Cuts `text` at the first stop sequence; true when one was found.
-pub fn apply_stop(text: &str, stop: &[String]) -> (String, Option<String>) {
-    let hit = stop
-        .iter()
-        .filter_map(|s| text.find(s.as_str()).map(|i| (i, s)))
-        .min_by_key(|(i, _)| *i);
-    match hit {
-        Some((i, s)) => (text[..i].to_string(), Some(s.clone())),
-        None => (text.to_string(), None),
-    }
 }
 
 /// A stable fingerprint per model.
@@ -479,76 +452,14 @@ pub fn usage_json(prompt: u64, cached: u64, completion: u64) -> Value {
     })
 }
 
-/// The steps every synchronous call of either API takes before it is answered: the rate
-/// limiter (charging `tokens`), then the seeded fault draw, whose status faults end the call
-/// here. On success: the rate-limit headers to send and the faults that shape the answer.
-pub fn admit(
-    state: &State,
-    key: &str,
-    tokens: u64,
-    api: Api,
-    model: &str,
-) -> Result<(Vec<(String, String)>, FaultPlan), ApiError> {
-    let decision = state.limiter.check(key, tokens, Instant::now());
-    if !decision.allowed {
-        state.stats.rate_limited();
-        return Err(respond::rate_limited(api, &decision, model));
-    }
-    let headers = respond::rate_headers(api, &decision);
-    let plan = state.faults.plan(&state.config.faults);
-    if plan.reset {
-        // The connection goes before the request is processed: no other fault applies.
-        state.stats.fault(Fault::Reset.name());
-        return Err(ApiError::reset());
-    }
-    for name in plan.names() {
-        if !matches!(name, "malformed_packed" | "missing_item") {
-            state.stats.fault(name);
-        }
-    }
-    if let Some(f) = plan.status {
-        let mut e = fault_error(state, f, api);
-        e.headers.extend(headers);
-        return Err(e);
-    }
-    Ok((headers, plan))
-}
-
-/// The error a status fault turns into.
-pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
-    let retry = state.config.faults.retry_after_secs;
-    let retry_text = if retry.fract() == 0.0 {
-        format!("{}", retry as u64)
-    } else {
-        format!("{retry}")
-    };
-    match fault {
-        Fault::RateLimit => {
-            let mut e = ApiError::new(
-                429,
-                "Rate limit reached (simulated by the mock). Please try again later.",
-            )
-            .code("rate_limit_exceeded");
-            e.kind = "requests".into();
-            e.header("retry-after", retry_text)
-        }
-        Fault::Overloaded => {
-            let msg = match api {
-                Api::OpenAi => "The server is overloaded or not ready yet. (simulated by the mock)",
-                Api::Anthropic => "Overloaded (simulated by the mock)",
-            };
-            ApiError::new(503, msg).header("retry-after", retry_text)
-        }
-        _ => ApiError::new(
-            500,
-            "The server had an error while processing your request. Sorry about that! (simulated by the mock)",
-        ),
-    }
-}
-
-/// The HTTP handler.
-pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| {
+/// `POST /v1/chat/completions`.
+pub async fn handle(
+    Shared(state): Shared<Arc<State>>,
+    ApiKey(key): ApiKey,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let state = &state;
+    let v: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid(None, format!("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. Error: {e})"))
     })?;
     let p = parse(&v)?;
@@ -562,7 +473,7 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
     let input = prompt_tokens(&p);
     let (headers, plan) = admit(
         state,
-        &ctx.key,
+        &key,
         tpm_charge(state, &p, input),
         Api::OpenAi,
         &p.model,
@@ -638,14 +549,5 @@ mod tests {
             (Some(5), true, true)
         );
         assert_eq!(p.schema.as_deref(), Some("{\"type\":\"object\"}"));
-    }
-
-    #[test]
-    fn stop_sequences() {
-        assert_eq!(
-            apply_stop("abc END def", &["END".into()]),
-            ("abc ".to_string(), Some("END".to_string()))
-        );
-        assert_eq!(apply_stop("abc", &["x".into()]).1, None);
     }
 }
