@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde_json::Value;
+use serde::Serialize;
 
 use super::clock::pause;
 use super::connection::half_then_break;
@@ -14,7 +14,7 @@ use super::errors::{Api, ApiError};
 use super::ratelimit::{Decision, openai_duration};
 
 /// A JSON response with extra headers.
-pub fn json(status: u16, value: &Value, headers: &[(String, String)]) -> Response {
+pub fn json(status: u16, value: &impl Serialize, headers: &[(String, String)]) -> Response {
     let mut resp = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     resp.headers_mut().insert(
@@ -39,8 +39,8 @@ pub fn add_headers(resp: &mut Response, headers: &[(String, String)]) {
 
 /// A JSON body whose connection drops after about half of it was sent (the headers and the
 /// first half arrive; then the connection breaks).
-pub fn dropped_json(value: &Value, headers: &[(String, String)]) -> Response {
-    let mut resp = half_then_break(value.to_string().into_bytes());
+pub fn dropped_json(value: &impl Serialize, headers: &[(String, String)]) -> Response {
+    let mut resp = half_then_break(serde_json::to_vec(value).unwrap_or_default());
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

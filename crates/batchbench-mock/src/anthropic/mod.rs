@@ -1,10 +1,11 @@
-//! The Anthropic side of the mock: `store` (message batches in memory, with their wire object)
-//! and the handlers: messages (plain and streamed), count_tokens, message batches.
+//! The Anthropic side of the mock: `types` (wire types), `store` (message batches in memory,
+//! with their wire object) and the handlers: messages (plain and streamed), count_tokens, message batches.
 
 pub mod batches;
 pub mod messages;
 pub mod store;
 pub mod stream;
+pub mod types;
 
 use std::sync::Arc;
 

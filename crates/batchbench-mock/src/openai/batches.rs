@@ -239,7 +239,7 @@ fn process_line(
     );
     state.stats.custom_id_completed(custom_id);
     let line = json!({"id": line_id, "custom_id": custom_id,
-        "response": {"status_code": 200, "request_id": request_id, "body": done.body},
+        "response": {"status_code": 200, "request_id": request_id, "body": done.body()},
         "error": null});
     (
         Ok(line),

@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::State as Shared;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use batchbench_core::tokens::Bpe as Tokenizer;
 
@@ -20,34 +20,11 @@ use super::super::faults::{Fault, FaultPlan};
 use super::super::latency;
 use super::super::oracle::AnswerFaults;
 use super::super::respond::{self, StreamEnd};
-use super::super::seed::Fnv;
 use super::super::state::State;
 use super::super::stats::TokenCounts;
 use super::super::text::{self, apply_stop};
 use super::stream;
-
-/// A validated chat completion request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatParams {
-    /// Model id.
-    pub model: String,
-    /// (role, text) in order.
-    pub messages: Vec<(String, String)>,
-    /// Choices to sample.
-    pub n: u32,
-    /// `max_completion_tokens` (or the deprecated `max_tokens`).
-    pub max_tokens: Option<u64>,
-    /// Stream as SSE.
-    pub stream: bool,
-    /// `stream_options.include_usage`.
-    pub include_usage: bool,
-    /// Compact JSON text of `response_format.json_schema.schema`.
-    pub schema: Option<String>,
-    /// `prompt_cache_key`.
-    pub cache_key: Option<String>,
-    /// Stop sequences.
-    pub stop: Vec<String>,
-}
+use super::types::{ChatParams, Choice, Completed};
 
 const ROLES: &[&str] = &[
     "system",
@@ -300,44 +277,6 @@ pub fn tpm_charge(state: &State, p: &ChatParams, input_tokens: u64) -> u64 {
     charge(&state.config.rate_limits, input_tokens, chars, max)
 }
 
-/// One choice's text and why it stopped.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Choice {
-    /// The text.
-    pub text: String,
-    /// `stop` or `length`.
-    pub finish_reason: &'static str,
-    /// Its tokens.
-    pub tokens: u64,
-}
-
-/// An answered chat request.
-#[derive(Debug, Clone)]
-pub struct Completed {
-    /// The `chat.completion` object.
-    pub body: Value,
-    /// The choices.
-    pub choices: Vec<Choice>,
-    /// `usage.prompt_tokens`.
-    pub prompt_tokens: u64,
-    /// `usage.prompt_tokens_details.cached_tokens`.
-    pub cached_tokens: u64,
-    /// `usage.completion_tokens`.
-    pub completion_tokens: u64,
-    /// Id and creation time (reused by the stream).
-    pub id: String,
-    /// Unix seconds.
-    pub created: i64,
-}
-
-/// A stable fingerprint per model.
-pub fn fingerprint(model: &str) -> String {
-    format!(
-        "fp_{:010x}",
-        Fnv::default().str(model).finish() & 0xff_ffff_ffff
-    )
-}
-
 /// Answers a validated request whose [`prompt_tokens`] the caller counted: oracle, usage,
 /// cache; records the stats.
 pub fn complete(
@@ -410,23 +349,8 @@ pub fn complete(
         output: completion_tokens,
     });
     let created = unix_now();
-    let body = json!({
-        "id": id,
-        "object": "chat.completion",
-        "created": created,
-        "model": p.model,
-        "choices": choices.iter().enumerate().map(|(i, c)| json!({
-            "index": i,
-            "message": {"role": "assistant", "content": c.text, "refusal": null, "annotations": []},
-            "logprobs": null,
-            "finish_reason": c.finish_reason,
-        })).collect::<Vec<_>>(),
-        "usage": usage_json(prompt_tokens, cached_tokens, completion_tokens),
-        "service_tier": "default",
-        "system_fingerprint": fingerprint(&p.model),
-    });
     Completed {
-        body,
+        model: p.model.clone(),
         choices,
         prompt_tokens,
         cached_tokens,
@@ -434,22 +358,6 @@ pub fn complete(
         id,
         created,
     }
-}
-
-/// The `usage` object.
-pub fn usage_json(prompt: u64, cached: u64, completion: u64) -> Value {
-    json!({
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": 0,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-    })
 }
 
 /// `POST /v1/chat/completions`.
@@ -502,14 +410,15 @@ pub async fn handle(
     }
     pause(timing.total).await;
     if plan.drop {
-        return Ok(respond::dropped_json(&done.body, &headers));
+        return Ok(respond::dropped_json(&done.body(), &headers));
     }
-    Ok(respond::json(200, &done.body, &headers))
+    Ok(respond::json(200, &done.body(), &headers))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn validation() {
