@@ -202,8 +202,8 @@ pub fn complete(
             state.stats.prompt_answered(pid, item.wrong, item.missing);
         }
     }
-    let (stopped, hit) = apply_stop(&answer.text, &p.stop);
-    let (text, cut) = text::truncate(&p.model, &stopped, p.max_tokens);
+    let (stopped, hit) = apply_stop(answer.text, &p.stop);
+    let (text, cut) = text::truncate(&p.model, stopped, p.max_tokens);
     let stop_reason = if cut {
         "max_tokens"
     } else if hit.is_some() {

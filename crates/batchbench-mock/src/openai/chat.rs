@@ -328,9 +328,9 @@ pub fn complete(
                 }
             }
         }
-        let (stopped, hit) = apply_stop(&answer.text, &p.stop);
+        let (stopped, hit) = apply_stop(answer.text, &p.stop);
         let (text, cut) = match p.max_tokens {
-            Some(max) => text::truncate(&p.model, &stopped, max),
+            Some(max) => text::truncate(&p.model, stopped, max),
             None => (stopped, false),
         };
         let _ = hit;
