@@ -1,7 +1,8 @@
 //! The steps around every handler, as axum middleware: the frame (API family, request id,
-//! error rendering, the headers every answer carries, status counting), endpoint counting,
-//! authentication with each API's 401 messages, Anthropic's required `anthropic-version`, body
-//! size limits per route, and the seeded faults of the Files and Batches endpoints. Plus the
+//! error rendering, the headers every answer carries, status counting) around the router, and
+//! per group of routes the guard: endpoint counting, authentication with each API's 401
+//! messages, Anthropic's required `anthropic-version`, body size limits per route, and the
+//! seeded faults of the Files and Batches endpoints. Plus the
 //! fallback for unknown paths and methods, which answers in the shape of the API the path
 //! belongs to.
 
@@ -13,7 +14,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State as Shared};
 use axum::http::uri::{PathAndQuery, Uri};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 
 use super::admission::fault_error;
@@ -118,18 +119,6 @@ fn family(path: &str, headers: &HeaderMap) -> Api {
     }
 }
 
-/// Counts the request under its route (`POST /v1/chat/completions`, `GET /v1/files/{id}`), as
-/// `/_mock/stats` reports it.
-pub async fn count(
-    Shared(state): Shared<Arc<State>>,
-    matched: MatchedPath,
-    req: Request,
-    next: Next,
-) -> Response {
-    state.stats.request(req.method().as_str(), matched.as_str());
-    next.run(req).await
-}
-
 /// The fallback for a path no route matches or a method the path does not serve: counted as
 /// `METHOD (unknown)`, authenticated and size-checked like any call, then a 404 in the shape of
 /// the request's API.
@@ -189,27 +178,66 @@ pub struct Guard {
     pub key: bool,
     /// The `anthropic-version` header (the Anthropic routes).
     pub anthropic_version: bool,
-    /// The body size limit.
-    pub limit: BodyLimit,
+    /// The body size limit; `None` for routes that take no body (the body is not read).
+    pub limit: Option<BodyLimit>,
     /// Seeded status, reset and drop faults before the call (the Files and Batches routes).
     pub control_faults: bool,
 }
 
-/// Wraps every route of `routes` in the steps `guard` asks for, in the order the real APIs
-/// take them: key, `anthropic-version`, body size, then faults.
+impl Guard {
+    /// Only counted: `GET /_mock/stats` and `/_mock/health`.
+    pub const OPEN: Guard = Guard {
+        key: false,
+        anthropic_version: false,
+        limit: None,
+        control_faults: false,
+    };
+}
+
+/// Wraps every route of `routes` in [`guard`] with these requirements.
 pub fn guarded(routes: Router<Arc<State>>, state: &Arc<State>, guard: Guard) -> Router<Arc<State>> {
-    let mut routes = routes;
-    if guard.control_faults {
-        routes = routes.route_layer(from_fn_with_state(state.clone(), control_fault));
-    }
-    routes = routes.route_layer(from_fn_with_state((state.clone(), guard.limit), limit_body));
-    if guard.anthropic_version {
-        routes = routes.route_layer(from_fn(anthropic_version));
-    }
+    routes.route_layer(from_fn_with_state((state.clone(), guard), self::guard))
+}
+
+/// The steps around a routed call, in the order the real APIs take them: counted under its
+/// route (`POST /v1/chat/completions`, `GET /v1/files/{id}`, as `/_mock/stats` names it), then
+/// the key (handed on as [`ApiKey`]: rate limits are per key), `anthropic-version`, the body
+/// read within its limit (so the handlers' `Bytes` and `Multipart` extractors see a buffered
+/// body; axum's own limit is off), and the Files/Batches faults. One middleware per group rather
+/// than one per step: each `from_fn` layer costs a boxed future and a service clone per request.
+async fn guard(
+    Shared((state, guard)): Shared<(Arc<State>, Guard)>,
+    Family(api): Family,
+    matched: MatchedPath,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    state.stats.request(req.method().as_str(), matched.as_str());
+    let (mut parts, body) = req.into_parts();
     if guard.key {
-        routes = routes.route_layer(from_fn_with_state(state.clone(), auth));
+        let key = authenticate(&state, api, &parts.headers)?;
+        parts.extensions.insert(ApiKey(key));
     }
-    routes
+    if guard.anthropic_version {
+        require_version(&parts.headers)?;
+    }
+    let body = match guard.limit {
+        Some(limit) => Body::from(read_limited(body, &parts.headers, limit.bytes(&state)).await?),
+        None => body,
+    };
+    let req = Request::from_parts(parts, body);
+    if !guard.control_faults {
+        return Ok(next.run(req).await);
+    }
+    let endpoint = format!("{} {}", req.method(), matched.as_str());
+    let drop = control_fault(&state, api, &endpoint)?;
+    let response = next.run(req).await;
+    let answered =
+        response.status().is_success() && response.extensions().get::<ApiError>().is_none();
+    if drop && answered {
+        return Ok(connection::cut(response).await);
+    }
+    Ok(response)
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -257,28 +285,15 @@ fn authenticate(state: &State, api: Api, headers: &HeaderMap) -> Result<String, 
     Ok(key)
 }
 
-/// Refuses a request without a valid key (the message of the request's API), else hands the
-/// key on as [`ApiKey`] (rate limits are per key).
-async fn auth(
-    Shared(state): Shared<Arc<State>>,
-    Family(api): Family,
-    mut req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let key = authenticate(&state, api, req.headers())?;
-    req.extensions_mut().insert(ApiKey(key));
-    Ok(next.run(req).await)
-}
-
 /// Anthropic refuses a call without `anthropic-version`.
-async fn anthropic_version(req: Request, next: Next) -> Result<Response, ApiError> {
-    if header_str(req.headers(), "anthropic-version").is_none_or(str::is_empty) {
+fn require_version(headers: &HeaderMap) -> Result<(), ApiError> {
+    if header_str(headers, "anthropic-version").is_none_or(str::is_empty) {
         return Err(ApiError::invalid(
             None,
             "anthropic-version: header is required",
         ));
     }
-    Ok(next.run(req).await)
+    Ok(())
 }
 
 fn too_large(limit: usize) -> ApiError {
@@ -301,48 +316,21 @@ async fn read_limited(body: Body, headers: &HeaderMap, limit: usize) -> Result<B
         .map_err(|_| too_large(limit))
 }
 
-/// Reads the body within the group's limit, with the APIs' 413, before the handler runs (so the
-/// handlers' `Bytes` and `Multipart` extractors see a buffered body; axum's own limit is off).
-async fn limit_body(
-    Shared((state, limit)): Shared<(Arc<State>, BodyLimit)>,
-    req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let (parts, body) = req.into_parts();
-    let bytes = read_limited(body, &parts.headers, limit.bytes(&state)).await?;
-    Ok(next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await)
-}
-
 /// A status fault or a reset for a Files or Batches call, drawn before it does anything (a
-/// failed creation creates nothing); a drop lets the call do its work and cuts its answer off
-/// half-way (the client never learns it).
-async fn control_fault(
-    Shared(state): Shared<Arc<State>>,
-    Family(api): Family,
-    matched: MatchedPath,
-    req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let endpoint = format!("{} {}", req.method(), matched.as_str());
-    let plan = state.faults.control_plan(&state.config.faults, &endpoint);
+/// failed creation creates nothing); `Ok(true)` when the call is to do its work and have its
+/// answer cut off half-way (the client never learns it).
+fn control_fault(state: &State, api: Api, endpoint: &str) -> Result<bool, ApiError> {
+    let plan = state.faults.control_plan(&state.config.faults, endpoint);
     if plan.reset {
         state.stats.fault("files_batches_reset");
         return Err(ApiError::reset());
     }
     if let Some(f) = plan.status {
         state.stats.fault(&format!("files_batches_{}", f.name()));
-        return Err(fault_error(&state, f, api));
+        return Err(fault_error(state, f, api));
     }
     if plan.drop {
         state.stats.fault("files_batches_drop");
     }
-    let response = next.run(req).await;
-    let answered =
-        response.status().is_success() && response.extensions().get::<ApiError>().is_none();
-    if plan.drop && answered {
-        return Ok(connection::cut(response).await);
-    }
-    Ok(response)
+    Ok(plan.drop)
 }

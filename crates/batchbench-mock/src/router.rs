@@ -20,9 +20,10 @@ use super::state::State;
 /// Every route, behind the frame middleware (which runs before routing, so it can normalise the
 /// path the router matches).
 pub fn router(state: Arc<State>) -> Router {
-    let routes = Router::new()
+    let open = Router::new()
         .route("/_mock/stats", get(control::stats))
-        .route("/_mock/health", get(control::health))
+        .route("/_mock/health", get(control::health));
+    let routes = guarded(open, &state, Guard::OPEN)
         .merge(guarded(
             Router::new()
                 .route("/_mock/reset", post(control::reset))
@@ -31,7 +32,7 @@ pub fn router(state: Arc<State>) -> Router {
             Guard {
                 key: false,
                 anthropic_version: false,
-                limit: BodyLimit::Json,
+                limit: Some(BodyLimit::Json),
                 control_faults: false,
             },
         ))
@@ -43,13 +44,12 @@ pub fn router(state: Arc<State>) -> Router {
             Guard {
                 key: true,
                 anthropic_version: false,
-                limit: BodyLimit::Json,
+                limit: Some(BodyLimit::Json),
                 control_faults: false,
             },
         ))
         .merge(openai::routes(&state))
         .merge(anthropic::routes(&state))
-        .route_layer(from_fn_with_state(state.clone(), middleware::count))
         .fallback(middleware::unknown)
         .method_not_allowed_fallback(middleware::unknown)
         // The bodies were read within each route's limit, with the APIs' 413, by the middleware.

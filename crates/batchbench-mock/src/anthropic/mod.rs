@@ -32,7 +32,7 @@ pub fn routes(state: &Arc<State>) -> Router<Arc<State>> {
     let guard = |limit, control_faults| Guard {
         key: true,
         anthropic_version: true,
-        limit,
+        limit: Some(limit),
         control_faults,
     };
     guarded(calls, state, guard(BodyLimit::Json, false))
