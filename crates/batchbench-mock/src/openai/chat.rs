@@ -92,29 +92,8 @@ fn positive_int(v: &Value, name: &str) -> Result<Option<u64>, ApiError> {
     }
 }
 
-/// Validates a request body as the real API does (the checks that matter to clients).
-pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
-    if !v.is_object() {
-        return Err(ApiError::invalid(
-            None,
-            "Invalid request body: expected a JSON object.",
-        ));
-    }
-    let model = match v.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => m.clone(),
-        Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(ApiError::invalid(
-                Some("model"),
-                "you must provide a model parameter",
-            ));
-        }
-        Some(_) => {
-            return Err(ApiError::invalid(
-                Some("model"),
-                "Invalid type for 'model': expected a string.",
-            ));
-        }
-    };
+/// `messages`: (role, text) in order, each role and content checked as the API checks them.
+fn parse_messages(v: &Value) -> Result<Vec<(String, String)>, ApiError> {
     let raw = match v.get("messages") {
         Some(Value::Array(a)) => a,
         None | Some(Value::Null) => {
@@ -165,6 +144,66 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
         };
         messages.push((role.to_string(), content));
     }
+    Ok(messages)
+}
+
+/// Compact JSON text of `response_format.json_schema.schema`, when one is asked for.
+fn parse_schema(v: &Value) -> Result<Option<String>, ApiError> {
+    match v.get("response_format") {
+        None | Some(Value::Null) => Ok(None),
+        Some(rf) => match rf.get("type").and_then(Value::as_str) {
+            Some("text") | Some("json_object") => Ok(None),
+            Some("json_schema") => {
+                let js = rf.get("json_schema").ok_or_else(|| {
+                    ApiError::invalid(
+                        Some("response_format.json_schema"),
+                        "Missing required parameter: 'response_format.json_schema'.",
+                    )
+                })?;
+                if js
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_none_or(|n| n.is_empty() || n.len() > 64)
+                {
+                    return Err(ApiError::invalid(
+                        Some("response_format.json_schema.name"),
+                        "Missing required parameter: 'response_format.json_schema.name'.",
+                    ));
+                }
+                Ok(js.get("schema").map(|s| s.to_string()))
+            }
+            _ => Err(ApiError::invalid(
+                Some("response_format.type"),
+                "Invalid value for 'response_format.type': supported values are 'text', 'json_object' and 'json_schema'.",
+            )),
+        },
+    }
+}
+
+/// Validates a request body as the real API does (the checks that matter to clients).
+pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
+    if !v.is_object() {
+        return Err(ApiError::invalid(
+            None,
+            "Invalid request body: expected a JSON object.",
+        ));
+    }
+    let model = match v.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => m.clone(),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(ApiError::invalid(
+                Some("model"),
+                "you must provide a model parameter",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("model"),
+                "Invalid type for 'model': expected a string.",
+            ));
+        }
+    };
+    let messages = parse_messages(v)?;
     let n = match v.get("n") {
         None | Some(Value::Null) => 1,
         Some(x) => match x.as_u64() {
@@ -201,37 +240,7 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
         ));
     }
-    let schema = match v.get("response_format") {
-        None | Some(Value::Null) => None,
-        Some(rf) => match rf.get("type").and_then(Value::as_str) {
-            Some("text") | Some("json_object") => None,
-            Some("json_schema") => {
-                let js = rf.get("json_schema").ok_or_else(|| {
-                    ApiError::invalid(
-                        Some("response_format.json_schema"),
-                        "Missing required parameter: 'response_format.json_schema'.",
-                    )
-                })?;
-                if js
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .is_none_or(|n| n.is_empty() || n.len() > 64)
-                {
-                    return Err(ApiError::invalid(
-                        Some("response_format.json_schema.name"),
-                        "Missing required parameter: 'response_format.json_schema.name'.",
-                    ));
-                }
-                js.get("schema").map(|s| s.to_string())
-            }
-            _ => {
-                return Err(ApiError::invalid(
-                    Some("response_format.type"),
-                    "Invalid value for 'response_format.type': supported values are 'text', 'json_object' and 'json_schema'.",
-                ));
-            }
-        },
-    };
+    let schema = parse_schema(v)?;
     let cache_key = v
         .get("prompt_cache_key")
         .and_then(Value::as_str)
