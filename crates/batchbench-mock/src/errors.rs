@@ -7,7 +7,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 /// Which API family a request belongs to (decides error shapes and header names).
@@ -124,10 +124,11 @@ impl ApiError {
         }
     }
 
-    /// The full HTTP response (without the request-id header, which the router adds).
-    pub fn into_response(self, api: Api, request_id: &str) -> Response {
+    /// The full HTTP response in the shape of `api` (without the request-id header, which the
+    /// frame middleware adds).
+    pub fn render(self, api: Api, request_id: &str) -> Response {
         if self.reset {
-            return super::respond::reset();
+            return super::connection::reset();
         }
         let status = match api {
             // Anthropic has no 503 of its own: overload is 529.
@@ -154,6 +155,17 @@ impl ApiError {
     }
 }
 
+/// A handler or middleware returning an error does not know the API family or the request id
+/// yet: the error travels in the response's extensions and the frame middleware renders it
+/// ([`ApiError::render`]) once it knows both.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = Response::new(Body::empty());
+        resp.extensions_mut().insert(self);
+        resp
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,14 +183,14 @@ mod tests {
         );
         assert_eq!(
             ApiError::new(503, "x")
-                .into_response(Api::Anthropic, "r")
+                .render(Api::Anthropic, "r")
                 .status()
                 .as_u16(),
             529
         );
         assert_eq!(
             ApiError::new(503, "x")
-                .into_response(Api::OpenAi, "r")
+                .render(Api::OpenAi, "r")
                 .status()
                 .as_u16(),
             503

@@ -11,14 +11,21 @@
 // size (status, strings, headers) does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod admission;
 pub mod anthropic;
 pub mod cache;
+pub mod catalog;
+pub mod clock;
 pub mod config;
+pub mod connection;
+pub mod control;
 pub mod error;
 pub mod error_model;
 pub mod errors;
+pub mod extract;
 pub mod faults;
 pub mod latency;
+pub mod middleware;
 pub mod models;
 pub mod openai;
 pub mod oracle;
@@ -37,6 +44,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
+use tower::ServiceExt;
 
 pub use config::MockConfig;
 pub use oracle::Oracle;
@@ -132,23 +140,40 @@ impl MockServer {
     }
 }
 
-/// The mock's request handling without a socket: for tests and fuzzing of the router.
-#[derive(Debug, Clone)]
+/// The mock's request handling without a socket: for tests, fuzzing and benches of the router.
+/// It drives the same axum `Router` the server serves, as a tower service.
+#[derive(Clone)]
 pub struct InProcess {
     state: Arc<State>,
+    app: axum::Router,
+    /// Counts the clones of this handle (the router and batch workers hold the state too), so
+    /// the last one dropped stops the workers.
+    handles: Arc<()>,
+}
+
+impl std::fmt::Debug for InProcess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcess").finish_non_exhaustive()
+    }
 }
 
 impl InProcess {
     /// A handler over fresh state.
     pub fn new(config: MockConfig, oracle: Oracle) -> InProcess {
+        let state = Arc::new(State::new(config, oracle));
         InProcess {
-            state: Arc::new(State::new(config, oracle)),
+            app: router::router(state.clone()),
+            state,
+            handles: Arc::new(()),
         }
     }
 
     /// Handles one request exactly as the server would.
     pub async fn call(&self, request: Request<Body>) -> Response {
-        router::dispatch(self.state.clone(), request).await
+        match self.app.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     }
 
     /// The counters.
@@ -159,7 +184,7 @@ impl InProcess {
 
 impl Drop for InProcess {
     fn drop(&mut self) {
-        if Arc::strong_count(&self.state) == 1 {
+        if Arc::strong_count(&self.handles) == 1 {
             self.state.abort_tasks();
         }
     }

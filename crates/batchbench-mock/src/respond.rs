@@ -6,14 +6,15 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde_json::Value;
+use serde::Serialize;
 
+use super::clock::pause;
+use super::connection::half_then_break;
 use super::errors::{Api, ApiError};
 use super::ratelimit::{Decision, openai_duration};
-use super::state::pause;
 
 /// A JSON response with extra headers.
-pub fn json(status: u16, value: &Value, headers: &[(String, String)]) -> Response {
+pub fn json(status: u16, value: &impl Serialize, headers: &[(String, String)]) -> Response {
     let mut resp = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     resp.headers_mut().insert(
@@ -22,36 +23,6 @@ pub fn json(status: u16, value: &Value, headers: &[(String, String)]) -> Respons
     );
     add_headers(&mut resp, headers);
     resp
-}
-
-/// Leaves out the named keys of an object whose value is null: the OpenAPI spec types them
-/// as plain strings or integers that are optional but not nullable, so an unset one is absent
-/// (the SDKs read an absent field as unset).
-pub fn omit_nulls(mut value: Value, keys: &[&str]) -> Value {
-    if let Some(map) = value.as_object_mut() {
-        for key in keys {
-            if map.get(*key).is_some_and(Value::is_null) {
-                map.remove(*key);
-            }
-        }
-    }
-    value
-}
-
-/// An OpenAI list page: `first_id` / `last_id` are the page's ends, left out when it is empty.
-pub fn list_page(page: Vec<Value>, has_more: bool) -> Value {
-    let first = page.first().and_then(|v| v.get("id")).cloned();
-    let last = page.last().and_then(|v| v.get("id")).cloned();
-    omit_nulls(
-        serde_json::json!({
-            "object": "list",
-            "data": page,
-            "first_id": first,
-            "last_id": last,
-            "has_more": has_more,
-        }),
-        &["first_id", "last_id"],
-    )
 }
 
 /// Adds headers, skipping any that are not valid header text.
@@ -68,65 +39,13 @@ pub fn add_headers(resp: &mut Response, headers: &[(String, String)]) {
 
 /// A JSON body whose connection drops after about half of it was sent (the headers and the
 /// first half arrive; then the connection breaks).
-pub fn dropped_json(value: &Value, headers: &[(String, String)]) -> Response {
-    let mut resp = half_then_break(value.to_string().into_bytes());
+pub fn dropped_json(value: &impl Serialize, headers: &[(String, String)]) -> Response {
+    let mut resp = half_then_break(serde_json::to_vec(value).unwrap_or_default());
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
     add_headers(&mut resp, headers);
-    resp
-}
-
-/// The same response, whose connection drops after about half of its body was sent: the work
-/// behind it was done (a batch created, a file stored), but the client never sees the answer.
-pub async fn cut(resp: Response) -> Response {
-    let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .map(|b| b.to_vec())
-        .unwrap_or_default();
-    let cut = half_then_break(bytes);
-    Response::from_parts(parts, cut.into_body())
-}
-
-/// A 200 response that sends the first half of `body`, then breaks the connection.
-fn half_then_break(body: Vec<u8>) -> Response {
-    let half = Bytes::from(body[..body.len() / 2].to_vec());
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
-    tokio::spawn(async move {
-        if tx.send(Ok(half)).await.is_ok() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let _ = tx
-                .send(Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "mock: connection dropped",
-                )))
-                .await;
-        }
-    });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    Response::new(Body::from_stream(stream))
-}
-
-/// Marks a [`reset`] response, whose status is never sent (and so is not counted).
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionReset;
-
-/// A response whose body fails on its first read, before the status line has been flushed:
-/// hyper then closes the connection without writing anything, so the client sees the connection
-/// close with no response at all.
-pub fn reset() -> Response {
-    let stream = futures_util::stream::once(async {
-        Err::<Bytes, _>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "mock: connection reset",
-        ))
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
-    resp.extensions_mut().insert(ConnectionReset);
     resp
 }
 

@@ -7,13 +7,12 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::anthropic::batches::MessageBatchStore;
+use super::anthropic::store::MessageBatchStore;
 use super::cache::PromptCache;
 use super::config::MockConfig;
 use super::faults::Faults;
 use super::models::KnownModels;
-use super::openai::batches::BatchStore;
-use super::openai::files::FileStore;
+use super::openai::store::{BatchStore, FileStore};
 use super::oracle::Oracle;
 use super::ratelimit::Limiter;
 use super::stats::Stats;
@@ -130,17 +129,5 @@ impl State {
         for h in lock(&self.tasks).drain(..) {
             h.abort();
         }
-    }
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// Sleeps unless the duration is zero (time scale 0 never yields to the timer).
-pub async fn pause(d: Duration) {
-    if !d.is_zero() {
-        tokio::time::sleep(d).await;
     }
 }

@@ -17,7 +17,9 @@ pub struct Stats {
 #[derive(Debug, Default)]
 struct Inner {
     requests: u64,
-    endpoints: BTreeMap<String, u64>,
+    /// Route (`/v1/files/{id}`, or `(unknown)`) → method → count: looked up with the method and
+    /// the route axum matched, without building the `METHOD route` label per request.
+    endpoints: BTreeMap<String, BTreeMap<String, u64>>,
     statuses: BTreeMap<u16, u64>,
     faults: BTreeMap<String, u64>,
     prompts_answered: BTreeMap<String, u64>,
@@ -54,14 +56,18 @@ impl Stats {
         f(&mut guard)
     }
 
-    /// One request arrived at `endpoint` (e.g. `POST /v1/chat/completions`).
-    pub fn request(&self, endpoint: &str) {
+    /// One request arrived with `method` at `route` (reported as `POST /v1/chat/completions`).
+    pub fn request(&self, method: &str, route: &str) {
         self.with(|s| {
             s.requests += 1;
-            match s.endpoints.get_mut(endpoint) {
+            let methods = match s.endpoints.get_mut(route) {
+                Some(m) => m,
+                None => s.endpoints.entry(route.to_string()).or_default(),
+            };
+            match methods.get_mut(method) {
                 Some(n) => *n += 1,
                 None => {
-                    s.endpoints.insert(endpoint.to_string(), 1);
+                    methods.insert(method.to_string(), 1);
                 }
             }
         });
@@ -125,12 +131,19 @@ impl Stats {
     pub fn snapshot(&self) -> Value {
         self.with(|s| {
             let statuses: serde_json::Map<String, Value> = s.statuses.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+            let endpoints: serde_json::Map<String, Value> = s
+                .endpoints
+                .iter()
+                .flat_map(|(route, methods)| {
+                    methods.iter().map(move |(method, n)| (format!("{method} {route}"), json!(n)))
+                })
+                .collect();
             let max_answers = s.prompts_answered.values().copied().max().unwrap_or(0);
             let max_custom = s.custom_ids_completed.values().copied().max().unwrap_or(0);
             json!({
                 "simulated_quality": true,
                 "requests": s.requests,
-                "endpoints": s.endpoints,
+                "endpoints": endpoints,
                 "statuses": statuses,
                 "faults": s.faults,
                 "rate_limited": s.rate_limited,
@@ -162,7 +175,8 @@ mod tests {
     #[test]
     fn counts() {
         let s = Stats::default();
-        s.request("POST /v1/chat/completions");
+        s.request("POST", "/v1/chat/completions");
+        s.request("GET", "(unknown)");
         s.status(200);
         s.prompt_answered("q1", false, false);
         s.prompt_answered("q1", true, false);
@@ -176,6 +190,7 @@ mod tests {
         });
         let v = s.snapshot();
         assert_eq!(v["endpoints"]["POST /v1/chat/completions"], 1);
+        assert_eq!(v["endpoints"]["GET (unknown)"], 1);
         assert_eq!(v["statuses"]["200"], 1);
         assert_eq!(v["prompts_answered"]["q1"], 2);
         assert!(v["prompts_answered"].get("q2").is_none());

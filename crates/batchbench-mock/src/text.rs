@@ -19,14 +19,14 @@ pub fn encode(model: &str, text: &str) -> Vec<u32> {
 }
 
 /// `text` cut to at most `max` tokens; `true` when something was cut. A text that fits (the
-/// common case) is only counted, not encoded.
-pub fn truncate(model: &str, text: &str, max: u64) -> (String, bool) {
-    if Tokenizer::for_model(model).count(text) <= max {
-        return (text.to_string(), false);
+/// common case) is only counted, not encoded, and handed back without a copy.
+pub fn truncate(model: &str, text: String, max: u64) -> (String, bool) {
+    if Tokenizer::for_model(model).count(&text) <= max {
+        return (text, false);
     }
-    let tokens = encode(model, text);
+    let tokens = encode(model, &text);
     if (tokens.len() as u64) <= max {
-        return (text.to_string(), false);
+        return (text, false);
     }
     let bytes = bpe(model)
         .decode_bytes(&tokens[..max as usize])
@@ -92,15 +92,31 @@ pub fn chat_prompt_tokens(
     out
 }
 
+/// `text` cut in place at the first stop sequence, and the sequence when one was found (the
+/// answer is only copied when a sequence is hit).
+pub fn apply_stop(mut text: String, stop: &[String]) -> (String, Option<String>) {
+    let hit = stop
+        .iter()
+        .filter_map(|s| text.find(s.as_str()).map(|i| (i, s)))
+        .min_by_key(|(i, _)| *i);
+    match hit {
+        Some((i, s)) => {
+            text.truncate(i);
+            (text, Some(s.clone()))
+        }
+        None => (text, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn truncation_and_pieces() {
-        let (t, cut) = truncate("gpt-4o", "hello world, how are you", 2);
+        let (t, cut) = truncate("gpt-4o", "hello world, how are you".into(), 2);
         assert_eq!((t.as_str(), cut), ("hello world", true));
-        let (t, cut) = truncate("gpt-4o", "hi", 5);
+        let (t, cut) = truncate("gpt-4o", "hi".into(), 5);
         assert_eq!((t.as_str(), cut), ("hi", false));
         let p = pieces("gpt-4o", "héllo wörld ✓ 42");
         assert_eq!(p.concat(), "héllo wörld ✓ 42");
@@ -120,5 +136,14 @@ mod tests {
             chat_prompt_tokens("gpt-4o-mini", &msgs, Some(schema)).len() as u64,
             t.count_chat(pairs) + t.count(schema)
         );
+    }
+
+    #[test]
+    fn stop_sequences() {
+        assert_eq!(
+            apply_stop("abc END def".into(), &["END".into()]),
+            ("abc ".to_string(), Some("END".to_string()))
+        );
+        assert_eq!(apply_stop("abc".into(), &["x".into()]).1, None);
     }
 }

@@ -2,76 +2,26 @@
 //! timeline; counts other than `processing` stay 0 until the batch ends; results as JSONL in
 //! shuffled order (`succeeded`, `errored`, `canceled`, `expired`); delete after it ended.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
+use axum::extract::State as Shared;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
+use super::super::clock::pause;
 use super::super::errors::{Api, ApiError};
+use super::super::extract::{BaseUrl, Id, ListParams};
 use super::super::respond;
-use super::super::router::Ctx;
-use super::super::state::{State, lock, pause};
+use super::super::state::{State, lock};
 use super::messages;
-
-/// One message batch.
-#[derive(Debug, Clone)]
-pub struct MessageBatch {
-    id: String,
-    status: &'static str,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    ended_at: Option<DateTime<Utc>>,
-    cancel_initiated_at: Option<DateTime<Utc>>,
-    total: u64,
-    succeeded: u64,
-    errored: u64,
-    canceled: u64,
-    expired: u64,
-    results: Vec<Value>,
-}
-
-fn ts(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-impl MessageBatch {
-    /// The `message_batch` object (`base` is `http://host` for `results_url`).
-    pub fn object(&self, base: &str) -> Value {
-        let ended = self.status == "ended";
-        json!({
-            "id": self.id,
-            "type": "message_batch",
-            "processing_status": self.status,
-            "request_counts": {
-                "processing": if ended { 0 } else { self.total },
-                "succeeded": if ended { self.succeeded } else { 0 },
-                "errored": if ended { self.errored } else { 0 },
-                "canceled": if ended { self.canceled } else { 0 },
-                "expired": if ended { self.expired } else { 0 },
-            },
-            "ended_at": self.ended_at.as_ref().map(ts),
-            "created_at": ts(&self.created_at),
-            "expires_at": ts(&self.expires_at),
-            "cancel_initiated_at": self.cancel_initiated_at.as_ref().map(ts),
-            "archived_at": null,
-            "results_url": ended.then(|| format!("{base}/v1/messages/batches/{}/results", self.id)),
-        })
-    }
-}
-
-/// Message batches in memory.
-#[derive(Debug, Default)]
-pub struct MessageBatchStore {
-    map: HashMap<String, MessageBatch>,
-    order: Vec<String>,
-}
+use super::store::MessageBatch;
 
 fn update(state: &State, id: &str, f: impl FnOnce(&mut MessageBatch)) {
     if let Some(b) = lock(&state.message_batches).map.get_mut(id) {
@@ -195,8 +145,12 @@ async fn run(state: Arc<State>, id: String, requests: Vec<(String, Value)>) {
 }
 
 /// `POST /v1/messages/batches`.
-pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| {
+pub async fn create(
+    Shared(state): Shared<Arc<State>>,
+    BaseUrl(base): BaseUrl,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let v: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid(
             None,
             format!("There was an issue with your request body: invalid JSON ({e})"),
@@ -265,25 +219,9 @@ pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         expired: 0,
         results: Vec::new(),
     };
-    let obj = batch.object(&ctx.base_url());
+    let obj = batch.object(&base);
     let id = batch.id.clone();
-    {
-        let mut store = lock(&state.message_batches);
-        let max = state.config.batch.max_batches.max(1);
-        while store.order.len() >= max {
-            let Some(pos) = store
-                .order
-                .iter()
-                .position(|i| store.map.get(i).is_none_or(|b| b.status == "ended"))
-            else {
-                break;
-            };
-            let old = store.order.remove(pos);
-            store.map.remove(&old);
-        }
-        store.order.push(id.clone());
-        store.map.insert(id.clone(), batch);
-    }
+    lock(&state.message_batches).insert(batch, state.config.batch.max_batches);
     let handle = tokio::spawn(run(state.clone(), id, requests));
     state.track(handle.abort_handle());
     Ok(respond::json(200, &obj, &[]))
@@ -294,14 +232,20 @@ fn missing(id: &str) -> ApiError {
 }
 
 /// `GET /v1/messages/batches/{id}`.
-pub fn get(state: &Arc<State>, ctx: &Ctx, id: &str) -> Result<Response, ApiError> {
+pub async fn get(
+    Shared(state): Shared<Arc<State>>,
+    BaseUrl(base): BaseUrl,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let id = id.as_str();
     let store = lock(&state.message_batches);
     let b = store.map.get(id).ok_or_else(|| missing(id))?;
-    Ok(respond::json(200, &b.object(&ctx.base_url()), &[]))
+    Ok(respond::json(200, &b.object(&base), &[]))
 }
 
 /// `GET /v1/messages/batches/{id}/results` (JSONL, once ended).
-pub fn results(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
+pub async fn results(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Response, ApiError> {
+    let id = id.as_str();
     let store = lock(&state.message_batches);
     let b = store.map.get(id).ok_or_else(|| missing(id))?;
     if b.status != "ended" {
@@ -323,18 +267,24 @@ pub fn results(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
 }
 
 /// `POST /v1/messages/batches/{id}/cancel`.
-pub fn cancel(state: &Arc<State>, ctx: &Ctx, id: &str) -> Result<Response, ApiError> {
+pub async fn cancel(
+    Shared(state): Shared<Arc<State>>,
+    BaseUrl(base): BaseUrl,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let id = id.as_str();
     let mut store = lock(&state.message_batches);
     let b = store.map.get_mut(id).ok_or_else(|| missing(id))?;
     if b.status == "in_progress" {
         b.status = "canceling";
         b.cancel_initiated_at = Some(Utc::now());
     }
-    Ok(respond::json(200, &b.object(&ctx.base_url()), &[]))
+    Ok(respond::json(200, &b.object(&base), &[]))
 }
 
 /// `DELETE /v1/messages/batches/{id}` (only once ended).
-pub fn delete(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
+pub async fn delete(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Response, ApiError> {
+    let id = id.as_str();
     let mut store = lock(&state.message_batches);
     let b = store.map.get(id).ok_or_else(|| missing(id))?;
     if b.status != "ended" {
@@ -355,8 +305,12 @@ pub fn delete(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
 }
 
 /// `GET /v1/messages/batches` (newest first; `limit` 1–1000, `after_id`, `before_id`).
-pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let limit = match ctx.query_param("limit") {
+pub async fn list(
+    Shared(state): Shared<Arc<State>>,
+    BaseUrl(base): BaseUrl,
+    query: ListParams,
+) -> Result<Response, ApiError> {
+    let limit = match query.limit {
         None => 20,
         Some(l) => match l.parse::<usize>() {
             Ok(n) if (1..=1000).contains(&n) => n,
@@ -370,13 +324,12 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
     };
     let store = lock(&state.message_batches);
     let ids: Vec<&String> = store.order.iter().rev().collect();
-    let base = ctx.base_url();
-    let (start, end) = if let Some(before) = ctx.query_param("before_id") {
+    let (start, end) = if let Some(before) = query.before_id {
         let e = ids.iter().position(|i| **i == before).unwrap_or(0);
         (e.saturating_sub(limit), e)
     } else {
-        let s = ctx
-            .query_param("after_id")
+        let s = query
+            .after_id
             .and_then(|a| ids.iter().position(|i| **i == a).map(|i| i + 1))
             .unwrap_or(0);
         (s, (s + limit).min(ids.len()))

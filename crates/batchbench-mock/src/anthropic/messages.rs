@@ -5,50 +5,26 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::Bytes;
+use axum::extract::State as Shared;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use batchbench_core::tokens::Bpe as Tokenizer;
 
-use super::super::cache::{AnthropicCacheUse, Breakpoint};
+use super::super::admission::{admit, charge};
+use super::super::clock::pause;
 use super::super::errors::{Api, ApiError};
+use super::super::extract::ApiKey;
 use super::super::faults::{Fault, FaultPlan};
 use super::super::latency;
-use super::super::openai::chat::{admit, apply_stop, charge};
 use super::super::oracle::AnswerFaults;
 use super::super::respond::{self, StreamEnd};
-use super::super::router::Ctx;
-use super::super::seed::Fnv;
-use super::super::state::{State, pause};
+use super::super::state::State;
 use super::super::stats::TokenCounts;
-use super::super::text;
+use super::super::text::{self, apply_stop};
 use super::stream;
-
-/// A content block's text and its cache marker.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Block {
-    /// The block's text (empty for non-text blocks).
-    pub text: String,
-    /// `cache_control` present: `Some(true)` for a 1 h TTL, `Some(false)` for 5 min.
-    pub cache: Option<bool>,
-}
-
-/// A validated messages request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MessageParams {
-    /// Model id.
-    pub model: String,
-    /// System blocks (a string becomes one block).
-    pub system: Vec<Block>,
-    /// (role, blocks) in order.
-    pub messages: Vec<(String, Vec<Block>)>,
-    /// `max_tokens` (required, except for count_tokens).
-    pub max_tokens: u64,
-    /// Stream as SSE.
-    pub stream: bool,
-    /// `stop_sequences`.
-    pub stop: Vec<String>,
-}
+use super::types::{Answered, Block, MessageParams, usage_json};
 
 fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::invalid(None, msg)
@@ -187,108 +163,6 @@ pub fn parse(v: &Value, need_max_tokens: bool) -> Result<MessageParams, ApiError
     })
 }
 
-fn join(blocks: &[Block]) -> String {
-    blocks.iter().map(|b| b.text.as_str()).collect()
-}
-
-impl MessageParams {
-    /// The system text (blocks joined), if any.
-    pub fn system_text(&self) -> Option<String> {
-        (!self.system.is_empty()).then(|| join(&self.system))
-    }
-
-    /// Total input tokens by the stand-in rule.
-    pub fn input_tokens(&self) -> u64 {
-        let t = Tokenizer::for_model(&self.model);
-        let texts: Vec<String> = self.messages.iter().map(|(_, b)| join(b)).collect();
-        t.count_anthropic(
-            self.system_text().as_deref(),
-            texts.iter().map(String::as_str),
-        )
-    }
-
-    /// The cache breakpoints, in prompt order.
-    pub fn breakpoints(&self) -> Vec<Breakpoint> {
-        let t = Tokenizer::for_model(&self.model);
-        let mut out = Vec::new();
-        let mut h = Fnv::default();
-        h.str("anthropic").str(&self.model);
-        let mut acc = String::new();
-        for b in &self.system {
-            acc.push_str(&b.text);
-            h.str(&b.text);
-            if let Some(ttl_1h) = b.cache {
-                out.push(Breakpoint {
-                    prefix_tokens: 1 + t.count(&acc),
-                    hash: h.finish(),
-                    ttl_1h,
-                });
-            }
-        }
-        let mut before = 1 + t.count(&acc);
-        for (role, blocks) in &self.messages {
-            h.str(role);
-            let mut text = String::new();
-            for b in blocks {
-                text.push_str(&b.text);
-                h.str(&b.text);
-                if let Some(ttl_1h) = b.cache {
-                    out.push(Breakpoint {
-                        prefix_tokens: before + 3 + t.count(&text),
-                        hash: h.finish(),
-                        ttl_1h,
-                    });
-                }
-            }
-            before += 3 + t.count(&text);
-        }
-        out
-    }
-
-    /// The last user message's text (what the answer answers).
-    pub fn last_user_text(&self) -> String {
-        self.messages
-            .iter()
-            .rev()
-            .find(|(r, _)| r == "user")
-            .map(|(_, b)| join(b))
-            .unwrap_or_default()
-    }
-}
-
-/// An answered messages request.
-#[derive(Debug, Clone)]
-pub struct Answered {
-    /// The `message` object.
-    pub body: Value,
-    /// Answer text.
-    pub text: String,
-    /// Stop reason.
-    pub stop_reason: &'static str,
-    /// The stop sequence hit, if any.
-    pub stop_sequence: Option<String>,
-    /// Uncached input tokens (`usage.input_tokens`).
-    pub input_tokens: u64,
-    /// Cache use.
-    pub cache: AnthropicCacheUse,
-    /// Output tokens.
-    pub output_tokens: u64,
-    /// Message id.
-    pub id: String,
-}
-
-/// The `usage` object.
-pub fn usage_json(input: u64, cache: &AnthropicCacheUse, output: u64, tier: &str) -> Value {
-    json!({
-        "input_tokens": input,
-        "cache_creation_input_tokens": cache.write_5m + cache.write_1h,
-        "cache_read_input_tokens": cache.read,
-        "cache_creation": {"ephemeral_5m_input_tokens": cache.write_5m, "ephemeral_1h_input_tokens": cache.write_1h},
-        "output_tokens": output,
-        "service_tier": tier,
-    })
-}
-
 /// Answers a validated request whose input tokens (`total`, [`MessageParams::input_tokens`]) the
 /// caller counted; records the stats. `tier` is `standard` or `batch`.
 pub fn complete(
@@ -328,8 +202,8 @@ pub fn complete(
             state.stats.prompt_answered(pid, item.wrong, item.missing);
         }
     }
-    let (stopped, hit) = apply_stop(&answer.text, &p.stop);
-    let (text, cut) = text::truncate(&p.model, &stopped, p.max_tokens);
+    let (stopped, hit) = apply_stop(answer.text, &p.stop);
+    let (text, cut) = text::truncate(&p.model, stopped, p.max_tokens);
     let stop_reason = if cut {
         "max_tokens"
     } else if hit.is_some() {
@@ -367,8 +241,8 @@ pub fn complete(
     }
 }
 
-fn parse_body(ctx: &Ctx) -> Result<Value, ApiError> {
-    serde_json::from_slice(&ctx.body).map_err(|e| {
+fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
         invalid(format!(
             "There was an issue with your request body: invalid JSON ({e})"
         ))
@@ -376,8 +250,13 @@ fn parse_body(ctx: &Ctx) -> Result<Value, ApiError> {
 }
 
 /// `POST /v1/messages`.
-pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v = parse_body(ctx)?;
+pub async fn handle(
+    Shared(state): Shared<Arc<State>>,
+    ApiKey(key): ApiKey,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let state = &state;
+    let v = parse_body(&body)?;
     let p = parse(&v, true)?;
     if !state.models.accepts(Api::Anthropic, &p.model) {
         return Err(ApiError::not_found(format!("model: {}", p.model)));
@@ -391,7 +270,7 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
         .map(|b| b.text.len())
         .sum();
     let tokens = charge(&state.config.rate_limits, total, chars, p.max_tokens);
-    let (headers, plan) = admit(state, &ctx.key, tokens, Api::Anthropic, &p.model)?;
+    let (headers, plan) = admit(state, &key, tokens, Api::Anthropic, &p.model)?;
     let id = state.random_id("msg_01", 22);
     let done = complete(state, &p, total, &plan, id, "standard");
     let prof = latency::profile(&state.config.latency, &p.model);
@@ -421,8 +300,11 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
 }
 
 /// `POST /v1/messages/count_tokens`.
-pub async fn count_tokens(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v = parse_body(ctx)?;
+pub async fn count_tokens(
+    Shared(state): Shared<Arc<State>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let v = parse_body(&body)?;
     let p = parse(&v, false)?;
     if !state.models.accepts(Api::Anthropic, &p.model) {
         return Err(ApiError::not_found(format!("model: {}", p.model)));

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::super::latency::Timing;
 use super::super::respond::SseEvent;
 use super::super::text;
-use super::messages::{Answered, MessageParams, usage_json};
+use super::types::{Answered, MessageParams, usage_json};
 
 /// The events of one streamed message.
 pub fn events(p: &MessageParams, done: &Answered, timing: Timing) -> Vec<SseEvent> {

@@ -3,137 +3,25 @@
 //! cancel (`cancelling → cancelled`, partial output), expiry (partial output plus
 //! `batch_expired` error lines), shuffled output, and an error file for failed lines.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use axum::extract::State as Shared;
 use axum::response::Response;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
+use super::super::clock::{pause, unix_now};
 use super::super::errors::{Api, ApiError};
+use super::super::extract::{Id, ListParams};
 use super::super::respond;
-use super::super::router::Ctx;
-use super::super::state::{State, lock, pause, unix_now};
+use super::super::state::{State, lock};
 use super::chat;
-use super::files::StoredFile;
-
-/// One batch.
-#[derive(Debug, Clone)]
-pub struct BatchRecord {
-    id: String,
-    input_file_id: String,
-    endpoint: String,
-    completion_window: String,
-    metadata: Value,
-    model: Option<String>,
-    status: &'static str,
-    created_at: i64,
-    in_progress_at: Option<i64>,
-    expires_at: i64,
-    finalizing_at: Option<i64>,
-    completed_at: Option<i64>,
-    failed_at: Option<i64>,
-    expired_at: Option<i64>,
-    cancelling_at: Option<i64>,
-    cancelled_at: Option<i64>,
-    errors: Option<Value>,
-    output_file_id: Option<String>,
-    error_file_id: Option<String>,
-    total: u64,
-    completed: u64,
-    failed: u64,
-    cancel: bool,
-    input_tokens: u64,
-    cached_tokens: u64,
-    output_tokens: u64,
-}
-
-impl BatchRecord {
-    /// The `batch` object.
-    pub fn object(&self) -> Value {
-        let object = json!({
-            "id": self.id,
-            "object": "batch",
-            "endpoint": self.endpoint,
-            "model": self.model,
-            "errors": self.errors,
-            "input_file_id": self.input_file_id,
-            "completion_window": self.completion_window,
-            "status": self.status,
-            "output_file_id": self.output_file_id,
-            "error_file_id": self.error_file_id,
-            "created_at": self.created_at,
-            "in_progress_at": self.in_progress_at,
-            "expires_at": self.expires_at,
-            "finalizing_at": self.finalizing_at,
-            "completed_at": self.completed_at,
-            "failed_at": self.failed_at,
-            "expired_at": self.expired_at,
-            "cancelling_at": self.cancelling_at,
-            "cancelled_at": self.cancelled_at,
-            "request_counts": {"total": self.total, "completed": self.completed, "failed": self.failed},
-            "metadata": self.metadata,
-            "usage": {
-                "input_tokens": self.input_tokens,
-                "input_tokens_details": {"cached_tokens": self.cached_tokens},
-                "output_tokens": self.output_tokens,
-                "output_tokens_details": {"reasoning_tokens": 0},
-                "total_tokens": self.input_tokens + self.output_tokens,
-            },
-        });
-        // Per the OpenAPI spec's `Batch`: these are optional, not nullable (`metadata` is).
-        respond::omit_nulls(
-            object,
-            &[
-                "errors",
-                "output_file_id",
-                "error_file_id",
-                "in_progress_at",
-                "expires_at",
-                "finalizing_at",
-                "completed_at",
-                "failed_at",
-                "expired_at",
-                "cancelling_at",
-                "cancelled_at",
-            ],
-        )
-    }
-
-    fn is_terminal(&self) -> bool {
-        matches!(
-            self.status,
-            "completed" | "failed" | "expired" | "cancelled"
-        )
-    }
-}
-
-/// Batches in memory.
-#[derive(Debug, Default)]
-pub struct BatchStore {
-    map: HashMap<String, BatchRecord>,
-    order: Vec<String>,
-}
-
-impl BatchStore {
-    fn insert(&mut self, r: BatchRecord, max: usize) {
-        while self.order.len() >= max.max(1) {
-            let Some(pos) = self
-                .order
-                .iter()
-                .position(|id| self.map.get(id).is_none_or(BatchRecord::is_terminal))
-            else {
-                break;
-            };
-            let old = self.order.remove(pos);
-            self.map.remove(&old);
-        }
-        self.order.push(r.id.clone());
-        self.map.insert(r.id.clone(), r);
-    }
-}
+use super::store::{BatchRecord, StoredFile};
+use super::types::list_page;
 
 fn update(state: &State, id: &str, f: impl FnOnce(&mut BatchRecord)) {
     if let Some(r) = lock(&state.batches).map.get_mut(id) {
@@ -351,7 +239,7 @@ fn process_line(
     );
     state.stats.custom_id_completed(custom_id);
     let line = json!({"id": line_id, "custom_id": custom_id,
-        "response": {"status_code": 200, "request_id": request_id, "body": done.body},
+        "response": {"status_code": 200, "request_id": request_id, "body": done.body()},
         "error": null});
     (
         Ok(line),
@@ -520,8 +408,9 @@ const ENDPOINTS: &[&str] = &[
 ];
 
 /// `POST /v1/batches`.
-pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| {
+pub async fn create(Shared(state): Shared<Arc<State>>, body: Bytes) -> Result<Response, ApiError> {
+    let state = &state;
+    let v: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid(
             None,
             format!("We could not parse the JSON body of your request. ({e})"),
@@ -638,14 +527,16 @@ fn missing(id: &str) -> ApiError {
 }
 
 /// `GET /v1/batches/{id}`.
-pub fn get(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
+pub async fn get(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Response, ApiError> {
+    let id = id.as_str();
     let store = lock(&state.batches);
     let r = store.map.get(id).ok_or_else(|| missing(id))?;
     Ok(respond::json(200, &r.object(), &[]))
 }
 
 /// `POST /v1/batches/{id}/cancel`.
-pub fn cancel(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
+pub async fn cancel(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Response, ApiError> {
+    let id = id.as_str();
     let mut store = lock(&state.batches);
     let r = store.map.get_mut(id).ok_or_else(|| missing(id))?;
     match r.status {
@@ -666,8 +557,11 @@ pub fn cancel(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
 }
 
 /// `GET /v1/batches` (newest first, `limit` up to 100, `after`).
-pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let limit = match ctx.query_param("limit") {
+pub async fn list(
+    Shared(state): Shared<Arc<State>>,
+    query: ListParams,
+) -> Result<Response, ApiError> {
+    let limit = match query.limit {
         None => 20,
         Some(l) => match l.parse::<usize>() {
             Ok(n) if (1..=100).contains(&n) => n,
@@ -679,7 +573,7 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
             }
         },
     };
-    let after = ctx.query_param("after");
+    let after = query.after;
     let store = lock(&state.batches);
     let ids: Vec<&String> = store.order.iter().rev().collect();
     let start = after
@@ -693,6 +587,6 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         .map(BatchRecord::object)
         .collect();
     let has_more = ids.len() > start + page.len();
-    let body = respond::list_page(page, has_more);
+    let body = list_page(page, has_more);
     Ok(respond::json(200, &body, &[]))
 }

@@ -5,45 +5,26 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::Bytes;
+use axum::extract::State as Shared;
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use batchbench_core::tokens::Bpe as Tokenizer;
 
+use super::super::admission::{admit, charge};
+use super::super::clock::{pause, unix_now};
 use super::super::errors::{Api, ApiError};
+use super::super::extract::ApiKey;
 use super::super::faults::{Fault, FaultPlan};
 use super::super::latency;
 use super::super::oracle::AnswerFaults;
 use super::super::respond::{self, StreamEnd};
-use super::super::router::Ctx;
-use super::super::seed::Fnv;
-use super::super::state::{State, pause, unix_now};
+use super::super::state::State;
 use super::super::stats::TokenCounts;
-use super::super::text;
+use super::super::text::{self, apply_stop};
 use super::stream;
-
-/// A validated chat completion request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatParams {
-    /// Model id.
-    pub model: String,
-    /// (role, text) in order.
-    pub messages: Vec<(String, String)>,
-    /// Choices to sample.
-    pub n: u32,
-    /// `max_completion_tokens` (or the deprecated `max_tokens`).
-    pub max_tokens: Option<u64>,
-    /// Stream as SSE.
-    pub stream: bool,
-    /// `stream_options.include_usage`.
-    pub include_usage: bool,
-    /// Compact JSON text of `response_format.json_schema.schema`.
-    pub schema: Option<String>,
-    /// `prompt_cache_key`.
-    pub cache_key: Option<String>,
-    /// Stop sequences.
-    pub stop: Vec<String>,
-}
+use super::types::{ChatParams, Choice, Completed};
 
 const ROLES: &[&str] = &[
     "system",
@@ -111,29 +92,8 @@ fn positive_int(v: &Value, name: &str) -> Result<Option<u64>, ApiError> {
     }
 }
 
-/// Validates a request body as the real API does (the checks that matter to clients).
-pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
-    if !v.is_object() {
-        return Err(ApiError::invalid(
-            None,
-            "Invalid request body: expected a JSON object.",
-        ));
-    }
-    let model = match v.get("model") {
-        Some(Value::String(m)) if !m.is_empty() => m.clone(),
-        Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(ApiError::invalid(
-                Some("model"),
-                "you must provide a model parameter",
-            ));
-        }
-        Some(_) => {
-            return Err(ApiError::invalid(
-                Some("model"),
-                "Invalid type for 'model': expected a string.",
-            ));
-        }
-    };
+/// `messages`: (role, text) in order, each role and content checked as the API checks them.
+fn parse_messages(v: &Value) -> Result<Vec<(String, String)>, ApiError> {
     let raw = match v.get("messages") {
         Some(Value::Array(a)) => a,
         None | Some(Value::Null) => {
@@ -184,6 +144,66 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
         };
         messages.push((role.to_string(), content));
     }
+    Ok(messages)
+}
+
+/// Compact JSON text of `response_format.json_schema.schema`, when one is asked for.
+fn parse_schema(v: &Value) -> Result<Option<String>, ApiError> {
+    match v.get("response_format") {
+        None | Some(Value::Null) => Ok(None),
+        Some(rf) => match rf.get("type").and_then(Value::as_str) {
+            Some("text") | Some("json_object") => Ok(None),
+            Some("json_schema") => {
+                let js = rf.get("json_schema").ok_or_else(|| {
+                    ApiError::invalid(
+                        Some("response_format.json_schema"),
+                        "Missing required parameter: 'response_format.json_schema'.",
+                    )
+                })?;
+                if js
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_none_or(|n| n.is_empty() || n.len() > 64)
+                {
+                    return Err(ApiError::invalid(
+                        Some("response_format.json_schema.name"),
+                        "Missing required parameter: 'response_format.json_schema.name'.",
+                    ));
+                }
+                Ok(js.get("schema").map(|s| s.to_string()))
+            }
+            _ => Err(ApiError::invalid(
+                Some("response_format.type"),
+                "Invalid value for 'response_format.type': supported values are 'text', 'json_object' and 'json_schema'.",
+            )),
+        },
+    }
+}
+
+/// Validates a request body as the real API does (the checks that matter to clients).
+pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
+    if !v.is_object() {
+        return Err(ApiError::invalid(
+            None,
+            "Invalid request body: expected a JSON object.",
+        ));
+    }
+    let model = match v.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => m.clone(),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(ApiError::invalid(
+                Some("model"),
+                "you must provide a model parameter",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("model"),
+                "Invalid type for 'model': expected a string.",
+            ));
+        }
+    };
+    let messages = parse_messages(v)?;
     let n = match v.get("n") {
         None | Some(Value::Null) => 1,
         Some(x) => match x.as_u64() {
@@ -220,37 +240,7 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
         ));
     }
-    let schema = match v.get("response_format") {
-        None | Some(Value::Null) => None,
-        Some(rf) => match rf.get("type").and_then(Value::as_str) {
-            Some("text") | Some("json_object") => None,
-            Some("json_schema") => {
-                let js = rf.get("json_schema").ok_or_else(|| {
-                    ApiError::invalid(
-                        Some("response_format.json_schema"),
-                        "Missing required parameter: 'response_format.json_schema'.",
-                    )
-                })?;
-                if js
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .is_none_or(|n| n.is_empty() || n.len() > 64)
-                {
-                    return Err(ApiError::invalid(
-                        Some("response_format.json_schema.name"),
-                        "Missing required parameter: 'response_format.json_schema.name'.",
-                    ));
-                }
-                js.get("schema").map(|s| s.to_string())
-            }
-            _ => {
-                return Err(ApiError::invalid(
-                    Some("response_format.type"),
-                    "Invalid value for 'response_format.type': supported values are 'text', 'json_object' and 'json_schema'.",
-                ));
-            }
-        },
-    };
+    let schema = parse_schema(v)?;
     let cache_key = v
         .get("prompt_cache_key")
         .and_then(Value::as_str)
@@ -294,75 +284,6 @@ pub fn tpm_charge(state: &State, p: &ChatParams, input_tokens: u64) -> u64 {
         .unwrap_or(state.config.rate_limits.default_max_tokens)
         * u64::from(p.n);
     charge(&state.config.rate_limits, input_tokens, chars, max)
-}
-
-/// `input` (tokens or chars/4, as configured) combined with `max` output tokens.
-pub fn charge(
-    cfg: &super::super::config::RateLimitConfig,
-    input_tokens: u64,
-    chars: usize,
-    max: u64,
-) -> u64 {
-    use super::super::config::{InputEstimate, TpmCharge};
-    let input = match cfg.input_estimate {
-        InputEstimate::Tokens => input_tokens,
-        InputEstimate::CharsDiv4 => (chars as u64).div_ceil(4),
-    };
-    match cfg.tpm_charge {
-        TpmCharge::InputPlusMaxTokens => input + max,
-        TpmCharge::MaxOfInputAndMaxTokens => input.max(max),
-        TpmCharge::InputOnly => input,
-    }
-}
-
-/// One choice's text and why it stopped.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Choice {
-    /// The text.
-    pub text: String,
-    /// `stop` or `length`.
-    pub finish_reason: &'static str,
-    /// Its tokens.
-    pub tokens: u64,
-}
-
-/// An answered chat request.
-#[derive(Debug, Clone)]
-pub struct Completed {
-    /// The `chat.completion` object.
-    pub body: Value,
-    /// The choices.
-    pub choices: Vec<Choice>,
-    /// `usage.prompt_tokens`.
-    pub prompt_tokens: u64,
-    /// `usage.prompt_tokens_details.cached_tokens`.
-    pub cached_tokens: u64,
-    /// `usage.completion_tokens`.
-    pub completion_tokens: u64,
-    /// Id and creation time (reused by the stream).
-    pub id: String,
-    /// Unix seconds.
-    pub created: i64,
-}
-
-/// Cuts `text` at the first stop sequence; true when one was found.
-pub fn apply_stop(text: &str, stop: &[String]) -> (String, Option<String>) {
-    let hit = stop
-        .iter()
-        .filter_map(|s| text.find(s.as_str()).map(|i| (i, s)))
-        .min_by_key(|(i, _)| *i);
-    match hit {
-        Some((i, s)) => (text[..i].to_string(), Some(s.clone())),
-        None => (text.to_string(), None),
-    }
-}
-
-/// A stable fingerprint per model.
-pub fn fingerprint(model: &str) -> String {
-    format!(
-        "fp_{:010x}",
-        Fnv::default().str(model).finish() & 0xff_ffff_ffff
-    )
 }
 
 /// Answers a validated request whose [`prompt_tokens`] the caller counted: oracle, usage,
@@ -416,9 +337,9 @@ pub fn complete(
                 }
             }
         }
-        let (stopped, hit) = apply_stop(&answer.text, &p.stop);
+        let (stopped, hit) = apply_stop(answer.text, &p.stop);
         let (text, cut) = match p.max_tokens {
-            Some(max) => text::truncate(&p.model, &stopped, max),
+            Some(max) => text::truncate(&p.model, stopped, max),
             None => (stopped, false),
         };
         let _ = hit;
@@ -437,23 +358,8 @@ pub fn complete(
         output: completion_tokens,
     });
     let created = unix_now();
-    let body = json!({
-        "id": id,
-        "object": "chat.completion",
-        "created": created,
-        "model": p.model,
-        "choices": choices.iter().enumerate().map(|(i, c)| json!({
-            "index": i,
-            "message": {"role": "assistant", "content": c.text, "refusal": null, "annotations": []},
-            "logprobs": null,
-            "finish_reason": c.finish_reason,
-        })).collect::<Vec<_>>(),
-        "usage": usage_json(prompt_tokens, cached_tokens, completion_tokens),
-        "service_tier": "default",
-        "system_fingerprint": fingerprint(&p.model),
-    });
     Completed {
-        body,
+        model: p.model.clone(),
         choices,
         prompt_tokens,
         cached_tokens,
@@ -463,92 +369,14 @@ pub fn complete(
     }
 }
 
-/// The `usage` object.
-pub fn usage_json(prompt: u64, cached: u64, completion: u64) -> Value {
-    json!({
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": 0,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-    })
-}
-
-/// The steps every synchronous call of either API takes before it is answered: the rate
-/// limiter (charging `tokens`), then the seeded fault draw, whose status faults end the call
-/// here. On success: the rate-limit headers to send and the faults that shape the answer.
-pub fn admit(
-    state: &State,
-    key: &str,
-    tokens: u64,
-    api: Api,
-    model: &str,
-) -> Result<(Vec<(String, String)>, FaultPlan), ApiError> {
-    let decision = state.limiter.check(key, tokens, Instant::now());
-    if !decision.allowed {
-        state.stats.rate_limited();
-        return Err(respond::rate_limited(api, &decision, model));
-    }
-    let headers = respond::rate_headers(api, &decision);
-    let plan = state.faults.plan(&state.config.faults);
-    if plan.reset {
-        // The connection goes before the request is processed: no other fault applies.
-        state.stats.fault(Fault::Reset.name());
-        return Err(ApiError::reset());
-    }
-    for name in plan.names() {
-        if !matches!(name, "malformed_packed" | "missing_item") {
-            state.stats.fault(name);
-        }
-    }
-    if let Some(f) = plan.status {
-        let mut e = fault_error(state, f, api);
-        e.headers.extend(headers);
-        return Err(e);
-    }
-    Ok((headers, plan))
-}
-
-/// The error a status fault turns into.
-pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
-    let retry = state.config.faults.retry_after_secs;
-    let retry_text = if retry.fract() == 0.0 {
-        format!("{}", retry as u64)
-    } else {
-        format!("{retry}")
-    };
-    match fault {
-        Fault::RateLimit => {
-            let mut e = ApiError::new(
-                429,
-                "Rate limit reached (simulated by the mock). Please try again later.",
-            )
-            .code("rate_limit_exceeded");
-            e.kind = "requests".into();
-            e.header("retry-after", retry_text)
-        }
-        Fault::Overloaded => {
-            let msg = match api {
-                Api::OpenAi => "The server is overloaded or not ready yet. (simulated by the mock)",
-                Api::Anthropic => "Overloaded (simulated by the mock)",
-            };
-            ApiError::new(503, msg).header("retry-after", retry_text)
-        }
-        _ => ApiError::new(
-            500,
-            "The server had an error while processing your request. Sorry about that! (simulated by the mock)",
-        ),
-    }
-}
-
-/// The HTTP handler.
-pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let v: Value = serde_json::from_slice(&ctx.body).map_err(|e| {
+/// `POST /v1/chat/completions`.
+pub async fn handle(
+    Shared(state): Shared<Arc<State>>,
+    ApiKey(key): ApiKey,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let state = &state;
+    let v: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid(None, format!("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. Error: {e})"))
     })?;
     let p = parse(&v)?;
@@ -562,7 +390,7 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
     let input = prompt_tokens(&p);
     let (headers, plan) = admit(
         state,
-        &ctx.key,
+        &key,
         tpm_charge(state, &p, input),
         Api::OpenAi,
         &p.model,
@@ -591,14 +419,15 @@ pub async fn handle(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError>
     }
     pause(timing.total).await;
     if plan.drop {
-        return Ok(respond::dropped_json(&done.body, &headers));
+        return Ok(respond::dropped_json(&done.body(), &headers));
     }
-    Ok(respond::json(200, &done.body, &headers))
+    Ok(respond::json(200, &done.body(), &headers))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn validation() {
@@ -638,14 +467,5 @@ mod tests {
             (Some(5), true, true)
         );
         assert_eq!(p.schema.as_deref(), Some("{\"type\":\"object\"}"));
-    }
-
-    #[test]
-    fn stop_sequences() {
-        assert_eq!(
-            apply_stop("abc END def", &["END".into()]),
-            ("abc ".to_string(), Some("END".to_string()))
-        );
-        assert_eq!(apply_stop("abc", &["x".into()]).1, None);
     }
 }

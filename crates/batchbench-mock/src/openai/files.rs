@@ -1,192 +1,30 @@
-//! `/v1/files`: multipart upload, metadata, content, delete and list, held in memory within a
-//! total-bytes cap (uploads beyond it are refused with 413 / 400).
+//! `/v1/files`: multipart upload (axum's `Multipart`), metadata, content, delete and list; the
+//! files themselves are in [`super::store::FileStore`], within its caps.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, header};
+use axum::extract::State as Shared;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::super::clock::unix_now;
 use super::super::errors::ApiError;
+use super::super::extract::{Id, ListParams};
 use super::super::respond;
-use super::super::router::Ctx;
-use super::super::state::{State, lock, unix_now};
+use super::super::state::{State, lock};
+use super::store::StoredFile;
+use super::types::list_page;
 
-/// One stored file.
-#[derive(Debug, Clone)]
-pub struct StoredFile {
-    /// `file-…`
-    pub id: String,
-    /// The name given at upload.
-    pub filename: String,
-    /// `batch`, `batch_output`, …
-    pub purpose: String,
-    /// Content.
-    pub data: Bytes,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-impl StoredFile {
-    /// The `file` object.
-    pub fn object(&self) -> Value {
-        // `expires_at` (never set here) and the deprecated `status_details` are optional,
-        // non-nullable fields of the spec's `OpenAIFile`: left out.
-        json!({
-            "id": self.id,
-            "object": "file",
-            "bytes": self.data.len(),
-            "created_at": self.created_at,
-            "filename": self.filename,
-            "purpose": self.purpose,
-            "status": "processed",
-        })
-    }
-}
-
-/// Files in memory.
-#[derive(Debug, Default)]
-pub struct FileStore {
-    files: HashMap<String, StoredFile>,
-    order: Vec<String>,
-    total_bytes: usize,
-}
-
-impl FileStore {
-    /// Stores a file, within the caps.
-    pub fn put(
-        &mut self,
-        state_cfg: &super::super::config::FilesConfig,
-        file: StoredFile,
-    ) -> Result<(), ApiError> {
-        if self.files.len() >= state_cfg.max_files {
-            return Err(ApiError::invalid(
-                None,
-                format!(
-                    "File limit reached: the mock stores at most {} files; delete some first.",
-                    state_cfg.max_files
-                ),
-            ));
-        }
-        if self.total_bytes + file.data.len() > state_cfg.max_total_bytes {
-            return Err(ApiError::new(
-                413,
-                format!(
-                    "Storage limit reached: the mock stores at most {} bytes of files; delete some first.",
-                    state_cfg.max_total_bytes
-                ),
-            )
-            .code("storage_limit_exceeded"));
-        }
-        self.total_bytes += file.data.len();
-        self.order.push(file.id.clone());
-        self.files.insert(file.id.clone(), file);
-        Ok(())
-    }
-
-    /// A file by id.
-    pub fn get(&self, id: &str) -> Option<&StoredFile> {
-        self.files.get(id)
-    }
-
-    /// Removes a file.
-    pub fn remove(&mut self, id: &str) -> Option<StoredFile> {
-        let f = self.files.remove(id)?;
-        self.total_bytes -= f.data.len();
-        self.order.retain(|x| x != id);
-        Some(f)
-    }
-}
-
-/// One part of a multipart body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Part {
-    /// Form field name.
-    pub name: String,
-    /// File name, for file parts.
-    pub filename: Option<String>,
-    /// Content.
-    pub data: Bytes,
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
-}
-
-fn disposition_param(line: &str, name: &str) -> Option<String> {
-    for piece in line.split(';') {
-        let piece = piece.trim();
-        if let Some(v) = piece.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
-            return Some(v.trim_matches('"').to_string());
-        }
-    }
-    None
-}
-
-/// Parses a `multipart/form-data` body.
-pub fn parse_multipart(content_type: &str, body: &Bytes) -> Result<Vec<Part>, String> {
-    let boundary = content_type
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))
-        .map(|b| b.trim_matches('"').to_string())
-        .filter(|b| !b.is_empty())
-        .ok_or("the Content-Type has no multipart boundary")?;
-    let delim = format!("--{boundary}").into_bytes();
-    let mut parts = Vec::new();
-    let mut pos = find(body, &delim, 0).ok_or("the multipart body has no boundary line")?;
-    loop {
-        let after = pos + delim.len();
-        if body.get(after..after + 2) == Some(b"--") {
-            break;
-        }
-        let head_start = after + 2; // CRLF after the boundary
-        let head_end =
-            find(body, b"\r\n\r\n", head_start).ok_or("a multipart part has no header end")?;
-        let head = String::from_utf8_lossy(&body[head_start.min(head_end)..head_end]).to_string();
-        let data_start = head_end + 4;
-        let mut next_delim = b"\r\n".to_vec();
-        next_delim.extend_from_slice(&delim);
-        let data_end =
-            find(body, &next_delim, data_start).ok_or("a multipart part is not terminated")?;
-        let mut name = None;
-        let mut filename = None;
-        for line in head.split("\r\n") {
-            if line
-                .to_ascii_lowercase()
-                .starts_with("content-disposition:")
-            {
-                name = disposition_param(line, "name");
-                filename = disposition_param(line, "filename");
-            }
-        }
-        if let Some(name) = name {
-            parts.push(Part {
-                name,
-                filename,
-                data: body.slice(data_start..data_end),
-            });
-        }
-        pos = data_end + 2;
-        if parts.len() > 100 {
-            return Err("too many multipart parts".into());
-        }
-    }
-    Ok(parts)
-}
-
-/// `POST /v1/files`.
-pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let ct = ctx
-        .headers
+/// `POST /v1/files`: the `purpose` and `file` fields of a `multipart/form-data` body.
+pub async fn create(
+    Shared(state): Shared<Arc<State>>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
@@ -196,15 +34,17 @@ pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
             "The request must be multipart/form-data with 'file' and 'purpose' fields.",
         ));
     }
-    let parts = parse_multipart(ct, &ctx.body)
-        .map_err(|e| ApiError::invalid(None, format!("Invalid multipart body: {e}")))?;
-    let purpose = parts
-        .iter()
-        .find(|p| p.name == "purpose")
-        .map(|p| String::from_utf8_lossy(&p.data).trim().to_string())
-        .ok_or_else(|| {
-            ApiError::invalid(Some("purpose"), "Missing required parameter: 'purpose'.")
-        })?;
+    let bad = |e: String| ApiError::invalid(None, format!("Invalid multipart body: {e}"));
+    let multipart = multipart.map_err(|e| match e {
+        MultipartRejection::InvalidBoundary(_) => {
+            bad("the Content-Type has no multipart boundary".into())
+        }
+        other => bad(other.body_text()),
+    })?;
+    let (purpose, file) = upload_fields(multipart).await.map_err(bad)?;
+    let purpose = purpose.ok_or_else(|| {
+        ApiError::invalid(Some("purpose"), "Missing required parameter: 'purpose'.")
+    })?;
     const PURPOSES: &[&str] = &[
         "batch",
         "assistants",
@@ -219,10 +59,8 @@ pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
             format!("Invalid value for 'purpose': '{purpose}'."),
         ));
     }
-    let file = parts
-        .iter()
-        .find(|p| p.name == "file")
-        .ok_or_else(|| ApiError::invalid(Some("file"), "Missing required parameter: 'file'."))?;
+    let file =
+        file.ok_or_else(|| ApiError::invalid(Some("file"), "Missing required parameter: 'file'."))?;
     if file.data.len() > state.config.files.max_file_bytes {
         return Err(ApiError::new(
             413,
@@ -235,12 +73,9 @@ pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
     }
     let stored = StoredFile {
         id: state.random_id("file-", 22),
-        filename: file
-            .filename
-            .clone()
-            .unwrap_or_else(|| "upload".to_string()),
+        filename: file.filename.unwrap_or_else(|| "upload".to_string()),
         purpose,
-        data: file.data.clone(),
+        data: file.data,
         created_at: unix_now(),
     };
     let obj = stored.object();
@@ -248,19 +83,55 @@ pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
     Ok(respond::json(200, &obj, &[]))
 }
 
+/// A file part of an upload.
+struct Upload {
+    filename: Option<String>,
+    data: Bytes,
+}
+
+/// The first `purpose` and the first `file` field of an upload (others are skipped, as the API
+/// ignores unknown fields), within 100 parts.
+async fn upload_fields(
+    mut multipart: Multipart,
+) -> Result<(Option<String>, Option<Upload>), String> {
+    let (mut purpose, mut file) = (None, None);
+    let mut parts = 0;
+    while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+        parts += 1;
+        if parts > 100 {
+            return Err("too many multipart parts".into());
+        }
+        match field.name() {
+            Some("purpose") if purpose.is_none() => {
+                let data = field.bytes().await.map_err(|e| e.body_text())?;
+                purpose = Some(String::from_utf8_lossy(&data).trim().to_string());
+            }
+            Some("file") if file.is_none() => {
+                let filename = field.file_name().map(str::to_string);
+                let data = field.bytes().await.map_err(|e| e.body_text())?;
+                file = Some(Upload { filename, data });
+            }
+            _ => {}
+        }
+    }
+    Ok((purpose, file))
+}
+
 fn missing(id: &str) -> ApiError {
     ApiError::not_found(format!("No such File object: {id}"))
 }
 
 /// `GET /v1/files/{id}`.
-pub fn get(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
+pub async fn get(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Response, ApiError> {
+    let id = id.as_str();
     let files = lock(&state.files);
     let f = files.get(id).ok_or_else(|| missing(id))?;
     Ok(respond::json(200, &f.object(), &[]))
 }
 
 /// `GET /v1/files/{id}/content`: the raw bytes.
-pub fn content(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
+pub async fn content(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Response, ApiError> {
+    let id = id.as_str();
     let data = lock(&state.files)
         .get(id)
         .map(|f| f.data.clone())
@@ -274,7 +145,8 @@ pub fn content(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
 }
 
 /// `DELETE /v1/files/{id}`.
-pub fn delete(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
+pub async fn delete(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Response, ApiError> {
+    let id = id.as_str();
     lock(&state.files).remove(id).ok_or_else(|| missing(id))?;
     Ok(respond::json(
         200,
@@ -284,20 +156,20 @@ pub fn delete(state: &Arc<State>, id: &str) -> Result<Response, ApiError> {
 }
 
 /// `GET /v1/files` (newest first, `limit`, `after`, `purpose`).
-pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
-    let limit = ctx
-        .query_param("limit")
+pub async fn list(
+    Shared(state): Shared<Arc<State>>,
+    query: ListParams,
+) -> Result<Response, ApiError> {
+    let limit = query
+        .limit
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(10_000)
         .clamp(1, 10_000);
-    let purpose = ctx.query_param("purpose");
-    let after = ctx.query_param("after");
+    let purpose = query.purpose;
+    let after = query.after;
     let files = lock(&state.files);
     let all: Vec<&StoredFile> = files
-        .order
-        .iter()
-        .rev()
-        .filter_map(|id| files.files.get(id))
+        .newest_first()
         .filter(|f| purpose.as_ref().is_none_or(|p| &f.purpose == p))
         .collect();
     let start = after
@@ -310,33 +182,6 @@ pub fn list(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
         .map(|f| f.object())
         .collect();
     let has_more = all.len() > start + page.len();
-    let body = respond::list_page(page, has_more);
+    let body = list_page(page, has_more);
     Ok(respond::json(200, &body, &[]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multipart() {
-        let body = Bytes::from_static(
-            b"--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\nContent-Type: application/jsonl\r\n\r\n{\"a\":1}\n{\"b\":2}\n\r\n--XyZ--\r\n",
-        );
-        let parts = parse_multipart("multipart/form-data; boundary=XyZ", &body).unwrap();
-        assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].name, "purpose");
-        assert_eq!(&parts[0].data[..], b"batch");
-        assert_eq!(parts[1].filename.as_deref(), Some("in.jsonl"));
-        assert_eq!(&parts[1].data[..], b"{\"a\":1}\n{\"b\":2}\n");
-        assert!(parse_multipart("multipart/form-data", &body).is_err());
-        assert!(parse_multipart("multipart/form-data; boundary=Q", &body).is_err());
-        assert!(
-            parse_multipart(
-                "multipart/form-data; boundary=XyZ",
-                &Bytes::from_static(b"--XyZ\r\nno end")
-            )
-            .is_err()
-        );
-    }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::super::latency::Timing;
 use super::super::respond::SseEvent;
 use super::super::text;
-use super::chat::{ChatParams, Completed, fingerprint, usage_json};
+use super::types::{ChatParams, Completed, Usage, fingerprint};
 
 /// The events of one streamed completion.
 pub fn events(p: &ChatParams, done: &Completed, timing: Timing) -> Vec<SseEvent> {
@@ -78,12 +78,12 @@ pub fn events(p: &ChatParams, done: &Completed, timing: Timing) -> Vec<SseEvent>
         ));
     }
     if p.include_usage {
-        let usage = usage_json(
+        let usage = Usage::new(
             done.prompt_tokens,
             done.cached_tokens,
             done.completion_tokens,
         );
-        out.push(ev(Duration::ZERO, chunk(json!([]), Some(usage))));
+        out.push(ev(Duration::ZERO, chunk(json!([]), Some(json!(usage)))));
     }
     out.push(ev(Duration::ZERO, "[DONE]".to_string()));
     out

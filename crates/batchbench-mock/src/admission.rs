@@ -1,0 +1,92 @@
+//! The steps every synchronous call of either API takes before it is answered (the rate
+//! limiter, then the seeded fault draw) and the errors a status fault turns into. Shared by the
+//! OpenAI and Anthropic handlers and the Files/Batches fault middleware, so neither API's
+//! handlers borrow from the other's.
+
+use std::time::Instant;
+
+use super::config::{InputEstimate, RateLimitConfig, TpmCharge};
+use super::errors::{Api, ApiError};
+use super::faults::{Fault, FaultPlan};
+use super::respond;
+use super::state::State;
+
+/// `input` (tokens or chars/4, as configured) combined with `max` output tokens.
+pub fn charge(cfg: &RateLimitConfig, input_tokens: u64, chars: usize, max: u64) -> u64 {
+    let input = match cfg.input_estimate {
+        InputEstimate::Tokens => input_tokens,
+        InputEstimate::CharsDiv4 => (chars as u64).div_ceil(4),
+    };
+    match cfg.tpm_charge {
+        TpmCharge::InputPlusMaxTokens => input + max,
+        TpmCharge::MaxOfInputAndMaxTokens => input.max(max),
+        TpmCharge::InputOnly => input,
+    }
+}
+
+/// The steps every synchronous call of either API takes before it is answered: the rate
+/// limiter (charging `tokens`), then the seeded fault draw, whose status faults end the call
+/// here. On success: the rate-limit headers to send and the faults that shape the answer.
+pub fn admit(
+    state: &State,
+    key: &str,
+    tokens: u64,
+    api: Api,
+    model: &str,
+) -> Result<(Vec<(String, String)>, FaultPlan), ApiError> {
+    let decision = state.limiter.check(key, tokens, Instant::now());
+    if !decision.allowed {
+        state.stats.rate_limited();
+        return Err(respond::rate_limited(api, &decision, model));
+    }
+    let headers = respond::rate_headers(api, &decision);
+    let plan = state.faults.plan(&state.config.faults);
+    if plan.reset {
+        // The connection goes before the request is processed: no other fault applies.
+        state.stats.fault(Fault::Reset.name());
+        return Err(ApiError::reset());
+    }
+    for name in plan.names() {
+        if !matches!(name, "malformed_packed" | "missing_item") {
+            state.stats.fault(name);
+        }
+    }
+    if let Some(f) = plan.status {
+        let mut e = fault_error(state, f, api);
+        e.headers.extend(headers);
+        return Err(e);
+    }
+    Ok((headers, plan))
+}
+
+/// The error a status fault turns into.
+pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
+    let retry = state.config.faults.retry_after_secs;
+    let retry_text = if retry.fract() == 0.0 {
+        format!("{}", retry as u64)
+    } else {
+        format!("{retry}")
+    };
+    match fault {
+        Fault::RateLimit => {
+            let mut e = ApiError::new(
+                429,
+                "Rate limit reached (simulated by the mock). Please try again later.",
+            )
+            .code("rate_limit_exceeded");
+            e.kind = "requests".into();
+            e.header("retry-after", retry_text)
+        }
+        Fault::Overloaded => {
+            let msg = match api {
+                Api::OpenAi => "The server is overloaded or not ready yet. (simulated by the mock)",
+                Api::Anthropic => "Overloaded (simulated by the mock)",
+            };
+            ApiError::new(503, msg).header("retry-after", retry_text)
+        }
+        _ => ApiError::new(
+            500,
+            "The server had an error while processing your request. Sorry about that! (simulated by the mock)",
+        ),
+    }
+}
