@@ -16,8 +16,9 @@ use super::super::errors::{Api, ApiError};
 use super::super::respond;
 use super::super::router::Ctx;
 use super::super::state::{State, lock, pause, unix_now};
-use super::chat;
 use super::files::StoredFile;
+use super::{chat, embeddings};
+use batchbench_core::embed::MAX_INPUTS_PER_BATCH;
 
 /// One batch.
 #[derive(Debug, Clone)]
@@ -292,6 +293,17 @@ pub fn validate(
             None,
         ));
     }
+    let inputs: usize = lines.iter().map(|(_, b)| embeddings::inputs_in(b)).sum();
+    if errors.is_empty() && endpoint == EMBEDDINGS && inputs > MAX_INPUTS_PER_BATCH {
+        errors.push(verr(
+            "too_many_inputs",
+            format!(
+                "The batch has {inputs} embedding inputs; /v1/embeddings batches take at most {MAX_INPUTS_PER_BATCH}."
+            ),
+            None,
+            None,
+        ));
+    }
     if errors.is_empty() && lines.is_empty() {
         errors.push(verr(
             "empty_file",
@@ -309,6 +321,7 @@ pub fn validate(
 /// Answers one batch line: `Ok(output line)` or `Err(error line)`, with usage.
 fn process_line(
     state: &State,
+    endpoint: &str,
     custom_id: &str,
     body: &Value,
 ) -> (Result<Value, Value>, u64, u64, u64) {
@@ -319,6 +332,18 @@ fn process_line(
             "response": {"status_code": status, "request_id": request_id, "body": e.body(Api::OpenAi, &request_id)},
             "error": null})
     };
+    if endpoint == EMBEDDINGS {
+        return match embeddings::batch_line(state, body) {
+            Ok((out, _, tokens)) => {
+                state.stats.custom_id_completed(custom_id);
+                let line = json!({"id": line_id, "custom_id": custom_id,
+                    "response": {"status_code": 200, "request_id": request_id, "body": out},
+                    "error": null});
+                (Ok(line), tokens, 0, 0)
+            }
+            Err(e) => (Err(fail(e.status, e)), 0, 0, 0),
+        };
+    }
     let params = match chat::parse(body) {
         Ok(p) => p,
         Err(e) => return (Err(fail(e.status, e)), 0, 0, 0),
@@ -444,7 +469,8 @@ async fn run(state: Arc<State>, id: String, input: Vec<u8>, endpoint: String) {
         pause(state.scaled(step)).await;
         sim += step;
         let (custom_id, body) = &lines[next];
-        let (result, input_tokens, cached, output) = process_line(&state, custom_id, body);
+        let (result, input_tokens, cached, output) =
+            process_line(&state, &endpoint, custom_id, body);
         let ok = result.is_ok();
         match result {
             Ok(l) => out.push(l),
@@ -512,6 +538,12 @@ async fn run(state: Arc<State>, id: String, input: Vec<u8>, endpoint: String) {
     });
 }
 
+/// The batch endpoints the mock answers lines for.
+const SERVED: &[&str] = &["/v1/chat/completions", EMBEDDINGS];
+
+/// The embeddings endpoint, whose batches also cap the inputs summed over their lines.
+const EMBEDDINGS: &str = "/v1/embeddings";
+
 const ENDPOINTS: &[&str] = &[
     "/v1/chat/completions",
     "/v1/responses",
@@ -545,10 +577,12 @@ pub fn create(state: &Arc<State>, ctx: &Ctx) -> Result<Response, ApiError> {
             format!("Invalid value for 'endpoint': '{endpoint}'."),
         ));
     }
-    if endpoint != "/v1/chat/completions" {
+    if !SERVED.contains(&endpoint) {
         return Err(ApiError::invalid(
             Some("endpoint"),
-            format!("The mock serves batches for /v1/chat/completions only, not '{endpoint}'."),
+            format!(
+                "The mock serves batches for /v1/chat/completions and /v1/embeddings only, not '{endpoint}'."
+            ),
         ));
     }
     let window = v

@@ -1,6 +1,8 @@
-//! The OpenAI side of the mock: chat completions (plain and streamed), files, batches.
+//! The OpenAI side of the mock: chat completions (plain and streamed), embeddings, files,
+//! batches.
 
 pub mod batches;
 pub mod chat;
+pub mod embeddings;
 pub mod files;
 pub mod stream;
