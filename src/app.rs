@@ -60,6 +60,8 @@ pub struct RunPlan {
     pub config_path: Option<PathBuf>,
     /// `Some((i, n))` for `--shard I/N` (i 0-based).
     pub shard: Option<(usize, usize)>,
+    /// `--task embed`: the embedding strategies in run order (`strategies` is then empty).
+    pub embed_strategies: Vec<crate::embed::strategy::EmbedStrategy>,
 }
 
 /// The variables `--shard auto/N` reads its 0-based index from, in order: Kubernetes Indexed
@@ -135,16 +137,30 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
             "--base-url and the built-in mock exclude each other: drop --mock, or give --provider with --base-url",
         ));
     }
-    let model = args
-        .model
-        .clone()
-        .unwrap_or_else(|| provider.default_model().to_string());
+    let embed = args.task == Some(crate::cli::Task::Embed);
+    let model = args.model.clone().unwrap_or_else(|| {
+        if embed {
+            crate::embed::DEFAULT_MODEL.to_string()
+        } else {
+            provider.default_model().to_string()
+        }
+    });
     if model.trim().is_empty() {
         return Err(usage("--model is empty"));
     }
-    let strategies = match &args.strategies {
-        Some(list) => StrategySpec::parse_list(list)?,
-        None => StrategySpec::defaults(),
+    let (strategies, embed_strategies) = if embed {
+        crate::embed::check_args(&args, provider)?;
+        let list = match &args.strategies {
+            Some(list) => crate::embed::strategy::EmbedStrategy::parse_list(list).map_err(usage)?,
+            None => crate::embed::strategy::defaults(),
+        };
+        (Vec::new(), list)
+    } else {
+        let list = match &args.strategies {
+            Some(list) => StrategySpec::parse_list(list)?,
+            None => StrategySpec::defaults(),
+        };
+        (list, Vec::new())
     };
     if let Some(0) = args.limit {
         return Err(usage("--limit must be at least 1"));
@@ -182,7 +198,9 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATASET));
     // Outside the batchbench folder the default dataset is the copy built into the binary
     // (the same bytes, so the same sha256 in run.json).
-    let mut set = if args.dataset.is_none() && !dataset_path.exists() {
+    let mut set = if embed {
+        crate::embed::dataset::load(args.dataset.as_deref())?
+    } else if args.dataset.is_none() && !dataset_path.exists() {
         dataset::parse(
             &dataset_path,
             dataset::EMBEDDED_DEFAULT,
@@ -229,6 +247,7 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
         pricing,
         config_path,
         shard,
+        embed_strategies,
     })
 }
 
@@ -272,10 +291,10 @@ pub struct Session {
     pub runner: Runner,
     /// Run metadata, filled as the run goes.
     pub info: RunInfo,
-    tokenizer: Tokenizer,
+    pub(crate) tokenizer: Tokenizer,
     limits: crate::pricing::ModelLimits,
-    poll: PollConfig,
-    progress: Progress,
+    pub(crate) poll: PollConfig,
+    pub(crate) progress: Progress,
     answer_tokens: u32,
     journal: Option<crate::runner::journal::Journal>,
     use_mock: bool,
@@ -418,6 +437,9 @@ impl Session {
                 &tokenizer,
                 plan.pricing.rates(plan.provider, &plan.model, false).ok(),
             ),
+            task: None,
+            vector_tolerance: None,
+            dimensions: None,
         };
         for w in &info.warnings {
             eprintln!("warning: {w}");
@@ -738,9 +760,14 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
             (plan, journal)
         }
     };
-    let session = Session::start_with(&plan, Some(journal)).await?;
+    let journal = (plan.embed_strategies.is_empty()).then_some(journal);
+    let session = Session::start_with(&plan, journal).await?;
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::write(&plan.out, e))?;
-    let (_, report) = run_all(session, &plan).await?;
+    let report = if plan.embed_strategies.is_empty() {
+        run_all(session, &plan).await?.1
+    } else {
+        crate::embed::run_all(session, &plan).await?
+    };
     print_summary(&report, plan.args.format.unwrap_or(Format::Table))?;
     eprintln!("wrote {}", plan.out.display());
     record_history(&plan.args, &plan.out)?;
@@ -925,15 +952,26 @@ pub fn gen_command(args: &GenArgs) -> Result<i32> {
     if args.count == 0 {
         return Err(usage("--count must be at least 1"));
     }
+    let write = |mut w: &mut dyn Write| -> std::io::Result<()> {
+        match args.kind {
+            crate::cli::GenKind::Chat => dataset::synth::generate_to(&mut w, args.count, args.seed),
+            crate::cli::GenKind::Embed => {
+                crate::embed::dataset::generate_to(&mut w, args.count, args.seed)
+            }
+        }
+    };
+    let what = match args.kind {
+        crate::cli::GenKind::Chat => "prompts",
+        crate::cli::GenKind::Embed => "texts",
+    };
     match &args.out {
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|e| Error::write(path, e))?;
             let mut w = std::io::BufWriter::new(file);
-            dataset::synth::generate_to(&mut w, args.count, args.seed)
-                .map_err(|e| Error::io(path, e))?;
+            write(&mut w).map_err(|e| Error::io(path, e))?;
             w.flush().map_err(|e| Error::write(path, e))?;
             eprintln!(
-                "wrote {} prompts (seed {}) to {}",
+                "wrote {} {what} (seed {}) to {}",
                 args.count,
                 args.seed,
                 path.display()
@@ -941,8 +979,7 @@ pub fn gen_command(args: &GenArgs) -> Result<i32> {
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            let _ =
-                dataset::synth::generate_to(&mut w, args.count, args.seed).and_then(|_| w.flush());
+            let _ = write(&mut w).and_then(|_| w.flush());
         }
     }
     Ok(EXIT_OK)

@@ -178,6 +178,10 @@ impl BenchConfig {
             fail_fast: args.fail_fast,
             quiet: args.quiet,
             format: args.format.or(self.format),
+            task: args.task,
+            dimensions: args.dimensions,
+            vector_tolerance: args.vector_tolerance,
+            encoding: args.encoding,
         }
     }
 }
