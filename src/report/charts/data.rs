@@ -467,8 +467,6 @@ mod tests {
             errors: 0,
             parse_failures: 0,
             extra_items: 0,
-            limit_rpm: None,
-            limit_tpm: None,
             reasks: 0,
             accuracy_pct: accuracy,
             agreement_pct: None,
