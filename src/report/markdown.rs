@@ -130,7 +130,12 @@ pub fn unfinished(report: &RunReport) -> Vec<String> {
             )
         })
         .collect();
-    if !out.is_empty() {
+    if !out.is_empty() && report.info.task.as_deref() == Some("embed") {
+        out.push(format!(
+            "Once the cause is fixed, `batchbench run --resume {}` runs the embedding strategies again (all of them: embedding runs keep no journal).",
+            report.info.run_id
+        ));
+    } else if !out.is_empty() {
         out.push(format!(
             "Once the cause is fixed, `batchbench run --resume {}` runs the strategies that failed; the finished ones are kept.",
             report.info.run_id

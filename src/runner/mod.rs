@@ -399,7 +399,7 @@ impl Runner {
         requests: Arc<[R]>,
         concurrency: usize,
         hooks: Hooks<P, S, J, D>,
-        send: fn(Runner, Arc<[R]>, usize) -> BoxFuture<'static, Outcome<T>>,
+        send: SendFn<R, T>,
     ) -> Vec<Outcome<T>>
     where
         R: Send + Sync + 'static,
@@ -471,6 +471,9 @@ impl Runner {
             .collect()
     }
 }
+
+/// How [`Runner::fan_out`] sends request `i` of the shared slice on a clone of the runner.
+type SendFn<R, T> = fn(Runner, Arc<[R]>, usize) -> BoxFuture<'static, Outcome<T>>;
 
 /// What [`Runner::fan_out`] calls around each request: a replayed outcome instead of sending,
 /// a note before sending, the journal entry of a new outcome, and every outcome once known.
