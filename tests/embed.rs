@@ -172,6 +172,9 @@ fn a_batch_dependent_perturbation_is_flagged_and_fails_compare() {
         }
     }
     let (b, c) = (base_dir.join("out"), cur_dir.join("out"));
+    let md = std::fs::read_to_string(c.join("report.md")).unwrap();
+    assert!(md.contains("### Vector agreement and rate limits"), "{md}");
+    assert!(md.contains("| embed:array:2 | 0.990000 |"), "{md}");
     let o = batchbench(&[
         "compare",
         &b.display().to_string(),
