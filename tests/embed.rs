@@ -175,6 +175,12 @@ fn a_batch_dependent_perturbation_is_flagged_and_fails_compare() {
     let md = std::fs::read_to_string(c.join("report.md")).unwrap();
     assert!(md.contains("### Vector agreement and rate limits"), "{md}");
     assert!(md.contains("| embed:array:2 | 0.990000 |"), "{md}");
+    for chart in ["wall_by_strategy", "vector_agreement"] {
+        let svg = std::fs::read_to_string(c.join("charts").join(format!("{chart}.svg"))).unwrap();
+        assert!(svg.contains("embed:array:2"), "{chart}");
+    }
+    let html = std::fs::read_to_string(c.join("report.html")).unwrap();
+    assert!(html.contains("chart-vector_agreement"));
     let o = batchbench(&[
         "compare",
         &b.display().to_string(),

@@ -262,7 +262,7 @@ pub fn render(report: &RunReport) -> String {
     // Charts.
     let data = ChartData::from_report(report);
     o.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
-    for kind in ChartKind::ALL {
+    for kind in ChartKind::for_report(report) {
         let svg = charts::render_svg_with(kind, report, &data);
         o.push_str(&format!("<figure id=\"chart-{}\">\n", kind.name()));
         o.push_str(&svg);
