@@ -47,6 +47,7 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                 agrees_with_sequential: Some(i % 29 != 0),
                 error: None,
                 pack_position: None,
+                vector_cosine: None,
             });
             if i % k == 0 {
                 requests.push(RequestRecord {
@@ -73,6 +74,8 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                     error: None,
                     parse_failure: false,
                     extra_items: 0,
+                    limit_rpm: None,
+                    limit_tpm: None,
                 });
             }
         }
@@ -106,6 +109,9 @@ fn info() -> RunInfo {
         options: Default::default(),
         warnings: vec![],
         economics: None,
+        task: None,
+        vector_tolerance: None,
+        dimensions: None,
     }
 }
 

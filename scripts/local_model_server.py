@@ -19,6 +19,8 @@ def main() -> int:
     ap.add_argument("--n-ctx", type=int, default=8192, help="KV cache shared by all slots")
     ap.add_argument("--n-parallel", type=int, default=2, help="slots (requests at once)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--embedding", action="store_true",
+                    help="serve /v1/embeddings instead of chat (mean pooling, the OpenAI-compatible one)")
     args = ap.parse_args()
 
     import xllamacpp  # imported late so that --help works without the wheel
@@ -36,6 +38,11 @@ def main() -> int:
     params.use_jinja = True
     params.warmup = False
     params.endpoint_metrics = True  # /metrics: the server's own token counters
+    if args.embedding:
+        # The default pooling is refused on /v1/embeddings ("Pooling type 'none' is not OAI
+        # compatible"): mean pooling is (../shared/REAL-MODEL.md, Embeddings).
+        params.embedding = True
+        params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

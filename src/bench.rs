@@ -687,6 +687,7 @@ fn finish(
                 },
                 pack_position: (p.position > 0 && ctx.strategy.spec().batch_size() > 1)
                     .then_some(p.position),
+                vector_cosine: None,
             }
         })
         .collect()

@@ -244,8 +244,14 @@ Examples:
   batchbench run --provider openai --base-url http://localhost:8000/v1 --model my-model --prices my-prices.toml
       Against any OpenAI-compatible server.
 
+  batchbench run --task embed --strategies embed:sequential,embed:array:64,embed:batch-api
+      Embeddings: requests, cost and vector agreement with sequential, on the mock.
+
 Strategies: sequential, concurrent:C, packed:K, cached, batch-api, batch-api+packed:K,
 naive-multi-message:K (a demonstration of a mistake; it loses answers).
+With --task embed: embed:sequential, embed:concurrent:C, embed:array:K (K texts per request,
+lowered to the 2,048-input and 300,000-token request limits), embed:batch-api,
+embed:batch-api+array:K [default: all five, K = 64, C = 8].
 Options may also come from bench.toml (see bench.example.toml); flags override the file.
 Exit codes: 0 all prompts answered, 1 some prompts failed, 2 usage or input error.";
 
@@ -265,7 +271,8 @@ The override file (--prices) is TOML:
 const GEN_EXAMPLES: &str = "\
 Examples:
   batchbench gen --count 240 --seed 42 --out datasets/default.jsonl
-  batchbench gen --count 1000000 --seed 1 --out /tmp/million.jsonl";
+  batchbench gen --count 1000000 --seed 1 --out /tmp/million.jsonl
+  batchbench gen --kind embed --count 200 --seed 7 --out datasets/embed-default.jsonl";
 
 const MOCK_EXAMPLES: &str = "\
 Examples:
@@ -287,9 +294,54 @@ pub enum Format {
     Md,
 }
 
+/// What a run measures.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Chat completions: prompts with answers.
+    #[default]
+    Chat,
+    /// Embeddings: texts to vectors (`/v1/embeddings`), strategies `embed:*`.
+    Embed,
+}
+
+/// How embedding vectors travel on the wire.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum VectorEncoding {
+    /// Little-endian float32 in base64 (what the official SDKs ask for).
+    #[default]
+    Base64,
+    /// JSON numbers.
+    Float,
+}
+
 /// Options of `run`.
 #[derive(Debug, Clone, Args, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunArgs {
+    /// `chat` (prompts and answers) or `embed` (texts to vectors: strategies embed:sequential,
+    /// embed:concurrent:C, embed:array:K, embed:batch-api, embed:batch-api+array:K; dataset
+    /// `{"id","text"}` JSONL or CSV; see docs/EMBEDDINGS.md) [default: chat].
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub task: Option<Task>,
+    /// Embedding runs: ask for vectors this wide (`dimensions`; text-embedding-3 and later).
+    #[arg(long, value_name = "N")]
+    #[serde(default)]
+    pub dimensions: Option<u32>,
+    /// Embedding runs: flag a strategy whose lowest cosine with embed:sequential's vectors is
+    /// below this [default: 0.9999].
+    #[arg(long, value_name = "COS")]
+    #[serde(default)]
+    pub vector_tolerance: Option<f64>,
+    /// Embedding runs: `encoding_format` to ask for [default: base64].
+    #[arg(long, value_enum, value_name = "ENC")]
+    #[serde(default)]
+    pub encoding: Option<VectorEncoding>,
     /// Prompt set: JSONL (`{"id","prompt","answer"?,"task"?}` per line) or CSV with a header.
     /// Default: datasets/default.jsonl, or the copy of it built into batchbench when that file
     /// is not in the current folder.
@@ -439,9 +491,22 @@ pub struct PricesArgs {
     pub json: bool,
 }
 
+/// What `gen` writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum GenKind {
+    /// Prompts with gold answers (`{"id","prompt","answer","task"}`).
+    #[default]
+    Chat,
+    /// Texts to embed (`{"id","text"}`).
+    Embed,
+}
+
 /// Options of `gen`.
 #[derive(Debug, Clone, Args)]
 pub struct GenArgs {
+    /// `chat` prompts or `embed` texts.
+    #[arg(long, value_enum, default_value = "chat")]
+    pub kind: GenKind,
     /// Number of prompts.
     #[arg(long, value_name = "N")]
     pub count: usize,
@@ -479,6 +544,11 @@ pub struct MockArgs {
 /// Options of `batchbench estimate`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EstimateArgs {
+    /// `chat`, or `embed` to price a corpus of `{"id","text"}` texts for embedding (models
+    /// default to text-embedding-3-small; strategies to embed:sequential, embed:array:K for
+    /// each --sizes, embed:batch-api, embed:batch-api+array:K).
+    #[arg(long, value_enum, default_value = "chat")]
+    pub task: Task,
     /// Prompt set (JSONL or CSV); streamed, so any size works.
     #[arg(long, value_name = "FILE", default_value = "datasets/default.jsonl")]
     pub dataset: PathBuf,

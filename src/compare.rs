@@ -197,6 +197,15 @@ pub fn compare(
                 p95_change_pct: None,
                 regressions: Vec::new(),
             };
+            // Vector agreement is a property of the current run alone: a flagged strategy
+            // regresses whether or not the baseline ran it.
+            if let Some(c) = c.as_ref().filter(|c| c.vector_flagged == Some(true)) {
+                row.regressions.push(format!(
+                    "vectors disagree with embed:sequential: lowest cosine {:.6} (mean {:.6}) is below the run's --vector-tolerance",
+                    c.vector_cosine_min.unwrap_or(f64::NAN),
+                    c.vector_cosine_mean.unwrap_or(f64::NAN)
+                ));
+            }
             if let (Some(b), Some(c)) = (b, c) {
                 row.cost_change_pct = change_pct(b.cost_per_1k_prompts, c.cost_per_1k_prompts);
                 row.p95_change_pct = change_pct(b.latency_p95_ms, c.latency_p95_ms);

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod dataset;
+pub mod embed;
 pub mod error;
 pub mod estimate;
 pub mod grade;

@@ -53,6 +53,10 @@ pub struct PromptRecord {
     /// Its slot (1..K) in the packed request that first carried it; empty when unpacked.
     #[serde(default)]
     pub pack_position: Option<u32>,
+    /// Embedding runs: the cosine similarity of this input's vector with its `embed:sequential`
+    /// vector (1 for sequential itself); empty for chat runs and inputs without both vectors.
+    #[serde(default)]
+    pub vector_cosine: Option<f64>,
 }
 
 impl PromptRecord {
@@ -93,6 +97,8 @@ impl PromptStatus {
 pub enum RequestKind {
     /// One attempt of a planned chat request.
     Chat,
+    /// One attempt of an embeddings request (`run --task embed`).
+    Embed,
     /// One attempt of an individual re-ask of a prompt a packed answer or a batch lacked.
     Reask,
     /// One request inside a Batch API job.
@@ -120,7 +126,7 @@ pub struct RequestRecord {
     pub strategy: String,
     /// The planned request's id (the `custom_id` in batch mode).
     pub request_id: String,
-    /// `chat`, `reask`, `batch_job`, `batch_item`, or `aborted` (why the strategy stopped).
+    /// `chat`, `embed`, `reask`, `batch_job`, `batch_item`, or `aborted` (why the strategy stopped).
     pub kind: RequestKind,
     /// Attempt number, from 1.
     pub attempt: u32,
@@ -155,6 +161,12 @@ pub struct RequestRecord {
     pub parse_failure: bool,
     /// Items in the answer whose ids were never asked.
     pub extra_items: u32,
+    /// The requests-per-minute limit the server reported on this attempt (`x-ratelimit-*`).
+    #[serde(default)]
+    pub limit_rpm: Option<u64>,
+    /// The tokens-per-minute limit the server reported on this attempt.
+    #[serde(default)]
+    pub limit_tpm: Option<u64>,
 }
 
 impl RequestRecord {
@@ -194,6 +206,20 @@ impl RequestRecord {
             error: None,
             parse_failure: false,
             extra_items: 0,
+            limit_rpm: None,
+            limit_tpm: None,
+        }
+    }
+
+    /// This row with the limits a server reported on it.
+    pub fn with_limits(
+        self,
+        info: Option<&crate::provider::ratelimit::RateLimitInfo>,
+    ) -> RequestRecord {
+        RequestRecord {
+            limit_rpm: info.and_then(|i| i.requests).map(|l| l.limit),
+            limit_tpm: info.and_then(|i| i.tokens).map(|l| l.limit),
+            ..self
         }
     }
 

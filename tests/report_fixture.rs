@@ -54,6 +54,9 @@ pub fn info(strategies: &[&str], prompts: usize) -> RunInfo {
             "a <warning> with | pipes".into(),
         ],
         economics: None,
+        task: None,
+        vector_tolerance: None,
+        dimensions: None,
     }
 }
 
@@ -247,6 +250,7 @@ pub fn full_report(n: usize) -> RunReport {
                     agrees_with_sequential: if p.name == "sequential" { None } else { Some(correct) },
                     error: (!answered).then(|| "no answer for this message: the model replied once to the whole conversation".into()),
                     pack_position: (items.len() > 1).then_some(pos as u32 + 1),
+                    vector_cosine: None,
                 });
             }
             clock += lat;
@@ -293,6 +297,8 @@ pub fn request(
         error: (status != "200").then(|| format!("HTTP {status}")),
         parse_failure: false,
         extra_items: 0,
+        limit_rpm: None,
+        limit_tpm: None,
     }
 }
 
@@ -326,5 +332,6 @@ pub fn prompt(
         agrees_with_sequential: None,
         error: (!answered).then(|| "HTTP 500".into()),
         pack_position: None,
+        vector_cosine: None,
     }
 }

@@ -14,15 +14,26 @@ pub fn gen_command(args: &GenArgs) -> Result<i32> {
     if args.count == 0 {
         return Err(usage("--count must be at least 1"));
     }
+    let write = |mut w: &mut dyn Write| -> std::io::Result<()> {
+        match args.kind {
+            crate::cli::GenKind::Chat => dataset::synth::generate_to(&mut w, args.count, args.seed),
+            crate::cli::GenKind::Embed => {
+                crate::embed::dataset::generate_to(&mut w, args.count, args.seed)
+            }
+        }
+    };
+    let what = match args.kind {
+        crate::cli::GenKind::Chat => "prompts",
+        crate::cli::GenKind::Embed => "texts",
+    };
     match &args.out {
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|e| Error::write(path, e))?;
             let mut w = std::io::BufWriter::new(file);
-            dataset::synth::generate_to(&mut w, args.count, args.seed)
-                .map_err(|e| Error::io(path, e))?;
+            write(&mut w).map_err(|e| Error::io(path, e))?;
             w.flush().map_err(|e| Error::write(path, e))?;
             eprintln!(
-                "wrote {} prompts (seed {}) to {}",
+                "wrote {} {what} (seed {}) to {}",
                 args.count,
                 args.seed,
                 path.display()
@@ -30,8 +41,7 @@ pub fn gen_command(args: &GenArgs) -> Result<i32> {
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            let _ =
-                dataset::synth::generate_to(&mut w, args.count, args.seed).and_then(|_| w.flush());
+            let _ = write(&mut w).and_then(|_| w.flush());
         }
     }
     Ok(EXIT_OK)

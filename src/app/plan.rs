@@ -48,6 +48,8 @@ pub struct RunPlan {
     pub config_path: Option<PathBuf>,
     /// `Some((i, n))` for `--shard I/N` (i 0-based).
     pub shard: Option<(usize, usize)>,
+    /// `--task embed`: the embedding strategies in run order (`strategies` is then empty).
+    pub embed_strategies: Vec<crate::embed::strategy::EmbedStrategy>,
 }
 
 /// The variables `--shard auto/N` reads its 0-based index from, in order: Kubernetes Indexed
@@ -119,13 +121,27 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     validate(&args)?;
     let provider = args.provider.unwrap_or(ProviderKind::Openai);
     let use_mock = args.provider.is_none() || args.mock;
-    let model = args
-        .model
-        .clone()
-        .unwrap_or_else(|| provider.default_model().to_string());
-    let strategies = match &args.strategies {
-        Some(list) => StrategySpec::parse_list(list)?,
-        None => StrategySpec::defaults(),
+    let embed = args.task == Some(crate::cli::Task::Embed);
+    let model = args.model.clone().unwrap_or_else(|| {
+        if embed {
+            crate::embed::DEFAULT_MODEL.to_string()
+        } else {
+            provider.default_model().to_string()
+        }
+    });
+    let (strategies, embed_strategies) = if embed {
+        crate::embed::check_args(&args, provider)?;
+        let list = match &args.strategies {
+            Some(list) => crate::embed::strategy::EmbedStrategy::parse_list(list).map_err(usage)?,
+            None => crate::embed::strategy::defaults(),
+        };
+        (Vec::new(), list)
+    } else {
+        let list = match &args.strategies {
+            Some(list) => StrategySpec::parse_list(list)?,
+            None => StrategySpec::defaults(),
+        };
+        (list, Vec::new())
     };
     let dataset_path = args
         .dataset
@@ -133,7 +149,9 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATASET));
     // Outside the batchbench folder the default dataset is the copy built into the binary
     // (the same bytes, so the same sha256 in run.json).
-    let mut set = if args.dataset.is_none() && !dataset_path.exists() {
+    let mut set = if embed {
+        crate::embed::dataset::load(args.dataset.as_deref())?
+    } else if args.dataset.is_none() && !dataset_path.exists() {
         dataset::parse(
             &dataset_path,
             dataset::EMBEDDED_DEFAULT,
@@ -180,6 +198,7 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
         pricing,
         config_path,
         shard,
+        embed_strategies,
     })
 }
 
@@ -195,7 +214,8 @@ pub fn validate(args: &RunArgs) -> Result<()> {
     if args.model.as_deref().is_some_and(|m| m.trim().is_empty()) {
         return Err(usage("--model is empty"));
     }
-    if let Some(list) = &args.strategies {
+    let embed = args.task == Some(crate::cli::Task::Embed);
+    if let (Some(list), false) = (&args.strategies, embed) {
         StrategySpec::parse_list(list)?;
     }
     if let Some(0) = args.limit {

@@ -180,9 +180,14 @@ pub async fn run(args: &RunArgs) -> Result<i32> {
             (plan, journal)
         }
     };
-    let session = Session::start_with(&plan, Some(journal)).await?;
+    let journal = (plan.embed_strategies.is_empty()).then_some(journal);
+    let session = Session::start_with(&plan, journal).await?;
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::write(&plan.out, e))?;
-    let (_, report) = run_all(session, &plan).await?;
+    let report = if plan.embed_strategies.is_empty() {
+        run_all(session, &plan).await?.1
+    } else {
+        crate::embed::run_all(session, &plan).await?
+    };
     print_summary(&report, plan.args.format.unwrap_or(Format::Table))?;
     eprintln!("wrote {}", plan.out.display());
     record_history(&plan.args, &plan.out)?;

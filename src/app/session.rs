@@ -55,10 +55,10 @@ pub struct Session {
     pub runner: Runner,
     /// Run metadata, filled as the run goes.
     pub info: RunInfo,
-    tokenizer: Tokenizer,
+    pub(crate) tokenizer: Tokenizer,
     limits: crate::pricing::ModelLimits,
-    poll: PollConfig,
-    progress: Progress,
+    pub(crate) poll: PollConfig,
+    pub(crate) progress: Progress,
     answer_tokens: u32,
     journal: Option<crate::runner::journal::Journal>,
     use_mock: bool,
@@ -305,6 +305,9 @@ fn run_info(plan: &RunPlan, endpoint: &str, tokenizer: &Tokenizer, max_retries: 
             tokenizer,
             plan.pricing.rates(plan.provider, &plan.model, false).ok(),
         ),
+        task: None,
+        vector_tolerance: None,
+        dimensions: None,
     }
 }
 

@@ -681,6 +681,9 @@ pub fn render(report: &EstimateReport, format: Format) -> Result<String> {
 
 /// `batchbench estimate`: prints the estimate to stdout (progress on stderr); exit code 0.
 pub fn run(args: &EstimateArgs) -> crate::Result<i32> {
+    if args.task == crate::cli::Task::Embed {
+        return crate::embed::estimate::run(args);
+    }
     let input = args.to_input()?;
     let report = estimate(&input)?;
     let text = render(&report, args.format)?;

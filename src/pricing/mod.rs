@@ -243,6 +243,11 @@ impl Pricing {
         Ok(Nanodollars::from_usd(price.total_price))
     }
 
+    /// Whether `--prices` (or bench.toml) gives this model's rates, batch discount included.
+    pub fn has_override(&self, model: &str) -> bool {
+        self.overrides.get(model).is_some()
+    }
+
     /// Checks up front that a model can be priced, so a run fails before sending anything.
     pub fn check_model(&self, provider: ProviderKind, model: &str) -> Result<()> {
         self.cost(

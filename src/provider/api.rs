@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
+use super::embeddings::{self, EmbedRequest, EmbedResponse};
 use super::openai::BatchResult;
 use super::{CallError, ChatRequest, ChatResponse, Client, ProviderKind, anthropic, openai};
 
@@ -52,10 +53,11 @@ pub trait BatchApi: Send + Sync {
     /// Batches already made from input files (id, input file id), to adopt a creation whose
     /// answer was lost; empty where the API has no input files.
     fn recent(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, CallError>>;
-    /// Creates one batch of encoded requests and returns its id; `on_input` hears the id of an
-    /// uploaded input file before the batch is created over it.
+    /// Creates one batch of encoded requests to `endpoint` and returns its id; `on_input` hears
+    /// the id of an uploaded input file before the batch is created over it.
     fn submit<'a>(
         &'a self,
+        endpoint: BatchEndpoint,
         encoded: Vec<String>,
         on_input: &'a (dyn Fn(&str) + Send + Sync),
     ) -> BoxFuture<'a, Result<String, CallError>>;
@@ -72,6 +74,59 @@ pub trait BatchApi: Send + Sync {
     fn parse_result(&self, line: &str) -> Result<BatchResult, String>;
     /// Cancels a batch (best effort).
     fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), CallError>>;
+}
+
+/// What a batch's lines are: chat requests, or embeddings requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchEndpoint {
+    /// Chat completions / messages.
+    Chat,
+    /// Embeddings (`/v1/embeddings`).
+    Embeddings,
+}
+
+/// Sends one embeddings request, and encodes and reads its Batch API lines; the runner owns
+/// retries. OpenAI and any OpenAI-compatible server implement it here; Gemini's
+/// `batchEmbedContents` is the next implementation (see docs/EMBEDDINGS.md).
+pub trait EmbedApi: Send + Sync {
+    /// One attempt: the vectors with usage and timings, or a classified error.
+    fn embed<'a>(
+        &'a self,
+        request: &'a EmbedRequest,
+    ) -> BoxFuture<'a, Result<EmbedResponse, CallError>>;
+    /// The wire form of one request in a batch, `None` when the provider's Batch API takes no
+    /// embeddings.
+    fn encode_batch(&self, custom_id: &str, request: &EmbedRequest) -> Option<String>;
+    /// Reads one batch result line: (custom id, vectors or why there are none).
+    fn parse_batch(&self, line: &str) -> EmbedLine;
+}
+
+pub use super::embeddings::EmbedLine;
+
+/// The provider's embeddings API, `None` when batchbench has none for it (Anthropic has no
+/// embeddings endpoint).
+pub fn build_embed(client: Client) -> Option<Arc<dyn EmbedApi>> {
+    match client.endpoint().kind {
+        ProviderKind::Openai => Some(Arc::new(OpenAi(client))),
+        ProviderKind::Anthropic => None,
+    }
+}
+
+impl EmbedApi for OpenAi {
+    fn embed<'a>(
+        &'a self,
+        request: &'a EmbedRequest,
+    ) -> BoxFuture<'a, Result<EmbedResponse, CallError>> {
+        Box::pin(embeddings::embed(&self.0, request))
+    }
+
+    fn encode_batch(&self, custom_id: &str, request: &EmbedRequest) -> Option<String> {
+        Some(embeddings::batch_line(custom_id, request).to_string())
+    }
+
+    fn parse_batch(&self, line: &str) -> EmbedLine {
+        embeddings::parse_batch_line(line)
+    }
 }
 
 /// The provider behind a client: its chat and batch APIs.
@@ -130,10 +185,15 @@ impl BatchApi for OpenAi {
 
     fn submit<'a>(
         &'a self,
+        endpoint: BatchEndpoint,
         encoded: Vec<String>,
         on_input: &'a (dyn Fn(&str) + Send + Sync),
     ) -> BoxFuture<'a, Result<String, CallError>> {
         Box::pin(async move {
+            let path = match endpoint {
+                BatchEndpoint::Chat => openai::CHAT_PATH,
+                BatchEndpoint::Embeddings => embeddings::PATH,
+            };
             let mut body = encoded.join("\n");
             body.push('\n');
             let body = body.into_bytes();
@@ -142,7 +202,7 @@ impl BatchApi for OpenAi {
             })
             .await?;
             on_input(&file.id);
-            create_openai(&self.0, &file.id).await
+            create_openai(&self.0, path, &file.id).await
         })
     }
 
@@ -200,7 +260,7 @@ impl BatchApi for OpenAi {
 /// Creates an OpenAI batch over `file_id`, retrying transient failures without ever creating
 /// two: before each retry it looks for a batch already made from the same input file (the
 /// creation may have succeeded although its answer was lost) and adopts it.
-async fn create_openai(client: &Client, file_id: &str) -> Result<String, CallError> {
+async fn create_openai(client: &Client, path: &str, file_id: &str) -> Result<String, CallError> {
     let retrying = std::sync::atomic::AtomicBool::new(false);
     patient(|| async {
         if retrying.swap(true, std::sync::atomic::Ordering::Relaxed) {
@@ -212,9 +272,14 @@ async fn create_openai(client: &Client, file_id: &str) -> Result<String, CallErr
                 return Ok(b.id);
             }
         }
-        openai::create_batch(client, file_id, serde_json::json!({"tool": "batchbench"}))
-            .await
-            .map(|b| b.id)
+        openai::create_batch_for(
+            client,
+            path,
+            file_id,
+            serde_json::json!({"tool": "batchbench"}),
+        )
+        .await
+        .map(|b| b.id)
     })
     .await
 }
@@ -246,10 +311,17 @@ impl BatchApi for Anthropic {
 
     fn submit<'a>(
         &'a self,
+        endpoint: BatchEndpoint,
         encoded: Vec<String>,
         _on_input: &'a (dyn Fn(&str) + Send + Sync),
     ) -> BoxFuture<'a, Result<String, CallError>> {
         Box::pin(async move {
+            if endpoint != BatchEndpoint::Chat {
+                return Err(CallError::new(
+                    super::CallErrorKind::Status,
+                    "Anthropic's Message Batches take no embeddings requests",
+                ));
+            }
             let values: Vec<serde_json::Value> = encoded
                 .iter()
                 .map(|line| serde_json::from_str(line).expect("encoded by Anthropic::encode"))

@@ -133,6 +133,7 @@ impl BatchApi for FakeProvider {
 
     fn submit<'a>(
         &'a self,
+        _endpoint: super::api::BatchEndpoint,
         encoded: Vec<String>,
         _on_input: &'a (dyn Fn(&str) + Send + Sync),
     ) -> BoxFuture<'a, Result<String, CallError>> {

@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod api;
+pub mod embeddings;
 pub mod error;
 pub mod fake;
 pub mod fallback;

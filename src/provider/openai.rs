@@ -19,7 +19,10 @@ pub const BATCH_MAX_REQUESTS: usize = 50_000;
 /// Bytes per batch input file (OpenAI's limit: 200 MB).
 pub const BATCH_MAX_BYTES: usize = 200 * 1024 * 1024;
 
-fn authorized(client: &Client, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+pub(crate) fn authorized(
+    client: &Client,
+    builder: reqwest::RequestBuilder,
+) -> reqwest::RequestBuilder {
     let key = &client.endpoint().key;
     if key.is_empty() {
         builder
@@ -459,9 +462,19 @@ pub async fn create_batch(
     input_file_id: &str,
     metadata: Value,
 ) -> Result<Batch, CallError> {
+    create_batch_for(client, CHAT_PATH, input_file_id, metadata).await
+}
+
+/// Creates a batch whose lines go to `endpoint` (`/v1/chat/completions`, `/v1/embeddings`).
+pub async fn create_batch_for(
+    client: &Client,
+    endpoint: &str,
+    input_file_id: &str,
+    metadata: Value,
+) -> Result<Batch, CallError> {
     let body = json!({
         "input_file_id": input_file_id,
-        "endpoint": CHAT_PATH,
+        "endpoint": endpoint,
         "completion_window": "24h",
         "metadata": metadata,
     });
@@ -550,6 +563,20 @@ pub struct BatchResult {
 
 /// Parses one line of a batch output or error file.
 pub fn parse_batch_line(line: &str) -> Result<BatchResult, String> {
+    let (custom_id, outcome) = parse_batch_envelope(line, |body, request_id| {
+        let mut resp = parse_completion(body)?;
+        resp.request_id = request_id;
+        Ok(resp)
+    })?;
+    Ok(BatchResult { custom_id, outcome })
+}
+
+/// Reads a batch output or error line of any endpoint: its `custom_id`, and the 200 body read
+/// by `parse_body` (given the line's request id) or the error the line holds.
+pub fn parse_batch_envelope<T>(
+    line: &str,
+    parse_body: impl Fn(&Value, Option<String>) -> Result<T, String>,
+) -> Result<(String, Result<T, CallError>), String> {
     let v: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
     let custom_id = v
         .get("custom_id")
@@ -561,13 +588,12 @@ pub fn parse_batch_line(line: &str) -> Result<BatchResult, String> {
         Some(r) => {
             let status = r.get("status_code").and_then(|s| s.as_u64()).unwrap_or(0) as u16;
             let body = r.get("body").cloned().unwrap_or(Value::Null);
+            let request_id = r
+                .get("request_id")
+                .and_then(|x| x.as_str())
+                .map(str::to_string);
             if status == 200 {
-                let mut resp = parse_completion(&body)?;
-                resp.request_id = r
-                    .get("request_id")
-                    .and_then(|x| x.as_str())
-                    .map(str::to_string);
-                Ok(resp)
+                Ok(parse_body(&body, request_id)?)
             } else {
                 let (code, message) = http::error_fields(ProviderKind::Openai, &body);
                 let mut e = CallError::new(CallErrorKind::Status, message);
@@ -593,7 +619,7 @@ pub fn parse_batch_line(line: &str) -> Result<BatchResult, String> {
             Err(e)
         }
     };
-    Ok(BatchResult { custom_id, outcome })
+    Ok((custom_id, outcome))
 }
 
 /// A poll interval that grows from `start` towards `max` (×1.5 per poll).

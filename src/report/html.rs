@@ -245,7 +245,7 @@ fn charts_section(report: &RunReport) -> Markup {
         section #charts {
             h2 { "Charts" }
             div.charts {
-                @for kind in ChartKind::ALL {
+                @for kind in ChartKind::for_report(report) {
                     figure id={ "chart-" (kind.name()) } {
                         (PreEscaped(charts::render_svg_with(kind, report, &data)))
                         figcaption {

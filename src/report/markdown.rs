@@ -130,7 +130,12 @@ pub fn unfinished(report: &RunReport) -> Vec<String> {
             )
         })
         .collect();
-    if !out.is_empty() {
+    if !out.is_empty() && report.info.task.as_deref() == Some("embed") {
+        out.push(format!(
+            "Once the cause is fixed, `batchbench run --resume {}` runs the embedding strategies again (all of them: embedding runs keep no journal).",
+            report.info.run_id
+        ));
+    } else if !out.is_empty() {
         out.push(format!(
             "Once the cause is fixed, `batchbench run --resume {}` runs the strategies that failed; the finished ones are kept.",
             report.info.run_id
@@ -388,6 +393,49 @@ fn render_quality(report: &RunReport, out: &mut String) {
     out.push_str("\nAccuracy intervals are Wilson score intervals; the drop is sequential minus the strategy on the same prompts, with Newcombe's paired score interval and the exact McNemar p-value (see docs/QUALITY.md).\n");
 }
 
+fn per_minute(used: Option<f64>, limit: Option<u64>) -> String {
+    match (used, limit) {
+        (Some(u), Some(l)) => format!("{u:.0} of {}", fmt_int(l)),
+        (Some(u), None) => format!("{u:.0}"),
+        _ => "-".into(),
+    }
+}
+
+/// Embedding runs: vector agreement with `embed:sequential` and the rate limits used.
+fn render_vectors(report: &RunReport, out: &mut String) {
+    let rows: Vec<&StrategySummary> = report
+        .summaries
+        .iter()
+        .filter(|s| s.vector_cosine_min.is_some())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let tolerance = report.info.vector_tolerance.unwrap_or(f64::NAN);
+    out.push_str("\n### Vector agreement and rate limits\n\n");
+    out.push_str("| strategy | lowest cosine | p01 | mean | flagged | requests/min used of limit | tokens/min used of limit |\n|---|---:|---:|---:|---|---:|---:|\n");
+    let cos = |v: Option<f64>| v.map_or("-".into(), |c| format!("{c:.6}"));
+    for s in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            md_escape(&s.strategy),
+            cos(s.vector_cosine_min),
+            cos(s.vector_cosine_p01),
+            cos(s.vector_cosine_mean),
+            if s.vector_flagged == Some(true) {
+                "**yes**"
+            } else {
+                "no"
+            },
+            per_minute(s.rpm_used, s.rpm_limit),
+            per_minute(s.tpm_used, s.tpm_limit),
+        ));
+    }
+    out.push_str(&format!(
+        "\nCosine of each text's vector with its embed:sequential vector; flagged below {tolerance} (`--vector-tolerance`). Used rates are per minute of each strategy's wall time; limits are the lowest the server reported (x-ratelimit-limit-*).\n"
+    ));
+}
+
 /// Renders `report.md`.
 pub fn render(report: &RunReport) -> String {
     let i = &report.info;
@@ -466,6 +514,7 @@ pub fn render(report: &RunReport) -> String {
     if super::quality::has_quality(report) {
         render_quality(report, &mut out);
     }
+    render_vectors(report, &mut out);
     out.push_str("\n### What this means\n\n");
     for f in findings(report)
         .into_iter()

@@ -45,6 +45,9 @@ impl RunReport {
         if let Some(usd) = info.options.price_per_hour_usd {
             summary::price_wall_time(&mut summaries, usd);
         }
+        if let Some(tolerance) = info.vector_tolerance {
+            summaries.iter_mut().for_each(|s| s.flag_vectors(tolerance));
+        }
         RunReport {
             info,
             prompts,

@@ -259,6 +259,7 @@ mod tests {
             agrees_with_sequential: None,
             error: None,
             pack_position: pos,
+            vector_cosine: None,
         }
     }
 

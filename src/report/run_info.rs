@@ -64,6 +64,16 @@ pub struct RunInfo {
     /// older files and when the model's prices are unknown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub economics: Option<super::economics::RunEconomics>,
+    /// `embed` for `run --task embed` (absent: a chat run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// Embedding runs: a strategy whose lowest vector cosine with `embed:sequential` is below
+    /// this is flagged (`--vector-tolerance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_tolerance: Option<f64>,
+    /// Embedding runs: `--dimensions`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<u32>,
 }
 
 /// The options of a run that shape its requests, so that its numbers can be reproduced.

@@ -11,6 +11,9 @@ use crate::stats;
 use crate::strategy::StrategySpec;
 
 pub use crate::strategy::BASELINE;
+/// The baseline of embedding runs: every other embedding strategy is priced and its vectors
+/// compared against it.
+pub const EMBED_BASELINE: &str = "embed:sequential";
 /// The label of `sequential` sent a second time (`--repeat-baseline`).
 pub const REPEAT: &str = "sequential-repeat";
 
@@ -139,6 +142,30 @@ pub struct StrategySummary {
     /// 95% Wilson interval of `agreement_pct`, upper bound, percent.
     #[serde(default)]
     pub agreement_ci_high_pct: Option<f64>,
+    /// Embedding runs: the lowest cosine of an input's vector with its `embed:sequential` one.
+    #[serde(default)]
+    pub vector_cosine_min: Option<f64>,
+    /// The 1st percentile (nearest rank) of those cosines.
+    #[serde(default)]
+    pub vector_cosine_p01: Option<f64>,
+    /// Their mean.
+    #[serde(default)]
+    pub vector_cosine_mean: Option<f64>,
+    /// Whether `vector_cosine_min` is below the run's `--vector-tolerance` (in run.json).
+    #[serde(default)]
+    pub vector_flagged: Option<bool>,
+    /// Requests sent per minute of wall time (attempts, retries included).
+    #[serde(default)]
+    pub rpm_used: Option<f64>,
+    /// Input plus output tokens per minute of wall time.
+    #[serde(default)]
+    pub tpm_used: Option<f64>,
+    /// The lowest requests-per-minute limit the server reported (`x-ratelimit-limit-requests`).
+    #[serde(default)]
+    pub rpm_limit: Option<u64>,
+    /// The lowest tokens-per-minute limit the server reported (`x-ratelimit-limit-tokens`).
+    #[serde(default)]
+    pub tpm_limit: Option<u64>,
 }
 
 /// How far a strategy got; a failed strategy's numbers are not a result.
@@ -282,7 +309,10 @@ pub fn summarise(
         .collect();
     StrategySummary {
         strategy: strategy.to_string(),
-        batch_size: spec.map_or(1, |s| s.batch_size() as u32),
+        batch_size: spec.map_or_else(
+            || crate::embed::strategy::inputs_per_request(strategy) as u32,
+            |s| s.batch_size() as u32,
+        ),
         demonstration: matches!(spec, Some(StrategySpec::NaiveMultiMessage(_))),
         requests: distinct.len() as u64,
         attempts: sent.len() as u64,
@@ -354,9 +384,46 @@ pub fn summarise(
         accuracy_drop_ci_high_pts: None,
         agreement_ci_low_pct: None,
         agreement_ci_high_pct: None,
+        vector_cosine_min: None,
+        vector_cosine_p01: None,
+        vector_cosine_mean: None,
+        vector_flagged: None,
+        rpm_used: per_minute(sent.len() as u64, wall_ms),
+        tpm_used: per_minute(
+            sent.iter().map(|r| r.input_tokens + r.output_tokens).sum(),
+            wall_ms,
+        ),
+        rpm_limit: sent.iter().filter_map(|r| r.limit_rpm).min(),
+        tpm_limit: sent.iter().filter_map(|r| r.limit_tpm).min(),
     }
+    .with_vectors(prompts)
     .with_streaming(&sent)
     .with_intervals(prompts)
+}
+
+/// `n` per minute of `wall_ms`; `None` without wall time.
+fn per_minute(n: u64, wall_ms: f64) -> Option<f64> {
+    (wall_ms > 0.0).then(|| n as f64 * 60_000.0 / wall_ms)
+}
+
+impl StrategySummary {
+    /// The vector agreement figures, from the prompts' `vector_cosine` (none: chat runs).
+    fn with_vectors(mut self, prompts: &[&PromptRecord]) -> StrategySummary {
+        let mut c: Vec<f64> = prompts.iter().filter_map(|p| p.vector_cosine).collect();
+        if c.is_empty() {
+            return self;
+        }
+        c.sort_by(f64::total_cmp);
+        self.vector_cosine_min = c.first().copied();
+        self.vector_cosine_p01 = Some(percentile(&c, 1.0));
+        self.vector_cosine_mean = Some(c.iter().sum::<f64>() / c.len() as f64);
+        self
+    }
+
+    /// Sets `vector_flagged`: the lowest cosine is below `tolerance`.
+    pub fn flag_vectors(&mut self, tolerance: f64) {
+        self.vector_flagged = self.vector_cosine_min.map(|c| c < tolerance);
+    }
 }
 
 /// Percent bounds of a Wilson interval.
@@ -464,7 +531,13 @@ pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Ve
         let rs: Vec<&RequestRecord> = requests.iter().filter(|r| r.strategy == s).collect();
         status_of(&ps, &rs).0 != RunStatus::Failed
     };
-    let baseline = (order.contains(&BASELINE) && baseline_ok(BASELINE)).then(|| cost_of(BASELINE));
+    let base_name = if order.contains(&EMBED_BASELINE) {
+        EMBED_BASELINE
+    } else {
+        BASELINE
+    };
+    let baseline =
+        (order.contains(&base_name) && baseline_ok(base_name)).then(|| cost_of(base_name));
     order
         .iter()
         .map(|s| {
@@ -515,6 +588,7 @@ mod tests {
             agrees_with_sequential: None,
             error: None,
             pack_position: None,
+            vector_cosine: None,
         }
     }
 

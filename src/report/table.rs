@@ -48,7 +48,20 @@ pub fn render(report: &RunReport, markdown: bool) -> String {
             fmt_ms(s.latency_p50_ms),
             fmt_ms(s.latency_p95_ms),
             fmt_pct(s.accuracy_pct),
-            fmt_pct(s.agreement_pct),
+            match (s.agreement_pct, s.vector_cosine_min) {
+                // Embedding runs: the lowest cosine with embed:sequential, `!` when flagged.
+                (None, Some(c)) => {
+                    format!(
+                        "cos {c:.6}{}",
+                        if s.vector_flagged == Some(true) {
+                            " !"
+                        } else {
+                            ""
+                        }
+                    )
+                }
+                (a, _) => fmt_pct(a),
+            },
         ]);
     }
     let mut out = super::tabular::render(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::provider::api::{BatchApi, Ended};
+use crate::provider::api::{BatchApi, BatchEndpoint, Ended};
 use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, openai};
 
 /// Polling settings.
@@ -47,16 +47,34 @@ pub struct JobLog {
     pub error: Option<String>,
 }
 
-/// The results of a batch execution.
-#[derive(Debug, Default)]
-pub struct BatchRun {
+/// The results of a batch execution; `T` is one line's answer (a chat completion unless said
+/// otherwise).
+#[derive(Debug)]
+pub struct BatchRun<T = ChatResponse> {
     /// Per custom id: the answer or why there is none.
-    pub results: HashMap<String, Result<ChatResponse, CallError>>,
+    pub results: HashMap<String, Result<T, CallError>>,
     /// Per custom id: from the batch's submission to its results being downloaded.
     pub result_latency: HashMap<String, Duration>,
     /// Every batch job.
     pub jobs: Vec<JobLog>,
 }
+
+impl<T> Default for BatchRun<T> {
+    fn default() -> Self {
+        BatchRun {
+            results: HashMap::new(),
+            result_latency: HashMap::new(),
+            jobs: Vec::new(),
+        }
+    }
+}
+
+/// Reads one result line into (custom id, the answer or why there is none).
+pub type LineParser<'a, T> = &'a (
+        dyn Fn(&str) -> std::result::Result<(String, std::result::Result<T, CallError>), String>
+            + Send
+            + Sync
+    );
 
 /// Splits requests into chunks that respect the provider's per-batch request and byte limits.
 pub fn split_at_limits(
@@ -114,9 +132,44 @@ pub async fn execute(
     on_poll: &(dyn Fn(&str) + Send + Sync),
     resume: Resume<'_>,
 ) -> Result<BatchRun> {
-    let lines: Vec<String> = requests.iter().map(|(id, r)| api.encode(id, r)).collect();
-    let sizes: Vec<usize> = lines.iter().map(|l| l.len() + 1).collect();
+    let lines: Vec<(String, String)> = requests
+        .iter()
+        .map(|(id, r)| (id.clone(), api.encode(id, r)))
+        .collect();
+    let parse = |line: &str| api.parse_result(line).map(|r| (r.custom_id, r.outcome));
+    let job = Job {
+        endpoint: BatchEndpoint::Chat,
+        max_requests: api.limits().0,
+    };
+    execute_encoded(api, job, &lines, poll, run_start, on_poll, resume, &parse).await
+}
+
+/// Which endpoint a batch's lines go to, and the most lines one batch may take (below the
+/// provider's request cap when the endpoint caps something else, such as embedding inputs).
+#[derive(Debug, Clone, Copy)]
+pub struct Job {
+    /// The lines' endpoint.
+    pub endpoint: BatchEndpoint,
+    /// Most lines per batch.
+    pub max_requests: usize,
+}
+
+/// [`execute`] over lines already encoded (custom id, line), read back with `parse`: the one
+/// lifecycle (split, submit, adopt, poll, download, cancel) every endpoint shares.
+#[allow(clippy::too_many_arguments)]
+pub async fn execute_encoded<T>(
+    api: &dyn BatchApi,
+    job: Job,
+    requests: &[(String, String)],
+    poll: PollConfig,
+    run_start: Instant,
+    on_poll: &(dyn Fn(&str) + Send + Sync),
+    resume: Resume<'_>,
+    parse: LineParser<'_, T>,
+) -> Result<BatchRun<T>> {
+    let sizes: Vec<usize> = requests.iter().map(|(_, l)| l.len() + 1).collect();
     let (max_req, max_bytes) = api.limits();
+    let max_req = max_req.min(job.max_requests).max(1);
     let mut run = BatchRun::default();
     let mut submitted = adopt(api, &resume, run_start).await?;
     let covered: std::collections::HashSet<&str> = submitted
@@ -130,10 +183,10 @@ pub async fn execute(
     for local in split_at_limits(&remaining_sizes, max_req, max_bytes) {
         let picked: Vec<usize> = remaining[local].to_vec();
         let ids: Vec<String> = picked.iter().map(|&i| requests[i].0.clone()).collect();
-        let encoded: Vec<String> = picked.iter().map(|&i| lines[i].clone()).collect();
+        let encoded: Vec<String> = picked.iter().map(|&i| requests[i].1.clone()).collect();
         let submitted_at = Instant::now();
         let on_input = |file_id: &str| (resume.on_creating)(file_id, &ids);
-        let id = match api.submit(encoded, &on_input).await {
+        let id = match api.submit(job.endpoint, encoded, &on_input).await {
             Ok(id) => id,
             Err(e) => return Err(cancel_all(api, &submitted, job_error(e)).await),
         };
@@ -147,7 +200,7 @@ pub async fn execute(
         });
     }
     let waited = tokio::select! {
-        r = wait_all(api, &submitted, poll, on_poll, &mut run) => r,
+        r = wait_all(api, &submitted, poll, on_poll, &mut run, parse) => r,
         _ = tokio::signal::ctrl_c() => Err(Error::Interrupted("interrupted: the submitted batches were cancelled".into())),
     };
     if let Err(e) = waited {
@@ -206,12 +259,13 @@ async fn cancel_all(api: &dyn BatchApi, submitted: &[Submitted], cause: Error) -
     cause
 }
 
-async fn wait_all(
+async fn wait_all<T>(
     api: &dyn BatchApi,
     submitted: &[Submitted],
     poll: PollConfig,
     on_poll: &(dyn Fn(&str) + Send + Sync),
-    run: &mut BatchRun,
+    run: &mut BatchRun<T>,
+    parse: LineParser<'_, T>,
 ) -> Result<()> {
     let start = Instant::now();
     let mut pending: Vec<usize> = (0..submitted.len()).collect();
@@ -228,7 +282,7 @@ async fn wait_all(
         interval = openai::next_poll(interval, poll.max);
         let mut still = Vec::new();
         for &i in &pending {
-            if !poll_once(api, &submitted[i], on_poll, run).await? {
+            if !poll_once(api, &submitted[i], on_poll, run, parse).await? {
                 still.push(i);
             }
         }
@@ -237,7 +291,7 @@ async fn wait_all(
     Ok(())
 }
 
-fn record_missing(run: &mut BatchRun, s: &Submitted, why: &str) {
+fn record_missing<T>(run: &mut BatchRun<T>, s: &Submitted, why: &str) {
     let latency = s.submitted_at.elapsed();
     for id in &s.ids {
         run.results.entry(id.clone()).or_insert_with(|| {
@@ -251,11 +305,12 @@ fn record_missing(run: &mut BatchRun, s: &Submitted, why: &str) {
 
 /// Polls one batch; once it has ended, downloads and joins its results, records every request
 /// without one, and logs the job. Returns whether it has ended.
-async fn poll_once(
+async fn poll_once<T>(
     api: &dyn BatchApi,
     s: &Submitted,
     on_poll: &(dyn Fn(&str) + Send + Sync),
-    run: &mut BatchRun,
+    run: &mut BatchRun<T>,
+    parse: LineParser<'_, T>,
 ) -> Result<bool> {
     let polled = api.poll(&s.id, s.ids.len()).await.map_err(job_error)?;
     on_poll(&polled.progress);
@@ -263,7 +318,7 @@ async fn poll_once(
         return Ok(false);
     };
     for bytes in api.results(&s.id, &ended).await.map_err(job_error)? {
-        ingest(run, s, &bytes, |line| api.parse_result(line))?;
+        ingest(run, s, &bytes, parse)?;
     }
     record_missing(run, s, &missing_reason(&s.id, &ended));
     run.jobs.push(JobLog {
@@ -291,11 +346,11 @@ fn missing_reason(id: &str, ended: &Ended) -> String {
 
 /// Joins result lines to requests by custom id; unknown ids and unparsable lines are errors in the
 /// provider's output, reported rather than guessed at.
-fn ingest(
-    run: &mut BatchRun,
+fn ingest<T>(
+    run: &mut BatchRun<T>,
     s: &Submitted,
     bytes: &[u8],
-    parse: impl Fn(&str) -> std::result::Result<openai::BatchResult, String>,
+    parse: LineParser<'_, T>,
 ) -> Result<()> {
     let text = String::from_utf8_lossy(bytes);
     let latency = s.submitted_at.elapsed();
@@ -304,21 +359,20 @@ fn ingest(
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let r = parse(line)
+        let (custom_id, outcome) = parse(line)
             .map_err(|e| Error::Provider(format!("batch {}: result line {}: {e}", s.id, n + 1)))?;
-        if !s.ids.contains(&r.custom_id) {
+        if !s.ids.contains(&custom_id) {
             return Err(Error::Provider(format!(
-                "batch {}: result line {} has custom_id {:?}, which this batch never sent",
+                "batch {}: result line {} has custom_id {custom_id:?}, which this batch never sent",
                 s.id,
                 n + 1,
-                r.custom_id
             )));
         }
-        if run.results.contains_key(&r.custom_id) && run.results[&r.custom_id].is_ok() {
+        if run.results.get(&custom_id).is_some_and(|r| r.is_ok()) {
             continue;
         }
-        run.result_latency.insert(r.custom_id.clone(), latency);
-        run.results.insert(r.custom_id, r.outcome);
+        run.result_latency.insert(custom_id.clone(), latency);
+        run.results.insert(custom_id, outcome);
     }
     Ok(())
 }

@@ -11,17 +11,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use rand::SeedableRng;
 use tokio::sync::Semaphore;
 
 pub use crate::retry::{self, Decision, RetryPolicy};
 
-use crate::provider::api::{BatchApi, ChatApi};
+use crate::provider::api::{BatchApi, ChatApi, EmbedApi};
+use crate::provider::embeddings::{EmbedRequest, EmbedResponse};
+use crate::provider::ratelimit::RateLimitInfo;
 use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client};
 
-/// One attempt at one request.
+/// One attempt at one request; `T` is what a successful attempt returns (a chat answer unless
+/// said otherwise, embeddings for `run --task embed`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct AttemptLog {
+pub struct AttemptLog<T = ChatResponse> {
     /// 1-based.
     pub attempt: u32,
     /// When it was sent, from the run's start.
@@ -29,36 +33,62 @@ pub struct AttemptLog {
     /// How long it took.
     pub latency: Duration,
     /// The response, or the error.
-    pub result: Result<ChatResponse, CallError>,
+    pub result: Result<T, CallError>,
 }
 
 /// The final outcome of one request, with all its attempts.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Outcome {
+pub struct Outcome<T = ChatResponse> {
     /// Index into the slice that was executed.
     pub index: usize,
     /// Every attempt, in order; the last one holds the final result.
-    pub attempts: Vec<AttemptLog>,
+    pub attempts: Vec<AttemptLog<T>>,
     /// From the first send to the final result, backoff waits included.
     pub latency: Duration,
 }
 
-impl Outcome {
+impl<T> Outcome<T> {
     /// The final result.
-    pub fn result(&self) -> Result<&ChatResponse, &CallError> {
+    pub fn result(&self) -> Result<&T, &CallError> {
         match self.attempts.last().map(|a| a.result.as_ref()) {
             Some(Ok(r)) => Ok(r),
             Some(Err(e)) => Err(e),
-            None => unreachable_outcome(),
+            None => Err(never_sent()),
+        }
+    }
+
+    fn unsent(index: usize) -> Outcome<T> {
+        Outcome {
+            index,
+            attempts: Vec::new(),
+            latency: Duration::ZERO,
         }
     }
 }
 
-fn unreachable_outcome() -> Result<&'static ChatResponse, &'static CallError> {
+fn never_sent() -> &'static CallError {
     static NEVER_SENT: std::sync::LazyLock<CallError> = std::sync::LazyLock::new(|| {
         CallError::new(CallErrorKind::Connect, "request was never sent")
     });
-    Err(&NEVER_SENT)
+    &NEVER_SENT
+}
+
+/// What a successful response tells the pacer: the rate limits the server reported with it.
+pub trait Paced {
+    /// The limits reported on this response, when the server sent any.
+    fn rate_limit(&self) -> Option<RateLimitInfo>;
+}
+
+impl Paced for ChatResponse {
+    fn rate_limit(&self) -> Option<RateLimitInfo> {
+        self.rate_limit
+    }
+}
+
+impl Paced for EmbedResponse {
+    fn rate_limit(&self) -> Option<RateLimitInfo> {
+        self.rate_limit
+    }
 }
 
 /// What a request is charged against a tokens-per-minute limit before it runs, as providers
@@ -121,6 +151,7 @@ impl JournalScope<'_> {
 pub struct Runner {
     chat: Arc<dyn ChatApi>,
     batch: Arc<dyn BatchApi>,
+    embed: Option<Arc<dyn EmbedApi>>,
     client: Option<Client>,
     retry: RetryPolicy,
     run_start: Instant,
@@ -145,6 +176,7 @@ impl Runner {
     pub fn new(client: Client, retry: RetryPolicy, run_start: Instant, seed: u64) -> Runner {
         let (chat, batch) = crate::provider::api::build(client.clone());
         let mut runner = Runner::over(chat, batch, retry, run_start, seed);
+        runner.embed = crate::provider::api::build_embed(client.clone());
         runner.client = Some(client);
         runner
     }
@@ -160,6 +192,7 @@ impl Runner {
         Runner {
             chat,
             batch,
+            embed: None,
             client: None,
             retry,
             run_start,
@@ -189,8 +222,51 @@ impl Runner {
         self.quota_exhausted.load(Ordering::SeqCst)
     }
 
+    /// The provider's embeddings API, when it has one.
+    pub fn embed_api(&self) -> Option<&Arc<dyn EmbedApi>> {
+        self.embed.as_ref()
+    }
+
+    /// This runner over another embeddings API (the in-memory fake in tests).
+    pub fn with_embed_api(mut self, embed: Arc<dyn EmbedApi>) -> Runner {
+        self.embed = Some(embed);
+        self
+    }
+
     /// Sends one request with retries.
     pub async fn send(&self, request: &ChatRequest, index: usize) -> Outcome {
+        self.send_with(rate_estimate(request), index, || self.chat.chat(request))
+            .await
+    }
+
+    /// Sends one embeddings request with retries, paced like a chat request.
+    pub async fn send_embed(&self, request: &EmbedRequest, index: usize) -> Outcome<EmbedResponse> {
+        let Some(api) = self.embed.as_ref() else {
+            let e = CallError::new(
+                CallErrorKind::Status,
+                "this provider has no embeddings API in batchbench",
+            );
+            return Outcome {
+                index,
+                attempts: vec![AttemptLog {
+                    attempt: 1,
+                    started: self.run_start.elapsed(),
+                    latency: Duration::ZERO,
+                    result: Err(e),
+                }],
+                latency: Duration::ZERO,
+            };
+        };
+        self.send_with(request.rate_estimate(), index, || api.embed(request))
+            .await
+    }
+
+    /// One request's attempts: pacing before each, the pacer fed by what the server reports,
+    /// retries as the policy decides, a stop once the quota is known to be exhausted.
+    async fn send_with<'a, T: Paced, F>(&self, estimate: u64, index: usize, call: F) -> Outcome<T>
+    where
+        F: Fn() -> futures_util::future::BoxFuture<'a, Result<T, CallError>>,
+    {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
             self.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
@@ -211,13 +287,13 @@ impl Runner {
                 });
                 break;
             }
-            self.pacer.before_send(rate_estimate(request)).await;
+            self.pacer.before_send(estimate).await;
             let started = self.run_start.elapsed();
             let t = Instant::now();
-            let result = self.chat.chat(request).await;
+            let result = call().await;
             let latency = t.elapsed();
             let info = match &result {
-                Ok(r) => r.rate_limit,
+                Ok(r) => r.rate_limit(),
                 Err(e) => e.rate_limit,
             };
             if let Some(info) = info {
@@ -275,37 +351,89 @@ impl Runner {
         journal: Option<JournalScope<'_>>,
         on_done: impl Fn(&Outcome) + Send + Sync,
     ) -> Vec<Outcome> {
+        let hooks = Hooks {
+            replayed: |i: usize| journal.as_ref().and_then(|j| j.replayed(i)),
+            sending: |i: usize| {
+                if let Some(j) = &journal {
+                    j.sending(i);
+                }
+            },
+            record: |o: &Outcome| {
+                if let Some(j) = &journal {
+                    j.record(o);
+                }
+            },
+            done: on_done,
+        };
+        self.fan_out(requests, concurrency, hooks, |runner, requests, i| {
+            Box::pin(async move { runner.send(&requests[i], i).await })
+        })
+        .await
+    }
+
+    /// Sends embeddings requests with at most `concurrency` in flight, outcomes in input order
+    /// (not journaled: an embedding run is cheap to send again, see docs/EMBEDDINGS.md).
+    pub async fn execute_embeddings(
+        &self,
+        requests: Arc<[EmbedRequest]>,
+        concurrency: usize,
+        on_done: impl Fn(&Outcome<EmbedResponse>) + Send + Sync,
+    ) -> Vec<Outcome<EmbedResponse>> {
+        let hooks = Hooks {
+            replayed: |_| None,
+            sending: |_| {},
+            record: |_: &Outcome<EmbedResponse>| {},
+            done: on_done,
+        };
+        self.fan_out(requests, concurrency, hooks, |runner, requests, i| {
+            Box::pin(async move { runner.send_embed(&requests[i], i).await })
+        })
+        .await
+    }
+
+    /// The concurrency limit shared by every kind of request: replayed outcomes are not sent,
+    /// the others go out `concurrency` at a time through `send`.
+    async fn fan_out<R, T, P, S, J, D>(
+        &self,
+        requests: Arc<[R]>,
+        concurrency: usize,
+        hooks: Hooks<P, S, J, D>,
+        send: SendFn<R, T>,
+    ) -> Vec<Outcome<T>>
+    where
+        R: Send + Sync + 'static,
+        T: Clone + Send + 'static,
+        P: Fn(usize) -> Option<Outcome<T>>,
+        S: Fn(usize),
+        J: Fn(&Outcome<T>),
+        D: Fn(&Outcome<T>),
+    {
+        let finished = |o: &Outcome<T>| {
+            (hooks.record)(o);
+            (hooks.done)(o);
+        };
         let concurrency = concurrency.max(1);
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; requests.len()];
+        let mut outcomes: Vec<Option<Outcome<T>>> = vec![None; requests.len()];
         let mut todo: Vec<usize> = Vec::new();
         for (i, slot) in outcomes.iter_mut().enumerate() {
-            match journal.as_ref().and_then(|j| j.replayed(i)) {
+            match (hooks.replayed)(i) {
                 Some(mut o) => {
                     o.index = i;
-                    on_done(&o);
+                    (hooks.done)(&o);
                     *slot = Some(o);
                 }
                 None => todo.push(i),
             }
         }
-        let record = |o: &Outcome| {
-            if let Some(j) = &journal {
-                j.record(o);
-            }
-            on_done(o);
-        };
         if concurrency == 1 {
             for i in todo {
-                if let Some(j) = &journal {
-                    j.sending(i);
-                }
-                let o = self.send(&requests[i], i).await;
-                record(&o);
+                (hooks.sending)(i);
+                let o = send(self.clone(), requests.clone(), i).await;
+                finished(&o);
                 outcomes[i] = Some(o);
             }
         } else {
             let semaphore = Arc::new(Semaphore::new(concurrency));
-            let runner = Arc::new(self.clone());
             let mut set = tokio::task::JoinSet::new();
             for i in todo {
                 let permit = match semaphore.clone().acquire_owned().await {
@@ -314,25 +442,22 @@ impl Runner {
                 };
                 while let Some(done) = set.try_join_next() {
                     if let Ok(o) = done {
-                        record(&o);
+                        finished(&o);
                         let idx = o.index;
                         outcomes[idx] = Some(o);
                     }
                 }
-                if let Some(j) = &journal {
-                    j.sending(i);
-                }
-                let runner = runner.clone();
-                let requests = requests.clone();
+                (hooks.sending)(i);
+                let sending = send(self.clone(), requests.clone(), i);
                 set.spawn(async move {
-                    let o = runner.send(&requests[i], i).await;
+                    let o = sending.await;
                     drop(permit);
                     o
                 });
             }
             while let Some(done) = set.join_next().await {
                 if let Ok(o) = done {
-                    record(&o);
+                    finished(&o);
                     let idx = o.index;
                     outcomes[idx] = Some(o);
                 }
@@ -341,15 +466,21 @@ impl Runner {
         outcomes
             .into_iter()
             .enumerate()
-            .map(|(i, o)| {
-                o.unwrap_or_else(|| Outcome {
-                    index: i,
-                    attempts: Vec::new(),
-                    latency: Duration::ZERO,
-                })
-            })
+            .map(|(i, o)| o.unwrap_or_else(|| Outcome::unsent(i)))
             .collect()
     }
+}
+
+/// How [`Runner::fan_out`] sends request `i` of the shared slice on a clone of the runner.
+type SendFn<R, T> = fn(Runner, Arc<[R]>, usize) -> BoxFuture<'static, Outcome<T>>;
+
+/// What [`Runner::fan_out`] calls around each request: a replayed outcome instead of sending,
+/// a note before sending, the journal entry of a new outcome, and every outcome once known.
+struct Hooks<P, S, J, D> {
+    replayed: P,
+    sending: S,
+    record: J,
+    done: D,
 }
 
 #[cfg(test)]

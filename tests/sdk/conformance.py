@@ -20,6 +20,7 @@ import anthropic
 import openai
 
 from checks import FAILURES, check, run
+import embeddings
 
 
 def inject(base, fault, count):
@@ -245,7 +246,7 @@ def main():
 
     for name, fn in [("chat", chat), ("stream", stream), ("batch", batch), ("cancel", cancel), ("retries", retries),
                      ("errors", errors), ("headers", headers), ("messages", messages), ("message batch", message_batch),
-                     ("models", models)]:
+                     ("models", models), ("embeddings", lambda: embeddings.all_checks(oai))]:
         run(name, fn)
     s = stats(base)
     check("stats: no custom_id answered twice", s["max_completions_per_custom_id"] <= 1, s["max_completions_per_custom_id"])

@@ -43,6 +43,8 @@ pub struct MockConfig {
     pub cache: CacheConfig,
     /// Stored files.
     pub files: FilesConfig,
+    /// `/v1/embeddings`.
+    pub embeddings: EmbeddingsConfig,
 }
 
 impl Default for MockConfig {
@@ -61,6 +63,7 @@ impl Default for MockConfig {
             error_model: ErrorModelConfig::default(),
             cache: CacheConfig::default(),
             files: FilesConfig::default(),
+            embeddings: EmbeddingsConfig::default(),
         }
     }
 }
@@ -92,6 +95,12 @@ impl MockConfig {
                 self.time_scale
             ));
         }
+        if !(1..=65_536).contains(&self.embeddings.default_dimensions) {
+            return Err(format!(
+                "embeddings.default_dimensions must be between 1 and 65536, not {}",
+                self.embeddings.default_dimensions
+            ));
+        }
         if self.api_key.as_deref() == Some("") {
             return Err("api_key must not be empty (leave it out to accept any key)".into());
         }
@@ -111,6 +120,10 @@ impl MockConfig {
             ("error_model.base_error", self.error_model.base_error),
             ("error_model.max_error", self.error_model.max_error),
             ("latency.default.jitter", self.latency.default.jitter),
+            (
+                "embeddings.perturb_when_batched",
+                self.embeddings.perturb_when_batched,
+            ),
         ];
         for (name, p) in probs {
             if !(0.0..=1.0).contains(&p) {
@@ -516,6 +529,29 @@ impl Default for FilesConfig {
             max_total_bytes: 512 * 1024 * 1024,
             max_file_bytes: 200 * 1024 * 1024,
             max_files: 10_000,
+        }
+    }
+}
+
+/// `/v1/embeddings`: the width of models the mock does not know, and an optional change of the
+/// vectors a multi-input request returns (a server that pads batches), so a client's agreement
+/// check can be shown catching it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddingsConfig {
+    /// Vector width for models without a known native width (self-hosted names).
+    pub default_dimensions: usize,
+    /// 0 (default): an input's vector is the same alone or in an array. p > 0: a vector
+    /// returned in a request of two or more inputs is turned away from the single-input one
+    /// so that their cosine is exactly 1 − p (deterministic per text and model).
+    pub perturb_when_batched: f64,
+}
+
+impl Default for EmbeddingsConfig {
+    fn default() -> Self {
+        EmbeddingsConfig {
+            default_dimensions: 768,
+            perturb_when_batched: 0.0,
         }
     }
 }

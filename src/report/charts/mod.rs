@@ -1,4 +1,4 @@
-//! The six charts of a run, drawn with plotters from [`ChartData`] (itself computed from the
+//! The six charts of a run (eight for embedding runs), drawn with plotters from [`ChartData`] (itself computed from the
 //! summaries and prompt rows): each as SVG, and as PNG with text rendered from the embedded
 //! DejaVu Sans font, so no system font or library is needed.
 //!
@@ -6,6 +6,7 @@
 //! failed, NaN values) it is drawn as an empty frame that says why.
 
 pub mod data;
+mod embed;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -44,6 +45,10 @@ pub enum ChartKind {
     TokenBreakdown,
     /// Accuracy at each slot of the pack, per packed strategy.
     AccuracyByPosition,
+    /// Embedding runs: wall time per strategy.
+    WallByStrategy,
+    /// Embedding runs: 1 − the lowest vector cosine with embed:sequential, per strategy.
+    VectorAgreement,
 }
 
 impl ChartKind {
@@ -57,6 +62,18 @@ impl ChartKind {
         ChartKind::AccuracyByPosition,
     ];
 
+    /// The charts embedding runs add to [`ChartKind::ALL`].
+    pub const EMBED: [ChartKind; 2] = [ChartKind::WallByStrategy, ChartKind::VectorAgreement];
+
+    /// The charts of this run: [`ChartKind::ALL`], and [`ChartKind::EMBED`] for embedding runs.
+    pub fn for_report(report: &RunReport) -> Vec<ChartKind> {
+        let mut kinds = ChartKind::ALL.to_vec();
+        if report.info.task.as_deref() == Some("embed") {
+            kinds.extend(ChartKind::EMBED);
+        }
+        kinds
+    }
+
     /// The file stem, e.g. `cost_by_strategy` (files are `charts/<stem>.svg` and `.png`).
     pub fn name(self) -> &'static str {
         match self {
@@ -66,6 +83,8 @@ impl ChartKind {
             ChartKind::LatencyCdf => "latency_cdf",
             ChartKind::TokenBreakdown => "token_breakdown",
             ChartKind::AccuracyByPosition => "accuracy_by_position",
+            ChartKind::WallByStrategy => "wall_by_strategy",
+            ChartKind::VectorAgreement => "vector_agreement",
         }
     }
 
@@ -78,6 +97,8 @@ impl ChartKind {
             ChartKind::LatencyCdf => "Latency per prompt (CDF)",
             ChartKind::TokenBreakdown => "Tokens by kind and strategy",
             ChartKind::AccuracyByPosition => "Accuracy by position in the pack",
+            ChartKind::WallByStrategy => "Wall time by strategy",
+            ChartKind::VectorAgreement => "Vector agreement with embed:sequential",
         }
     }
 
@@ -102,6 +123,12 @@ impl ChartKind {
             ChartKind::AccuracyByPosition => {
                 "For each packed strategy, the share of graded prompts answered correctly at each slot of the pack (pack_position and correct in prompts.csv): a dip in the middle or at the end means position hurts."
             }
+            ChartKind::WallByStrategy => {
+                "wall_ms of each strategy (summary.csv): from its first request sent to its last result."
+            }
+            ChartKind::VectorAgreement => {
+                "1 − vector_cosine_min of each strategy (summary.csv; 0 = every vector equals sequential's), the dashed line at 1 − vector_tolerance; past it the strategy is flagged."
+            }
         }
     }
 }
@@ -124,7 +151,7 @@ impl Exporter for Charts {
     fn files(&self, report: &RunReport) -> Result<Vec<(String, Vec<u8>)>> {
         let data = ChartData::from_report(report);
         let mut out = Vec::new();
-        for kind in ChartKind::ALL {
+        for kind in ChartKind::for_report(report) {
             out.push((
                 format!("{DIR}/{}.svg", kind.name()),
                 render_svg_with(kind, report, &data).into_bytes(),
@@ -326,6 +353,8 @@ fn draw<DB: DrawingBackend>(
     let foot = vec![footnote(report)];
     match kind {
         ChartKind::CostByStrategy => cost_chart(root, data, &foot),
+        ChartKind::WallByStrategy => embed::wall_chart(root, report, &foot),
+        ChartKind::VectorAgreement => embed::agreement_chart(root, report, &foot),
         ChartKind::TokenBreakdown => token_chart(root, data, &foot),
         ChartKind::LatencyCdf => latency_chart(root, data, &foot),
         ChartKind::AccuracyByPosition => position_chart(root, data, &foot),

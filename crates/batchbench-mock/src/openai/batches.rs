@@ -19,9 +19,10 @@ use super::super::errors::{Api, ApiError};
 use super::super::extract::{Id, ListParams};
 use super::super::respond;
 use super::super::state::{State, lock};
-use super::chat;
 use super::store::{BatchRecord, StoredFile};
 use super::types::list_page;
+use super::{chat, embeddings};
+use batchbench_core::embed::MAX_INPUTS_PER_BATCH;
 
 fn update(state: &State, id: &str, f: impl FnOnce(&mut BatchRecord)) {
     if let Some(r) = lock(&state.batches).map.get_mut(id) {
@@ -180,6 +181,17 @@ pub fn validate(
             None,
         ));
     }
+    let inputs: usize = lines.iter().map(|(_, b)| embeddings::inputs_in(b)).sum();
+    if errors.is_empty() && endpoint == EMBEDDINGS && inputs > MAX_INPUTS_PER_BATCH {
+        errors.push(verr(
+            "too_many_inputs",
+            format!(
+                "The batch has {inputs} embedding inputs; /v1/embeddings batches take at most {MAX_INPUTS_PER_BATCH}."
+            ),
+            None,
+            None,
+        ));
+    }
     if errors.is_empty() && lines.is_empty() {
         errors.push(verr(
             "empty_file",
@@ -197,6 +209,7 @@ pub fn validate(
 /// Answers one batch line: `Ok(output line)` or `Err(error line)`, with usage.
 fn process_line(
     state: &State,
+    endpoint: &str,
     custom_id: &str,
     body: &Value,
 ) -> (Result<Value, Value>, u64, u64, u64) {
@@ -207,6 +220,18 @@ fn process_line(
             "response": {"status_code": status, "request_id": request_id, "body": e.body(Api::OpenAi, &request_id)},
             "error": null})
     };
+    if endpoint == EMBEDDINGS {
+        return match embeddings::batch_line(state, body) {
+            Ok((out, _, tokens)) => {
+                state.stats.custom_id_completed(custom_id);
+                let line = json!({"id": line_id, "custom_id": custom_id,
+                    "response": {"status_code": 200, "request_id": request_id, "body": out},
+                    "error": null});
+                (Ok(line), tokens, 0, 0)
+            }
+            Err(e) => (Err(fail(e.status, e)), 0, 0, 0),
+        };
+    }
     let params = match chat::parse(body) {
         Ok(p) => p,
         Err(e) => return (Err(fail(e.status, e)), 0, 0, 0),
@@ -332,7 +357,8 @@ async fn run(state: Arc<State>, id: String, input: Vec<u8>, endpoint: String) {
         pause(state.scaled(step)).await;
         sim += step;
         let (custom_id, body) = &lines[next];
-        let (result, input_tokens, cached, output) = process_line(&state, custom_id, body);
+        let (result, input_tokens, cached, output) =
+            process_line(&state, &endpoint, custom_id, body);
         let ok = result.is_ok();
         match result {
             Ok(l) => out.push(l),
@@ -400,6 +426,12 @@ async fn run(state: Arc<State>, id: String, input: Vec<u8>, endpoint: String) {
     });
 }
 
+/// The batch endpoints the mock answers lines for.
+const SERVED: &[&str] = &["/v1/chat/completions", EMBEDDINGS];
+
+/// The embeddings endpoint, whose batches also cap the inputs summed over their lines.
+const EMBEDDINGS: &str = "/v1/embeddings";
+
 const ENDPOINTS: &[&str] = &[
     "/v1/chat/completions",
     "/v1/responses",
@@ -434,10 +466,12 @@ pub async fn create(Shared(state): Shared<Arc<State>>, body: Bytes) -> Result<Re
             format!("Invalid value for 'endpoint': '{endpoint}'."),
         ));
     }
-    if endpoint != "/v1/chat/completions" {
+    if !SERVED.contains(&endpoint) {
         return Err(ApiError::invalid(
             Some("endpoint"),
-            format!("The mock serves batches for /v1/chat/completions only, not '{endpoint}'."),
+            format!(
+                "The mock serves batches for /v1/chat/completions and /v1/embeddings only, not '{endpoint}'."
+            ),
         ));
     }
     let window = v

@@ -1,9 +1,10 @@
 //! The OpenAI side of the mock: `types` (wire objects), `store` (files and batches in memory),
 //! and one handler module per endpoint group: chat completions (plain and streamed), files,
-//! batches. A new endpoint is a module here and one `.route` line in [`routes`].
+//! batches, embeddings. A new endpoint is a module here and one `.route` line in [`routes`].
 
 pub mod batches;
 pub mod chat;
+pub mod embeddings;
 pub mod files;
 pub mod store;
 pub mod stream;
@@ -19,7 +20,9 @@ use super::state::State;
 
 /// The OpenAI routes with their middleware (models are shared with Anthropic: see the router).
 pub fn routes(state: &Arc<State>) -> Router<Arc<State>> {
-    let calls = Router::new().route("/v1/chat/completions", post(chat::handle));
+    let calls = Router::new()
+        .route("/v1/chat/completions", post(chat::handle))
+        .route("/v1/embeddings", post(embeddings::handle));
     let upload = Router::new().route("/v1/files", post(files::create));
     let stored = Router::new()
         .route("/v1/files", get(files::list))
