@@ -302,10 +302,16 @@ pub fn summarise(
         ((end - start) * 1e3).round() / 1e3
     };
     let (status, failure) = status_of(prompts, requests);
-    let graded: Vec<&&PromptRecord> = prompts.iter().filter(|p| p.correct.is_some()).collect();
+    // A strategy that failed outright answered nothing: no accuracy or agreement to report (an
+    // empty cell, not 0%). A partial one keeps its lost answers as wrong.
+    let measured = status != RunStatus::Failed;
+    let graded: Vec<&&PromptRecord> = prompts
+        .iter()
+        .filter(|p| measured && p.correct.is_some())
+        .collect();
     let agreed: Vec<&&PromptRecord> = prompts
         .iter()
-        .filter(|p| p.agrees_with_sequential.is_some())
+        .filter(|p| measured && p.agrees_with_sequential.is_some())
         .collect();
     StrategySummary {
         strategy: strategy.to_string(),
@@ -639,6 +645,19 @@ mod tests {
         assert_eq!(s[0].time_cost_usd, Some(1.80 * 7_200.0 / 3_600_000.0));
         assert!((s[0].time_cost_usd.unwrap() - 0.0036).abs() < 1e-15);
         assert!((s[0].time_cost_per_1k_prompts.unwrap() - 1.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_failed_strategy_has_no_accuracy_rather_than_zero() {
+        let prompts = vec![
+            prompt("sequential", "a", 1_000, 10.0, Some(true), true),
+            prompt("batch-api", "a", 0, 0.0, Some(false), false),
+        ];
+        let requests = vec![request("sequential", "r1", 1, "200", 0.0, 10.0)];
+        let s = summarise_all(&prompts, &requests);
+        assert_eq!(s[1].status, RunStatus::Failed);
+        assert_eq!((s[1].accuracy_pct, s[1].agreement_pct), (None, None));
+        assert_eq!(s[0].accuracy_pct, Some(100.0));
     }
 
     #[test]
