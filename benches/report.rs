@@ -48,6 +48,7 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                 error: None,
                 pack_position: None,
                 vector_cosine: None,
+                reasoning_tokens: 0,
             });
             if i % k == 0 {
                 requests.push(RequestRecord {
@@ -76,6 +77,9 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                     extra_items: 0,
                     limit_rpm: None,
                     limit_tpm: None,
+                    reasoning_tokens: 0,
+                    asked_tier: None,
+                    served_tier: None,
                 });
             }
         }

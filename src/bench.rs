@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::pricing::{Nanodollars, Pricing};
-use crate::provider::{CallError, ChatResponse, Usage};
+use crate::pricing::{Nanodollars, Pricing, ServedTier};
+use crate::provider::{CallError, ChatResponse, ServiceTier, Usage};
 use crate::record::{PromptRecord, PromptStatus, RequestKind, RequestRecord};
 use crate::runner::batch::{self, PollConfig};
 use crate::runner::progress::Progress;
@@ -113,6 +113,7 @@ fn share_usage(usage: &Usage, n: usize) -> Vec<Usage> {
     let w = split_u64(usage.cache_write_tokens, n);
     let h = split_u64(usage.cache_write_1h_tokens, n);
     let o = split_u64(usage.output_tokens, n);
+    let r = split_u64(usage.reasoning_tokens, n);
     (0..n)
         .map(|k| Usage {
             input_tokens: i[k],
@@ -120,6 +121,7 @@ fn share_usage(usage: &Usage, n: usize) -> Vec<Usage> {
             cache_write_tokens: w[k],
             cache_write_1h_tokens: h[k],
             output_tokens: o[k],
+            reasoning_tokens: r[k],
         })
         .collect()
 }
@@ -133,13 +135,22 @@ struct Ctx<'a, 'b> {
 }
 
 impl Ctx<'_, '_> {
-    fn price(&self, usage: &Usage, batch: bool) -> Result<Nanodollars> {
-        self.bench.pricing.cost(
-            self.bench.plan.provider,
-            self.bench.plan.model,
-            usage,
-            batch,
-        )
+    /// Prices a response at the tier that served it: `batch` for every Batch API item (OpenAI
+    /// batch bodies report `default`), else what the response reports, standard when it reports
+    /// nothing. A tier without rates is this strategy's failure (contained), never a silent
+    /// standard price.
+    fn price(&self, response: &ChatResponse, batch: bool) -> Result<(Nanodollars, ServedTier)> {
+        let tier = served_tier(response, batch)?;
+        let (provider, model) = (self.bench.plan.provider, self.bench.plan.model);
+        let cost = self
+            .bench
+            .pricing
+            .cost_at(provider, model, &response.usage, tier)
+            .map_err(|e| match e {
+                Error::Pricing(m) => Error::Provider(m),
+                other => other,
+            })?;
+        Ok((cost, tier))
     }
 
     fn attempt_rows(
@@ -150,9 +161,9 @@ impl Ctx<'_, '_> {
     ) -> Result<Option<Nanodollars>> {
         let mut cost_of_success = None;
         for a in &outcome.attempts {
-            let (status, usage, cost, server_id, error, ttft) = match &a.result {
+            let (status, usage, cost, server_id, error, ttft, served) = match &a.result {
                 Ok(r) => {
-                    let cost = self.price(&r.usage, false)?;
+                    let (cost, tier) = self.price(r, false)?;
                     cost_of_success = Some(cost);
                     (
                         "200".to_string(),
@@ -161,6 +172,7 @@ impl Ctx<'_, '_> {
                         r.request_id.clone().or(Some(r.id.clone())),
                         None,
                         r.ttft,
+                        Some(tier.as_str().to_string()),
                     )
                 }
                 Err(e) => (
@@ -169,6 +181,7 @@ impl Ctx<'_, '_> {
                     Nanodollars::ZERO,
                     e.request_id.clone(),
                     Some(e.to_string()),
+                    None,
                     None,
                 ),
             };
@@ -180,6 +193,8 @@ impl Ctx<'_, '_> {
                 ttft_ms: ttft.map(ms),
                 server_id,
                 error,
+                asked_tier: a.asked_tier.map(|t| t.as_str().to_string()),
+                served_tier: served,
                 ..RequestRecord::new(
                     &self.label,
                     &planned.id,
@@ -330,8 +345,13 @@ pub async fn run_strategy(
         requests: Vec::new(),
         pending: HashMap::new(),
     };
-    if let Some(reason) = bench.skip {
-        ctx.abort(&plan.requests, reason);
+    let refusal = bench
+        .skip
+        .map(str::to_string)
+        .or_else(|| strategy.refusal(bench.plan.provider))
+        .or_else(|| missing_tier_price(bench, &plan.requests));
+    if let Some(reason) = refusal {
+        ctx.abort(&plan.requests, &reason);
         return Ok(ctx.into_run(&plan.requests, plan.warnings));
     }
     let bar = bench.progress.bar(plan.requests.len() as u64, &label);
@@ -346,6 +366,44 @@ pub async fn run_strategy(
         other => other?,
     }
     Ok(ctx.into_run(&plan.requests, plan.warnings))
+}
+
+/// The tier a response is priced at: `batch` for a Batch API item, else what it reports
+/// (standard when it reports nothing); a tier no price data knows (OpenAI `scale`) fails the
+/// strategy with the value named.
+fn served_tier(response: &ChatResponse, batch: bool) -> Result<ServedTier> {
+    if batch {
+        return Ok(ServedTier::Batch);
+    }
+    match response.served_tier.as_deref() {
+        None => Ok(ServedTier::Standard),
+        Some(v) => ServedTier::from_reported(v).ok_or_else(|| {
+            Error::Provider(format!(
+                "the response reports service tier {v:?}, which batchbench has no prices for"
+            ))
+        }),
+    }
+}
+
+/// Why a strategy asking for flex or priority cannot be priced, checked before anything is sent:
+/// the model has no rates for that tier in the price data.
+fn missing_tier_price(bench: &BenchContext<'_>, planned: &[PlannedRequest]) -> Option<String> {
+    let asked = planned.iter().find_map(|r| r.request.service_tier)?;
+    let tier = match asked {
+        ServiceTier::Flex => ServedTier::Flex,
+        ServiceTier::Priority => ServedTier::Priority,
+        ServiceTier::Default | ServiceTier::Auto => return None,
+    };
+    let (provider, model) = (bench.plan.provider, bench.plan.model);
+    match bench.pricing.has_tier(provider, model, tier) {
+        Ok(true) => None,
+        Ok(false) => Some(format!(
+            "model {model} has no {tier} price in the price data (genai-prices lists flex and priority \
+             rates only for the models that offer them; see `batchbench prices --model {model}`), so its \
+             {tier} requests cannot be priced"
+        )),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// Sends a strategy's planned requests the way it says (sync or Batch API) and applies the
@@ -478,7 +536,7 @@ fn batch_item(
     let mut defects = (false, 0);
     let (status, usage, cost, server_id, error) = match run.results.get(&planned.id) {
         Some(Ok(resp)) => {
-            let cost = ctx.price(&resp.usage, true)?;
+            let (cost, _) = ctx.price(resp, true)?;
             defects = ctx.apply_response(planned, resp, cost, true, latency);
             (
                 "200".to_string(),
@@ -515,6 +573,7 @@ fn batch_item(
         cost_usd: cost,
         started_ms: ms(submitted),
         latency_ms: ms(latency),
+        served_tier: (status == "200").then(|| ServedTier::Batch.as_str().to_string()),
         server_id,
         error,
         parse_failure: defects.0,
@@ -688,6 +747,7 @@ fn finish(
                 pack_position: (p.position > 0 && ctx.strategy.spec().batch_size() > 1)
                     .then_some(p.position),
                 vector_cosine: None,
+                reasoning_tokens: p.usage.reasoning_tokens,
             }
         })
         .collect()
@@ -707,6 +767,7 @@ mod tests {
             cache_write_tokens: 0,
             cache_write_1h_tokens: 0,
             output_tokens: 50,
+            reasoning_tokens: 9,
         };
         let shares = share_usage(&u, 3);
         let mut sum = Usage::default();

@@ -320,6 +320,18 @@ pub enum VectorEncoding {
     Float,
 }
 
+/// Where a flex request goes when flex has no capacity for it (`--flex-fallback`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FlexFallback {
+    /// Record it failed.
+    Never,
+    /// Send it once more at the default tier.
+    Default,
+}
+
 /// Options of `run`.
 #[derive(Debug, Clone, Args, Default, serde::Serialize, serde::Deserialize)]
 pub struct RunArgs {
@@ -389,6 +401,18 @@ pub struct RunArgs {
     /// one JSON object of answers, as for Anthropic).
     #[arg(long)]
     pub no_json_schema: bool,
+    /// Reasoning models: `reasoning_effort` to send on every request (none, minimal, low,
+    /// medium, high, xhigh; passed through as given, the server decides what it accepts).
+    /// Reasoning tokens are recorded apart and priced as output.
+    #[arg(long, value_name = "EFFORT")]
+    #[serde(default)]
+    pub reasoning_effort: Option<String>,
+    /// The flex strategies: what to do with a request flex still refuses for capacity (429
+    /// "resource unavailable") after its retries: `never` records it failed, `default` sends it
+    /// once more at the default tier (standard prices; counted as a fallback) [default: never].
+    #[arg(long, value_enum, value_name = "TIER")]
+    #[serde(default)]
+    pub flex_fallback: Option<FlexFallback>,
     /// How to count tokens for estimates and packing budgets: `local` (the model's BPE encoding,
     /// o200k_base for unknown models) or `server` (the server's `POST /tokenize`: llama.cpp,
     /// vLLM; falls back to local with a warning where there is none) [default: local].

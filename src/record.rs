@@ -57,6 +57,9 @@ pub struct PromptRecord {
     /// vector (1 for sequential itself); empty for chat runs and inputs without both vectors.
     #[serde(default)]
     pub vector_cosine: Option<f64>,
+    /// Share of output tokens that were hidden reasoning (a part of `output_tokens`).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
 }
 
 impl PromptRecord {
@@ -167,6 +170,17 @@ pub struct RequestRecord {
     /// The tokens-per-minute limit the server reported on this attempt.
     #[serde(default)]
     pub limit_tpm: Option<u64>,
+    /// Of `output_tokens`, the hidden reasoning tokens (billed as output).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
+    /// The service tier this attempt asked for (`flex`, `priority`, `auto`, `default` for a
+    /// flex fallback); empty when it asked for none.
+    #[serde(default)]
+    pub asked_tier: Option<String>,
+    /// The tier it was served and priced at (`standard`, `flex`, `priority`, `batch`): what the
+    /// response reported, `batch` for every Batch API item, `standard` when a server reports none.
+    #[serde(default)]
+    pub served_tier: Option<String>,
 }
 
 impl RequestRecord {
@@ -208,6 +222,9 @@ impl RequestRecord {
             extra_items: 0,
             limit_rpm: None,
             limit_tpm: None,
+            reasoning_tokens: 0,
+            asked_tier: None,
+            served_tier: None,
         }
     }
 
@@ -230,6 +247,7 @@ impl RequestRecord {
             cached_tokens: usage.cached_tokens,
             cache_write_tokens: usage.cache_write_tokens,
             output_tokens: usage.output_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
             ..self
         }
     }

@@ -48,6 +48,7 @@ fn usage(p: &PromptRecord) -> Usage {
         cache_write_tokens: p.cache_write_tokens,
         cache_write_1h_tokens: 0,
         output_tokens: p.output_tokens,
+        reasoning_tokens: p.reasoning_tokens,
     }
 }
 
@@ -90,10 +91,15 @@ fn check(r: &Run, provider: ProviderKind) {
                 cache_write_tokens: q.cache_write_tokens,
                 cache_write_1h_tokens: 0,
                 output_tokens: q.output_tokens,
+                reasoning_tokens: q.reasoning_tokens,
             };
+            // Each row is priced at the tier it names: batch for every batch item.
+            let tier = q.served_tier.as_deref().unwrap();
             let batch = q.kind == batchbench::record::RequestKind::BatchItem;
+            assert_eq!(batch, tier == "batch", "{} {}", s.strategy, q.request_id);
+            let tier = batchbench::pricing::ServedTier::from_reported(tier).unwrap();
             assert_eq!(
-                pricing.cost(provider, &r.info.model, &u, batch).unwrap(),
+                pricing.cost_at(provider, &r.info.model, &u, tier).unwrap(),
                 q.cost_usd,
                 "{} {}",
                 s.strategy,

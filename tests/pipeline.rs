@@ -11,10 +11,11 @@ mod fake_pipeline;
 
 use batchbench::pricing::Nanodollars;
 use batchbench::provider::fake::FakeProvider;
-use batchbench::provider::{CallError, ChatRequest};
-use batchbench::record::RequestKind;
-use batchbench::strategy::StrategySpec;
-use fake_pipeline::{pricing, prompts, responder, run, runner};
+use batchbench::provider::{CallError, ChatRequest, ChatResponse, ServiceTier};
+use batchbench::record::{RequestKind, RequestRecord};
+use batchbench::report::summary::summarise;
+use batchbench::strategy::{StrategySpec, Tier};
+use fake_pipeline::{pricing, prompts, responder, run, run_model, runner};
 
 fn nd(n: u64) -> Nanodollars {
     Nanodollars(n)
@@ -105,4 +106,126 @@ async fn a_transient_error_is_retried_and_every_attempt_recorded() {
         nd(2_100),
         "a failed attempt costs nothing"
     );
+}
+
+/// gpt-5-mini: $0.25 input and $2.00 output per million standard, $0.125 / $1.00 flex (and
+/// batch), $0.45 / $3.60 priority (genai-prices bundled data).
+const TIERED: &str = "gpt-5-mini";
+
+/// Answers `yes` (10 input, 1 output tokens) reporting `tier` as the serving tier.
+fn served_as(
+    tier: Option<&'static str>,
+) -> impl Fn(&ChatRequest, usize) -> Result<ChatResponse, CallError> + Send + Sync + 'static {
+    move |_: &ChatRequest, _| {
+        let mut r = FakeProvider::answer("yes", 10, 1);
+        r.served_tier = tier.map(str::to_string);
+        Ok(r)
+    }
+}
+
+#[tokio::test]
+async fn each_request_is_priced_by_the_tier_its_response_reports() {
+    let set = prompts(1);
+    let cases = [
+        // (strategy, what the response reports, served_tier row, nano-dollars)
+        // 10 x 0.125 + 1 x 1.00 per million = $0.00000225.
+        (StrategySpec::Tier(Tier::Flex, None), Some("flex"), "flex", 2_250),
+        // 10 x 0.45 + 1 x 3.60 = $0.0000081.
+        (StrategySpec::Tier(Tier::Priority, None), Some("priority"), "priority", 8_100),
+        // Flex asked, nothing reported: standard, 10 x 0.25 + 1 x 2.00 = $0.0000045.
+        (StrategySpec::Tier(Tier::Flex, None), None, "standard", 4_500),
+        // Flex asked, `default` reported (served at standard after all).
+        (StrategySpec::Tier(Tier::Flex, None), Some("default"), "standard", 4_500),
+        // Batch API items are batch-priced whatever their body says (OpenAI writes `default`).
+        (StrategySpec::BatchApi(None), Some("default"), "batch", 2_250),
+    ];
+    for (spec, reported, served, cost) in cases {
+        let r = runner(FakeProvider::new(served_as(reported)));
+        let run = run_model(&r, &pricing(), &set, spec, TIERED).await;
+        assert_eq!(run.prompts[0].cost_usd, nd(cost), "{spec} {reported:?}");
+        let row = run.requests.iter().find(|q| q.is_sent()).unwrap();
+        assert_eq!(row.served_tier.as_deref(), Some(served), "{spec} {reported:?}");
+        assert_eq!(row.cost_usd, nd(cost));
+    }
+}
+
+#[tokio::test]
+async fn a_tier_without_prices_fails_the_strategy_never_a_silent_standard_price() {
+    let set = prompts(2);
+    // gpt-4o-mini has no flex rates: refused before anything is sent.
+    let fake = FakeProvider::new(served_as(Some("flex")));
+    let r = runner(fake);
+    let run = run(&r, &pricing(), &set, StrategySpec::Tier(Tier::Flex, None)).await;
+    assert!(run.prompts.iter().all(|p| !p.answered()));
+    assert_eq!(run.requests.len(), 1, "only the aborted row");
+    assert_eq!(run.requests[0].kind, RequestKind::Aborted);
+    let why = run.requests[0].error.as_deref().unwrap();
+    assert!(why.contains("gpt-4o-mini") && why.contains("flex"), "{why}");
+    // A tier no price data knows, reported by the server: the strategy stops, naming it.
+    let r = runner(FakeProvider::new(served_as(Some("scale"))));
+    let run = run_model(&r, &pricing(), &set, StrategySpec::Sequential, TIERED).await;
+    assert!(run.prompts.iter().all(|p| !p.answered()));
+    let aborted = run.requests.iter().find(|q| q.kind == RequestKind::Aborted);
+    assert!(aborted.unwrap().error.as_deref().unwrap().contains("\"scale\""));
+}
+
+/// Refuses every flex request with OpenAI's 429 resource-unavailable; answers the rest.
+fn flex_has_no_capacity(request: &ChatRequest, n: usize) -> Result<ChatResponse, CallError> {
+    if request.service_tier == Some(ServiceTier::Flex) {
+        return Err(CallError::status(
+            429,
+            Some("resource_unavailable".into()),
+            "Resource unavailable".into(),
+            &Default::default(),
+        ));
+    }
+    served_as(Some("default"))(request, n)
+}
+
+#[tokio::test]
+async fn flex_refused_for_capacity_is_retried_then_falls_back_when_asked() {
+    let set = prompts(1);
+    let spec = StrategySpec::Tier(Tier::Flex, None);
+    // Without the fallback: five flex attempts (four retries), all refused, nothing billed.
+    let r = runner(FakeProvider::new(flex_has_no_capacity));
+    let run = run_model(&r, &pricing(), &set, spec, TIERED).await;
+    assert!(!run.prompts[0].answered());
+    let tiers: Vec<(Option<&str>, &str)> = run
+        .requests
+        .iter()
+        .map(|q| (q.asked_tier.as_deref(), q.status.as_str()))
+        .collect();
+    assert_eq!(tiers, vec![(Some("flex"), "429"); 5]);
+    // With it: the same five, then one attempt at the default tier, priced standard.
+    let r = runner(FakeProvider::new(flex_has_no_capacity)).with_flex_fallback(true);
+    let run = run_model(&r, &pricing(), &set, spec, TIERED).await;
+    assert!(run.prompts[0].answered());
+    assert_eq!(run.prompts[0].cost_usd, nd(4_500));
+    let last = run.requests.last().unwrap();
+    assert_eq!(
+        (last.attempt, last.asked_tier.as_deref(), last.served_tier.as_deref()),
+        (6, Some("default"), Some("standard"))
+    );
+    let rows: Vec<&RequestRecord> = run.requests.iter().collect();
+    let s = summarise(&run.strategy, &run.prompts.iter().collect::<Vec<_>>(), &rows, None);
+    assert_eq!((s.flex_refused, s.flex_fallbacks), (5, 1));
+    assert_eq!(s.served_tiers.as_deref(), Some("standard 1"));
+}
+
+#[tokio::test]
+async fn reasoning_tokens_are_recorded_apart_and_priced_as_output() {
+    let set = prompts(1);
+    let reasoning = |_: &ChatRequest, _| {
+        // 10 input, 9 output of which 8 reasoning.
+        let mut r = FakeProvider::answer("yes", 10, 9);
+        r.usage.reasoning_tokens = 8;
+        Ok(r)
+    };
+    let r = runner(FakeProvider::new(reasoning));
+    let run = run_model(&r, &pricing(), &set, StrategySpec::Sequential, TIERED).await;
+    let p = &run.prompts[0];
+    assert_eq!((p.output_tokens, p.reasoning_tokens), (9, 8));
+    // 10 x 0.25 + 9 x 2.00 per million = $0.0000205: reasoning at the output rate.
+    assert_eq!(p.cost_usd, nd(20_500));
+    assert_eq!(run.requests[0].reasoning_tokens, 8);
 }

@@ -251,6 +251,7 @@ pub fn full_report(n: usize) -> RunReport {
                     error: (!answered).then(|| "no answer for this message: the model replied once to the whole conversation".into()),
                     pack_position: (items.len() > 1).then_some(pos as u32 + 1),
                     vector_cosine: None,
+                    reasoning_tokens: 0,
                 });
             }
             clock += lat;
@@ -299,6 +300,9 @@ pub fn request(
         extra_items: 0,
         limit_rpm: None,
         limit_tpm: None,
+        reasoning_tokens: 0,
+        asked_tier: None,
+        served_tier: (status == "200").then(|| "standard".into()),
     }
 }
 
@@ -333,5 +337,6 @@ pub fn prompt(
         error: (!answered).then(|| "HTTP 500".into()),
         pack_position: None,
         vector_cosine: None,
+        reasoning_tokens: 0,
     }
 }

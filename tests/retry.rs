@@ -52,6 +52,8 @@ fn request(model: &str) -> ChatRequest {
         json_schema: None,
         cache_prefix: false,
         stream: false,
+        service_tier: None,
+        reasoning_effort: None,
     }
 }
 

@@ -511,6 +511,8 @@ fn call_errors_from_a_refused_key_hide_it() {
             json_schema: None,
             cache_prefix: false,
             stream: false,
+            service_tier: None,
+            reasoning_effort: None,
         };
         let (chat, _) = batchbench::provider::api::build(client);
         let e = rt.block_on(chat.chat(&request)).unwrap_err();

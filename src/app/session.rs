@@ -100,7 +100,8 @@ impl Session {
             plan.args.tokenizer == Some(crate::cli::TokenizerSource::Server),
         )
         .await;
-        let runner = Runner::new(client, retry, Instant::now(), plan.seed);
+        let runner = Runner::new(client, retry, Instant::now(), plan.seed)
+            .with_flex_fallback(plan.args.flex_fallback == Some(crate::cli::FlexFallback::Default));
         let limits = model_limits(
             &plan.model,
             plan.pricing.context_window(plan.provider, &plan.model),
@@ -141,6 +142,7 @@ impl Session {
                 stream: plan.args.stream,
                 temperature: crate::sampling::choose(plan.args.temperature, &plan.model).0,
                 json_schema: !plan.args.no_json_schema,
+                reasoning_effort: plan.args.reasoning_effort.as_deref(),
             },
             runner: &self.runner,
             pricing: &plan.pricing,

@@ -62,6 +62,7 @@ mod tests {
                 error: None,
                 pack_position: None,
                 vector_cosine: None,
+                reasoning_tokens: 0,
             })
             .collect();
         EmbedRun {

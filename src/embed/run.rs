@@ -474,6 +474,7 @@ fn finish(ctx: Ctx<'_, '_>, warnings: Vec<String>) -> EmbedRun {
                 },
                 pack_position: (p.position > 0).then_some(p.position),
                 vector_cosine: None,
+                reasoning_tokens: 0,
             }
         })
         .collect();

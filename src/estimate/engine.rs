@@ -16,7 +16,7 @@ use super::outputs::OutputRule;
 use crate::dataset::{self, Item, Prompt};
 use crate::error::{Error, Result};
 use crate::packing;
-use crate::pricing::{ModelLimits, Pricing};
+use crate::pricing::{ModelLimits, Pricing, ServedTier};
 use crate::provider::{ProviderKind, Usage};
 
 /// Prompts per chunk before rounding up to a multiple of every K.
@@ -81,8 +81,8 @@ pub(crate) struct Task<'a> {
     pub model: usize,
     /// The request shape (with the K in force).
     pub shape: Shape,
-    /// Billed at batch prices.
-    pub batch: bool,
+    /// The tier it is billed at (batch for the Batch API strategies).
+    pub tier: ServedTier,
     /// Output tokens.
     pub output: OutputRule<'a>,
 }
@@ -283,8 +283,8 @@ enum Job {
     },
 }
 
-/// (model, batch, input, cached, cache write, output): a request's price depends on nothing else.
-type MemoKey = (usize, bool, u64, u64, u64, u64);
+/// (model, tier, input, cached, cache write, output): a request's price depends on nothing else.
+type MemoKey = (usize, ServedTier, u64, u64, u64, u64);
 
 /// A packed or naive group inside a job: (from, to, user-message tokens, schema tokens).
 type Group = (usize, usize, u64, u64);
@@ -298,10 +298,10 @@ struct Worker<'p, 'a> {
 }
 
 impl Worker<'_, '_> {
-    fn price(&mut self, model: usize, batch: bool, usage: Usage) -> Result<u64> {
+    fn price(&mut self, model: usize, tier: ServedTier, usage: Usage) -> Result<u64> {
         let key = (
             model,
-            batch,
+            tier,
             usage.input_tokens,
             usage.cached_tokens,
             usage.cache_write_tokens,
@@ -314,7 +314,7 @@ impl Worker<'_, '_> {
         let v = self
             .pass
             .pricing
-            .cost(m.provider, &m.name, &usage, batch)?
+            .cost_at(m.provider, &m.name, &usage, tier)?
             .0;
         if self.memo.len() > 1 << 20 {
             self.memo.clear();
@@ -331,7 +331,7 @@ impl Worker<'_, '_> {
         allowed_output: u64,
     ) -> Result<()> {
         let t = &self.pass.tasks[task];
-        let cost = self.price(t.model, t.batch, usage)?;
+        let cost = self.price(t.model, t.tier, usage)?;
         let m = &self.pass.models[t.model];
         let a = &mut self.accs[task];
         a.requests += 1;

@@ -20,10 +20,10 @@ pub use outputs::{DEFAULT_OUTPUT_TOKENS, OutputTokens, RunOutputs};
 
 use crate::cli::{EstimateArgs, Format};
 use crate::error::{Error, Result};
-use crate::pricing::{Nanodollars, PriceSource, Pricing, model_limits};
+use crate::pricing::{Nanodollars, PriceSource, Pricing, ServedTier, model_limits};
 use crate::provider::ProviderKind;
 use crate::provider::overheads::{CacheStyle, Overheads};
-use crate::strategy::StrategySpec;
+use crate::strategy::{StrategySpec, Tier};
 use crate::tokens::{Encoding, Exactness, Tokenizer};
 use engine::{EncCtx, ModelCtx, Pass, Shape, Task};
 
@@ -181,16 +181,22 @@ fn scale(cost: Nanodollars, num: u64, den: u64) -> Nanodollars {
     Nanodollars(u64::try_from(v).unwrap_or(u64::MAX))
 }
 
-fn shape_of(spec: StrategySpec) -> (Shape, bool) {
+fn shape_of(spec: StrategySpec) -> (Shape, ServedTier) {
+    let single = Shape::Single { cached: false };
     match spec {
-        StrategySpec::Sequential | StrategySpec::Concurrent(_) => {
-            (Shape::Single { cached: false }, false)
+        StrategySpec::Sequential | StrategySpec::Concurrent(_) => (single, ServedTier::Standard),
+        StrategySpec::Cached => (Shape::Single { cached: true }, ServedTier::Standard),
+        StrategySpec::BatchApi(None) => (single, ServedTier::Batch),
+        StrategySpec::Packed(k) => (Shape::Packed(k), ServedTier::Standard),
+        StrategySpec::BatchApi(Some(k)) => (Shape::Packed(k), ServedTier::Batch),
+        StrategySpec::Tier(t, packed) => {
+            let tier = match t {
+                Tier::Flex => ServedTier::Flex,
+                Tier::Priority => ServedTier::Priority,
+            };
+            (packed.map_or(single, Shape::Packed), tier)
         }
-        StrategySpec::Cached => (Shape::Single { cached: true }, false),
-        StrategySpec::BatchApi(None) => (Shape::Single { cached: false }, true),
-        StrategySpec::Packed(k) => (Shape::Packed(k), false),
-        StrategySpec::BatchApi(Some(k)) => (Shape::Packed(k), true),
-        StrategySpec::NaiveMultiMessage(k) => (Shape::Naive(k), false),
+        StrategySpec::NaiveMultiMessage(k) => (Shape::Naive(k), ServedTier::Standard),
     }
 }
 
@@ -248,11 +254,11 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
     let mut index: Vec<(usize, usize)> = Vec::new(); // (model, strategy) of each task
     for m in 0..models.len() {
         for (s, spec) in input.strategies.iter().enumerate() {
-            let (shape, batch) = shape_of(*spec);
+            let (shape, tier) = shape_of(*spec);
             tasks.push(Task {
                 model: m,
                 shape,
-                batch,
+                tier,
                 output: rules[s].clone(),
             });
             index.push((m, s));
@@ -440,7 +446,7 @@ fn model_rows(
                     cached_tokens: a.cached,
                     cache_write_tokens: a.cache_write,
                     output_tokens: a.output,
-                    batch_priced: tasks[t].batch,
+                    batch_priced: tasks[t].tier == ServedTier::Batch,
                     cost_usd: cost,
                     cost_per_1k_prompts_usd: scale(cost, 1_000, prompts),
                     saving_vs_sequential_pct: baseline.and_then(|b| cost.saving_vs(b)),

@@ -120,7 +120,9 @@ enum Family {
 
 fn family(spec: StrategySpec) -> Family {
     match spec {
-        StrategySpec::Packed(_) | StrategySpec::BatchApi(Some(_)) => Family::Packed,
+        StrategySpec::Packed(_)
+        | StrategySpec::BatchApi(Some(_))
+        | StrategySpec::Tier(_, Some(_)) => Family::Packed,
         StrategySpec::NaiveMultiMessage(_) => Family::Naive,
         _ => Family::Single,
     }

@@ -174,6 +174,7 @@ mod tests {
             cache_write_tokens: 1000,
             cache_write_1h_tokens: 0,
             output_tokens: 500,
+            reasoning_tokens: 0,
         };
         assert_eq!(m.cost(&u, false), Nanodollars(9_500_000));
         assert_eq!(m.cost(&u, true), Nanodollars(4_750_000));

@@ -59,6 +59,9 @@ pub fn request_body(request: &ChatRequest) -> Value {
     if request.stream {
         body["stream"] = json!(true);
     }
+    if let Some(tier) = request.service_tier {
+        body["service_tier"] = json!(tier.as_str());
+    }
     body
 }
 
@@ -75,6 +78,9 @@ struct WireUsage {
     cache_read_input_tokens: Option<u64>,
     #[serde(default)]
     cache_creation: Option<WireCacheCreation>,
+    /// `standard`, `priority` or `batch`: the tier that served (and prices) the request.
+    #[serde(default)]
+    service_tier: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +105,7 @@ impl WireUsage {
                 .map_or(0, |c| c.ephemeral_1h_input_tokens)
                 .min(write),
             output_tokens: self.output_tokens,
+            reasoning_tokens: 0,
         }
     }
 }
@@ -139,6 +146,7 @@ pub fn parse_message(v: &Value) -> Result<ChatResponse, String> {
         usage,
         request_id: None,
         ttft: None,
+        served_tier: m.usage.and_then(|u| u.service_tier),
         rate_limit: None,
     })
 }
@@ -245,6 +253,7 @@ async fn chat_stream(
             &headers,
         ));
     }
+    let served_tier = usage.service_tier.take();
     let usage = usage.normalise();
     http::check_usage(&usage).map_err(|e| CallError::new(CallErrorKind::Decode, e))?;
     Ok(ChatResponse {
@@ -255,6 +264,7 @@ async fn chat_stream(
         usage,
         request_id,
         ttft: ttft.or(Some(start.elapsed())),
+        served_tier,
         rate_limit: super::ratelimit::RateLimitInfo::from_headers(
             &headers,
             std::time::SystemTime::now(),
@@ -425,7 +435,8 @@ mod tests {
                 cached_tokens: 2000,
                 cache_write_tokens: 1000,
                 cache_write_1h_tokens: 600,
-                output_tokens: 3
+                output_tokens: 3,
+                reasoning_tokens: 0
             }
         );
         assert_eq!(r.usage.uncached_input(), 50);
@@ -446,6 +457,8 @@ mod tests {
             json_schema: None,
             cache_prefix: true,
             stream: false,
+            service_tier: None,
+            reasoning_effort: None,
         };
         let b = request_body(&r);
         assert_eq!(b["system"][0]["cache_control"]["type"], "ephemeral");

@@ -160,6 +160,12 @@ impl ChatApi for OpenAi {
         &'a self,
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<ChatResponse, CallError>> {
+        if request.service_tier == Some(super::ServiceTier::Flex) {
+            return Box::pin(async move {
+                let client = self.0.with_timeouts(self.0.endpoint().timeouts.for_flex());
+                openai::chat(&client, request).await
+            });
+        }
         Box::pin(openai::chat(&self.0, request))
     }
 }

@@ -116,6 +116,18 @@ impl CallError {
         }
     }
 
+    /// Whether flex processing refused for lack of capacity (OpenAI's 429 "resource
+    /// unavailable"): retried with backoff, then optionally sent at the default tier.
+    pub fn is_capacity(&self) -> bool {
+        self.status == Some(429)
+            && !self.is_quota()
+            && (self.code.as_deref() == Some("resource_unavailable")
+                || self
+                    .message
+                    .to_ascii_lowercase()
+                    .contains("resource unavailable"))
+    }
+
     /// Whether the account is out of quota: no retry can help and the run must stop.
     pub fn is_quota(&self) -> bool {
         self.code.as_deref() == Some("insufficient_quota") || self.status == Some(402)

@@ -73,6 +73,7 @@ impl FakeProvider {
             },
             request_id: None,
             ttft: None,
+            served_tier: None,
             rate_limit: None,
         }
     }

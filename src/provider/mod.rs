@@ -156,6 +156,40 @@ pub struct ChatRequest {
     pub cache_prefix: bool,
     /// Stream the answer (SSE), recording time to first token.
     pub stream: bool,
+    /// The service tier to ask for; `None` sends no `service_tier` (the account's default).
+    #[serde(default)]
+    pub service_tier: Option<ServiceTier>,
+    /// Reasoning effort for reasoning models (`reasoning_effort` / `reasoning.effort`), passed
+    /// through as given.
+    #[serde(default)]
+    pub reasoning_effort: Option<String>,
+}
+
+/// A service tier a request asks for. What it is billed at is the tier the response reports
+/// (see [`crate::pricing::ServedTier`]), which may differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceTier {
+    /// OpenAI `default`: standard processing, also what a flex fallback sends.
+    Default,
+    /// OpenAI `flex`: Batch API rates, synchronous, may be refused with 429.
+    Flex,
+    /// OpenAI `priority`: higher rates, lower latency.
+    Priority,
+    /// Anthropic `auto`: priority capacity where the account has it, else standard.
+    Auto,
+}
+
+impl ServiceTier {
+    /// The value as the wire spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTier::Default => "default",
+            ServiceTier::Flex => "flex",
+            ServiceTier::Priority => "priority",
+            ServiceTier::Auto => "auto",
+        }
+    }
 }
 
 impl ChatRequest {
@@ -188,6 +222,9 @@ pub struct Usage {
     pub cache_write_1h_tokens: u64,
     /// Output tokens (reasoning included).
     pub output_tokens: u64,
+    /// Of `output_tokens`, the hidden reasoning tokens a reasoning model billed as output.
+    #[serde(default)]
+    pub reasoning_tokens: u64,
 }
 
 impl Usage {
@@ -204,6 +241,7 @@ impl Usage {
         self.cache_write_tokens += other.cache_write_tokens;
         self.cache_write_1h_tokens += other.cache_write_1h_tokens;
         self.output_tokens += other.output_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
     }
 }
 
@@ -224,6 +262,10 @@ pub struct ChatResponse {
     pub request_id: Option<String>,
     /// Time to first token when streaming.
     pub ttft: Option<Duration>,
+    /// The service tier the response says served it (OpenAI `service_tier`, Anthropic
+    /// `usage.service_tier`), as reported; `None` when the server says nothing.
+    #[serde(default)]
+    pub served_tier: Option<String>,
     /// The rate limits the server reported with this response.
     #[serde(skip)]
     pub rate_limit: Option<ratelimit::RateLimitInfo>,
@@ -253,6 +295,19 @@ pub struct Timeouts {
     pub total: Duration,
     /// Longest silence between two chunks of a stream.
     pub stream_idle: Duration,
+}
+
+impl Timeouts {
+    /// Flex requests queue for capacity: OpenAI advises a 15-minute client timeout, so the
+    /// first-byte and total limits are raised to at least that.
+    pub fn for_flex(self) -> Timeouts {
+        let flex = Duration::from_secs(900);
+        Timeouts {
+            first_byte: self.first_byte.max(flex),
+            total: self.total.max(flex),
+            ..self
+        }
+    }
 }
 
 impl Default for Timeouts {
@@ -294,6 +349,13 @@ impl Client {
             http,
             schema_fallback: fallback::SchemaFallback::default(),
         })
+    }
+
+    /// The same client (and connection pool) with other per-request time limits.
+    pub fn with_timeouts(&self, timeouts: Timeouts) -> Client {
+        let mut c = self.clone();
+        c.endpoint.timeouts = timeouts;
+        c
     }
 
     /// The endpoint this client talks to.

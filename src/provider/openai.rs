@@ -58,7 +58,11 @@ struct WireRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     prompt_cache_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     response_format: Option<WireResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_tier: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,6 +115,7 @@ impl<'a> WireRequest<'a> {
                 .collect(),
             model: &request.model,
             prompt_cache_key: request.cache_prefix.then(|| prompt_cache_key(request)),
+            reasoning_effort: request.reasoning_effort.as_deref(),
             response_format: request.json_schema.as_ref().map(|s| WireResponseFormat {
                 json_schema: WireJsonSchema {
                     name: &s.name,
@@ -119,6 +124,7 @@ impl<'a> WireRequest<'a> {
                 },
                 kind: "json_schema",
             }),
+            service_tier: request.service_tier.map(super::ServiceTier::as_str),
             stream: request.stream.then_some(true),
             stream_options: request.stream.then_some(WireStreamOptions {
                 include_usage: true,
@@ -140,6 +146,8 @@ struct WireCompletion {
     id: Option<String>,
     choices: Vec<WireChoice>,
     usage: Option<WireUsage>,
+    /// The tier that served the request (`default`, `flex`, `priority`, …), the one to price by.
+    service_tier: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +169,13 @@ struct WireUsage {
     prompt_tokens: u64,
     completion_tokens: u64,
     prompt_tokens_details: Option<WirePromptDetails>,
+    completion_tokens_details: Option<WireCompletionDetails>,
+}
+
+/// `usage.completion_tokens_details`: reasoning tokens are a part of `completion_tokens`.
+#[derive(Debug, Deserialize)]
+struct WireCompletionDetails {
+    reasoning_tokens: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +193,12 @@ impl WireUsage {
             cache_write_tokens: details.and_then(|d| d.cache_write_tokens).unwrap_or(0),
             cache_write_1h_tokens: 0,
             output_tokens: self.completion_tokens,
+            reasoning_tokens: self
+                .completion_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0)
+                .min(self.completion_tokens),
         }
     }
 }
@@ -202,6 +223,7 @@ pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
         usage,
         request_id: None,
         ttft: None,
+        served_tier: c.service_tier,
         rate_limit: None,
     })
 }
@@ -266,6 +288,7 @@ async fn chat_stream(
     let mut text = String::new();
     let (mut id, mut finish, mut usage, mut ttft, mut done) =
         (String::new(), String::new(), None, None, false);
+    let mut served_tier = None;
     while !done {
         let chunk = match tokio::time::timeout(t.stream_idle, stream.next()).await {
             Err(_) => return Err(http::timeout("stream stalled", t.stream_idle)),
@@ -303,6 +326,9 @@ async fn chat_stream(
             if let Some(u) = c.usage {
                 usage = Some(u.normalise());
             }
+            if c.service_tier.is_some() {
+                served_tier = c.service_tier;
+            }
             for choice in c.choices.iter().take(1) {
                 if let Some(delta) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
                     if ttft.is_none() && !delta.is_empty() {
@@ -337,6 +363,7 @@ async fn chat_stream(
         usage,
         request_id,
         ttft: ttft.or(Some(start.elapsed())),
+        served_tier,
         rate_limit: super::ratelimit::RateLimitInfo::from_headers(
             &headers,
             std::time::SystemTime::now(),
@@ -645,6 +672,8 @@ mod tests {
             json_schema: None,
             cache_prefix: false,
             stream: false,
+            service_tier: None,
+            reasoning_effort: None,
         }
     }
 
@@ -747,7 +776,8 @@ mod tests {
                 cached_tokens: 1920,
                 cache_write_tokens: 0,
                 cache_write_1h_tokens: 0,
-                output_tokens: 300
+                output_tokens: 300,
+                reasoning_tokens: 0
             }
         );
         assert_eq!(r.usage.uncached_input(), 86);

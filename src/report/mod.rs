@@ -12,6 +12,7 @@ pub mod run_info;
 pub mod summary;
 pub mod table;
 pub mod tabular;
+pub mod tiers;
 
 use std::path::{Path, PathBuf};
 

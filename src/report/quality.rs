@@ -260,6 +260,7 @@ mod tests {
             error: None,
             pack_position: pos,
             vector_cosine: None,
+            reasoning_tokens: 0,
         }
     }
 

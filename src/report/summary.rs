@@ -166,6 +166,19 @@ pub struct StrategySummary {
     /// The lowest tokens-per-minute limit the server reported (`x-ratelimit-limit-tokens`).
     #[serde(default)]
     pub tpm_limit: Option<u64>,
+    /// Of `output_tokens`, hidden reasoning tokens (priced as output).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
+    /// The tiers that served the answered requests, with counts (`flex 98; standard 2`), from
+    /// requests.csv's `served_tier`.
+    #[serde(default)]
+    pub served_tiers: Option<String>,
+    /// Attempts that asked for flex and were refused with 429.
+    #[serde(default)]
+    pub flex_refused: u64,
+    /// Requests answered after falling back from flex to the default tier (`--flex-fallback`).
+    #[serde(default)]
+    pub flex_fallbacks: u64,
 }
 
 /// How far a strategy got; a failed strategy's numbers are not a result.
@@ -401,10 +414,39 @@ pub fn summarise(
         ),
         rpm_limit: sent.iter().filter_map(|r| r.limit_rpm).min(),
         tpm_limit: sent.iter().filter_map(|r| r.limit_tpm).min(),
+        reasoning_tokens: sum(|p| p.reasoning_tokens),
+        served_tiers: served_tiers(&sent),
+        flex_refused: sent
+            .iter()
+            .filter(|r| r.asked_tier.as_deref() == Some("flex") && r.status == "429")
+            .count() as u64,
+        flex_fallbacks: sent
+            .iter()
+            .filter(|r| r.asked_tier.as_deref() == Some("default") && r.error.is_none())
+            .count() as u64,
     }
     .with_vectors(prompts)
     .with_streaming(&sent)
     .with_intervals(prompts)
+}
+
+/// `flex 98; standard 2`: the served tiers of the answered rows, most first (ties by name);
+/// `None` when no row says.
+fn served_tiers(sent: &[&&RequestRecord]) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, u64> = Default::default();
+    for r in sent.iter().filter(|r| r.error.is_none()) {
+        if let Some(t) = r.served_tier.as_deref() {
+            *counts.entry(t).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(&str, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    (!v.is_empty()).then(|| {
+        v.iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 /// `n` per minute of `wall_ms`; `None` without wall time.
@@ -595,6 +637,7 @@ mod tests {
             error: None,
             pack_position: None,
             vector_cosine: None,
+            reasoning_tokens: 0,
         }
     }
 

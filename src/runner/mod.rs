@@ -20,7 +20,7 @@ pub use crate::retry::{self, Decision, RetryPolicy};
 use crate::provider::api::{BatchApi, ChatApi, EmbedApi};
 use crate::provider::embeddings::{EmbedRequest, EmbedResponse};
 use crate::provider::ratelimit::RateLimitInfo;
-use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client};
+use crate::provider::{CallError, CallErrorKind, ChatRequest, ChatResponse, Client, ServiceTier};
 
 /// One attempt at one request; `T` is what a successful attempt returns (a chat answer unless
 /// said otherwise, embeddings for `run --task embed`).
@@ -34,6 +34,9 @@ pub struct AttemptLog<T = ChatResponse> {
     pub latency: Duration,
     /// The response, or the error.
     pub result: Result<T, CallError>,
+    /// The service tier this attempt asked for (a flex fallback asks for `default`).
+    #[serde(default)]
+    pub asked_tier: Option<ServiceTier>,
 }
 
 /// The final outcome of one request, with all its attempts.
@@ -158,6 +161,7 @@ pub struct Runner {
     seed: u64,
     quota_exhausted: Arc<AtomicBool>,
     pacer: Arc<pacing::Pacer>,
+    flex_fallback: bool,
 }
 
 impl std::fmt::Debug for Runner {
@@ -199,7 +203,15 @@ impl Runner {
             seed,
             quota_exhausted: Arc::new(AtomicBool::new(false)),
             pacer: Arc::new(pacing::Pacer::default()),
+            flex_fallback: false,
         }
+    }
+
+    /// This runner sending a flex request once more at the default tier when flex stays
+    /// unavailable after its retries (`--flex-fallback default`).
+    pub fn with_flex_fallback(mut self, on: bool) -> Runner {
+        self.flex_fallback = on;
+        self
     }
 
     /// The HTTP client, when the runner was built over one.
@@ -233,10 +245,38 @@ impl Runner {
         self
     }
 
-    /// Sends one request with retries.
+    /// Sends one request with retries. A flex request that flex still refuses for capacity
+    /// after them is sent once more at the default tier when the runner falls back; its
+    /// attempts follow on, asking for `default`.
     pub async fn send(&self, request: &ChatRequest, index: usize) -> Outcome {
-        self.send_with(rate_estimate(request), index, || self.chat.chat(request))
-            .await
+        let mut outcome = self.send_tiered(request, index).await;
+        let refused = outcome.result().is_err_and(CallError::is_capacity);
+        if self.flex_fallback && request.service_tier == Some(ServiceTier::Flex) && refused {
+            let fallback = ChatRequest {
+                service_tier: Some(ServiceTier::Default),
+                ..request.clone()
+            };
+            let more = self.send_tiered(&fallback, index).await;
+            let sent = outcome.attempts.len() as u32;
+            outcome
+                .attempts
+                .extend(more.attempts.into_iter().map(|mut a| {
+                    a.attempt += sent;
+                    a
+                }));
+            outcome.latency += more.latency;
+        }
+        outcome
+    }
+
+    async fn send_tiered(&self, request: &ChatRequest, index: usize) -> Outcome {
+        let mut outcome = self
+            .send_with(rate_estimate(request), index, || self.chat.chat(request))
+            .await;
+        for a in &mut outcome.attempts {
+            a.asked_tier = request.service_tier;
+        }
+        outcome
     }
 
     /// Sends one embeddings request with retries, paced like a chat request.
@@ -253,6 +293,7 @@ impl Runner {
                     started: self.run_start.elapsed(),
                     latency: Duration::ZERO,
                     result: Err(e),
+                    asked_tier: None,
                 }],
                 latency: Duration::ZERO,
             };
@@ -284,6 +325,7 @@ impl Runner {
                     started: self.run_start.elapsed(),
                     latency: Duration::ZERO,
                     result: Err(e),
+                    asked_tier: None,
                 });
                 break;
             }
@@ -313,6 +355,7 @@ impl Runner {
                 started,
                 latency,
                 result,
+                asked_tier: None,
             });
             match decision {
                 Decision::Retry(wait) if !ok => {
@@ -502,6 +545,8 @@ pub(crate) mod tests {
             json_schema: None,
             cache_prefix: false,
             stream: false,
+            service_tier: None,
+            reasoning_effort: None,
         }
     }
 

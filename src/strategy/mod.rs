@@ -8,6 +8,7 @@ mod concurrent;
 mod naive;
 mod packed;
 mod sequential;
+mod tiered;
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +19,7 @@ pub use concurrent::Concurrent;
 pub use naive::NaiveMultiMessage;
 pub use packed::Packed;
 pub use sequential::Sequential;
+pub use tiered::{Tier, Tiered};
 
 use crate::dataset::{Prompt, PromptSet};
 use crate::error::{Error, Result};
@@ -29,7 +31,8 @@ use crate::tokens::Tokenizer;
 pub const MAX_FACTOR: usize = 10_000;
 
 /// A strategy as named on the command line: `sequential`, `concurrent:C`, `packed:K`, `cached`,
-/// `batch-api`, `batch-api+packed:K`, `naive-multi-message:K`.
+/// `batch-api`, `batch-api+packed:K`, `flex`, `flex+packed:K`, `priority`, `priority+packed:K`,
+/// `naive-multi-message:K`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StrategySpec {
     /// One request per prompt, one at a time: the baseline.
@@ -42,6 +45,8 @@ pub enum StrategySpec {
     Cached,
     /// The provider's Batch API, one request per prompt; `Some(K)` packs K prompts per request.
     BatchApi(Option<usize>),
+    /// Ordinary requests, one at a time, asking for a service tier; `Some(K)` packs K prompts.
+    Tier(Tier, Option<usize>),
     /// The mistaken tutorial method: K user messages in one request. A demonstration.
     NaiveMultiMessage(usize),
 }
@@ -68,6 +73,7 @@ impl StrategySpec {
         match self {
             StrategySpec::Packed(k)
             | StrategySpec::BatchApi(Some(k))
+            | StrategySpec::Tier(_, Some(k))
             | StrategySpec::NaiveMultiMessage(k) => *k,
             _ => 1,
         }
@@ -86,6 +92,7 @@ impl StrategySpec {
             StrategySpec::Packed(k) => Box::new(Packed { k }),
             StrategySpec::Cached => Box::new(Cached),
             StrategySpec::BatchApi(k) => Box::new(BatchApi { packed: k }),
+            StrategySpec::Tier(tier, packed) => Box::new(Tiered { tier, packed }),
             StrategySpec::NaiveMultiMessage(k) => Box::new(NaiveMultiMessage { k }),
         }
     }
@@ -116,6 +123,8 @@ impl fmt::Display for StrategySpec {
             StrategySpec::Cached => f.write_str("cached"),
             StrategySpec::BatchApi(None) => f.write_str("batch-api"),
             StrategySpec::BatchApi(Some(k)) => write!(f, "batch-api+packed:{k}"),
+            StrategySpec::Tier(t, None) => f.write_str(t.as_str()),
+            StrategySpec::Tier(t, Some(k)) => write!(f, "{}+packed:{k}", t.as_str()),
             StrategySpec::NaiveMultiMessage(k) => write!(f, "naive-multi-message:{k}"),
         }
     }
@@ -141,9 +150,22 @@ impl FromStr for StrategySpec {
 
     fn from_str(s: &str) -> Result<StrategySpec> {
         let s = s.trim();
+        if let Some((stem, rest)) = s.split_once("+packed") {
+            let arg = match rest {
+                "" => None,
+                r => Some(r.strip_prefix(':').ok_or_else(|| unknown(s))?),
+            };
+            let k = Some(factor(&format!("{stem}+packed"), arg, 8)?);
+            return match stem {
+                "batch-api" => Ok(StrategySpec::BatchApi(k)),
+                "flex" => Ok(StrategySpec::Tier(Tier::Flex, k)),
+                "priority" => Ok(StrategySpec::Tier(Tier::Priority, k)),
+                _ => Err(unknown(s)),
+            };
+        }
         let (name, arg) = match s.split_once(':') {
-            Some((n, a)) if !n.starts_with("batch-api+packed") => (n, Some(a)),
-            _ => (s, None),
+            Some((n, a)) => (n, Some(a)),
+            None => (s, None),
         };
         let no_arg = |spec: StrategySpec| match arg {
             None => Ok(spec),
@@ -155,24 +177,21 @@ impl FromStr for StrategySpec {
             "sequential" => no_arg(StrategySpec::Sequential),
             "cached" => no_arg(StrategySpec::Cached),
             "batch-api" => no_arg(StrategySpec::BatchApi(None)),
+            "flex" => no_arg(StrategySpec::Tier(Tier::Flex, None)),
+            "priority" => no_arg(StrategySpec::Tier(Tier::Priority, None)),
             "concurrent" => Ok(StrategySpec::Concurrent(factor(name, arg, 8)?)),
             "packed" => Ok(StrategySpec::Packed(factor(name, arg, 8)?)),
             "naive-multi-message" => Ok(StrategySpec::NaiveMultiMessage(factor(name, arg, 4)?)),
-            _ if name.starts_with("batch-api+packed") => {
-                let arg = name
-                    .strip_prefix("batch-api+packed")
-                    .and_then(|r| r.strip_prefix(':'));
-                Ok(StrategySpec::BatchApi(Some(factor(
-                    "batch-api+packed",
-                    arg,
-                    8,
-                )?)))
-            }
-            _ => Err(Error::Usage(format!(
-                "unknown strategy {s:?}; known: sequential, concurrent:C, packed:K, cached, batch-api, batch-api+packed:K, naive-multi-message:K"
-            ))),
+            _ => Err(unknown(s)),
         }
     }
+}
+
+fn unknown(s: &str) -> Error {
+    Error::Usage(format!(
+        "unknown strategy {s:?}; known: sequential, concurrent:C, packed:K, cached, batch-api, batch-api+packed:K, \
+         flex, flex+packed:K, priority, priority+packed:K, naive-multi-message:K"
+    ))
 }
 
 /// How a plan's requests are sent.
@@ -208,6 +227,8 @@ pub struct PlanContext<'a> {
     pub temperature: Option<f32>,
     /// Whether packed OpenAI requests carry the strict `json_schema` response format.
     pub json_schema: bool,
+    /// `--reasoning-effort`, passed through on every request.
+    pub reasoning_effort: Option<&'a str>,
 }
 
 impl PlanContext<'_> {
@@ -231,6 +252,8 @@ impl PlanContext<'_> {
             json_schema: None,
             cache_prefix,
             stream: self.stream,
+            service_tier: None,
+            reasoning_effort: self.reasoning_effort.map(str::to_string),
         }
     }
 
@@ -323,6 +346,12 @@ pub trait Strategy: Send + Sync {
     fn is_demonstration(&self) -> bool {
         false
     }
+
+    /// Why this provider cannot run the strategy at all (e.g. Anthropic has no flex tier): the
+    /// strategy is then recorded failed, unsent, with this reason, and the run goes on.
+    fn refusal(&self, _provider: ProviderKind) -> Option<String> {
+        None
+    }
 }
 
 /// Unpacking for one-prompt-per-request strategies: the text is the answer.
@@ -391,6 +420,10 @@ mod tests {
             "cached",
             "batch-api",
             "batch-api+packed:8",
+            "flex",
+            "flex+packed:4",
+            "priority",
+            "priority+packed:2",
             "naive-multi-message:3",
         ] {
             assert_eq!(s.parse::<StrategySpec>().unwrap().to_string(), s);
@@ -403,6 +436,10 @@ mod tests {
             "batch-api+packed".parse::<StrategySpec>().unwrap(),
             StrategySpec::BatchApi(Some(8))
         );
+        assert_eq!(
+            "flex+packed".parse::<StrategySpec>().unwrap(),
+            StrategySpec::Tier(Tier::Flex, Some(8))
+        );
         for bad in [
             "packed:0",
             "packed:-1",
@@ -411,6 +448,10 @@ mod tests {
             "bogus",
             "sequential:2",
             "concurrent:",
+            "flex:2",
+            "flex+packed:0",
+            "flex+packedx",
+            "cached+packed:2",
         ] {
             let e = bad.parse::<StrategySpec>().unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");

@@ -50,6 +50,8 @@ impl Strategy for NaiveMultiMessage {
                     json_schema: None,
                     cache_prefix: false,
                     stream: false,
+                    service_tier: None,
+                    reasoning_effort: ctx.reasoning_effort.map(str::to_string),
                 };
                 PlannedRequest {
                     id: request_id(i),

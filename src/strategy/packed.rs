@@ -67,6 +67,8 @@ pub(crate) fn packed_request(
         json_schema,
         cache_prefix: false,
         stream,
+        service_tier: None,
+        reasoning_effort: ctx.reasoning_effort.map(str::to_string),
     }
 }
 
@@ -190,6 +192,7 @@ mod tests {
             stream: false,
             temperature: None,
             json_schema: true,
+            reasoning_effort: None,
         }
     }
 
@@ -284,6 +287,7 @@ mod tests {
             usage: Default::default(),
             request_id: None,
             ttft: None,
+            served_tier: None,
             rate_limit: None,
         };
         let u = unpack_packed(&plan.requests[0], &resp);

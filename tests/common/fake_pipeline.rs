@@ -85,17 +85,31 @@ pub async fn run(
     set: &PromptSet,
     spec: StrategySpec,
 ) -> StrategyRun {
+    run_model(runner, pricing, set, spec, MODEL).await
+}
+
+/// [`run`] priced as another OpenAI model (the tier cases need one with flex and priority
+/// rates; the bench does not use it).
+#[allow(dead_code)]
+pub async fn run_model(
+    runner: &Runner,
+    pricing: &Pricing,
+    set: &PromptSet,
+    spec: StrategySpec,
+    model: &str,
+) -> StrategyRun {
     let ctx = BenchContext {
         plan: PlanContext {
             set,
             provider: ProviderKind::Openai,
-            model: MODEL,
-            tokenizer: Tokenizer::for_model(MODEL),
-            limits: model_limits(MODEL, pricing.context_window(ProviderKind::Openai, MODEL)),
+            model,
+            tokenizer: Tokenizer::for_model(model),
+            limits: model_limits(model, pricing.context_window(ProviderKind::Openai, model)),
             answer_tokens: 16,
             stream: false,
             temperature: Some(0.0),
             json_schema: true,
+            reasoning_effort: None,
         },
         runner,
         pricing,

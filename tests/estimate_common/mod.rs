@@ -81,6 +81,7 @@ pub fn expected_with(
         stream: false,
         temperature: None,
         json_schema: true,
+        reasoning_effort: None,
     };
     let strategy = spec.build();
     let plan = strategy.plan(&ctx).unwrap();

@@ -18,3 +18,15 @@ pub const CACHE_MIN_PREFIX: &[(&str, u64)] = &[
 
 /// The minimum cacheable prefix of models not in [`CACHE_MIN_PREFIX`].
 pub const DEFAULT_CACHE_MIN_PREFIX: u64 = 1_024;
+
+/// Model-id prefixes of OpenAI's reasoning models (they bill hidden reasoning tokens as output,
+/// reported in `completion_tokens_details.reasoning_tokens` / `output_tokens_details`).
+pub const REASONING_MODEL_PREFIXES: &[&str] = &["o1", "o3", "o4", "gpt-5"];
+
+/// Whether `model` is a reasoning model (case and a `vendor/` prefix ignored); `gpt-5-chat`
+/// variants are not.
+pub fn is_reasoning_model(model: &str) -> bool {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m);
+    !m.contains("-chat") && REASONING_MODEL_PREFIXES.iter().any(|p| m.starts_with(p))
+}

@@ -59,6 +59,18 @@ pub fn admit(
     Ok((headers, plan))
 }
 
+/// OpenAI's answer when flex processing has no capacity: 429, code `resource_unavailable`
+/// (the flex-processing guide: "429 Resource Unavailable"; not charged, retry with backoff).
+fn flex_unavailable(retry_after: String) -> ApiError {
+    let mut e = ApiError::new(
+        429,
+        "Resource unavailable: flex processing has no capacity for this request right now (simulated by the mock). Retry with backoff, or send it without service_tier: flex.",
+    )
+    .code("resource_unavailable");
+    e.kind = "resource_unavailable".into();
+    e.header("retry-after", retry_after)
+}
+
 /// The error a status fault turns into.
 pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
     let retry = state.config.faults.retry_after_secs;
@@ -77,6 +89,7 @@ pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
             e.kind = "requests".into();
             e.header("retry-after", retry_text)
         }
+        Fault::FlexUnavailable => flex_unavailable(retry_text),
         Fault::Overloaded => {
             let msg = match api {
                 Api::OpenAi => "The server is overloaded or not ready yet. (simulated by the mock)",

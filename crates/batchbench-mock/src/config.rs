@@ -353,6 +353,9 @@ pub struct FaultConfig {
     pub rate_malformed_packed: f64,
     /// A packed answer with one item left out.
     pub rate_missing_item: f64,
+    /// Flex requests (`service_tier: flex`) refused with 429 `resource_unavailable`, as OpenAI
+    /// does when flex has no capacity.
+    pub rate_flex_unavailable: f64,
     /// `retry-after` (seconds) sent with injected 429/503/529 faults.
     pub retry_after_secs: f64,
     /// Also hit the Files and Batches endpoints (upload, create, poll, download, cancel, list)
@@ -373,6 +376,7 @@ impl Default for FaultConfig {
             rate_truncated_sse: 0.0,
             rate_malformed_packed: 0.0,
             rate_missing_item: 0.0,
+            rate_flex_unavailable: 0.0,
             retry_after_secs: 1.0,
             batch_endpoints: false,
         }

@@ -30,6 +30,8 @@ pub enum Fault {
     MalformedPacked,
     /// A packed answer missing one item.
     MissingItem,
+    /// 429 "resource unavailable": flex processing has no capacity for the request.
+    FlexUnavailable,
 }
 
 impl Fault {
@@ -45,6 +47,7 @@ impl Fault {
             Fault::TruncatedSse => "truncated_sse",
             Fault::MalformedPacked => "malformed_packed",
             Fault::MissingItem => "missing_item",
+            Fault::FlexUnavailable => "flex_unavailable",
         }
     }
 
@@ -60,6 +63,7 @@ impl Fault {
             "truncated_sse" | "truncate" => Fault::TruncatedSse,
             "malformed_packed" | "malformed" => Fault::MalformedPacked,
             "missing_item" => Fault::MissingItem,
+            "flex_unavailable" => Fault::FlexUnavailable,
             _ => return None,
         })
     }
@@ -115,6 +119,7 @@ pub struct Faults {
     /// One-shot faults for the Files and Batches endpoints, by endpoint label
     /// (`POST /v1/batches`).
     scoped: Mutex<std::collections::HashMap<String, VecDeque<Fault>>>,
+    flex: Mutex<ChaCha8Rng>,
 }
 
 impl Faults {
@@ -124,6 +129,7 @@ impl Faults {
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473)),
             queue: Mutex::new(VecDeque::new()),
             scoped: Mutex::new(std::collections::HashMap::new()),
+            flex: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x666c_6578)),
         }
     }
 
@@ -167,7 +173,9 @@ impl Faults {
         if let Some(f) = queued {
             let mut p = FaultPlan::default();
             match f {
-                Fault::RateLimit | Fault::Server | Fault::Overloaded => p.status = Some(f),
+                Fault::RateLimit | Fault::Server | Fault::Overloaded | Fault::FlexUnavailable => {
+                    p.status = Some(f)
+                }
                 Fault::Slow => p.slow = true,
                 Fault::Drop => p.drop = true,
                 Fault::Reset => p.reset = true,
@@ -182,6 +190,20 @@ impl Faults {
             Err(p) => p.into_inner(),
         };
         draw(cfg, &mut *rng)
+    }
+
+    /// Whether flex processing refuses this flex request for capacity, drawn at
+    /// `rate_flex_unavailable` (from its own stream, so runs without flex requests keep their
+    /// fault sequence).
+    pub fn flex_refused(&self, cfg: &FaultConfig) -> bool {
+        if cfg.rate_flex_unavailable <= 0.0 {
+            return false;
+        }
+        let mut rng = match self.flex.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        rng.random::<f64>() < cfg.rate_flex_unavailable
     }
 
     /// Faults for a Files or Batches API call: a fault queued for this endpoint, else (when

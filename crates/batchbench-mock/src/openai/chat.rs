@@ -266,7 +266,52 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
         schema,
         cache_key,
         stop,
+        service_tier: one_of(v, "service_tier", SERVICE_TIERS)?,
+        reasoning_effort: one_of(v, "reasoning_effort", REASONING_EFFORTS)?,
     })
+}
+
+/// `service_tier` values the API accepts (openai-python `ChatCompletionCreateParams`).
+pub const SERVICE_TIERS: &[&str] = &["auto", "default", "flex", "scale", "priority"];
+/// `reasoning_effort` values the API accepts (openai-python `ReasoningEffort`).
+pub const REASONING_EFFORTS: &[&str] = &["none", "minimal", "low", "medium", "high", "xhigh"];
+
+/// An optional string parameter that must be one of `allowed`.
+pub fn one_of(v: &Value, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    match v.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(Some(s.clone())),
+        Some(x) => Err(ApiError::invalid(
+            Some(name),
+            format!(
+                "Invalid value for '{name}': {x}. Supported values are: {}.",
+                allowed
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The hidden reasoning tokens the mock bills a reasoning model for one answer of `items`
+/// prompts: a fixed pass per request plus a little per item, by effort (medium when unset).
+/// The mock's own model, calibrated so that packing 8 prompts saves about three quarters of
+/// the reasoning tokens, as published for batched prompts (docs/MOCK.md); not a measurement.
+pub fn reasoning_tokens(model: &str, effort: Option<&str>, items: usize) -> u64 {
+    if !batchbench_core::facts::is_reasoning_model(model) {
+        return 0;
+    }
+    let (base, per_item) = match effort.unwrap_or("medium") {
+        "none" => (0, 0),
+        "minimal" => (16, 8),
+        "low" => (64, 16),
+        "high" => (512, 64),
+        "xhigh" => (1024, 128),
+        _ => (192, 32),
+    };
+    base + per_item * items.max(1) as u64
 }
 
 /// The input tokens `usage.prompt_tokens` reports (messages plus schema).
@@ -313,6 +358,7 @@ pub fn complete(
         .map_or("", |(_, c)| c.as_str());
     let cfg = &state.config.error_model;
     let mut choices = Vec::with_capacity(p.n as usize);
+    let mut reasoning = 0;
     for sample in 0..p.n {
         let faults = AnswerFaults {
             malformed: plan.malformed,
@@ -322,6 +368,7 @@ pub fn complete(
             state
                 .oracle
                 .answer(cfg, state.config.seed, &p.model, user_text, sample, faults);
+        reasoning += reasoning_tokens(&p.model, p.reasoning_effort.as_deref(), answer.items.len());
         if sample == 0 {
             if answer.packed {
                 if plan.malformed {
@@ -350,7 +397,7 @@ pub fn complete(
             tokens,
         });
     }
-    let completion_tokens: u64 = choices.iter().map(|c| c.tokens).sum();
+    let completion_tokens = choices.iter().map(|c| c.tokens).sum::<u64>() + reasoning;
     state.stats.tokens(TokenCounts {
         input: prompt_tokens,
         cached: cached_tokens,
@@ -364,6 +411,8 @@ pub fn complete(
         prompt_tokens,
         cached_tokens,
         completion_tokens,
+        reasoning_tokens: reasoning,
+        service_tier: p.served_tier(),
         id,
         created,
     }
@@ -395,6 +444,14 @@ pub async fn handle(
         Api::OpenAi,
         &p.model,
     )?;
+    if p.service_tier.as_deref() == Some("flex") && state.faults.flex_refused(&state.config.faults)
+    {
+        state.stats.fault(Fault::FlexUnavailable.name());
+        let mut e =
+            super::super::admission::fault_error(state, Fault::FlexUnavailable, Api::OpenAi);
+        e.headers.extend(headers);
+        return Err(e);
+    }
     let id = state.random_id("chatcmpl-", 29);
     let done = complete(state, &p, input, &plan, id);
     let longest = done.choices.iter().map(|c| c.tokens).max().unwrap_or(0);
@@ -467,5 +524,34 @@ mod tests {
             (Some(5), true, true)
         );
         assert_eq!(p.schema.as_deref(), Some("{\"type\":\"object\"}"));
+    }
+
+    #[test]
+    fn service_tier_and_reasoning_effort_are_checked_and_echoed() {
+        let base = json!({"model": "gpt-5-mini", "messages": [{"role": "user", "content": "x"}]});
+        let with = |k: &str, v: Value| {
+            let mut b = base.clone();
+            b[k] = v;
+            parse(&b)
+        };
+        assert_eq!(with("service_tier", json!("flex")).unwrap().served_tier(), "flex");
+        assert_eq!(with("service_tier", json!("priority")).unwrap().served_tier(), "priority");
+        assert_eq!(with("service_tier", json!("auto")).unwrap().served_tier(), "default");
+        assert_eq!(parse(&base).unwrap().served_tier(), "default");
+        let e = with("service_tier", json!("cheap")).unwrap_err();
+        assert_eq!((e.status, e.param.as_deref()), (400, Some("service_tier")));
+        assert!(with("reasoning_effort", json!("high")).is_ok());
+        assert!(with("reasoning_effort", json!(3)).is_err());
+    }
+
+    #[test]
+    fn reasoning_models_bill_one_pass_per_request_plus_a_little_per_item() {
+        assert_eq!(reasoning_tokens("gpt-4o-mini", None, 1), 0);
+        assert_eq!(reasoning_tokens("gpt-5-mini", None, 1), 224);
+        assert_eq!(reasoning_tokens("gpt-5-mini", Some("medium"), 8), 448);
+        assert_eq!(reasoning_tokens("o4-mini", Some("low"), 1), 80);
+        assert_eq!(reasoning_tokens("gpt-5-chat-latest", None, 1), 0);
+        // Packing 8 prompts: 448 reasoning tokens against 8 x 224 = 1,792 (-75%).
+        assert_eq!(8 * reasoning_tokens("gpt-5-mini", None, 1), 1_792);
     }
 }

@@ -21,7 +21,7 @@ pub fn events(p: &ChatParams, done: &Completed, timing: Timing) -> Vec<SseEvent>
             "object": "chat.completion.chunk",
             "created": done.created,
             "model": p.model,
-            "service_tier": "default",
+            "service_tier": done.service_tier,
             "system_fingerprint": fp,
             "choices": choices,
         });
@@ -82,7 +82,8 @@ pub fn events(p: &ChatParams, done: &Completed, timing: Timing) -> Vec<SseEvent>
             done.prompt_tokens,
             done.cached_tokens,
             done.completion_tokens,
-        );
+        )
+        .with_reasoning(done.reasoning_tokens);
         out.push(ev(Duration::ZERO, chunk(json!([]), Some(json!(usage)))));
     }
     out.push(ev(Duration::ZERO, "[DONE]".to_string()));

@@ -63,6 +63,21 @@ pub struct ChatParams {
     pub cache_key: Option<String>,
     /// Stop sequences.
     pub stop: Vec<String>,
+    /// `service_tier` as asked (`auto`, `default`, `flex`, `scale`, `priority`).
+    pub service_tier: Option<String>,
+    /// `reasoning_effort` as asked.
+    pub reasoning_effort: Option<String>,
+}
+
+impl ChatParams {
+    /// The tier the response reports: `flex` and `priority` as asked, else `default`.
+    pub fn served_tier(&self) -> &'static str {
+        match self.service_tier.as_deref() {
+            Some("flex") => "flex",
+            Some("priority") => "priority",
+            _ => "default",
+        }
+    }
 }
 
 /// One choice's text and why it stopped.
@@ -87,8 +102,12 @@ pub struct Completed {
     pub prompt_tokens: u64,
     /// `usage.prompt_tokens_details.cached_tokens`.
     pub cached_tokens: u64,
-    /// `usage.completion_tokens`.
+    /// `usage.completion_tokens` (reasoning included).
     pub completion_tokens: u64,
+    /// `usage.completion_tokens_details.reasoning_tokens`.
+    pub reasoning_tokens: u64,
+    /// `service_tier`: the tier that served it.
+    pub service_tier: &'static str,
     /// Id and creation time (reused by the stream).
     pub id: String,
     /// Unix seconds.
@@ -119,13 +138,14 @@ impl Completed {
             id: &self.id,
             model: &self.model,
             object: "chat.completion",
-            service_tier: "default",
+            service_tier: self.service_tier,
             system_fingerprint: fingerprint(&self.model),
             usage: Usage::new(
                 self.prompt_tokens,
                 self.cached_tokens,
                 self.completion_tokens,
-            ),
+            )
+            .with_reasoning(self.reasoning_tokens),
         }
     }
 }
@@ -143,7 +163,7 @@ pub struct ChatCompletion<'a> {
     pub model: &'a str,
     /// Always `chat.completion`.
     pub object: &'static str,
-    /// Always `default`.
+    /// The tier that served it (`default`, `flex`, `priority`).
     pub service_tier: &'static str,
     /// Stable per model ([`fingerprint`]).
     pub system_fingerprint: String,
@@ -199,7 +219,7 @@ pub struct CompletionTokensDetails {
     pub accepted_prediction_tokens: u64,
     /// Audio tokens (none).
     pub audio_tokens: u64,
-    /// Reasoning tokens (none: the mock does not reason).
+    /// Reasoning tokens (reasoning-model ids only; a part of `completion_tokens`).
     pub reasoning_tokens: u64,
     /// Predicted-output tokens that did not appear (none).
     pub rejected_prediction_tokens: u64,
@@ -229,6 +249,12 @@ impl Usage {
             total_tokens: prompt + completion,
         }
     }
+
+    /// This usage with `reasoning` of its completion tokens reported as reasoning.
+    pub fn with_reasoning(mut self, reasoning: u64) -> Usage {
+        self.completion_tokens_details.reasoning_tokens = reasoning.min(self.completion_tokens);
+        self
+    }
 }
 
 /// A stable fingerprint per model.
@@ -254,6 +280,8 @@ mod tests {
             prompt_tokens: 9,
             cached_tokens: 0,
             completion_tokens: 1,
+            reasoning_tokens: 0,
+            service_tier: "default",
             id: "chatcmpl-x".into(),
             created: 1_700_000_000,
         }
