@@ -401,6 +401,12 @@ pub struct RunArgs {
     /// one JSON object of answers, as for Anthropic).
     #[arg(long)]
     pub no_json_schema: bool,
+    /// OpenAI: the API that carries chat requests: `chat` (chat completions, every
+    /// OpenAI-compatible server) or `responses` (the Responses API, also inside the Batch API
+    /// with `url: /v1/responses`) [default: chat].
+    #[arg(long, value_enum, value_name = "API")]
+    #[serde(default)]
+    pub api: Option<crate::provider::WireApi>,
     /// Reasoning models: `reasoning_effort` to send on every request (none, minimal, low,
     /// medium, high, xhigh; passed through as given, the server decides what it accepts).
     /// Reasoning tokens are recorded apart and priced as output.

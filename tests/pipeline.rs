@@ -129,22 +129,51 @@ async fn each_request_is_priced_by_the_tier_its_response_reports() {
     let cases = [
         // (strategy, what the response reports, served_tier row, nano-dollars)
         // 10 x 0.125 + 1 x 1.00 per million = $0.00000225.
-        (StrategySpec::Tier(Tier::Flex, None), Some("flex"), "flex", 2_250),
+        (
+            StrategySpec::Tier(Tier::Flex, None),
+            Some("flex"),
+            "flex",
+            2_250,
+        ),
         // 10 x 0.45 + 1 x 3.60 = $0.0000081.
-        (StrategySpec::Tier(Tier::Priority, None), Some("priority"), "priority", 8_100),
+        (
+            StrategySpec::Tier(Tier::Priority, None),
+            Some("priority"),
+            "priority",
+            8_100,
+        ),
         // Flex asked, nothing reported: standard, 10 x 0.25 + 1 x 2.00 = $0.0000045.
-        (StrategySpec::Tier(Tier::Flex, None), None, "standard", 4_500),
+        (
+            StrategySpec::Tier(Tier::Flex, None),
+            None,
+            "standard",
+            4_500,
+        ),
         // Flex asked, `default` reported (served at standard after all).
-        (StrategySpec::Tier(Tier::Flex, None), Some("default"), "standard", 4_500),
+        (
+            StrategySpec::Tier(Tier::Flex, None),
+            Some("default"),
+            "standard",
+            4_500,
+        ),
         // Batch API items are batch-priced whatever their body says (OpenAI writes `default`).
-        (StrategySpec::BatchApi(None), Some("default"), "batch", 2_250),
+        (
+            StrategySpec::BatchApi(None),
+            Some("default"),
+            "batch",
+            2_250,
+        ),
     ];
     for (spec, reported, served, cost) in cases {
         let r = runner(FakeProvider::new(served_as(reported)));
         let run = run_model(&r, &pricing(), &set, spec, TIERED).await;
         assert_eq!(run.prompts[0].cost_usd, nd(cost), "{spec} {reported:?}");
         let row = run.requests.iter().find(|q| q.is_sent()).unwrap();
-        assert_eq!(row.served_tier.as_deref(), Some(served), "{spec} {reported:?}");
+        assert_eq!(
+            row.served_tier.as_deref(),
+            Some(served),
+            "{spec} {reported:?}"
+        );
         assert_eq!(row.cost_usd, nd(cost));
     }
 }
@@ -166,7 +195,14 @@ async fn a_tier_without_prices_fails_the_strategy_never_a_silent_standard_price(
     let run = run_model(&r, &pricing(), &set, StrategySpec::Sequential, TIERED).await;
     assert!(run.prompts.iter().all(|p| !p.answered()));
     let aborted = run.requests.iter().find(|q| q.kind == RequestKind::Aborted);
-    assert!(aborted.unwrap().error.as_deref().unwrap().contains("\"scale\""));
+    assert!(
+        aborted
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("\"scale\"")
+    );
 }
 
 /// Refuses every flex request with OpenAI's 429 resource-unavailable; answers the rest.
@@ -203,11 +239,20 @@ async fn flex_refused_for_capacity_is_retried_then_falls_back_when_asked() {
     assert_eq!(run.prompts[0].cost_usd, nd(4_500));
     let last = run.requests.last().unwrap();
     assert_eq!(
-        (last.attempt, last.asked_tier.as_deref(), last.served_tier.as_deref()),
+        (
+            last.attempt,
+            last.asked_tier.as_deref(),
+            last.served_tier.as_deref()
+        ),
         (6, Some("default"), Some("standard"))
     );
     let rows: Vec<&RequestRecord> = run.requests.iter().collect();
-    let s = summarise(&run.strategy, &run.prompts.iter().collect::<Vec<_>>(), &rows, None);
+    let s = summarise(
+        &run.strategy,
+        &run.prompts.iter().collect::<Vec<_>>(),
+        &rows,
+        None,
+    );
     assert_eq!((s.flex_refused, s.flex_fallbacks), (5, 1));
     assert_eq!(s.served_tiers.as_deref(), Some("standard 1"));
 }

@@ -45,7 +45,10 @@ fn openai_responses_report_the_serving_tier_and_reasoning_tokens() {
                   "completion_tokens_details": {"reasoning_tokens": 256}}});
     let r = openai::parse_completion(&v).unwrap();
     assert_eq!(r.served_tier.as_deref(), Some("flex"));
-    assert_eq!((r.usage.output_tokens, r.usage.reasoning_tokens), (300, 256));
+    assert_eq!(
+        (r.usage.output_tokens, r.usage.reasoning_tokens),
+        (300, 256)
+    );
 }
 
 #[test]

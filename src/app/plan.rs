@@ -221,6 +221,13 @@ pub fn validate(args: &RunArgs) -> Result<()> {
     if let Some(0) = args.limit {
         return Err(usage("--limit must be at least 1"));
     }
+    if args.api == Some(crate::provider::WireApi::Responses)
+        && args.provider == Some(crate::provider::ProviderKind::Anthropic)
+    {
+        return Err(usage(
+            "--api responses is OpenAI's Responses API; Anthropic has only its Messages API (drop --api)",
+        ));
+    }
     match args.answer_tokens {
         Some(0) => return Err(usage("--answer-tokens must be at least 1")),
         Some(n) if n > 1_000_000 => {

@@ -88,7 +88,8 @@ impl Session {
             key,
             timeouts: Timeouts::default(),
         })
-        .map_err(|e| Error::Provider(e.to_string()))?;
+        .map_err(|e| Error::Provider(e.to_string()))?
+        .with_api(plan.args.api.unwrap_or_default());
         let retry = RetryPolicy {
             max_retries: plan.args.max_retries.unwrap_or(4),
             ..RetryPolicy::default()
@@ -299,6 +300,9 @@ fn run_info(plan: &RunPlan, endpoint: &str, tokenizer: &Tokenizer, max_retries: 
             max_retries,
             temperature_source: Some(temperature_source.to_string()),
             price_per_hour_usd: plan.args.price_per_hour,
+            api: (plan.args.api == Some(crate::provider::WireApi::Responses))
+                .then(|| "responses".to_string()),
+            reasoning_effort: plan.args.reasoning_effort.clone(),
         },
         warnings: Vec::new(),
         economics: report::economics::RunEconomics::for_run(

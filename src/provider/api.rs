@@ -11,7 +11,10 @@ use futures_util::future::BoxFuture;
 
 use super::embeddings::{self, EmbedRequest, EmbedResponse};
 use super::openai::BatchResult;
-use super::{CallError, ChatRequest, ChatResponse, Client, ProviderKind, anthropic, openai};
+use super::{
+    CallError, ChatRequest, ChatResponse, Client, ProviderKind, WireApi, anthropic, openai,
+    responses,
+};
 
 /// Sends one chat request; the runner owns retries.
 pub trait ChatApi: Send + Sync {
@@ -163,10 +166,18 @@ impl ChatApi for OpenAi {
         if request.service_tier == Some(super::ServiceTier::Flex) {
             return Box::pin(async move {
                 let client = self.0.with_timeouts(self.0.endpoint().timeouts.for_flex());
-                openai::chat(&client, request).await
+                send_chat(&client, request).await
             });
         }
-        Box::pin(openai::chat(&self.0, request))
+        Box::pin(send_chat(&self.0, request))
+    }
+}
+
+/// One request through the API the client speaks.
+async fn send_chat(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
+    match client.api() {
+        WireApi::Chat => openai::chat(client, request).await,
+        WireApi::Responses => responses::chat(client, request).await,
     }
 }
 
@@ -176,7 +187,10 @@ impl BatchApi for OpenAi {
     }
 
     fn encode(&self, custom_id: &str, request: &ChatRequest) -> String {
-        openai::batch_line(custom_id, request).to_string()
+        match self.0.api() {
+            WireApi::Chat => openai::batch_line(custom_id, request).to_string(),
+            WireApi::Responses => responses::batch_line(custom_id, request).to_string(),
+        }
     }
 
     fn recent(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, CallError>> {
@@ -196,9 +210,10 @@ impl BatchApi for OpenAi {
         on_input: &'a (dyn Fn(&str) + Send + Sync),
     ) -> BoxFuture<'a, Result<String, CallError>> {
         Box::pin(async move {
-            let path = match endpoint {
-                BatchEndpoint::Chat => openai::CHAT_PATH,
-                BatchEndpoint::Embeddings => embeddings::PATH,
+            let path = match (endpoint, self.0.api()) {
+                (BatchEndpoint::Chat, WireApi::Chat) => openai::CHAT_PATH,
+                (BatchEndpoint::Chat, WireApi::Responses) => responses::PATH,
+                (BatchEndpoint::Embeddings, _) => embeddings::PATH,
             };
             let mut body = encoded.join("\n");
             body.push('\n');
@@ -255,7 +270,10 @@ impl BatchApi for OpenAi {
     }
 
     fn parse_result(&self, line: &str) -> Result<BatchResult, String> {
-        openai::parse_batch_line(line)
+        match self.0.api() {
+            WireApi::Chat => openai::parse_batch_line(line),
+            WireApi::Responses => responses::parse_batch_line(line),
+        }
     }
 
     fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), CallError>> {

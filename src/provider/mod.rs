@@ -14,6 +14,7 @@ pub mod openai;
 pub mod origin;
 pub mod overheads;
 pub mod ratelimit;
+pub mod responses;
 mod sse;
 
 use std::time::Duration;
@@ -97,6 +98,27 @@ impl ProviderKind {
             ProviderKind::Anthropic => "claude-haiku-4-5",
         }
     }
+}
+
+/// Which OpenAI API carries chat requests (`--api`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum WireApi {
+    /// Chat completions (`/v1/chat/completions`): every OpenAI-compatible server has it.
+    #[default]
+    Chat,
+    /// The Responses API (`/v1/responses`), also inside the Batch API: what new OpenAI code uses.
+    Responses,
 }
 
 /// A chat message role.
@@ -327,6 +349,7 @@ pub struct Client {
     endpoint: Endpoint,
     http: reqwest::Client,
     schema_fallback: fallback::SchemaFallback,
+    api: WireApi,
 }
 
 impl Client {
@@ -348,7 +371,19 @@ impl Client {
             endpoint,
             http,
             schema_fallback: fallback::SchemaFallback::default(),
+            api: WireApi::default(),
         })
+    }
+
+    /// This client speaking another OpenAI API (Anthropic clients ignore it).
+    pub fn with_api(mut self, api: WireApi) -> Client {
+        self.api = api;
+        self
+    }
+
+    /// The OpenAI API this client speaks.
+    pub fn api(&self) -> WireApi {
+        self.api
     }
 
     /// The same client (and connection pool) with other per-request time limits.

@@ -135,7 +135,7 @@ impl<'a> WireRequest<'a> {
 }
 
 /// A stable cache key from the shared prefix, so requests sharing it are routed together.
-fn prompt_cache_key(request: &ChatRequest) -> String {
+pub(crate) fn prompt_cache_key(request: &ChatRequest) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(request.system.as_deref().unwrap_or_default().as_bytes());
     format!("batchbench-{}", &hex::encode(digest)[..16])

@@ -94,6 +94,13 @@ pub struct RunOptions {
     /// `--price-per-hour`: the hourly cost of the (self-hosted) server, USD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_per_hour_usd: Option<f64>,
+    /// OpenAI: `responses` when chat requests went through the Responses API (absent: chat
+    /// completions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// `--reasoning-effort`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -106,6 +113,8 @@ impl Default for RunOptions {
             // allowed 4 retries.
             max_retries: 4,
             price_per_hour_usd: None,
+            api: None,
+            reasoning_effort: None,
             temperature_source: None,
         }
     }

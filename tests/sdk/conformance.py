@@ -21,6 +21,7 @@ import openai
 
 from checks import FAILURES, check, run
 import embeddings
+import responses
 
 
 def inject(base, fault, count):
@@ -246,7 +247,8 @@ def main():
 
     for name, fn in [("chat", chat), ("stream", stream), ("batch", batch), ("cancel", cancel), ("retries", retries),
                      ("errors", errors), ("headers", headers), ("messages", messages), ("message batch", message_batch),
-                     ("models", models), ("embeddings", lambda: embeddings.all_checks(oai))]:
+                     ("models", models), ("embeddings", lambda: embeddings.all_checks(oai)),
+                     ("responses", lambda: responses.all_checks(oai, lambda f, n: inject(base, f, n)))]:
         run(name, fn)
     s = stats(base)
     check("stats: no custom_id answered twice", s["max_completions_per_custom_id"] <= 1, s["max_completions_per_custom_id"])

@@ -254,7 +254,18 @@ def main():
               not violations("CreateChatCompletionResponse", good) and violations("CreateChatCompletionResponse", bad),
               (violations("CreateChatCompletionResponse", good), violations("CreateChatCompletionResponse", bad)))
 
-    for name, fn in [("openapi self-test", self_test), ("openapi chat", chat), ("openapi stream", stream), ("openapi files and batch", files_and_batch),
+    def responses():
+        m = "gpt-5-mini"
+        conforms("responses", "Response", api.json("POST", "/v1/responses", {"model": m, "instructions": "Be brief.", "input": "hi", "max_output_tokens": 32}))
+        schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "additionalProperties": False}
+        conforms("responses json_schema", "Response", api.json("POST", "/v1/responses", {"model": m, "input": "hi",
+                 "text": {"format": {"type": "json_schema", "name": "a", "schema": schema, "strict": True}}}))
+        status, data = api.call("POST", "/v1/responses", {"model": m, "input": "hi", "stream": True})
+        events = [json.loads(line[len("data: "):]) for line in data.decode().splitlines() if line.startswith("data: ")]
+        all_conform("responses stream", "ResponseTextDeltaEvent", [e for e in events if e.get("type") == "response.output_text.delta"], "delta")
+        all_conform("responses stream", "ResponseCompletedEvent", [e for e in events if e.get("type") == "response.completed"], "completed")
+
+    for name, fn in [("openapi self-test", self_test), ("openapi responses", responses), ("openapi chat", chat), ("openapi stream", stream), ("openapi files and batch", files_and_batch),
                      ("openapi cancel", cancel), ("openapi failed batch", failed_batch), ("openapi models", models), ("openapi errors", errors)]:
         run(name, fn)
     print(f"\n{len(FAILURES)} OpenAPI failure(s)" if FAILURES else "\nall OpenAPI checks passed")

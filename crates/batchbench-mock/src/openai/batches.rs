@@ -232,6 +232,9 @@ fn process_line(
             Err(e) => (Err(fail(e.status, e)), 0, 0, 0),
         };
     }
+    if endpoint == RESPONSES {
+        return responses_line(state, custom_id, body, &line_id, &request_id, fail);
+    }
     let params = match chat::parse(body) {
         Ok(p) => p,
         Err(e) => return (Err(fail(e.status, e)), 0, 0, 0),
@@ -272,6 +275,42 @@ fn process_line(
         done.cached_tokens,
         done.completion_tokens,
     )
+}
+
+/// A `/v1/responses` line: the `response` object as its body, with the batch-line 500s of
+/// chat lines.
+fn responses_line(
+    state: &State,
+    custom_id: &str,
+    body: &Value,
+    line_id: &str,
+    request_id: &str,
+    fail: impl Fn(u16, ApiError) -> Value,
+) -> (Result<Value, Value>, u64, u64, u64) {
+    let plan = state.faults.answer_plan(&state.config.faults);
+    if plan.status.is_some() {
+        state.stats.fault("batch_line_500");
+        let e = ApiError::new(
+            500,
+            "The server had an error while processing your request. (simulated by the mock)",
+        );
+        return (Err(fail(500, e)), 0, 0, 0);
+    }
+    match super::responses::batch_line(state, body, &plan) {
+        Ok((out, done)) => {
+            state.stats.custom_id_completed(custom_id);
+            let line = json!({"id": line_id, "custom_id": custom_id,
+                "response": {"status_code": 200, "request_id": request_id, "body": out},
+                "error": null});
+            (
+                Ok(line),
+                done.prompt_tokens,
+                done.cached_tokens,
+                done.completion_tokens,
+            )
+        }
+        Err(e) => (Err(fail(e.status, e)), 0, 0, 0),
+    }
 }
 
 fn store_file(
@@ -427,7 +466,10 @@ async fn run(state: Arc<State>, id: String, input: Vec<u8>, endpoint: String) {
 }
 
 /// The batch endpoints the mock answers lines for.
-const SERVED: &[&str] = &["/v1/chat/completions", EMBEDDINGS];
+const SERVED: &[&str] = &["/v1/chat/completions", RESPONSES, EMBEDDINGS];
+
+/// The Responses endpoint: its lines are answered as `response` objects.
+const RESPONSES: &str = "/v1/responses";
 
 /// The embeddings endpoint, whose batches also cap the inputs summed over their lines.
 const EMBEDDINGS: &str = "/v1/embeddings";
@@ -470,7 +512,7 @@ pub async fn create(Shared(state): Shared<Arc<State>>, body: Bytes) -> Result<Re
         return Err(ApiError::invalid(
             Some("endpoint"),
             format!(
-                "The mock serves batches for /v1/chat/completions and /v1/embeddings only, not '{endpoint}'."
+                "The mock serves batches for /v1/chat/completions, /v1/responses and /v1/embeddings only, not '{endpoint}'."
             ),
         ));
     }

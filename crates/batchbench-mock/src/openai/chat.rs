@@ -534,9 +534,20 @@ mod tests {
             b[k] = v;
             parse(&b)
         };
-        assert_eq!(with("service_tier", json!("flex")).unwrap().served_tier(), "flex");
-        assert_eq!(with("service_tier", json!("priority")).unwrap().served_tier(), "priority");
-        assert_eq!(with("service_tier", json!("auto")).unwrap().served_tier(), "default");
+        assert_eq!(
+            with("service_tier", json!("flex")).unwrap().served_tier(),
+            "flex"
+        );
+        assert_eq!(
+            with("service_tier", json!("priority"))
+                .unwrap()
+                .served_tier(),
+            "priority"
+        );
+        assert_eq!(
+            with("service_tier", json!("auto")).unwrap().served_tier(),
+            "default"
+        );
         assert_eq!(parse(&base).unwrap().served_tier(), "default");
         let e = with("service_tier", json!("cheap")).unwrap_err();
         assert_eq!((e.status, e.param.as_deref()), (400, Some("service_tier")));

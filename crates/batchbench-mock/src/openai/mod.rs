@@ -1,11 +1,12 @@
 //! The OpenAI side of the mock: `types` (wire objects), `store` (files and batches in memory),
 //! and one handler module per endpoint group: chat completions (plain and streamed), files,
-//! batches, embeddings. A new endpoint is a module here and one `.route` line in [`routes`].
+//! batches, embeddings, responses. A new endpoint is a module here and one `.route` line in [`routes`].
 
 pub mod batches;
 pub mod chat;
 pub mod embeddings;
 pub mod files;
+pub mod responses;
 pub mod store;
 pub mod stream;
 pub mod types;
@@ -22,6 +23,7 @@ use super::state::State;
 pub fn routes(state: &Arc<State>) -> Router<Arc<State>> {
     let calls = Router::new()
         .route("/v1/chat/completions", post(chat::handle))
+        .route("/v1/responses", post(responses::handle))
         .route("/v1/embeddings", post(embeddings::handle));
     let upload = Router::new().route("/v1/files", post(files::create));
     let stored = Router::new()
