@@ -51,35 +51,23 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                 reasoning_tokens: 0,
             });
             if i % k == 0 {
+                let status = if i % 50 == 0 { "429" } else { "200" };
                 requests.push(RequestRecord {
-                    strategy: s.to_string(),
-                    request_id,
-                    kind: RequestKind::Chat,
-                    attempt: 1,
-                    prompts: k as u32,
-                    status: if i % 50 == 0 {
-                        "429".into()
-                    } else {
-                        "200".into()
-                    },
                     input_tokens: 60 * k,
-                    cached_tokens: 0,
-                    cache_write_tokens: 0,
                     output_tokens: 4 * k,
                     client_input_tokens: 60 * k,
                     cost_usd: Nanodollars(10_000 * k),
                     started_ms: i as f64,
                     latency_ms: 120.0,
-                    ttft_ms: None,
                     server_id: Some(format!("req-{i}")),
-                    error: None,
-                    parse_failure: false,
-                    extra_items: 0,
-                    limit_rpm: None,
-                    limit_tpm: None,
-                    reasoning_tokens: 0,
-                    asked_tier: None,
-                    served_tier: None,
+                    ..RequestRecord::new(
+                        s,
+                        &request_id,
+                        RequestKind::Chat,
+                        1,
+                        k as u32,
+                        status.into(),
+                    )
                 });
             }
         }

@@ -499,25 +499,32 @@ async fn execute_batch(
     .await?;
     bar.set_position(planned_all.len() as u64);
     for job in &run.jobs {
-        ctx.requests.push(RequestRecord {
-            started_ms: ms(job.submitted),
-            latency_ms: ms(job.wall),
-            server_id: Some(job.batch_id.clone()),
-            error: job.error.clone(),
-            ..RequestRecord::new(
-                &ctx.label,
-                &job.batch_id,
-                RequestKind::BatchJob,
-                1,
-                0,
-                job.status.clone(),
-            )
-        });
+        ctx.requests.push(job_row(&ctx.label, job));
     }
     for planned in planned_all {
         batch_item(ctx, planned, &run)?;
     }
     Ok(())
+}
+
+/// The requests.csv row of one Batch API job: its final status, submit-to-results time and the
+/// states polls saw it in.
+pub(crate) fn job_row(label: &str, job: &batch::JobLog) -> RequestRecord {
+    RequestRecord {
+        started_ms: ms(job.submitted),
+        latency_ms: ms(job.wall),
+        server_id: Some(job.batch_id.clone()),
+        error: job.error.clone(),
+        batch_states: job.states_text(),
+        ..RequestRecord::new(
+            label,
+            &job.batch_id,
+            RequestKind::BatchJob,
+            1,
+            0,
+            job.status.clone(),
+        )
+    }
 }
 
 /// Records one Batch API item's result; a failed, expired or missing one is retried once as an

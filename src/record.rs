@@ -181,6 +181,14 @@ pub struct RequestRecord {
     /// response reported, `batch` for every Batch API item, `standard` when a server reports none.
     #[serde(default)]
     pub served_tier: Option<String>,
+    /// Of `cache_write_tokens`, those written with Anthropic's 1-hour TTL (priced at the 1-hour
+    /// write rate).
+    #[serde(default)]
+    pub cache_write_1h_tokens: u64,
+    /// Batch jobs: each status the job was first seen in, with the milliseconds from its creation
+    /// (`validating 0; in_progress 1012; finalizing 5230; completed 5311`), as polls saw them.
+    #[serde(default)]
+    pub batch_states: Option<String>,
 }
 
 impl RequestRecord {
@@ -225,6 +233,8 @@ impl RequestRecord {
             reasoning_tokens: 0,
             asked_tier: None,
             served_tier: None,
+            cache_write_1h_tokens: 0,
+            batch_states: None,
         }
     }
 
@@ -246,6 +256,7 @@ impl RequestRecord {
             input_tokens: usage.input_tokens,
             cached_tokens: usage.cached_tokens,
             cache_write_tokens: usage.cache_write_tokens,
+            cache_write_1h_tokens: usage.cache_write_1h_tokens,
             output_tokens: usage.output_tokens,
             reasoning_tokens: usage.reasoning_tokens,
             ..self

@@ -56,7 +56,10 @@ fn long_context_gpt_4o_mini_caches() {
         &path,
         "gpt-4o-mini",
         ProviderKind::Openai,
-        &[StrategySpec::Sequential, StrategySpec::Cached],
+        &[
+            StrategySpec::Sequential,
+            StrategySpec::Cached(batchbench::provider::CacheTtl::Default),
+        ],
         3,
     ))
     .unwrap();
@@ -125,7 +128,9 @@ fn anthropic_models() {
         &path,
         "claude-sonnet-4-5",
         ProviderKind::Anthropic,
-        &[StrategySpec::Cached],
+        &[StrategySpec::Cached(
+            batchbench::provider::CacheTtl::Default,
+        )],
         3,
     ))
     .unwrap();

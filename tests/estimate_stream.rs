@@ -19,7 +19,7 @@ fn five_thousand_prompts_any_thread_count() {
     synth::generate_to(&mut f, 5_000, 7).unwrap();
     drop(f);
     let strategies = [
-        StrategySpec::Cached,
+        StrategySpec::Cached(batchbench::provider::CacheTtl::Default),
         StrategySpec::Packed(7),
         StrategySpec::BatchApi(Some(150)),
         StrategySpec::NaiveMultiMessage(17),

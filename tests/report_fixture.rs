@@ -303,6 +303,8 @@ pub fn request(
         reasoning_tokens: 0,
         asked_tier: None,
         served_tier: (status == "200").then(|| "standard".into()),
+        cache_write_1h_tokens: 0,
+        batch_states: None,
     }
 }
 

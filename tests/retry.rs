@@ -51,6 +51,7 @@ fn request(model: &str) -> ChatRequest {
         temperature: None,
         json_schema: None,
         cache_prefix: false,
+        cache_ttl: batchbench::provider::CacheTtl::Default,
         stream: false,
         service_tier: None,
         reasoning_effort: None,

@@ -510,6 +510,7 @@ fn call_errors_from_a_refused_key_hide_it() {
             temperature: None,
             json_schema: None,
             cache_prefix: false,
+            cache_ttl: batchbench::provider::CacheTtl::Default,
             stream: false,
             service_tier: None,
             reasoning_effort: None,

@@ -18,6 +18,7 @@ fn request(tier: Option<ServiceTier>, effort: Option<&str>) -> ChatRequest {
         temperature: None,
         json_schema: None,
         cache_prefix: false,
+        cache_ttl: batchbench::provider::CacheTtl::Default,
         stream: false,
         service_tier: tier,
         reasoning_effort: effort.map(str::to_string),

@@ -337,20 +337,7 @@ async fn send_batch(
     .await?;
     bar.set_position(planned.len() as u64);
     for job in &run.jobs {
-        ctx.requests.push(RequestRecord {
-            started_ms: ms(job.submitted),
-            latency_ms: ms(job.wall),
-            server_id: Some(job.batch_id.clone()),
-            error: job.error.clone(),
-            ..RequestRecord::new(
-                &ctx.label,
-                &job.batch_id,
-                RequestKind::BatchJob,
-                1,
-                0,
-                job.status.clone(),
-            )
-        });
+        ctx.requests.push(crate::bench::job_row(&ctx.label, job));
     }
     let submitted = run
         .jobs

@@ -17,7 +17,7 @@ use crate::dataset::{self, Item, Prompt};
 use crate::error::{Error, Result};
 use crate::packing;
 use crate::pricing::{ModelLimits, Pricing, ServedTier};
-use crate::provider::{ProviderKind, Usage};
+use crate::provider::{CacheTtl, ProviderKind, Usage};
 
 /// Prompts per chunk before rounding up to a multiple of every K.
 const CHUNK: usize = 1024;
@@ -29,8 +29,9 @@ const SENTINEL: &str = "ZZSENTINELZZ";
 /// What one request shape is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
-    /// One prompt per request; `cached`: the shared prefix is marked for the prompt cache.
-    Single { cached: bool },
+    /// One prompt per request; `cached`: the shared prefix is marked for the prompt cache, kept
+    /// for this TTL (1-hour writes are priced at the 1-hour write rate).
+    Single { cached: Option<CacheTtl> },
     /// K prompts in one packed request.
     Packed(usize),
     /// K user messages in one request (the naive demonstration).
@@ -388,9 +389,12 @@ impl Worker<'_, '_> {
                                 output_tokens: task.output.prompt(index, p),
                                 ..Usage::default()
                             };
-                            if cached {
+                            if let Some(ttl) = cached {
                                 if index == 0 {
                                     usage.cache_write_tokens = m.cache_write.min(input);
+                                    if ttl == CacheTtl::OneHour {
+                                        usage.cache_write_1h_tokens = usage.cache_write_tokens;
+                                    }
                                 } else {
                                     usage.cached_tokens = m.cache_read.min(input);
                                 }

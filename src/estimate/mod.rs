@@ -21,8 +21,8 @@ pub use outputs::{DEFAULT_OUTPUT_TOKENS, OutputTokens, RunOutputs};
 use crate::cli::{EstimateArgs, Format};
 use crate::error::{Error, Result};
 use crate::pricing::{Nanodollars, PriceSource, Pricing, ServedTier, model_limits};
-use crate::provider::ProviderKind;
 use crate::provider::overheads::{CacheStyle, Overheads};
+use crate::provider::{CacheTtl, ProviderKind};
 use crate::strategy::{StrategySpec, Tier};
 use crate::tokens::{Encoding, Exactness, Tokenizer};
 use engine::{EncCtx, ModelCtx, Pass, Shape, Task};
@@ -93,7 +93,10 @@ pub fn default_threads() -> usize {
 pub fn default_strategies(sizes: &[usize]) -> Vec<StrategySpec> {
     let mut out = vec![StrategySpec::Sequential, StrategySpec::Concurrent(8)];
     out.extend(sizes.iter().map(|&k| StrategySpec::Packed(k)));
-    out.extend([StrategySpec::Cached, StrategySpec::BatchApi(None)]);
+    out.extend([
+        StrategySpec::Cached(CacheTtl::Default),
+        StrategySpec::BatchApi(None),
+    ]);
     out.extend(sizes.iter().map(|&k| StrategySpec::BatchApi(Some(k))));
     out
 }
@@ -182,10 +185,10 @@ fn scale(cost: Nanodollars, num: u64, den: u64) -> Nanodollars {
 }
 
 fn shape_of(spec: StrategySpec) -> (Shape, ServedTier) {
-    let single = Shape::Single { cached: false };
+    let single = Shape::Single { cached: None };
     match spec {
         StrategySpec::Sequential | StrategySpec::Concurrent(_) => (single, ServedTier::Standard),
-        StrategySpec::Cached => (Shape::Single { cached: true }, ServedTier::Standard),
+        StrategySpec::Cached(ttl) => (Shape::Single { cached: Some(ttl) }, ServedTier::Standard),
         StrategySpec::BatchApi(None) => (single, ServedTier::Batch),
         StrategySpec::Packed(k) => (Shape::Packed(k), ServedTier::Standard),
         StrategySpec::BatchApi(Some(k)) => (Shape::Packed(k), ServedTier::Batch),
@@ -563,7 +566,11 @@ fn assumptions(
             ""
         }
     ));
-    if input.strategies.contains(&StrategySpec::Cached) {
+    if input
+        .strategies
+        .iter()
+        .any(|s| matches!(s, StrategySpec::Cached(_)))
+    {
         for m in models {
             let line = caching_assumption(m, !instructions.is_empty());
             out.push(line);

@@ -48,7 +48,11 @@ pub fn request_body(request: &ChatRequest) -> Value {
         json!({"model": request.model, "max_tokens": request.max_tokens, "messages": messages});
     if let Some(system) = &request.system {
         body["system"] = if request.cache_prefix {
-            json!([{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}])
+            let mut control = json!({"type": "ephemeral"});
+            if let Ok(Some(ttl)) = request.cache_ttl.wire_value(ProviderKind::Anthropic) {
+                control["ttl"] = json!(ttl);
+            }
+            json!([{"type": "text", "text": system, "cache_control": control}])
         } else {
             json!(system)
         };
@@ -456,6 +460,7 @@ mod tests {
             temperature: Some(0.0),
             json_schema: None,
             cache_prefix: true,
+            cache_ttl: crate::provider::CacheTtl::Default,
             stream: false,
             service_tier: None,
             reasoning_effort: None,

@@ -30,6 +30,9 @@ pub trait ChatApi: Send + Sync {
 pub struct Polled {
     /// A one-line progress note for the progress bar (`<id> <status> <done>/<total>`).
     pub progress: String,
+    /// The batch's status as the provider names it (`validating`, `in_progress`,
+    /// `JOB_STATE_RUNNING`, …): the runner records when each was first seen.
+    pub status: String,
     /// `Some` once the batch has ended (completed, failed, expired, cancelled).
     pub ended: Option<Ended>,
 }
@@ -250,7 +253,11 @@ impl BatchApi for OpenAi {
                     .cloned()
                     .collect(),
             });
-            Ok(Polled { progress, ended })
+            Ok(Polled {
+                progress,
+                status: batch.status.clone(),
+                ended,
+            })
         })
     }
 
@@ -371,7 +378,11 @@ impl BatchApi for Anthropic {
                 error: None,
                 sources: batch.results_url.iter().cloned().collect(),
             });
-            Ok(Polled { progress, ended })
+            Ok(Polled {
+                progress,
+                status: batch.processing_status.clone(),
+                ended,
+            })
         })
     }
 

@@ -169,6 +169,7 @@ impl BatchApi for FakeProvider {
             let done = b.polls >= self.polls_until_ended;
             Ok(Polled {
                 progress: format!("{id} {} {expected}", if done { "ended" } else { "running" }),
+                status: if done { "completed" } else { "in_progress" }.into(),
                 ended: done.then(|| Ended {
                     status: "completed".into(),
                     error: None,

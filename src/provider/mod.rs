@@ -176,6 +176,10 @@ pub struct ChatRequest {
     pub json_schema: Option<JsonSchema>,
     /// Mark the shared prefix for caching (Anthropic `cache_control`; OpenAI `prompt_cache_key`).
     pub cache_prefix: bool,
+    /// How long a marked prefix should stay cached (Anthropic `ttl`, OpenAI
+    /// `prompt_cache_retention`); only read when `cache_prefix` is set.
+    #[serde(default)]
+    pub cache_ttl: CacheTtl,
     /// Stream the answer (SSE), recording time to first token.
     pub stream: bool,
     /// The service tier to ask for; `None` sends no `service_tier` (the account's default).
@@ -185,6 +189,64 @@ pub struct ChatRequest {
     /// through as given.
     #[serde(default)]
     pub reasoning_effort: Option<String>,
+}
+
+/// How long a cached prefix is kept, as the `cached`, `cached:1h` and `cached:24h` strategies
+/// ask. Each provider offers only some of them (see [`CacheTtl::wire_value`]).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheTtl {
+    /// The provider's default: Anthropic's 5-minute TTL, OpenAI's in-memory retention.
+    #[default]
+    Default,
+    /// Anthropic `cache_control.ttl: "1h"` (writes cost 2× input instead of 1.25×).
+    OneHour,
+    /// OpenAI `prompt_cache_retention: "24h"` (extended retention, on the models that offer it).
+    Day,
+}
+
+impl CacheTtl {
+    /// The strategy-name suffix (`cached`, `cached:1h`, `cached:24h`).
+    pub fn suffix(self) -> Option<&'static str> {
+        match self {
+            CacheTtl::Default => None,
+            CacheTtl::OneHour => Some("1h"),
+            CacheTtl::Day => Some("24h"),
+        }
+    }
+
+    /// What this provider's wire carries for it (`None`: send nothing, the default), or why the
+    /// provider has no such retention. Sources: Anthropic's prompt-caching guide (`ttl` `5m` |
+    /// `1h`); openai-python `prompt_cache_retention: Literal["in-memory", "24h"]`.
+    pub fn wire_value(self, provider: ProviderKind) -> Result<Option<&'static str>, String> {
+        match (self, provider) {
+            (CacheTtl::Default, _) => Ok(None),
+            (CacheTtl::OneHour, ProviderKind::Anthropic) => Ok(Some("1h")),
+            (CacheTtl::Day, ProviderKind::Openai) => Ok(Some("24h")),
+            (CacheTtl::OneHour, ProviderKind::Openai) => Err(
+                "OpenAI keeps cached prefixes in memory (cached) or for up to 24 hours (cached:24h, \
+                 prompt_cache_retention); it has no 1-hour TTL"
+                    .into(),
+            ),
+            (CacheTtl::Day, ProviderKind::Anthropic) => Err(
+                "Anthropic caches a prefix for 5 minutes (cached) or 1 hour (cached:1h); it has no \
+                 24-hour retention"
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// A service tier a request asks for. What it is billed at is the tier the response reports

@@ -58,6 +58,8 @@ struct WireRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     prompt_cache_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_retention: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_effort: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_format: Option<WireResponseFormat<'a>>,
@@ -115,6 +117,7 @@ impl<'a> WireRequest<'a> {
                 .collect(),
             model: &request.model,
             prompt_cache_key: request.cache_prefix.then(|| prompt_cache_key(request)),
+            prompt_cache_retention: cache_retention(request),
             reasoning_effort: request.reasoning_effort.as_deref(),
             response_format: request.json_schema.as_ref().map(|s| WireResponseFormat {
                 json_schema: WireJsonSchema {
@@ -132,6 +135,20 @@ impl<'a> WireRequest<'a> {
             temperature: request.temperature.map(f64::from),
         }
     }
+}
+
+/// `prompt_cache_retention` for a request marked for caching with the 24-hour TTL.
+pub(crate) fn cache_retention(request: &ChatRequest) -> Option<&'static str> {
+    request
+        .cache_prefix
+        .then(|| {
+            request
+                .cache_ttl
+                .wire_value(ProviderKind::Openai)
+                .ok()
+                .flatten()
+        })
+        .flatten()
 }
 
 /// A stable cache key from the shared prefix, so requests sharing it are routed together.
@@ -671,6 +688,7 @@ mod tests {
             temperature: None,
             json_schema: None,
             cache_prefix: false,
+            cache_ttl: crate::provider::CacheTtl::Default,
             stream: false,
             service_tier: None,
             reasoning_effort: None,

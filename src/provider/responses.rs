@@ -40,6 +40,8 @@ struct WireRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     prompt_cache_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_retention: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<bool>,
 }
 
@@ -100,6 +102,7 @@ impl<'a> WireRequest<'a> {
             prompt_cache_key: request
                 .cache_prefix
                 .then(|| super::openai::prompt_cache_key(request)),
+            prompt_cache_retention: super::openai::cache_retention(request),
             stream: stream.then_some(true),
         }
     }
@@ -159,6 +162,8 @@ struct WireUsage {
 #[derive(Debug, Deserialize)]
 struct WireInputDetails {
     cached_tokens: Option<u64>,
+    /// GPT-5.6 and later: tokens written to the prompt cache (a part of `input_tokens`).
+    cache_write_tokens: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,6 +179,11 @@ impl WireUsage {
                 .input_tokens_details
                 .as_ref()
                 .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
+            cache_write_tokens: self
+                .input_tokens_details
+                .as_ref()
+                .and_then(|d| d.cache_write_tokens)
                 .unwrap_or(0),
             output_tokens: self.output_tokens,
             reasoning_tokens: self
@@ -407,6 +417,7 @@ mod tests {
             temperature: None,
             json_schema: None,
             cache_prefix: false,
+            cache_ttl: crate::provider::CacheTtl::Default,
             stream: false,
             service_tier: None,
             reasoning_effort: None,

@@ -31,6 +31,22 @@ pub struct RunEconomics {
     pub input_usd_per_mtok: f64,
     /// USD per million output tokens.
     pub output_usd_per_mtok: f64,
+    /// The model's prompt-cache rates at the standard tier (absent in run folders written
+    /// before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheRates>,
+}
+
+/// USD per million tokens of cache reads and writes, as the price data gives them (a model
+/// without a write price bills writes at its input rate).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CacheRates {
+    /// Cache reads.
+    pub read_usd_per_mtok: f64,
+    /// Cache writes with the default TTL (Anthropic 5 minutes; OpenAI GPT-5.6+ writes).
+    pub write_usd_per_mtok: f64,
+    /// Cache writes with Anthropic's 1-hour TTL.
+    pub write_1h_usd_per_mtok: f64,
 }
 
 impl RunEconomics {
@@ -56,6 +72,11 @@ impl RunEconomics {
             shared_prefix_tokens,
             input_usd_per_mtok: rates.input_mtok,
             output_usd_per_mtok: rates.output_mtok,
+            cache: Some(CacheRates {
+                read_usd_per_mtok: rates.cached_mtok,
+                write_usd_per_mtok: rates.cache_write_mtok,
+                write_1h_usd_per_mtok: rates.cache_write_1h_mtok,
+            }),
         })
     }
 }
@@ -246,6 +267,7 @@ mod tests {
             shared_prefix_tokens: 23,
             input_usd_per_mtok: 0.10,
             output_usd_per_mtok: 0.40,
+            cache: None,
         };
         let w = packing_why(&seq, &packed, &e).unwrap();
         assert_eq!(w.k, 4);

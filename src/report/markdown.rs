@@ -246,6 +246,7 @@ pub fn findings(report: &RunReport) -> Vec<String> {
     out.extend(super::economics::packing_findings(report));
     out.extend(super::economics::time_findings(report));
     out.extend(super::tiers::tier_findings(report));
+    out.extend(super::cache::cache_findings(report));
 
     if report.info.simulated {
         out.push("Latency and answer quality were simulated by the built-in mock; token counts and prices are computed as for a real API.".to_string());

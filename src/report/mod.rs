@@ -1,6 +1,7 @@
 //! Reports: summary statistics and one exporter per output format, each writing one file of the
 //! run's folder from the same [`RunReport`].
 
+pub mod cache;
 pub mod charts;
 pub mod csv;
 pub mod economics;
@@ -45,6 +46,11 @@ impl RunReport {
         let mut summaries = summarise_all(&prompts, &requests);
         if let Some(usd) = info.options.price_per_hour_usd {
             summary::price_wall_time(&mut summaries, usd);
+        }
+        if let Some(e) = &info.economics {
+            if let Some(rates) = &e.cache {
+                cache::fill_break_even(&mut summaries, e.input_usd_per_mtok, rates);
+            }
         }
         if let Some(tolerance) = info.vector_tolerance {
             summaries.iter_mut().for_each(|s| s.flag_vectors(tolerance));

@@ -179,6 +179,33 @@ pub struct StrategySummary {
     /// Requests answered after falling back from flex to the default tier (`--flex-fallback`).
     #[serde(default)]
     pub flex_fallbacks: u64,
+    /// Of `cache_write_tokens`, those written with the 1-hour TTL (Anthropic `cached:1h`).
+    #[serde(default)]
+    pub cache_write_1h_tokens: u64,
+    /// Cache reads per cache-written token (`cached_tokens / cache_write_tokens`): how many times
+    /// each written prefix was reused; empty when nothing was written.
+    #[serde(default)]
+    pub cache_reuses: Option<f64>,
+    /// Reuses after which a cache write has paid for itself at this model's rates: the smallest
+    /// n with n × (input − cache-read rate) ≥ write premium (write rate − input rate), 0 when
+    /// writes cost no more than input; empty when nothing was cached (see docs/REPORTS.md).
+    #[serde(default)]
+    pub cache_break_even_reuses: Option<u64>,
+    /// Batch API jobs submitted (empty for other strategies).
+    #[serde(default)]
+    pub batches: Option<u64>,
+    /// Median time from a batch's creation to its results downloaded, ms.
+    #[serde(default)]
+    pub batch_turnaround_p50_ms: Option<f64>,
+    /// 95th percentile of the same.
+    #[serde(default)]
+    pub batch_turnaround_p95_ms: Option<f64>,
+    /// Batch jobs that expired (their finished part kept and billed, the rest re-sent).
+    #[serde(default)]
+    pub batches_expired: Option<u64>,
+    /// Batch jobs that failed or were cancelled.
+    #[serde(default)]
+    pub batches_failed: Option<u64>,
 }
 
 /// How far a strategy got; a failed strategy's numbers are not a result.
@@ -424,7 +451,12 @@ pub fn summarise(
             .iter()
             .filter(|r| r.asked_tier.as_deref() == Some("default") && r.error.is_none())
             .count() as u64,
+        cache_write_1h_tokens: sent.iter().map(|r| r.cache_write_1h_tokens).sum(),
+        cache_reuses: (write > 0).then(|| cached as f64 / write as f64),
+        cache_break_even_reuses: None,
+        ..StrategySummary::default()
     }
+    .with_batches(requests)
     .with_vectors(prompts)
     .with_streaming(&sent)
     .with_intervals(prompts)
@@ -455,6 +487,30 @@ fn per_minute(n: u64, wall_ms: f64) -> Option<f64> {
 }
 
 impl StrategySummary {
+    /// The Batch API lifecycle figures, from the `batch_job` rows (none: not a batch strategy).
+    fn with_batches(mut self, requests: &[&RequestRecord]) -> StrategySummary {
+        let jobs: Vec<&&RequestRecord> = requests
+            .iter()
+            .filter(|r| r.kind == crate::record::RequestKind::BatchJob)
+            .collect();
+        if jobs.is_empty() {
+            return self;
+        }
+        let mut turnaround: Vec<f64> = jobs.iter().map(|j| j.latency_ms).collect();
+        turnaround.sort_by(f64::total_cmp);
+        let count = |states: &[&str]| {
+            jobs.iter()
+                .filter(|j| states.contains(&j.status.as_str()))
+                .count() as u64
+        };
+        self.batches = Some(jobs.len() as u64);
+        self.batch_turnaround_p50_ms = Some(percentile(&turnaround, 50.0));
+        self.batch_turnaround_p95_ms = Some(percentile(&turnaround, 95.0));
+        self.batches_expired = Some(count(&["expired"]));
+        self.batches_failed = Some(count(&["failed", "cancelled", "canceled"]));
+        self
+    }
+
     /// The vector agreement figures, from the prompts' `vector_cosine` (none: chat runs).
     fn with_vectors(mut self, prompts: &[&PromptRecord]) -> StrategySummary {
         let mut c: Vec<f64> = prompts.iter().filter_map(|p| p.vector_cosine).collect();

@@ -45,6 +45,22 @@ pub struct JobLog {
     pub wall: Duration,
     /// Validation errors, for failed batches.
     pub error: Option<String>,
+    /// Each status the batch was first seen in by a poll, with the time from its creation (so
+    /// each time is late by at most one poll interval).
+    pub states: Vec<(String, Duration)>,
+}
+
+impl JobLog {
+    /// The states as requests.csv writes them: `in_progress 1012; completed 5311` (ms).
+    pub fn states_text(&self) -> Option<String> {
+        (!self.states.is_empty()).then(|| {
+            self.states
+                .iter()
+                .map(|(s, t)| format!("{s} {}", t.as_millis()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
 }
 
 /// The results of a batch execution; `T` is one line's answer (a chat completion unless said
@@ -108,6 +124,7 @@ struct Submitted {
     ids: Vec<String>,
     submitted_at: Instant,
     submitted: Duration,
+    states: Vec<(String, Duration)>,
 }
 
 /// Batches a previous (interrupted) run already submitted, and a callback told of each new one.
@@ -197,10 +214,11 @@ pub async fn execute_encoded<T>(
             ids,
             submitted_at,
             submitted: since_start,
+            states: Vec::new(),
         });
     }
     let waited = tokio::select! {
-        r = wait_all(api, &submitted, poll, on_poll, &mut run, parse) => r,
+        r = wait_all(api, &mut submitted, poll, on_poll, &mut run, parse) => r,
         _ = tokio::signal::ctrl_c() => Err(Error::Interrupted("interrupted: the submitted batches were cancelled".into())),
     };
     if let Err(e) = waited {
@@ -224,6 +242,7 @@ async fn adopt(
             ids: prev.custom_ids.clone(),
             submitted_at: Instant::now(),
             submitted: Duration::from_secs_f64(prev.submitted_ms.max(0.0) / 1000.0),
+            states: Vec::new(),
         })
         .collect();
     if resume.creating.is_empty() {
@@ -246,6 +265,7 @@ async fn adopt(
                 ids: pending.custom_ids.clone(),
                 submitted_at: Instant::now(),
                 submitted: since_start,
+                states: Vec::new(),
             });
         }
     }
@@ -261,7 +281,7 @@ async fn cancel_all(api: &dyn BatchApi, submitted: &[Submitted], cause: Error) -
 
 async fn wait_all<T>(
     api: &dyn BatchApi,
-    submitted: &[Submitted],
+    submitted: &mut [Submitted],
     poll: PollConfig,
     on_poll: &(dyn Fn(&str) + Send + Sync),
     run: &mut BatchRun<T>,
@@ -282,7 +302,7 @@ async fn wait_all<T>(
         interval = openai::next_poll(interval, poll.max);
         let mut still = Vec::new();
         for &i in &pending {
-            if !poll_once(api, &submitted[i], on_poll, run, parse).await? {
+            if !poll_once(api, &mut submitted[i], on_poll, run, parse).await? {
                 still.push(i);
             }
         }
@@ -307,13 +327,20 @@ fn record_missing<T>(run: &mut BatchRun<T>, s: &Submitted, why: &str) {
 /// without one, and logs the job. Returns whether it has ended.
 async fn poll_once<T>(
     api: &dyn BatchApi,
-    s: &Submitted,
+    s: &mut Submitted,
     on_poll: &(dyn Fn(&str) + Send + Sync),
     run: &mut BatchRun<T>,
     parse: LineParser<'_, T>,
 ) -> Result<bool> {
     let polled = api.poll(&s.id, s.ids.len()).await.map_err(job_error)?;
     on_poll(&polled.progress);
+    if s.states
+        .last()
+        .is_none_or(|(last, _)| *last != polled.status)
+    {
+        s.states
+            .push((polled.status.clone(), s.submitted_at.elapsed()));
+    }
     let Some(ended) = polled.ended else {
         return Ok(false);
     };
@@ -328,6 +355,7 @@ async fn poll_once<T>(
         submitted: s.submitted,
         wall: s.submitted_at.elapsed(),
         error: ended.error.clone(),
+        states: s.states.clone(),
     });
     Ok(true)
 }

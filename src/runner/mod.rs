@@ -544,6 +544,7 @@ pub(crate) mod tests {
             temperature: None,
             json_schema: None,
             cache_prefix: false,
+            cache_ttl: crate::provider::CacheTtl::Default,
             stream: false,
             service_tier: None,
             reasoning_effort: None,

@@ -1,20 +1,29 @@
-//! `cached`: one request per prompt with the shared instructions first and marked for the
-//! provider's prompt cache (Anthropic `cache_control`; OpenAI `prompt_cache_key`, on top of its
-//! automatic caching of prefixes of 1,024 tokens or more). Billed at cached and cache-write prices.
+//! `cached`, `cached:1h`, `cached:24h`: one request per prompt with the shared instructions
+//! first and marked for the provider's prompt cache (Anthropic `cache_control`, with `ttl: 1h`
+//! for `cached:1h`; OpenAI `prompt_cache_key`, on top of its automatic caching of prefixes of
+//! 1,024 tokens or more, with `prompt_cache_retention: 24h` for `cached:24h`). Billed at cached
+//! and cache-write prices; a TTL the provider lacks fails the strategy before anything is sent.
 
 use super::{
     Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, unpack_single,
 };
 use crate::error::Result;
-use crate::provider::ChatResponse;
+use crate::provider::{CacheTtl, ChatResponse, ProviderKind};
 
 /// Prompt caching of the shared prefix.
 #[derive(Debug, Clone, Copy)]
-pub struct Cached;
+pub struct Cached {
+    /// How long the provider is asked to keep the prefix.
+    pub ttl: CacheTtl,
+}
 
 impl Strategy for Cached {
     fn spec(&self) -> StrategySpec {
-        StrategySpec::Cached
+        StrategySpec::Cached(self.ttl)
+    }
+
+    fn refusal(&self, provider: ProviderKind) -> Option<String> {
+        self.ttl.wire_value(provider).err()
     }
 
     fn execution(&self) -> Execution {
@@ -30,7 +39,10 @@ impl Strategy for Cached {
                  (more for some Anthropic models), so expect no cached tokens on this dataset"
             ));
         }
-        let requests = ctx.planned_singles(true);
+        let mut requests = ctx.planned_singles(true);
+        for r in &mut requests {
+            r.request.cache_ttl = self.ttl;
+        }
         Ok(Plan { requests, warnings })
     }
 

@@ -24,14 +24,14 @@ pub use tiered::{Tier, Tiered};
 use crate::dataset::{Prompt, PromptSet};
 use crate::error::{Error, Result};
 use crate::pricing::ModelLimits;
-use crate::provider::{ChatRequest, ChatResponse, Message, ProviderKind, Role};
+use crate::provider::{CacheTtl, ChatRequest, ChatResponse, Message, ProviderKind, Role};
 use crate::tokens::Tokenizer;
 
 /// Largest accepted K or C, to catch typos such as `packed:80000`.
 pub const MAX_FACTOR: usize = 10_000;
 
 /// A strategy as named on the command line: `sequential`, `concurrent:C`, `packed:K`, `cached`,
-/// `batch-api`, `batch-api+packed:K`, `flex`, `flex+packed:K`, `priority`, `priority+packed:K`,
+/// `cached:1h`, `cached:24h`, `batch-api`, `batch-api+packed:K`, `flex`, `flex+packed:K`, `priority`, `priority+packed:K`,
 /// `naive-multi-message:K`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StrategySpec {
@@ -41,8 +41,9 @@ pub enum StrategySpec {
     Concurrent(usize),
     /// K prompts per request, answers as JSON keyed by id.
     Packed(usize),
-    /// One request per prompt, shared prefix marked for the provider's prompt cache.
-    Cached,
+    /// One request per prompt, shared prefix marked for the provider's prompt cache, kept for
+    /// the provider's default time or the TTL named (`cached:1h`, `cached:24h`).
+    Cached(CacheTtl),
     /// The provider's Batch API, one request per prompt; `Some(K)` packs K prompts per request.
     BatchApi(Option<usize>),
     /// Ordinary requests, one at a time, asking for a service tier; `Some(K)` packs K prompts.
@@ -61,7 +62,7 @@ impl StrategySpec {
             StrategySpec::Sequential,
             StrategySpec::Concurrent(8),
             StrategySpec::Packed(8),
-            StrategySpec::Cached,
+            StrategySpec::Cached(CacheTtl::Default),
             StrategySpec::BatchApi(None),
             StrategySpec::BatchApi(Some(8)),
             StrategySpec::NaiveMultiMessage(4),
@@ -90,7 +91,7 @@ impl StrategySpec {
             StrategySpec::Sequential => Box::new(Sequential),
             StrategySpec::Concurrent(c) => Box::new(Concurrent { concurrency: c }),
             StrategySpec::Packed(k) => Box::new(Packed { k }),
-            StrategySpec::Cached => Box::new(Cached),
+            StrategySpec::Cached(ttl) => Box::new(Cached { ttl }),
             StrategySpec::BatchApi(k) => Box::new(BatchApi { packed: k }),
             StrategySpec::Tier(tier, packed) => Box::new(Tiered { tier, packed }),
             StrategySpec::NaiveMultiMessage(k) => Box::new(NaiveMultiMessage { k }),
@@ -120,7 +121,10 @@ impl fmt::Display for StrategySpec {
             StrategySpec::Sequential => f.write_str("sequential"),
             StrategySpec::Concurrent(c) => write!(f, "concurrent:{c}"),
             StrategySpec::Packed(k) => write!(f, "packed:{k}"),
-            StrategySpec::Cached => f.write_str("cached"),
+            StrategySpec::Cached(ttl) => match ttl.suffix() {
+                None => f.write_str("cached"),
+                Some(t) => write!(f, "cached:{t}"),
+            },
             StrategySpec::BatchApi(None) => f.write_str("batch-api"),
             StrategySpec::BatchApi(Some(k)) => write!(f, "batch-api+packed:{k}"),
             StrategySpec::Tier(t, None) => f.write_str(t.as_str()),
@@ -175,7 +179,15 @@ impl FromStr for StrategySpec {
         };
         match name {
             "sequential" => no_arg(StrategySpec::Sequential),
-            "cached" => no_arg(StrategySpec::Cached),
+            "cached" => match arg {
+                None => Ok(StrategySpec::Cached(CacheTtl::Default)),
+                Some("1h") => Ok(StrategySpec::Cached(CacheTtl::OneHour)),
+                Some("24h") => Ok(StrategySpec::Cached(CacheTtl::Day)),
+                Some(other) => Err(Error::Usage(format!(
+                    "strategy cached:{other}: the cache TTLs are cached (the provider's default), \
+                     cached:1h (Anthropic) and cached:24h (OpenAI extended retention)"
+                ))),
+            },
             "batch-api" => no_arg(StrategySpec::BatchApi(None)),
             "flex" => no_arg(StrategySpec::Tier(Tier::Flex, None)),
             "priority" => no_arg(StrategySpec::Tier(Tier::Priority, None)),
@@ -189,7 +201,7 @@ impl FromStr for StrategySpec {
 
 fn unknown(s: &str) -> Error {
     Error::Usage(format!(
-        "unknown strategy {s:?}; known: sequential, concurrent:C, packed:K, cached, batch-api, batch-api+packed:K, \
+        "unknown strategy {s:?}; known: sequential, concurrent:C, packed:K, cached, cached:1h, cached:24h, batch-api, batch-api+packed:K, \
          flex, flex+packed:K, priority, priority+packed:K, naive-multi-message:K"
     ))
 }
@@ -251,6 +263,7 @@ impl PlanContext<'_> {
             temperature: self.temperature,
             json_schema: None,
             cache_prefix,
+            cache_ttl: crate::provider::CacheTtl::Default,
             stream: self.stream,
             service_tier: None,
             reasoning_effort: self.reasoning_effort.map(str::to_string),
@@ -418,6 +431,8 @@ mod tests {
             "concurrent:4",
             "packed:16",
             "cached",
+            "cached:1h",
+            "cached:24h",
             "batch-api",
             "batch-api+packed:8",
             "flex",
@@ -452,6 +467,8 @@ mod tests {
             "flex+packed:0",
             "flex+packedx",
             "cached+packed:2",
+            "cached:5m",
+            "cached:",
         ] {
             let e = bad.parse::<StrategySpec>().unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");

@@ -49,6 +49,7 @@ impl Strategy for NaiveMultiMessage {
                     temperature: ctx.temperature,
                     json_schema: None,
                     cache_prefix: false,
+                    cache_ttl: crate::provider::CacheTtl::Default,
                     stream: false,
                     service_tier: None,
                     reasoning_effort: ctx.reasoning_effort.map(str::to_string),

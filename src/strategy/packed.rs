@@ -66,6 +66,7 @@ pub(crate) fn packed_request(
         temperature: ctx.temperature,
         json_schema,
         cache_prefix: false,
+        cache_ttl: crate::provider::CacheTtl::Default,
         stream,
         service_tier: None,
         reasoning_effort: ctx.reasoning_effort.map(str::to_string),

@@ -119,7 +119,7 @@ pub fn expected_with(
             output_tokens: output,
             ..Usage::default()
         };
-        if spec == StrategySpec::Cached {
+        if spec == StrategySpec::Cached(batchbench::provider::CacheTtl::Default) {
             if i == 0 {
                 usage.cache_write_tokens = write;
             } else {

@@ -30,3 +30,53 @@ pub fn is_reasoning_model(model: &str) -> bool {
     let m = m.rsplit('/').next().unwrap_or(&m);
     !m.contains("-chat") && REASONING_MODEL_PREFIXES.iter().any(|p| m.starts_with(p))
 }
+
+/// The OpenAI model version in an id (`gpt-5.6-sol` → (5, 6), `gpt-6-luna` → (6, 0)), case and
+/// a `vendor/` prefix ignored; `None` for ids that are not `gpt-N[.M]…`.
+fn gpt_version(model: &str) -> Option<(u32, u32)> {
+    let m = model.to_ascii_lowercase();
+    let m = m.rsplit('/').next().unwrap_or(&m).to_string();
+    let rest = m.strip_prefix("gpt-")?;
+    let version = rest.split('-').next()?;
+    let (major, minor) = version.split_once('.').unwrap_or((version, "0"));
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Whether OpenAI reports (and bills) cache writes for `model`: GPT-5.6 and later report
+/// `prompt_tokens_details.cache_write_tokens`, priced at 1.25× input (API-NOTES.md, "Prompt
+/// caching"; genai-prices' bundled data has `cache_write_mtok` for exactly these ids).
+pub fn openai_reports_cache_writes(model: &str) -> bool {
+    gpt_version(model).is_some_and(|v| v >= (5, 6))
+}
+
+/// Whether `model` offers OpenAI's extended prompt cache retention
+/// (`prompt_cache_retention: "24h"`): OpenAI's prompt-caching guide lists gpt-4.1 and the gpt-5
+/// family (gpt-5, gpt-5.1 and their codex variants) and later models; earlier models (gpt-4o,
+/// gpt-4o-mini, o-series) keep prefixes in memory only.
+pub fn openai_extended_retention(model: &str) -> bool {
+    gpt_version(model).is_some_and(|(major, minor)| major >= 5 || (major, minor) == (4, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_cache_facts_by_model_version() {
+        for (model, writes, retention) in [
+            ("gpt-4o-mini", false, false),
+            ("gpt-4.1-mini", false, true),
+            ("gpt-5", false, true),
+            ("gpt-5.1-codex", false, true),
+            ("gpt-5.5", false, true),
+            ("gpt-5.6-sol", true, true),
+            ("openai/GPT-6-luna", true, true),
+            ("gpt-6.1-terra-2027-01-01", true, true),
+            ("o4-mini", false, false),
+            ("claude-haiku-4-5", false, false),
+        ] {
+            assert_eq!(openai_reports_cache_writes(model), writes, "{model}");
+            assert_eq!(openai_extended_retention(model), retention, "{model}");
+        }
+    }
+}

@@ -2,7 +2,9 @@
 //!
 //! OpenAI (automatic): a prompt of at least `openai_min_tokens` tokens is cached at every
 //! `openai_increment` boundary from the minimum on; the next request reads the longest boundary
-//! whose prefix was seen within the TTL (`cached_tokens`, a part of `prompt_tokens`).
+//! whose prefix was seen within the TTL (`cached_tokens`, a part of `prompt_tokens`), and writes
+//! the tokens from there to its own longest boundary (reported as `cache_write_tokens` only by
+//! the models that bill writes). `prompt_cache_retention: "24h"` keeps prefixes for 24 hours.
 //!
 //! Anthropic (explicit): each `cache_control` breakpoint marks a prefix. The longest prefix seen
 //! within its TTL is read (`cache_read_input_tokens`); the tokens after it up to the last
@@ -38,6 +40,18 @@ pub struct AnthropicCacheUse {
     /// Tokens written with the 1-hour TTL.
     pub write_1h: u64,
 }
+
+/// What caching did for one OpenAI request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenAiCacheUse {
+    /// Tokens read from the cache (`cached_tokens`).
+    pub read: u64,
+    /// Tokens newly cached by this request, beyond what it read.
+    pub write: u64,
+}
+
+/// Extended retention (`prompt_cache_retention: "24h"`), in seconds.
+const RETENTION_24H_SECS: f64 = 86_400.0;
 
 /// Cached prefixes and their expiry.
 #[derive(Debug)]
@@ -82,19 +96,21 @@ impl PromptCache {
         }
     }
 
-    /// OpenAI: the cached tokens of a prompt with this token sequence (its length is
-    /// `prompt_tokens`), and records the prompt for later requests.
+    /// OpenAI: the cached and newly written tokens of a prompt with this token sequence (its
+    /// length is `prompt_tokens`), recording the prompt for later requests for the default TTL or,
+    /// with `retain_24h`, for 24 hours.
     pub fn openai(
         &self,
         model: &str,
         cache_key: Option<&str>,
         tokens: &[u32],
         now: Instant,
-    ) -> u64 {
+        retain_24h: bool,
+    ) -> OpenAiCacheUse {
         let min = self.cfg.openai_min_tokens.max(1) as usize;
         let inc = self.cfg.openai_increment.max(1) as usize;
         if !self.cfg.enabled || tokens.len() < min {
-            return 0;
+            return OpenAiCacheUse::default();
         }
         let mut h = Fnv::default();
         h.str("openai").str(model).str(cache_key.unwrap_or(""));
@@ -106,9 +122,14 @@ impl PromptCache {
                 boundaries.push((n as u64, h.finish()));
             }
         }
-        let ttl = Duration::from_secs_f64(self.cfg.openai_ttl_secs.max(0.0));
+        let secs = if retain_24h {
+            RETENTION_24H_SECS
+        } else {
+            self.cfg.openai_ttl_secs
+        };
+        let ttl = Duration::from_secs_f64(secs.max(0.0));
         let mut map = self.entries();
-        let cached = boundaries
+        let read = boundaries
             .iter()
             .rev()
             .find(|(_, key)| map.get(key).is_some_and(|t| *t > now))
@@ -116,7 +137,11 @@ impl PromptCache {
         for (_, key) in &boundaries {
             self.insert(&mut map, *key, now + ttl, now);
         }
-        cached
+        let longest = boundaries.last().map_or(0, |(n, _)| *n);
+        OpenAiCacheUse {
+            read,
+            write: longest.saturating_sub(read),
+        }
     }
 
     /// The Anthropic minimum cacheable prefix of `model`.
@@ -197,26 +222,62 @@ mod tests {
     fn openai_increments_exact() {
         let c = PromptCache::new(CacheConfig::default());
         let t0 = Instant::now();
+        let c = |model: &str, key: Option<&str>, tokens: &[u32], now: Instant| {
+            c.openai(model, key, tokens, now, false).read
+        };
         // First request: nothing cached.
-        assert_eq!(c.openai("gpt-4o", None, &toks(1, 2_000, 50), t0), 0);
+        assert_eq!(c("gpt-4o", None, &toks(1, 2_000, 50), t0), 0);
         // Second shares 2,000 tokens: the longest boundary inside is 1,024 + 7 × 128 = 1,920.
-        assert_eq!(c.openai("gpt-4o", None, &toks(2, 2_000, 50), t0), 1_920);
+        assert_eq!(c("gpt-4o", None, &toks(2, 2_000, 50), t0), 1_920);
         // Identical repeat: boundary 2,048 of the 2,050 was recorded by the first request.
-        assert_eq!(c.openai("gpt-4o", None, &toks(1, 2_000, 50), t0), 2_048);
+        assert_eq!(c("gpt-4o", None, &toks(1, 2_000, 50), t0), 2_048);
         // Another model or another cache key does not share.
-        assert_eq!(c.openai("gpt-4o-mini", None, &toks(3, 2_000, 50), t0), 0);
-        assert_eq!(c.openai("gpt-4o", Some("k"), &toks(4, 2_000, 50), t0), 0);
+        assert_eq!(c("gpt-4o-mini", None, &toks(3, 2_000, 50), t0), 0);
+        assert_eq!(c("gpt-4o", Some("k"), &toks(4, 2_000, 50), t0), 0);
         // Below 1,024 tokens nothing is cached.
-        assert_eq!(c.openai("gpt-4o", None, &toks(5, 1_000, 20), t0), 0);
-        assert_eq!(c.openai("gpt-4o", None, &toks(6, 1_000, 20), t0), 0);
+        assert_eq!(c("gpt-4o", None, &toks(5, 1_000, 20), t0), 0);
+        assert_eq!(c("gpt-4o", None, &toks(6, 1_000, 20), t0), 0);
         // After the TTL (600 s) the prefix is gone.
         assert_eq!(
-            c.openai(
+            c(
                 "gpt-4o",
                 None,
                 &toks(7, 2_000, 50),
                 t0 + Duration::from_secs(601)
             ),
+            0
+        );
+    }
+
+    #[test]
+    fn openai_writes_beyond_the_read_and_keeps_24h_prefixes() {
+        let c = PromptCache::new(CacheConfig::default());
+        let t0 = Instant::now();
+        let use_of = |n, at, keep| c.openai("gpt-5.6-sol", None, &toks(n, 2_000, 50), at, keep);
+        // 2,050 tokens: boundaries 1,024 … 2,048; the first request writes all 2,048.
+        assert_eq!(
+            use_of(1, t0, true),
+            OpenAiCacheUse {
+                read: 0,
+                write: 2_048
+            }
+        );
+        // Another prompt with the same 2,000-token prefix reads 1,920 and writes 128 more.
+        assert_eq!(
+            use_of(2, t0, true),
+            OpenAiCacheUse {
+                read: 1_920,
+                write: 128
+            }
+        );
+        // Retained for 24 h: still there after the default 600 s, gone after a day.
+        let later = t0 + Duration::from_secs(3_600);
+        assert_eq!(use_of(3, later, false).read, 1_920);
+        let c2 = PromptCache::new(CacheConfig::default());
+        c2.openai("gpt-4o", None, &toks(1, 2_000, 50), t0, false);
+        assert_eq!(
+            c2.openai("gpt-4o", None, &toks(2, 2_000, 50), later, false)
+                .read,
             0
         );
     }

@@ -13,6 +13,7 @@ use serde_json::Value;
 use batchbench_core::tokens::Bpe as Tokenizer;
 
 use super::super::admission::{admit, charge};
+use super::super::cache::OpenAiCacheUse;
 use super::super::clock::{pause, unix_now};
 use super::super::errors::{Api, ApiError};
 use super::super::extract::ApiKey;
@@ -245,6 +246,7 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
         .get("prompt_cache_key")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let retain_24h = parse_retention(v, &model)?;
     let stop = match v.get("stop") {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a
@@ -265,10 +267,27 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
         include_usage,
         schema,
         cache_key,
+        retain_24h,
         stop,
         service_tier: one_of(v, "service_tier", SERVICE_TIERS)?,
         reasoning_effort: one_of(v, "reasoning_effort", REASONING_EFFORTS)?,
     })
+}
+
+/// `prompt_cache_retention`: `in-memory` (the default) or `24h` (openai-python
+/// `Literal["in-memory", "24h"]`); `24h` only on the models that offer extended retention
+/// (`batchbench_core::facts::openai_extended_retention`), a 400 naming the parameter elsewhere.
+pub fn parse_retention(v: &Value, model: &str) -> Result<bool, ApiError> {
+    match one_of(v, "prompt_cache_retention", &["in-memory", "24h"])?.as_deref() {
+        Some("24h") if !batchbench_core::facts::openai_extended_retention(model) => {
+            Err(ApiError::invalid(
+                Some("prompt_cache_retention"),
+                format!("prompt_cache_retention '24h' is not supported with the model '{model}'."),
+            ))
+        }
+        Some("24h") => Ok(true),
+        _ => Ok(false),
+    }
 }
 
 /// `service_tier` values the API accepts (openai-python `ChatCompletionCreateParams`).
@@ -341,15 +360,21 @@ pub fn complete(
     id: String,
 ) -> Completed {
     let t = Tokenizer::for_model(&p.model);
-    let cached_tokens = if prompt_tokens >= state.config.cache.openai_min_tokens {
+    let cache = if prompt_tokens >= state.config.cache.openai_min_tokens {
         let seq = text::chat_prompt_tokens(&p.model, &p.messages, p.schema.as_deref());
-        state
-            .cache
-            .openai(&p.model, p.cache_key.as_deref(), &seq, Instant::now())
-            .min(prompt_tokens)
+        state.cache.openai(
+            &p.model,
+            p.cache_key.as_deref(),
+            &seq,
+            Instant::now(),
+            p.retain_24h,
+        )
     } else {
-        0
+        OpenAiCacheUse::default()
     };
+    let cached_tokens = cache.read.min(prompt_tokens);
+    let cache_write_tokens = batchbench_core::facts::openai_reports_cache_writes(&p.model)
+        .then(|| cache.write.min(prompt_tokens - cached_tokens));
     let user_text = p
         .messages
         .iter()
@@ -401,7 +426,7 @@ pub fn complete(
     state.stats.tokens(TokenCounts {
         input: prompt_tokens,
         cached: cached_tokens,
-        cache_write: 0,
+        cache_write: cache_write_tokens.unwrap_or(0),
         output: completion_tokens,
     });
     let created = unix_now();
@@ -410,6 +435,7 @@ pub fn complete(
         choices,
         prompt_tokens,
         cached_tokens,
+        cache_write_tokens,
         completion_tokens,
         reasoning_tokens: reasoning,
         service_tier: p.served_tier(),

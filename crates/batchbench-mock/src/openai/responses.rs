@@ -168,6 +168,7 @@ pub fn parse(v: &Value) -> Result<ResponsesParams, ApiError> {
         None | Some(Value::Null) => None,
         Some(_) => one_of(&v["reasoning"], "effort", REASONING_EFFORTS)?,
     };
+    let retain_24h = chat::parse_retention(v, &model)?;
     Ok(ResponsesParams {
         chat: ChatParams {
             model,
@@ -181,6 +182,7 @@ pub fn parse(v: &Value) -> Result<ResponsesParams, ApiError> {
                 .get("prompt_cache_key")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            retain_24h,
             stop: Vec::new(),
             service_tier: one_of(v, "service_tier", SERVICE_TIERS)?,
             reasoning_effort: effort,
@@ -217,9 +219,13 @@ fn response_object(
         }));
     }
     let usage = finished.then(|| {
+        let mut details = json!({"cached_tokens": done.cached_tokens});
+        if let Some(w) = done.cache_write_tokens {
+            details["cache_write_tokens"] = json!(w);
+        }
         json!({
             "input_tokens": done.prompt_tokens,
-            "input_tokens_details": {"cached_tokens": done.cached_tokens},
+            "input_tokens_details": details,
             "output_tokens": done.completion_tokens,
             "output_tokens_details": {"reasoning_tokens": done.reasoning_tokens},
             "total_tokens": done.prompt_tokens + done.completion_tokens,

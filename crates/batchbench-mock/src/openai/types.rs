@@ -61,6 +61,8 @@ pub struct ChatParams {
     pub schema: Option<String>,
     /// `prompt_cache_key`.
     pub cache_key: Option<String>,
+    /// `prompt_cache_retention: "24h"` (extended retention) was asked.
+    pub retain_24h: bool,
     /// Stop sequences.
     pub stop: Vec<String>,
     /// `service_tier` as asked (`auto`, `default`, `flex`, `scale`, `priority`).
@@ -102,6 +104,8 @@ pub struct Completed {
     pub prompt_tokens: u64,
     /// `usage.prompt_tokens_details.cached_tokens`.
     pub cached_tokens: u64,
+    /// `usage.prompt_tokens_details.cache_write_tokens`, for the models that report it.
+    pub cache_write_tokens: Option<u64>,
     /// `usage.completion_tokens` (reasoning included).
     pub completion_tokens: u64,
     /// `usage.completion_tokens_details.reasoning_tokens`.
@@ -145,7 +149,8 @@ impl Completed {
                 self.cached_tokens,
                 self.completion_tokens,
             )
-            .with_reasoning(self.reasoning_tokens),
+            .with_reasoning(self.reasoning_tokens)
+            .with_cache_writes(self.cache_write_tokens),
         }
     }
 }
@@ -232,6 +237,10 @@ pub struct PromptTokensDetails {
     pub audio_tokens: u64,
     /// Input tokens read from the prompt cache.
     pub cached_tokens: u64,
+    /// Input tokens written to the prompt cache (a part of `prompt_tokens`, beside
+    /// `cached_tokens`); GPT-5.6 and later only, absent for other models.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_write_tokens: Option<u64>,
 }
 
 impl Usage {
@@ -245,9 +254,22 @@ impl Usage {
             prompt_tokens_details: PromptTokensDetails {
                 audio_tokens: 0,
                 cached_tokens: cached,
+                cache_write_tokens: None,
             },
             total_tokens: prompt + completion,
         }
+    }
+
+    /// This usage reporting `writes` of its prompt tokens as cache writes (models that bill
+    /// them), or no such field.
+    pub fn with_cache_writes(mut self, writes: Option<u64>) -> Usage {
+        self.prompt_tokens_details.cache_write_tokens = writes.map(|w| {
+            w.min(
+                self.prompt_tokens
+                    .saturating_sub(self.prompt_tokens_details.cached_tokens),
+            )
+        });
+        self
     }
 
     /// This usage with `reasoning` of its completion tokens reported as reasoning.
@@ -279,6 +301,7 @@ mod tests {
             }],
             prompt_tokens: 9,
             cached_tokens: 0,
+            cache_write_tokens: None,
             completion_tokens: 1,
             reasoning_tokens: 0,
             service_tier: "default",
