@@ -303,12 +303,15 @@ impl Pricing {
         self.rates_at(provider, model, tier)
     }
 
-    /// The rates of one served tier (an error where the model has none for it).
+    /// The rates of one served tier (an error where the model has none for it), for prompts
+    /// below any long-context tier: probed with 10,000 tokens (a request of a million would be
+    /// priced at the >200k/>272k rates of the models that have them) and scaled to a million.
     pub fn rates_at(&self, provider: ProviderKind, model: &str, tier: ServedTier) -> Result<Rates> {
-        let m = 1_000_000;
+        const PROBE: u64 = 10_000;
+        let m = PROBE;
         let probe = |usage: Usage| {
             self.cost_at(provider, model, &usage, tier)
-                .map(Nanodollars::as_usd)
+                .map(|c| Nanodollars(c.0 * (1_000_000 / PROBE)).as_usd())
         };
         Ok(Rates {
             input_mtok: probe(Usage {
@@ -548,6 +551,18 @@ mod tests {
         assert_eq!(
             p.context_window(ProviderKind::Openai, "gpt-4o-mini"),
             Some(128_000)
+        );
+        // Models with a long-context tier print their base rates (gpt-5.6-sol: $4 input below
+        // 272k tokens, $8 above), and their priced cache writes (1.25× input).
+        let sol = p.rates(ProviderKind::Openai, "gpt-5.6-sol", false).unwrap();
+        assert_eq!(
+            (
+                sol.input_mtok,
+                sol.cache_write_mtok,
+                sol.cached_mtok,
+                sol.output_mtok
+            ),
+            (4.0, 5.0, 0.4, 20.0)
         );
     }
 

@@ -10,6 +10,7 @@
 
 use super::RunReport;
 use super::economics::CacheRates;
+use super::markdown::fmt_int;
 use super::summary::{RunStatus, StrategySummary};
 
 /// Reuses after which a cache write pays for itself, for a strategy that wrote `write` tokens of
@@ -82,7 +83,7 @@ fn finding(s: &StrategySummary, input: f64, rates: &CacheRates) -> Option<String
             "{}: {} input tokens ({read_share:.1}%) were read from the cache at ${}/M instead of ${input}/M; \
              the server reported no cache writes, so {}.",
             s.strategy,
-            s.cached_tokens,
+            fmt_int(s.cached_tokens),
             rates.read_usd_per_mtok,
             if n == 0 {
                 "every read is a saving"
@@ -93,27 +94,37 @@ fn finding(s: &StrategySummary, input: f64, rates: &CacheRates) -> Option<String
     }
     let reuses = s.cache_reuses.unwrap_or(0.0);
     let verdict = if reuses >= n as f64 {
-        "reached: the writes paid for themselves".to_string()
+        "the break-even was reached and the writes paid for themselves".to_string()
     } else {
         format!(
-            "not reached: caching cost more than it saved here; it pays once a written prefix is read {n} times \
-             within its TTL (more prompts sharing it, or prompts sent closer together)"
+            "the break-even was not reached, so the writes cost more than their reads saved; a written prefix \
+             must be read {n} times within its TTL (more prompts sharing it, or sent closer together)"
         )
     };
+    let one_hour = if s.cache_write_1h_tokens > 0 {
+        format!(
+            " ({} with the 1-hour TTL)",
+            fmt_int(s.cache_write_1h_tokens)
+        )
+    } else {
+        String::new()
+    };
+    let write_rates = if s.cache_write_1h_tokens > 0 {
+        format!(
+            "write ${}/M, 1-hour write ${}/M",
+            rates.write_usd_per_mtok, rates.write_1h_usd_per_mtok
+        )
+    } else {
+        format!("write ${}/M", rates.write_usd_per_mtok)
+    };
     Some(format!(
-        "{}: {} tokens written to the cache ({} with the 1-hour TTL) and {} read ({read_share:.1}% of input); \
-         a write pays for itself after {n} reuse(s) at these rates (write ${}/M{}, read ${}/M, input ${input}/M). \
-         This run reused each written token {reuses:.2} times: {verdict}.",
+        "{}: {} tokens written to the cache{one_hour} and {} read ({read_share:.1}% of input); a write pays \
+         for itself after {n} {} at these rates ({write_rates}, read ${}/M, input ${input}/M). This run reused \
+         each written token {reuses:.2} times: {verdict}.",
         s.strategy,
-        s.cache_write_tokens,
-        s.cache_write_1h_tokens,
-        s.cached_tokens,
-        rates.write_usd_per_mtok,
-        if s.cache_write_1h_tokens > 0 {
-            format!(", 1-hour write ${}/M", rates.write_1h_usd_per_mtok)
-        } else {
-            String::new()
-        },
+        fmt_int(s.cache_write_tokens),
+        fmt_int(s.cached_tokens),
+        if n == 1 { "reuse" } else { "reuses" },
         rates.read_usd_per_mtok,
     ))
 }
@@ -169,12 +180,16 @@ mod tests {
         fill_break_even(std::slice::from_mut(&mut s), 1.0, &HAIKU);
         assert_eq!(s.cache_break_even_reuses, Some(2));
         let f = finding(&s, 1.0, &HAIKU).unwrap();
-        assert!(f.contains("after 2 reuse(s)"), "{f}");
+        assert!(f.contains("after 2 reuses"), "{f}");
         assert!(
             f.contains("reused each written token 1.00 times: not reached"),
             "{f}"
         );
         s.cache_reuses = Some(79.0);
-        assert!(finding(&s, 1.0, &HAIKU).unwrap().contains(": reached"));
+        assert!(
+            finding(&s, 1.0, &HAIKU)
+                .unwrap()
+                .contains("the break-even was reached")
+        );
     }
 }

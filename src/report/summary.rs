@@ -648,7 +648,8 @@ pub fn summarise_all(prompts: &[PromptRecord], requests: &[RequestRecord]) -> Ve
             let ps: Vec<&PromptRecord> = prompts.iter().filter(|p| p.strategy == *s).collect();
             let rs: Vec<&RequestRecord> = requests.iter().filter(|r| r.strategy == *s).collect();
             let summary = summarise(s, &ps, &rs, baseline);
-            if *s == BASELINE || !order.contains(&BASELINE) {
+            // A strategy that failed outright answered nothing to compare: no paired test.
+            if *s == BASELINE || !order.contains(&BASELINE) || summary.status == RunStatus::Failed {
                 return summary;
             }
             let base: Vec<&PromptRecord> =
