@@ -182,7 +182,7 @@ mod tests {
         let f = finding(&s, 1.0, &HAIKU).unwrap();
         assert!(f.contains("after 2 reuses"), "{f}");
         assert!(
-            f.contains("reused each written token 1.00 times: not reached"),
+            f.contains("reused each written token 1.00 times: the break-even was not reached"),
             "{f}"
         );
         s.cache_reuses = Some(79.0);

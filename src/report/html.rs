@@ -103,6 +103,7 @@ pub fn render(report: &RunReport) -> String {
                     (unfinished_section(report))
                     @if super::quality::has_quality(report) { (quality_section(report)) }
                     (findings_section(report))
+                    (batches_section(report))
                     (charts_section(report))
                     (details_section(report))
                     (unanswered_section(report))
@@ -394,6 +395,26 @@ fn wrong_section(report: &RunReport) -> Markup {
 }
 
 /// The quality table (see [`super::quality`]).
+/// Batch API jobs: turnaround and how they ended (nothing for runs without a batch strategy).
+fn batches_section(report: &RunReport) -> Markup {
+    use super::markdown::{BATCH_HEADER, BATCH_NOTE, batch_cells};
+    let rows: Vec<[String; 6]> = report.summaries.iter().filter_map(batch_cells).collect();
+    html! {
+        @if !rows.is_empty() {
+            section #batches {
+                h2 { "Batch API jobs" }
+                div.scroll {
+                    table.summary {
+                        thead { tr { @for h in BATCH_HEADER { th { (h) } } } }
+                        tbody { @for r in &rows { tr { @for c in r { td { (c) } } } } }
+                    }
+                }
+                p.note { (BATCH_NOTE) }
+            }
+        }
+    }
+}
+
 fn quality_section(report: &RunReport) -> Markup {
     use super::quality::{quality_cells, quality_header};
     html! {

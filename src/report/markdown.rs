@@ -438,6 +438,51 @@ fn render_vectors(report: &RunReport, out: &mut String) {
     ));
 }
 
+/// The Batch API table's header (report.md and report.html).
+pub const BATCH_HEADER: [&str; 6] = [
+    "strategy",
+    "batches",
+    "turnaround p50",
+    "turnaround p95",
+    "expired",
+    "failed or cancelled",
+];
+
+/// What the Batch API table says about turnaround and expiry, under it.
+pub const BATCH_NOTE: &str = "Turnaround: from a batch's creation to its results downloaded. Each job's states, with the time a poll first saw each, are in requests.csv (`batch_states` of its `batch_job` row). An expired batch's finished requests are kept and billed at batch rates; only the unfinished ones are sent again, as ordinary requests.";
+
+/// One Batch API strategy's row, `None` for strategies that sent no batch.
+pub fn batch_cells(s: &StrategySummary) -> Option<[String; 6]> {
+    let ms = |v: Option<f64>| v.map_or("-".into(), fmt_ms);
+    let n = |v: Option<u64>| v.map_or("-".into(), fmt_int);
+    Some([
+        s.strategy.clone(),
+        n(Some(s.batches?)),
+        ms(s.batch_turnaround_p50_ms),
+        ms(s.batch_turnaround_p95_ms),
+        n(s.batches_expired),
+        n(s.batches_failed),
+    ])
+}
+
+/// Batch API strategies: how long their jobs took and how they ended.
+fn render_batches(report: &RunReport, out: &mut String) {
+    let rows: Vec<[String; 6]> = report.summaries.iter().filter_map(batch_cells).collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("\n### Batch API jobs\n\n");
+    out.push_str(&format!(
+        "| {} |\n|---|---:|---:|---:|---:|---:|\n",
+        BATCH_HEADER.join(" | ")
+    ));
+    for cells in rows {
+        let cells: Vec<String> = cells.iter().map(|c| md_escape(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out.push_str(&format!("\n{BATCH_NOTE}\n"));
+}
+
 /// Renders `report.md`.
 pub fn render(report: &RunReport) -> String {
     let i = &report.info;
@@ -517,6 +562,7 @@ pub fn render(report: &RunReport) -> String {
         render_quality(report, &mut out);
     }
     render_vectors(report, &mut out);
+    render_batches(report, &mut out);
     out.push_str("\n### What this means\n\n");
     for f in findings(report)
         .into_iter()

@@ -158,12 +158,14 @@ pub struct TokenBar {
     pub cached_tokens: u64,
     /// Input tokens written to the cache.
     pub cache_write_tokens: u64,
-    /// Output tokens.
+    /// Output tokens (reasoning included).
     pub output_tokens: u64,
+    /// Of the output tokens, hidden reasoning tokens (billed as output).
+    pub reasoning_tokens: u64,
 }
 
 impl TokenBar {
-    /// All four kinds together.
+    /// All four kinds together (reasoning is a part of output).
     pub fn total(&self) -> u64 {
         self.uncached_input_tokens
             + self.cached_tokens
@@ -378,6 +380,7 @@ impl ChartData {
                     cached_tokens: s.cached_tokens,
                     cache_write_tokens: s.cache_write_tokens,
                     output_tokens: s.output_tokens,
+                    reasoning_tokens: s.reasoning_tokens.min(s.output_tokens),
                 })
                 .collect(),
             accuracy_by_position: position_series(summaries, &report.prompts),

@@ -118,7 +118,7 @@ impl ChartKind {
                 "For each strategy, the share of all its prompts answered within x ms (latency_ms of answered rows in prompts.csv); a curve ending below 100% lost answers."
             }
             ChartKind::TokenBreakdown => {
-                "uncached_input_tokens, cached_tokens, cache_write_tokens and output_tokens of each strategy (summary.csv), stacked."
+                "uncached_input_tokens, cached_tokens, cache_write_tokens and output_tokens of each strategy (summary.csv), stacked; reasoning_tokens shown apart as the part of output they are."
             }
             ChartKind::AccuracyByPosition => {
                 "For each packed strategy, the share of graded prompts answered correctly at each slot of the pack (pack_position and correct in prompts.csv): a dip in the middle or at the end means position hurts."
@@ -313,11 +313,12 @@ pub(crate) const PALETTE: [RGBColor; 10] = [
 ];
 
 /// Token kinds: uncached, cached, cache write, output.
-const TOKEN_COLOURS: [RGBColor; 4] = [
+const TOKEN_COLOURS: [RGBColor; 5] = [
     RGBColor(0, 114, 178),
     RGBColor(86, 180, 233),
     RGBColor(230, 159, 0),
     RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
 ];
 
 fn colour(i: usize, demo: bool) -> RGBColor {
@@ -786,7 +787,19 @@ fn token_chart<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, foot: &[St
         );
     }
     let body = frame(root, title, foot)?;
-    let kinds = ["uncached input", "cached input", "cache write", "output"];
+    // Reasoning gets its own segment (and legend entry) only in runs that have any.
+    let reasoning = bars.iter().any(|b| b.reasoning_tokens > 0);
+    let kinds: &[&str] = if reasoning {
+        &[
+            "uncached input",
+            "cached input",
+            "cache write",
+            "output (answer)",
+            "reasoning (output)",
+        ]
+    } else {
+        &["uncached input", "cached input", "cache write", "output"]
+    };
     let items: Vec<(String, RGBColor, Swatch)> = kinds
         .iter()
         .zip(TOKEN_COLOURS)
@@ -812,7 +825,8 @@ fn token_chart<DB: DrawingBackend>(root: &Area<DB>, data: &ChartData, foot: &[St
             b.uncached_input_tokens,
             b.cached_tokens,
             b.cache_write_tokens,
-            b.output_tokens,
+            b.output_tokens - b.reasoning_tokens,
+            b.reasoning_tokens,
         ];
         let mut start = 0u64;
         for (part, c) in parts.iter().zip(TOKEN_COLOURS) {
