@@ -11,6 +11,16 @@ pub fn http_status(reason: &str) -> Option<u16> {
     })
 }
 
+/// How a strategy's failure reason begins when the provider does not offer it at all (no flex
+/// tier on Anthropic, no 1-hour cache TTL on OpenAI): nothing was sent, and `--resume` cannot
+/// help.
+pub const NOT_OFFERED: &str = "not offered by this provider: ";
+
+/// Whether a reason says the provider does not offer the strategy.
+pub fn not_offered(reason: &str) -> bool {
+    reason.starts_with(NOT_OFFERED)
+}
+
 /// Whether a reason says the server has no Batch API (its batch or file endpoints answer 404 or
 /// 405, as llama.cpp, vLLM's OpenAI server and Ollama do).
 pub fn no_batch_api(reason: &str) -> bool {
@@ -20,6 +30,12 @@ pub fn no_batch_api(reason: &str) -> bool {
 /// Next steps for a strategy that failed with `reason`, most specific first; `run_id` names the
 /// run for `--resume`.
 pub fn next_steps(reason: &str, provider: ProviderKind, run_id: &str) -> Vec<String> {
+    if not_offered(reason) {
+        return vec![format!(
+            "nothing was sent: leave this strategy out of --strategies for {}",
+            provider.as_str()
+        )];
+    }
     let mut steps = Vec::new();
     if no_batch_api(reason) {
         steps.push(

@@ -348,7 +348,11 @@ pub async fn run_strategy(
     let refusal = bench
         .skip
         .map(str::to_string)
-        .or_else(|| strategy.refusal(bench.plan.provider))
+        .or_else(|| {
+            strategy
+                .refusal(bench.plan.provider)
+                .map(|why| format!("{}{why}", crate::advice::NOT_OFFERED))
+        })
         .or_else(|| missing_tier_price(bench, &plan.requests));
     if let Some(reason) = refusal {
         ctx.abort(&plan.requests, &reason);

@@ -50,12 +50,12 @@ pub(super) async fn run_all(
             Ok(run) => {
                 let (status, failure) = run.status_as_reported();
                 let stop = plan.args.fail_fast && status != RunStatus::Complete;
-                if let Some(reason) = failure.filter(|r| crate::advice::no_batch_api(r)) {
+                if let Some(reason) = failure.clone().filter(|r| crate::advice::no_batch_api(r)) {
                     no_batch_api = Some(reason);
                 }
                 runs.push(run);
                 write_report(&plan.out, &session.info, &runs, &plan.set, false)?;
-                if status == RunStatus::Failed {
+                if status == RunStatus::Failed && !refused(&failure) {
                     failed.push(label);
                 } else {
                     session.strategy_done(&label)?;
@@ -106,6 +106,11 @@ pub(super) async fn run_all(
 
 /// `--repeat-baseline`: sends `sequential` once more and records it as
 /// [`report::summary::REPEAT`], so that its agreement with the first is the noise floor.
+/// Whether a failure is the provider not offering the strategy at all: `--resume` cannot help.
+fn refused(failure: &Option<String>) -> bool {
+    failure.as_deref().is_some_and(crate::advice::not_offered)
+}
+
 async fn repeat_baseline(
     session: &mut Session,
     plan: &RunPlan,

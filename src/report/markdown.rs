@@ -130,6 +130,14 @@ pub fn unfinished(report: &RunReport) -> Vec<String> {
             )
         })
         .collect();
+    let resumable = report.summaries.iter().any(|s| {
+        s.status != RunStatus::Complete
+            && !s.demonstration
+            && !s.failure.as_deref().is_some_and(crate::advice::not_offered)
+    });
+    if !resumable {
+        return out;
+    }
     if !out.is_empty() && report.info.task.as_deref() == Some("embed") {
         out.push(format!(
             "Once the cause is fixed, `batchbench run --resume {}` runs the embedding strategies again (all of them: embedding runs keep no journal).",
