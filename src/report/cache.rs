@@ -10,7 +10,7 @@
 
 use super::RunReport;
 use super::economics::CacheRates;
-use super::markdown::fmt_int;
+use super::format::fmt_int;
 use super::summary::{RunStatus, StrategySummary};
 
 /// Reuses after which a cache write pays for itself, for a strategy that wrote `write` tokens of

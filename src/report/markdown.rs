@@ -73,18 +73,7 @@ pub fn fmt_per_1k(s: &StrategySummary) -> String {
     Nanodollars::from_usd(s.cost_per_1k_prompts).to_string()
 }
 
-/// A whole number with thousands separators: `12,345`.
-pub fn fmt_int(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use super::format::fmt_int;
 
 /// The strategy's name, marked when it is the demonstration or did not finish.
 pub fn strategy_label(s: &StrategySummary) -> String {

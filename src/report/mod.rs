@@ -5,6 +5,7 @@ pub mod cache;
 pub mod charts;
 pub mod csv;
 pub mod economics;
+pub mod format;
 pub mod html;
 pub mod json;
 pub mod markdown;
