@@ -6,6 +6,11 @@
 //! the tokens from there to its own longest boundary (reported as `cache_write_tokens` only by
 //! the models that bill writes). `prompt_cache_retention: "24h"` keeps prefixes for 24 hours.
 //!
+//! Gemini (implicit): as OpenAI's, with Google's per-model minimum
+//! ([`batchbench_core::facts::GEMINI_CACHE_MIN_PREFIX`]) and its own increment and TTL; the
+//! tokens read are reported in `cachedContentTokenCount`. (Explicit `cachedContents` are stored
+//! by the Gemini handlers, not here.)
+//!
 //! Anthropic (explicit): each `cache_control` breakpoint marks a prefix. The longest prefix seen
 //! within its TTL is read (`cache_read_input_tokens`); the tokens after it up to the last
 //! breakpoint are written (`cache_creation_input_tokens`), each segment under the TTL of the
@@ -41,7 +46,7 @@ pub struct AnthropicCacheUse {
     pub write_1h: u64,
 }
 
-/// What caching did for one OpenAI request.
+/// What automatic prefix caching did for one request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OpenAiCacheUse {
     /// Tokens read from the cache (`cached_tokens`).
@@ -52,6 +57,14 @@ pub struct OpenAiCacheUse {
 
 /// Extended retention (`prompt_cache_retention: "24h"`), in seconds.
 const RETENTION_24H_SECS: f64 = 86_400.0;
+
+/// Where automatic prefix caching cuts a prompt, and for how long.
+#[derive(Debug, Clone, Copy)]
+struct Steps {
+    min: u64,
+    increment: u64,
+    ttl_secs: f64,
+}
 
 /// Cached prefixes and their expiry.
 #[derive(Debug)]
@@ -107,13 +120,66 @@ impl PromptCache {
         now: Instant,
         retain_24h: bool,
     ) -> OpenAiCacheUse {
-        let min = self.cfg.openai_min_tokens.max(1) as usize;
-        let inc = self.cfg.openai_increment.max(1) as usize;
+        let steps = Steps {
+            min: self.cfg.openai_min_tokens,
+            increment: self.cfg.openai_increment,
+            ttl_secs: if retain_24h {
+                RETENTION_24H_SECS
+            } else {
+                self.cfg.openai_ttl_secs
+            },
+        };
+        self.prefixes(
+            &["openai", model, cache_key.unwrap_or("")],
+            steps,
+            tokens,
+            now,
+        )
+    }
+
+    /// Gemini's minimum cacheable prompt for `model` (Google's table; `models/` ignored).
+    pub fn gemini_min_tokens(model: &str) -> u64 {
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        by_prefix(
+            batchbench_core::facts::GEMINI_CACHE_MIN_PREFIX
+                .iter()
+                .copied(),
+            model,
+        )
+        .unwrap_or(batchbench_core::facts::GEMINI_DEFAULT_CACHE_MIN_PREFIX)
+    }
+
+    /// Gemini implicit caching: the cached tokens of a prompt with this token sequence (its
+    /// length is `promptTokenCount`), and records the prompt for later requests.
+    pub fn gemini(&self, model: &str, tokens: &[u32], now: Instant) -> u64 {
+        let steps = Steps {
+            min: PromptCache::gemini_min_tokens(model),
+            increment: self.cfg.gemini_increment,
+            ttl_secs: self.cfg.gemini_ttl_secs,
+        };
+        self.prefixes(&["gemini", model], steps, tokens, now).read
+    }
+
+    /// Automatic prefix caching: the longest recorded prefix boundary of `tokens` read, and
+    /// what the request adds up to its own longest boundary (boundaries at the minimum and every
+    /// increment after it), recording every boundary for later requests. `scope` keeps
+    /// providers, models and cache keys apart.
+    fn prefixes(
+        &self,
+        scope: &[&str],
+        steps: Steps,
+        tokens: &[u32],
+        now: Instant,
+    ) -> OpenAiCacheUse {
+        let min = steps.min.max(1) as usize;
+        let inc = steps.increment.max(1) as usize;
         if !self.cfg.enabled || tokens.len() < min {
             return OpenAiCacheUse::default();
         }
         let mut h = Fnv::default();
-        h.str("openai").str(model).str(cache_key.unwrap_or(""));
+        for part in scope {
+            h.str(part);
+        }
         let mut boundaries = Vec::new();
         for (i, t) in tokens.iter().enumerate() {
             h.bytes(&t.to_le_bytes());
@@ -122,12 +188,7 @@ impl PromptCache {
                 boundaries.push((n as u64, h.finish()));
             }
         }
-        let secs = if retain_24h {
-            RETENTION_24H_SECS
-        } else {
-            self.cfg.openai_ttl_secs
-        };
-        let ttl = Duration::from_secs_f64(secs.max(0.0));
+        let ttl = Duration::from_secs_f64(steps.ttl_secs.max(0.0));
         let mut map = self.entries();
         let read = boundaries
             .iter()
@@ -218,35 +279,13 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn openai_increments_exact() {
-        let c = PromptCache::new(CacheConfig::default());
-        let t0 = Instant::now();
-        let c = |model: &str, key: Option<&str>, tokens: &[u32], now: Instant| {
-            c.openai(model, key, tokens, now, false).read
-        };
-        // First request: nothing cached.
-        assert_eq!(c("gpt-4o", None, &toks(1, 2_000, 50), t0), 0);
-        // Second shares 2,000 tokens: the longest boundary inside is 1,024 + 7 × 128 = 1,920.
-        assert_eq!(c("gpt-4o", None, &toks(2, 2_000, 50), t0), 1_920);
-        // Identical repeat: boundary 2,048 of the 2,050 was recorded by the first request.
-        assert_eq!(c("gpt-4o", None, &toks(1, 2_000, 50), t0), 2_048);
-        // Another model or another cache key does not share.
-        assert_eq!(c("gpt-4o-mini", None, &toks(3, 2_000, 50), t0), 0);
-        assert_eq!(c("gpt-4o", Some("k"), &toks(4, 2_000, 50), t0), 0);
-        // Below 1,024 tokens nothing is cached.
-        assert_eq!(c("gpt-4o", None, &toks(5, 1_000, 20), t0), 0);
-        assert_eq!(c("gpt-4o", None, &toks(6, 1_000, 20), t0), 0);
-        // After the TTL (600 s) the prefix is gone.
-        assert_eq!(
-            c(
-                "gpt-4o",
-                None,
-                &toks(7, 2_000, 50),
-                t0 + Duration::from_secs(601)
-            ),
-            0
-        );
+    /// OpenAI reads alone, for the tests that check only them.
+    struct Reads<'a>(&'a PromptCache);
+
+    impl Reads<'_> {
+        fn openai(&self, model: &str, key: Option<&str>, tokens: &[u32], now: Instant) -> u64 {
+            self.0.openai(model, key, tokens, now, false).read
+        }
     }
 
     #[test]
@@ -270,7 +309,7 @@ mod tests {
                 write: 128
             }
         );
-        // Retained for 24 h: still there after the default 600 s, gone after a day.
+        // Retained for 24 h: still there after the default 600 s.
         let later = t0 + Duration::from_secs(3_600);
         assert_eq!(use_of(3, later, false).read, 1_920);
         let c2 = PromptCache::new(CacheConfig::default());
@@ -280,6 +319,62 @@ mod tests {
                 .read,
             0
         );
+    }
+
+    #[test]
+    fn openai_increments_exact() {
+        let cache = PromptCache::new(CacheConfig::default());
+        let t0 = Instant::now();
+        let c = Reads(&cache);
+        // First request: nothing cached.
+        assert_eq!(c.openai("gpt-4o", None, &toks(1, 2_000, 50), t0), 0);
+        // Second shares 2,000 tokens: the longest boundary inside is 1,024 + 7 × 128 = 1,920.
+        assert_eq!(c.openai("gpt-4o", None, &toks(2, 2_000, 50), t0), 1_920);
+        // Identical repeat: boundary 2,048 of the 2,050 was recorded by the first request.
+        assert_eq!(c.openai("gpt-4o", None, &toks(1, 2_000, 50), t0), 2_048);
+        // Another model or another cache key does not share.
+        assert_eq!(c.openai("gpt-4o-mini", None, &toks(3, 2_000, 50), t0), 0);
+        assert_eq!(c.openai("gpt-4o", Some("k"), &toks(4, 2_000, 50), t0), 0);
+        // Below 1,024 tokens nothing is cached.
+        assert_eq!(c.openai("gpt-4o", None, &toks(5, 1_000, 20), t0), 0);
+        assert_eq!(c.openai("gpt-4o", None, &toks(6, 1_000, 20), t0), 0);
+        // After the TTL (600 s) the prefix is gone.
+        assert_eq!(
+            c.openai(
+                "gpt-4o",
+                None,
+                &toks(7, 2_000, 50),
+                t0 + Duration::from_secs(601)
+            ),
+            0
+        );
+    }
+
+    #[test]
+    fn gemini_implicit_by_model_minimum() {
+        let c = PromptCache::new(CacheConfig::default());
+        let t0 = Instant::now();
+        // gemini-2.5-flash needs 2,048: a 2,000-token shared prefix is never cached.
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(1, 2_000, 50), t0), 0);
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(2, 2_000, 50), t0), 0);
+        // 3,000 shared: the longest boundary inside is 2,048 + 7 x 128 = 2,944.
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(3, 3_000, 50), t0), 0);
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(4, 3_000, 50), t0), 2_944);
+        // Gemini 3 needs 4,096; OpenAI's cache of the same tokens is apart.
+        assert_eq!(c.gemini("gemini-3-pro-preview", &toks(5, 3_000, 50), t0), 0);
+        assert_eq!(
+            c.openai("gemini-2.5-flash", None, &toks(6, 3_000, 50), t0, false)
+                .read,
+            0
+        );
+        assert_eq!(
+            PromptCache::gemini_min_tokens("models/gemini-3.5-flash"),
+            4_096
+        );
+        assert_eq!(PromptCache::gemini_min_tokens("gemini-1.5-pro"), 4_096);
+        // After the TTL (300 s) the prefix is gone.
+        let later = t0 + Duration::from_secs(301);
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(7, 3_000, 50), later), 0);
     }
 
     #[test]
