@@ -70,6 +70,9 @@ pub struct BenchConfig {
     /// Inline price overrides, as in a `--prices` file.
     #[serde(default, skip_serializing)]
     pub models: BTreeMap<String, Override>,
+    /// Inline context-cache storage rates, as in a `--prices` file's `[cache_storage]`.
+    #[serde(default, skip_serializing)]
+    pub cache_storage: BTreeMap<String, f64>,
 }
 
 /// Strategies as `["sequential", "packed:8"]` or `"sequential,packed:8"`.
@@ -106,6 +109,7 @@ impl BenchConfig {
         })?;
         Overrides {
             models: c.models.clone(),
+            cache_storage: c.cache_storage.clone(),
         }
         .validate(&path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new("."));

@@ -54,6 +54,7 @@ fn request(model: &str) -> ChatRequest {
         stream: false,
         service_tier: None,
         reasoning_effort: None,
+        cached_content: None,
     }
 }
 

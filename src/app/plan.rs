@@ -109,6 +109,7 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     let (config, config_path) = BenchConfig::for_run(args)?;
     let inline_prices = Overrides {
         models: config.models.clone(),
+        cache_storage: config.cache_storage.clone(),
     };
     let instructions = match (&config.instructions, &config.instructions_file) {
         (Some(text), _) => Some(text.clone()),
@@ -165,7 +166,7 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     }
     let started = fixed.as_ref().map_or_else(SystemTime::now, |f| f.1);
     let mut pricing = Pricing::load(args.prices_data.as_deref(), args.prices.as_deref(), started)?;
-    if !inline_prices.models.is_empty() {
+    if !inline_prices.models.is_empty() || !inline_prices.cache_storage.is_empty() {
         let origin = config_path
             .as_ref()
             .map_or("bench.toml".to_string(), |p| p.display().to_string());

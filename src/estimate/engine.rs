@@ -389,11 +389,7 @@ impl Worker<'_, '_> {
                                 ..Usage::default()
                             };
                             if cached {
-                                if index == 0 {
-                                    usage.cache_write_tokens = m.cache_write.min(input);
-                                } else {
-                                    usage.cached_tokens = m.cache_read.min(input);
-                                }
+                                cache_usage(m, index, &mut usage);
                             }
                             self.record(t, 1, usage, 0)?;
                         }
@@ -682,4 +678,28 @@ fn read_and_dispatch(
         }
     }
     Ok(start)
+}
+
+/// The cache's share of one cached request: the first writes the prefix and the others read
+/// it; with a stored cache (Gemini) every request reads it and the first also carries the
+/// cache's making, its tokens added to the input as cache writes.
+fn cache_usage(m: &ModelCtx, index: u64, usage: &mut Usage) {
+    use crate::provider::overheads::CacheStyle;
+    let input = usage.input_tokens;
+    match m.cache {
+        CacheStyle::Stored { .. } => {
+            usage.cached_tokens = m.cache_read.min(input);
+            if index == 0 {
+                usage.input_tokens += m.cache_write;
+                usage.cache_write_tokens = m.cache_write;
+            }
+        }
+        CacheStyle::Automatic { .. } | CacheStyle::Explicit { .. } => {
+            if index == 0 {
+                usage.cache_write_tokens = m.cache_write.min(input);
+            } else {
+                usage.cached_tokens = m.cache_read.min(input);
+            }
+        }
+    }
 }

@@ -511,6 +511,21 @@ fn caching_assumption(m: &ModelCtx, instructions: bool) -> String {
                 fmt_int(min),
             )
         }
+        CacheStyle::Stored { min } => {
+            let outcome = if m.cache_read > 0 {
+                "one cache is made at the input rate and every request reads it at the cached rate; its storage \
+                 (per token-hour of its TTL, see `batchbench prices`) is not in these figures."
+            } else {
+                "too short, so no cache is made."
+            };
+            format!(
+                "Caching ({}): Gemini's explicit context cache of the system instruction ({} tokens; this model \
+                 caches {} tokens or more): {outcome}",
+                m.name,
+                fmt_int(m.single_base),
+                fmt_int(min),
+            )
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 mod models;
 mod money;
 mod overrides;
+mod rates;
+pub mod storage;
 mod tier;
 
 use std::path::Path;
@@ -15,6 +17,7 @@ use sha2::{Digest, Sha256};
 pub use models::{ModelLimits, model_limits};
 pub use money::Nanodollars;
 pub use overrides::{Override, Overrides, toml_error_line};
+pub use rates::{LongContext, Rates};
 pub use tier::ServedTier;
 
 use crate::error::{Error, Result};
@@ -34,21 +37,6 @@ pub struct PriceSource {
     pub overrides: Option<String>,
     /// The instant prices are taken at (RFC 3339): the run's start.
     pub as_of: String,
-}
-
-/// Per-million-token rates for one model, as used (probed from the price data itself).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Rates {
-    /// Uncached input.
-    pub input_mtok: f64,
-    /// Cache reads.
-    pub cached_mtok: f64,
-    /// Cache writes (5 min TTL).
-    pub cache_write_mtok: f64,
-    /// Cache writes (1 h TTL).
-    pub cache_write_1h_mtok: f64,
-    /// Output.
-    pub output_mtok: f64,
 }
 
 enum Source {
@@ -243,6 +231,41 @@ impl Pricing {
         Ok(Nanodollars::from_usd(price.total_price))
     }
 
+    /// The cache-storage rate for `model`, USD per million tokens per hour: `--prices`'s
+    /// `[cache_storage]` table, a model override's `cache_storage_mtok_hour`, else Google's
+    /// published rate ([`storage`]) at the pinned timestamp.
+    pub fn cache_storage_rate(&self, model: &str) -> Option<f64> {
+        self.overrides
+            .storage_rate(model)
+            .or_else(|| storage::published_rate(model, self.timestamp))
+    }
+
+    /// What an explicit cache of `tokens` kept for `ttl` costs: its making (the tokens as
+    /// cache writes, which Gemini bills at the input rate) and its storage. A model without a
+    /// storage rate is an error naming it and how to give one.
+    pub fn cache_cost(
+        &self,
+        provider: ProviderKind,
+        model: &str,
+        tokens: u64,
+        ttl: std::time::Duration,
+    ) -> Result<(Nanodollars, Nanodollars)> {
+        let rate = self.cache_storage_rate(model).ok_or_else(|| {
+            Error::Pricing(format!(
+                "model {model:?} has no cache storage rate (batchbench lists Google's published ones \
+                 for Gemini 2.x and 3.x models): give it with --prices FILE, a [cache_storage] \
+                 table of USD per million tokens per hour"
+            ))
+        })?;
+        let making = Usage {
+            input_tokens: tokens,
+            cache_write_tokens: tokens,
+            ..Usage::default()
+        };
+        let made = self.cost_at(provider, model, &making, ServedTier::Standard)?;
+        Ok((made, storage::storage_cost(tokens, ttl, rate)))
+    }
+
     /// Whether `--prices` (or bench.toml) gives this model's rates, batch discount included.
     pub fn has_override(&self, model: &str) -> bool {
         self.overrides.get(model).is_some()
@@ -291,51 +314,6 @@ impl Pricing {
         p.models()
             .find(|m| m.id() == id)
             .and_then(|m| m.context_window())
-    }
-
-    /// The rates in use, probed by pricing one million tokens of each kind.
-    pub fn rates(&self, provider: ProviderKind, model: &str, batch: bool) -> Result<Rates> {
-        let tier = if batch {
-            ServedTier::Batch
-        } else {
-            ServedTier::Standard
-        };
-        self.rates_at(provider, model, tier)
-    }
-
-    /// The rates of one served tier (an error where the model has none for it).
-    pub fn rates_at(&self, provider: ProviderKind, model: &str, tier: ServedTier) -> Result<Rates> {
-        let m = 1_000_000;
-        let probe = |usage: Usage| {
-            self.cost_at(provider, model, &usage, tier)
-                .map(Nanodollars::as_usd)
-        };
-        Ok(Rates {
-            input_mtok: probe(Usage {
-                input_tokens: m,
-                ..Usage::default()
-            })?,
-            cached_mtok: probe(Usage {
-                input_tokens: m,
-                cached_tokens: m,
-                ..Usage::default()
-            })?,
-            cache_write_mtok: probe(Usage {
-                input_tokens: m,
-                cache_write_tokens: m,
-                ..Usage::default()
-            })?,
-            cache_write_1h_mtok: probe(Usage {
-                input_tokens: m,
-                cache_write_tokens: m,
-                cache_write_1h_tokens: m,
-                ..Usage::default()
-            })?,
-            output_mtok: probe(Usage {
-                output_tokens: m,
-                ..Usage::default()
-            })?,
-        })
     }
 
     /// Every model id the data knows for a provider (for `prices` without `--model`).

@@ -410,6 +410,7 @@ mod tests {
             stream: false,
             service_tier: None,
             reasoning_effort: None,
+            cached_content: None,
         }
     }
 

@@ -50,7 +50,10 @@ impl RunEconomics {
                     + tokenizer.count("system")
                     + tokenizer.count(instructions)
             }
-            (false, crate::provider::ProviderKind::Anthropic) => tokenizer.count(instructions),
+            (
+                false,
+                crate::provider::ProviderKind::Anthropic | crate::provider::ProviderKind::Gemini,
+            ) => tokenizer.count(instructions),
         };
         Some(RunEconomics {
             shared_prefix_tokens,

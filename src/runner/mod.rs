@@ -547,6 +547,7 @@ pub(crate) mod tests {
             stream: false,
             service_tier: None,
             reasoning_effort: None,
+            cached_content: None,
         }
     }
 
