@@ -530,6 +530,141 @@ mod tests {
     }
 
     #[test]
+    fn gemini_flash_by_hand() {
+        // Google's published rates for gemini-2.5-flash (ai.google.dev/gemini-api/docs/pricing):
+        // $0.30 / M input, $2.50 / M output (thinking included), $0.03 / M cache reads; Batch
+        // halves input and output, cache reads stay at $0.03.
+        let g = |u: Usage, batch| cost(ProviderKind::Gemini, "gemini-2.5-flash", u, batch);
+        let plain = Usage {
+            input_tokens: 1_000,
+            output_tokens: 100,
+            ..Usage::default()
+        };
+        // 1,000 x 0.30e-6 + 100 x 2.50e-6 = 0.0003 + 0.00025 = $0.00055; batch $0.000275.
+        assert_eq!(g(plain, false), Nanodollars(550_000));
+        assert_eq!(g(plain, true), Nanodollars(275_000));
+        let cached = Usage {
+            input_tokens: 10_000,
+            cached_tokens: 8_000,
+            output_tokens: 200,
+            reasoning_tokens: 50,
+            ..Usage::default()
+        };
+        // 2,000 x 0.30e-6 + 8,000 x 0.03e-6 + 200 x 2.50e-6 = 0.0006 + 0.00024 + 0.0005.
+        assert_eq!(g(cached, false), Nanodollars(1_340_000));
+        // Batch: 2,000 x 0.15e-6 + 8,000 x 0.03e-6 + 200 x 1.25e-6 = 0.0003 + 0.00024 + 0.00025.
+        assert_eq!(g(cached, true), Nanodollars(790_000));
+    }
+
+    #[test]
+    fn gemini_pro_long_context_tier_by_hand() {
+        // gemini-2.5-pro: $1.25 / $10 per M for prompts up to 200,000 tokens, $2.50 / $15
+        // above (the whole request); batch halves both.
+        let g = |input, batch| {
+            let u = Usage {
+                input_tokens: input,
+                output_tokens: 1_000,
+                ..Usage::default()
+            };
+            cost(ProviderKind::Gemini, "gemini-2.5-pro", u, batch)
+        };
+        // 200,000 x 1.25e-6 + 1,000 x 10e-6 = 0.25 + 0.01.
+        assert_eq!(g(200_000, false), Nanodollars(260_000_000));
+        // 200,001 x 2.50e-6 + 1,000 x 15e-6 = 0.5000025 + 0.015.
+        assert_eq!(g(200_001, false), Nanodollars(515_002_500));
+        assert_eq!(g(200_000, true), Nanodollars(130_000_000));
+        // 200,001 x 1.25e-6 + 1,000 x 7.5e-6 = 0.25000125 + 0.0075.
+        assert_eq!(g(200_001, true), Nanodollars(257_501_250));
+        let p = Pricing::bundled(at());
+        let r = p
+            .rates(ProviderKind::Gemini, "gemini-2.5-pro", false)
+            .unwrap();
+        assert_eq!(
+            (r.input_mtok, r.cached_mtok, r.output_mtok),
+            (1.25, 0.125, 10.0)
+        );
+        let long = p
+            .long_context(ProviderKind::Gemini, "gemini-2.5-pro", ServedTier::Standard)
+            .unwrap()
+            .unwrap();
+        assert_eq!(long.above_tokens, 200_000);
+        let l = long.rates;
+        assert_eq!(
+            (l.input_mtok, l.cached_mtok, l.output_mtok),
+            (2.5, 0.25, 15.0)
+        );
+        let b = p
+            .long_context(ProviderKind::Gemini, "gemini-2.5-pro", ServedTier::Batch)
+            .unwrap()
+            .unwrap()
+            .rates;
+        assert_eq!(
+            (b.input_mtok, b.cached_mtok, b.output_mtok),
+            (1.25, 0.25, 7.5)
+        );
+        assert_eq!(
+            p.long_context(
+                ProviderKind::Gemini,
+                "gemini-2.5-flash",
+                ServedTier::Standard
+            )
+            .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn gemini_cache_making_and_storage_by_hand() {
+        // A 4,700-token cache on gemini-2.5-flash kept one hour: made at the input rate,
+        // 4,700 x 0.30e-6 = $0.00141; stored at $1.00 per M per hour, 4,700 x 1e-6 = $0.0047.
+        let p = Pricing::bundled(at());
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(
+            p.cache_cost(ProviderKind::Gemini, "gemini-2.5-flash", 4_700, hour)
+                .unwrap(),
+            (Nanodollars(1_410_000), Nanodollars(4_700_000))
+        );
+        // gemini-2.5-pro stores at $4.50: 100,000 tokens for 5 minutes is $0.0375.
+        let (_, stored) = p
+            .cache_cost(
+                ProviderKind::Gemini,
+                "gemini-2.5-pro",
+                100_000,
+                std::time::Duration::from_secs(300),
+            )
+            .unwrap();
+        assert_eq!(stored, Nanodollars(37_500_000));
+        let e = p
+            .cache_cost(ProviderKind::Openai, "gpt-4o-mini", 10, hour)
+            .unwrap_err();
+        assert!(e.to_string().contains("[cache_storage]"), "{e}");
+        // Flex and priority: the bundled data has no such rates for gemini-2.5-flash.
+        assert!(
+            !p.has_tier(ProviderKind::Gemini, "gemini-2.5-flash", ServedTier::Flex)
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn claude_rates_are_the_base_tier_and_the_long_tier_apart() {
+        let p = Pricing::bundled(at());
+        let r = p
+            .rates(ProviderKind::Anthropic, "claude-sonnet-4-5", false)
+            .unwrap();
+        assert_eq!((r.input_mtok, r.output_mtok), (3.0, 15.0));
+        let long = p
+            .long_context(
+                ProviderKind::Anthropic,
+                "claude-sonnet-4-5",
+                ServedTier::Standard,
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(long.above_tokens, 200_000);
+        assert_eq!((long.rates.input_mtok, long.rates.output_mtok), (6.0, 22.5));
+    }
+
+    #[test]
     fn unknown_model_is_a_clear_error() {
         let e = Pricing::bundled(at())
             .check_model(ProviderKind::Openai, "my-private-model")

@@ -111,8 +111,14 @@ mod tests {
     fn published_rates_by_family_and_date() {
         let dec_2026 = at(1_795_564_800);
         assert_eq!(published_rate("gemini-2.5-flash", dec_2026), Some(1.00));
-        assert_eq!(published_rate("gemini-2.5-flash-lite", dec_2026), Some(1.00));
-        assert_eq!(published_rate("models/gemini-2.5-pro", dec_2026), Some(4.50));
+        assert_eq!(
+            published_rate("gemini-2.5-flash-lite", dec_2026),
+            Some(1.00)
+        );
+        assert_eq!(
+            published_rate("models/gemini-2.5-pro", dec_2026),
+            Some(4.50)
+        );
         assert_eq!(published_rate("gemini-3.6-flash", dec_2026), Some(0.50));
         assert_eq!(published_rate("gemini-3.6-flash", at(JAN_2027)), Some(1.00));
         assert_eq!(published_rate("gpt-4o-mini", dec_2026), None);
@@ -132,6 +138,9 @@ mod tests {
         );
         // 1 token for 1 s at $1: 1e-6 / 3600 dollars = 0.28 nano-dollars, rounded to 0.
         assert_eq!(storage_cost(1, Duration::from_secs(1), 1.0), Nanodollars(0));
-        assert_eq!(storage_cost(10, Duration::from_secs(3600), 0.0), Nanodollars(0));
+        assert_eq!(
+            storage_cost(10, Duration::from_secs(3600), 0.0),
+            Nanodollars(0)
+        );
     }
 }

@@ -13,8 +13,8 @@ use futures_util::future::BoxFuture;
 use super::embeddings::{self, EmbedRequest, EmbedResponse};
 use super::openai::BatchResult;
 use super::{
-    CallError, CallErrorKind, ChatRequest, ChatResponse, Client, ProviderKind, WireApi,
-    anthropic, gemini, openai, responses,
+    CallError, CallErrorKind, ChatRequest, ChatResponse, Client, ProviderKind, WireApi, anthropic,
+    gemini, openai, responses,
 };
 
 /// Sends one chat request; the runner owns retries.
@@ -598,7 +598,9 @@ impl BatchApi for Gemini {
                     .iter()
                     .map(|l| gemini::batch::inline_request(l, &model))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| CallError::new(CallErrorKind::Decode, "unreadable batch line"))?;
+                    .ok_or_else(|| {
+                        CallError::new(CallErrorKind::Decode, "unreadable batch line")
+                    })?;
                 gemini::batch::BatchInput::Inline(inline)
             } else {
                 let mut body = encoded.join("\n");

@@ -233,7 +233,10 @@ mod tests {
             serde_json::json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
                 {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": d}]}})
         };
-        assert_eq!(retry_info_delay(&body("37s")), Some(Duration::from_secs(37)));
+        assert_eq!(
+            retry_info_delay(&body("37s")),
+            Some(Duration::from_secs(37))
+        );
         assert_eq!(
             retry_info_delay(&body("1.5s")),
             Some(Duration::from_millis(1500))

@@ -338,7 +338,8 @@ mod tests {
         assert_eq!(e.code.as_deref(), Some("RESOURCE_EXHAUSTED"));
         assert_eq!(e.retry_after, Some(std::time::Duration::from_secs(37)));
         assert!(e.is_retryable() && !e.is_quota());
-        let listed = json!([{"error": {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}}]);
+        let listed =
+            json!([{"error": {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}}]);
         assert_eq!(
             error_fields(ProviderKind::Gemini, &listed),
             (Some("INVALID_ARGUMENT".into()), "bad".into())

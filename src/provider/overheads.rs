@@ -170,7 +170,10 @@ mod tests {
     fn gemini_has_no_framing_and_caches_from_its_minimum() {
         let long = "w ".repeat(4_700);
         let o = Overheads::new(ProviderKind::Gemini, "gemini-2.5-flash", &long, words);
-        assert_eq!((o.single_base, o.packed_base, o.naive_per_message), (4_700, 4_700, 0));
+        assert_eq!(
+            (o.single_base, o.packed_base, o.naive_per_message),
+            (4_700, 4_700, 0)
+        );
         assert_eq!((o.cache_read, o.cache_write), (4_700, 4_700));
         assert_eq!(o.cache, CacheStyle::Stored { min: 2_048 });
         let short = Overheads::new(ProviderKind::Gemini, "gemini-2.5-flash", "hi", words);

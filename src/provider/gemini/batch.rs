@@ -280,11 +280,17 @@ mod tests {
         .unwrap();
         assert!(done.is_ended());
         let lines = done.inline_lines().unwrap();
-        let results: Vec<BatchResult> = lines.lines().map(|l| parse_result_line(l).unwrap()).collect();
+        let results: Vec<BatchResult> = lines
+            .lines()
+            .map(|l| parse_result_line(l).unwrap())
+            .collect();
         assert_eq!(results[0].custom_id, "r1");
         assert_eq!(results[0].outcome.as_ref().unwrap().usage.input_tokens, 3);
         let e = results[1].outcome.as_ref().unwrap_err();
-        assert_eq!((e.status, e.code.as_deref()), (None, Some("INVALID_ARGUMENT")));
+        assert_eq!(
+            (e.status, e.code.as_deref()),
+            (None, Some("INVALID_ARGUMENT"))
+        );
         let filed: Operation = serde_json::from_value(json!({"name": "batches/b2",
             "metadata": {"state": "BATCH_STATE_SUCCEEDED"},
             "response": {"responsesFile": "files/out-1"}}))
@@ -294,7 +300,10 @@ mod tests {
             "metadata": {"state": "BATCH_STATE_FAILED"},
             "error": {"code": 400, "message": "Invalid JSONL on line 2"}}))
         .unwrap();
-        assert_eq!(failed.error_summary().as_deref(), Some("Invalid JSONL on line 2"));
+        assert_eq!(
+            failed.error_summary().as_deref(),
+            Some("Invalid JSONL on line 2")
+        );
     }
 
     #[test]

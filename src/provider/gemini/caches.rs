@@ -80,7 +80,10 @@ pub async fn create(
     ttl: Duration,
 ) -> Result<CachedContent, CallError> {
     let body = create_body(model, system, ttl, "batchbench shared prefix");
-    let builder = client.http().post(url(client, "cachedContents", None)).json(&body);
+    let builder = client
+        .http()
+        .post(url(client, "cachedContents", None))
+        .json(&body);
     let reply = http::send(client, authorized(client, builder)).await?;
     let v = json_body(ProviderKind::Gemini, &reply)?;
     CachedContent::deserialize(&v)

@@ -24,7 +24,10 @@ pub(crate) async fn chat(
     let body = wire::request_body(request);
     let model = model_name(&request.model);
     if request.stream {
-        let target = format!("{}?alt=sse", url(client, &model, Some("streamGenerateContent")));
+        let target = format!(
+            "{}?alt=sse",
+            url(client, &model, Some("streamGenerateContent"))
+        );
         let builder = authorized(client, client.http().post(target).json(&body));
         return chat_stream(client, builder).await;
     }
@@ -162,20 +165,29 @@ mod tests {
     #[test]
     fn chunks_fold_into_one_answer() {
         let mut f = Folded::default();
-        assert!(f.push(&chunk(json!({"candidates": [{"content": {"role": "model",
+        assert!(
+            f.push(&chunk(json!({"candidates": [{"content": {"role": "model",
             "parts": [{"text": "The answer"}]}}], "responseId": "r1",
-            "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9}}))));
-        assert!(!f.push(&chunk(json!({"candidates": [{"content": {"role": "model",
-            "parts": [{"text": "hmm", "thought": true}]}}]}))));
-        assert!(f.push(&chunk(json!({"candidates": [{"content": {"role": "model",
+            "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9}})))
+        );
+        assert!(
+            !f.push(&chunk(json!({"candidates": [{"content": {"role": "model",
+            "parts": [{"text": "hmm", "thought": true}]}}]})))
+        );
+        assert!(
+            f.push(&chunk(json!({"candidates": [{"content": {"role": "model",
             "parts": [{"text": " is 4."}]}, "finishReason": "STOP"}],
             "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 5,
-                "thoughtsTokenCount": 2, "totalTokenCount": 16}}))));
+                "thoughtsTokenCount": 2, "totalTokenCount": 16}})))
+        );
         assert_eq!(f.text, "The answer is 4.");
         assert_eq!(f.finish_reason.as_deref(), Some("STOP"));
         assert_eq!(f.id.as_deref(), Some("r1"));
         let u = f.usage.unwrap().normalise();
-        assert_eq!((u.input_tokens, u.output_tokens, u.reasoning_tokens), (9, 7, 2));
+        assert_eq!(
+            (u.input_tokens, u.output_tokens, u.reasoning_tokens),
+            (9, 7, 2)
+        );
     }
 
     #[test]

@@ -64,7 +64,10 @@ pub async fn upload(
         .post(client.url(&format!("/upload/{API_VERSION}/files")))
         .header("X-Goog-Upload-Protocol", "resumable")
         .header("X-Goog-Upload-Command", "start")
-        .header("X-Goog-Upload-Header-Content-Length", bytes.len().to_string())
+        .header(
+            "X-Goog-Upload-Header-Content-Length",
+            bytes.len().to_string(),
+        )
         .header("X-Goog-Upload-Header-Content-Type", mime)
         .json(&json!({"file": {"displayName": display_name}}));
     let reply = http::send(client, authorized(client, start)).await?;
@@ -130,6 +133,9 @@ mod tests {
                 (2 * CHUNK_BYTES, 5, "upload, finalize"),
             ]
         );
-        assert_eq!(chunks(CHUNK_BYTES), vec![(0, CHUNK_BYTES, "upload, finalize")]);
+        assert_eq!(
+            chunks(CHUNK_BYTES),
+            vec![(0, CHUNK_BYTES, "upload, finalize")]
+        );
     }
 }

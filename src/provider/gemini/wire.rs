@@ -334,8 +334,7 @@ impl GenerateContentResponse {
 pub fn parse_response(v: &Value) -> Result<ChatResponse, String> {
     let r = GenerateContentResponse::deserialize(v)
         .map_err(|e| format!("not a generateContent response: {e}"))?;
-    let usage =
-        crate::provider::http::required_usage(r.usage_metadata.map(|u| u.normalise()))?;
+    let usage = crate::provider::http::required_usage(r.usage_metadata.map(|u| u.normalise()))?;
     Ok(ChatResponse {
         id: r.response_id.clone().unwrap_or_default(),
         text: r.text(),
@@ -424,7 +423,10 @@ mod tests {
             ..request()
         };
         let b = request_body(&r);
-        assert_eq!(b["generationConfig"]["responseMimeType"], "application/json");
+        assert_eq!(
+            b["generationConfig"]["responseMimeType"],
+            "application/json"
+        );
         assert_eq!(
             b["generationConfig"]["responseSchema"],
             json!({
@@ -470,7 +472,10 @@ mod tests {
         let blocked = json!({"promptFeedback": {"blockReason": "SAFETY"},
             "usageMetadata": {"promptTokenCount": 7, "totalTokenCount": 7}});
         let r = parse_response(&blocked).unwrap();
-        assert_eq!((r.text.as_str(), r.finish_reason.as_str()), ("", "BLOCKED_SAFETY"));
+        assert_eq!(
+            (r.text.as_str(), r.finish_reason.as_str()),
+            ("", "BLOCKED_SAFETY")
+        );
         assert_eq!(r.usage.input_tokens, 7);
         let e = parse_response(&json!({"candidates": []})).unwrap_err();
         assert!(e.contains("no usage"), "{e}");
