@@ -80,6 +80,7 @@ fn rows() -> (Vec<PromptRecord>, Vec<RequestRecord>) {
                     reasoning_tokens: 0,
                     asked_tier: None,
                     served_tier: None,
+                    cache_ttl_s: None,
                 });
             }
         }

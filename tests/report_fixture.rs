@@ -303,6 +303,7 @@ pub fn request(
         reasoning_tokens: 0,
         asked_tier: None,
         served_tier: (status == "200").then(|| "standard".into()),
+        cache_ttl_s: None,
     }
 }
 
