@@ -1,5 +1,6 @@
 //! Token counting both sides bill by: the model's BPE encoding (counted with [`fast`]) and the
-//! chat-message overhead OpenAI adds, as in OpenAI's `num_tokens_from_messages` recipe. The
+//! chat-message overhead OpenAI adds, as in OpenAI's `num_tokens_from_messages` recipe, plus the
+//! stand-in rules for the providers whose tokenizers are not public (Anthropic, Gemini). The
 //! client's `Tokenizer` (which can also ask a server) and the mock's [`Bpe`] apply the same
 //! rules, so the mock's `usage` and the client's plan agree.
 
@@ -71,6 +72,31 @@ pub fn anthropic_tokens<'a>(
     total
 }
 
+/// Prompt tokens of a Gemini `generateContent` request, by batchbench's stand-in rule. Gemini's
+/// tokenizer is not public (its `countTokens` endpoint is the only exact count), so both sides
+/// count with the model's BPE stand-in ([`Encoding::for_model`]: `o200k_base` for `gemini-*`)
+/// and this rule, and a client-side figure is an estimate until a server reports usage.
+///
+/// The rule: the system instruction's text, plus every text part of every content in order
+/// (each part counted on its own; no per-turn overhead, none being documented), plus the compact
+/// JSON text of the response schema when one is asked for (`responseSchema` or
+/// `responseJsonSchema`, counted once even when both are sent: the client sends one). Content
+/// from a `cachedContent` counts too: its system instruction stands for the request's (a request
+/// naming a cache may not carry its own) and its contents come before the request's, so
+/// `promptTokenCount` includes the cached tokens, as Google reports it.
+pub fn gemini_tokens<'a>(
+    count: impl Fn(&str) -> u64,
+    system: Option<&str>,
+    parts: impl IntoIterator<Item = &'a str>,
+    schema: Option<&str>,
+) -> u64 {
+    let mut total = system.map_or(0, &count) + schema.map_or(0, &count);
+    for text in parts {
+        total += count(text);
+    }
+    total
+}
+
 /// The local BPE counter of one model: what the mock counts usage with (the client's
 /// `Tokenizer` counts the same way unless told to ask a server).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +135,16 @@ impl Bpe {
     ) -> u64 {
         anthropic_tokens(|t| self.count(t), system, messages)
     }
+
+    /// Prompt tokens of a Gemini request (see [`gemini_tokens`]).
+    pub fn count_gemini<'a>(
+        &self,
+        system: Option<&str>,
+        parts: impl IntoIterator<Item = &'a str>,
+        schema: Option<&str>,
+    ) -> u64 {
+        gemini_tokens(|t| self.count(t), system, parts, schema)
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +168,22 @@ mod tests {
         // 1 + "sys"=3 + (3 + "hello"=5) = 12; without a system: 1 + (3 + 0) = 4
         assert_eq!(anthropic_tokens(bytes, Some("sys"), ["hello"]), 12);
         assert_eq!(anthropic_tokens(bytes, None, [""]), 4);
+    }
+
+    #[test]
+    fn gemini_rule_by_hand() {
+        // "sys"=3 + "ab"=2 + "cde"=3 + schema "{}"=2 = 10; no per-turn overhead.
+        assert_eq!(
+            gemini_tokens(bytes, Some("sys"), ["ab", "cde"], Some("{}")),
+            10
+        );
+        assert_eq!(gemini_tokens(bytes, None, ["xyz"], None), 3);
+        assert_eq!(gemini_tokens(bytes, None, [], None), 0);
+        // Gemini models count with the o200k_base stand-in: "hello world" is 2 tokens.
+        let t = Bpe::for_model("gemini-2.5-flash");
+        assert_eq!(t.encoding(), Encoding::O200kBase);
+        // "Be brief." is 3 tokens ("Be", " brief", "."), "hello world" 2: 5.
+        assert_eq!(t.count_gemini(Some("Be brief."), ["hello world"], None), 5);
     }
 
     #[test]

@@ -80,6 +80,16 @@ pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
         format!("{retry}")
     };
     match fault {
+        Fault::RateLimit if api == Api::Gemini => ApiError::new(
+            429,
+            "Resource has been exhausted (e.g. check quota). (simulated by the mock)",
+        )
+        .header("retry-after", retry_text),
+        Fault::Overloaded | Fault::FlexUnavailable if api == Api::Gemini => ApiError::new(
+            503,
+            "The model is overloaded. Please try again later. (simulated by the mock)",
+        )
+        .header("retry-after", retry_text),
         Fault::RateLimit => {
             let mut e = ApiError::new(
                 429,
@@ -94,9 +104,14 @@ pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
             let msg = match api {
                 Api::OpenAi => "The server is overloaded or not ready yet. (simulated by the mock)",
                 Api::Anthropic => "Overloaded (simulated by the mock)",
+                Api::Gemini => "The model is overloaded. Please try again later.",
             };
             ApiError::new(503, msg).header("retry-after", retry_text)
         }
+        _ if api == Api::Gemini => ApiError::new(
+            500,
+            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting (simulated by the mock)",
+        ),
         _ => ApiError::new(
             500,
             "The server had an error while processing your request. Sorry about that! (simulated by the mock)",

@@ -4,6 +4,11 @@
 //! `openai_increment` boundary from the minimum on; the next request reads the longest boundary
 //! whose prefix was seen within the TTL (`cached_tokens`, a part of `prompt_tokens`).
 //!
+//! Gemini (implicit): as OpenAI's, with Google's per-model minimum
+//! ([`batchbench_core::facts::GEMINI_CACHE_MIN_PREFIX`]) and its own increment and TTL; the
+//! tokens read are reported in `cachedContentTokenCount`. (Explicit `cachedContents` are stored
+//! by the Gemini handlers, not here.)
+//!
 //! Anthropic (explicit): each `cache_control` breakpoint marks a prefix. The longest prefix seen
 //! within its TTL is read (`cache_read_input_tokens`); the tokens after it up to the last
 //! breakpoint are written (`cache_creation_input_tokens`), each segment under the TTL of the
@@ -37,6 +42,14 @@ pub struct AnthropicCacheUse {
     pub write_5m: u64,
     /// Tokens written with the 1-hour TTL.
     pub write_1h: u64,
+}
+
+/// Where automatic prefix caching cuts a prompt, and for how long.
+#[derive(Debug, Clone, Copy)]
+struct Steps {
+    min: u64,
+    increment: u64,
+    ttl_secs: f64,
 }
 
 /// Cached prefixes and their expiry.
@@ -91,13 +104,55 @@ impl PromptCache {
         tokens: &[u32],
         now: Instant,
     ) -> u64 {
-        let min = self.cfg.openai_min_tokens.max(1) as usize;
-        let inc = self.cfg.openai_increment.max(1) as usize;
+        let steps = Steps {
+            min: self.cfg.openai_min_tokens,
+            increment: self.cfg.openai_increment,
+            ttl_secs: self.cfg.openai_ttl_secs,
+        };
+        self.prefixes(
+            &["openai", model, cache_key.unwrap_or("")],
+            steps,
+            tokens,
+            now,
+        )
+    }
+
+    /// Gemini's minimum cacheable prompt for `model` (Google's table; `models/` ignored).
+    pub fn gemini_min_tokens(model: &str) -> u64 {
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        by_prefix(
+            batchbench_core::facts::GEMINI_CACHE_MIN_PREFIX
+                .iter()
+                .copied(),
+            model,
+        )
+        .unwrap_or(batchbench_core::facts::GEMINI_DEFAULT_CACHE_MIN_PREFIX)
+    }
+
+    /// Gemini implicit caching: the cached tokens of a prompt with this token sequence (its
+    /// length is `promptTokenCount`), and records the prompt for later requests.
+    pub fn gemini(&self, model: &str, tokens: &[u32], now: Instant) -> u64 {
+        let steps = Steps {
+            min: PromptCache::gemini_min_tokens(model),
+            increment: self.cfg.gemini_increment,
+            ttl_secs: self.cfg.gemini_ttl_secs,
+        };
+        self.prefixes(&["gemini", model], steps, tokens, now)
+    }
+
+    /// Automatic prefix caching: the longest recorded prefix boundary of `tokens` (boundaries at
+    /// the minimum and every increment after it), recording every boundary for later requests.
+    /// `scope` keeps providers, models and cache keys apart.
+    fn prefixes(&self, scope: &[&str], steps: Steps, tokens: &[u32], now: Instant) -> u64 {
+        let min = steps.min.max(1) as usize;
+        let inc = steps.increment.max(1) as usize;
         if !self.cfg.enabled || tokens.len() < min {
             return 0;
         }
         let mut h = Fnv::default();
-        h.str("openai").str(model).str(cache_key.unwrap_or(""));
+        for part in scope {
+            h.str(part);
+        }
         let mut boundaries = Vec::new();
         for (i, t) in tokens.iter().enumerate() {
             h.bytes(&t.to_le_bytes());
@@ -106,7 +161,7 @@ impl PromptCache {
                 boundaries.push((n as u64, h.finish()));
             }
         }
-        let ttl = Duration::from_secs_f64(self.cfg.openai_ttl_secs.max(0.0));
+        let ttl = Duration::from_secs_f64(steps.ttl_secs.max(0.0));
         let mut map = self.entries();
         let cached = boundaries
             .iter()
@@ -219,6 +274,32 @@ mod tests {
             ),
             0
         );
+    }
+
+    #[test]
+    fn gemini_implicit_by_model_minimum() {
+        let c = PromptCache::new(CacheConfig::default());
+        let t0 = Instant::now();
+        // gemini-2.5-flash needs 2,048: a 2,000-token shared prefix is never cached.
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(1, 2_000, 50), t0), 0);
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(2, 2_000, 50), t0), 0);
+        // 3,000 shared: the longest boundary inside is 2,048 + 7 x 128 = 2,944.
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(3, 3_000, 50), t0), 0);
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(4, 3_000, 50), t0), 2_944);
+        // Gemini 3 needs 4,096; OpenAI's cache of the same tokens is apart.
+        assert_eq!(c.gemini("gemini-3-pro-preview", &toks(5, 3_000, 50), t0), 0);
+        assert_eq!(
+            c.openai("gemini-2.5-flash", None, &toks(6, 3_000, 50), t0),
+            0
+        );
+        assert_eq!(
+            PromptCache::gemini_min_tokens("models/gemini-3.5-flash"),
+            4_096
+        );
+        assert_eq!(PromptCache::gemini_min_tokens("gemini-1.5-pro"), 4_096);
+        // After the TTL (300 s) the prefix is gone.
+        let later = t0 + Duration::from_secs(301);
+        assert_eq!(c.gemini("gemini-2.5-flash", &toks(7, 3_000, 50), later), 0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `GET /v1/models` and `GET /v1/models/{id}`: one path for both APIs (the SDKs of both call
-//! it), answered in the shape of the API the request's headers name.
+//! `GET /v1/models` and `GET /v1/models/{id}`: one path for OpenAI and Anthropic (the SDKs of
+//! both call it), answered in the shape of the API the request's headers name; and Gemini's
+//! `GET /v1beta/models[/{name}]`, in Google's `Model` shape (the Gemini routes call these).
 
 use std::sync::Arc;
 
@@ -26,8 +27,30 @@ pub async fn models(Shared(state): Shared<Arc<State>>, Family(api): Family) -> R
             "first_id": ids.first(),
             "last_id": ids.last(),
         }),
+        Api::Gemini => json!({"models": ids.iter().map(|id| gemini_model(id)).collect::<Vec<_>>()}),
     };
     respond::json(200, &body, &[])
+}
+
+/// Google's `Model` resource for a Gemini model id. The token limits are those Google lists for
+/// the Gemini 2.5 and later models (1,048,576 input, 65,536 output); the mock does not enforce
+/// them.
+pub fn gemini_model(id: &str) -> serde_json::Value {
+    let thinking = batchbench_core::facts::is_gemini_thinking_model(id);
+    json!({
+        "name": format!("models/{id}"),
+        "version": "001",
+        "displayName": id,
+        "description": "A model served by batchbench's mock (answer quality is simulated).",
+        "inputTokenLimit": 1_048_576,
+        "outputTokenLimit": 65_536,
+        "supportedGenerationMethods": ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"],
+        "temperature": 1.0,
+        "maxTemperature": 2.0,
+        "topP": 0.95,
+        "topK": 64,
+        "thinking": thinking,
+    })
 }
 
 /// `GET /v1/models/{id}`.
@@ -37,6 +60,11 @@ pub async fn model(
     Id(id): Id,
 ) -> Result<Response, ApiError> {
     let id = id.as_str();
+    if api == Api::Gemini && !state.models.accepts(api, id) {
+        return Err(ApiError::not_found(format!(
+            "models/{id} is not found for API version v1beta, or is not supported for getModel. Call ListModels to see the list of available models and their supported methods."
+        )));
+    }
     if !state.models.accepts(api, id) {
         return Err(ApiError::not_found(format!(
             "The model `{id}` does not exist or you do not have access to it."
@@ -50,6 +78,7 @@ pub async fn model(
         Api::Anthropic => {
             json!({"type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z"})
         }
+        Api::Gemini => gemini_model(id),
     };
     Ok(respond::json(200, &body, &[]))
 }

@@ -497,6 +497,13 @@ pub struct CacheConfig {
     pub anthropic_min_tokens: BTreeMap<String, u64>,
     /// Anthropic: minimum for models no prefix matches.
     pub anthropic_default_min_tokens: u64,
+    /// Gemini implicit caching: cached prefixes grow in steps of this many tokens (Google does
+    /// not document the granularity; the minimum per model is Google's, from
+    /// `batchbench_core::facts::GEMINI_CACHE_MIN_PREFIX`).
+    pub gemini_increment: u64,
+    /// Gemini implicit caching: seconds a prefix stays cached after its last use (undocumented
+    /// by Google; simulated seconds).
+    pub gemini_ttl_secs: f64,
     /// Prefix entries kept in memory (expired ones are dropped first).
     pub max_entries: usize,
 }
@@ -510,6 +517,8 @@ impl Default for CacheConfig {
             openai_ttl_secs: 600.0,
             anthropic_min_tokens: BTreeMap::new(),
             anthropic_default_min_tokens: batchbench_core::facts::DEFAULT_CACHE_MIN_PREFIX,
+            gemini_increment: 128,
+            gemini_ttl_secs: 300.0,
             max_entries: 200_000,
         }
     }

@@ -46,9 +46,16 @@ pub async fn inject(Shared(state): Shared<Arc<State>>, body: Bytes) -> Result<Re
     match v.get("endpoint").and_then(Value::as_str) {
         None => state.faults.inject(fault, count),
         Some(endpoint) => {
-            let files_or_batches = endpoint.contains("/v1/files")
-                || endpoint.contains("/v1/batches")
-                || endpoint.contains("/v1/messages/batches");
+            let files_or_batches = [
+                "/v1/files",
+                "/v1/batches",
+                "/v1/messages/batches",
+                "/v1beta/files",
+                "/v1beta/batches",
+                ":batchGenerateContent",
+            ]
+            .iter()
+            .any(|p| endpoint.contains(p));
             if !files_or_batches {
                 return Err(ApiError::invalid(
                     Some("endpoint"),

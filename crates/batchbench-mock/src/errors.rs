@@ -1,9 +1,11 @@
 //! Errors in each provider's wire shape.
 //!
 //! OpenAI: `{"error":{"message","type","param","code"}}`. Anthropic:
-//! `{"type":"error","error":{"type","message"},"request_id"}`. The status code and the error
-//! type follow the tables in API-NOTES.md, so the official SDKs raise the same exception classes
-//! they raise against the real APIs.
+//! `{"type":"error","error":{"type","message"},"request_id"}`. Gemini: Google's
+//! `{"error":{"code","message","status","details"?}}` (google.rpc.Status), where a 429 carries a
+//! `RetryInfo` detail instead of a `retry-after` header. The status code and the error type
+//! follow the tables in API-NOTES.md, so the official SDKs raise the same exception classes they
+//! raise against the real APIs.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,6 +19,8 @@ pub enum Api {
     OpenAi,
     /// Anthropic (`/v1/messages…`).
     Anthropic,
+    /// Google Gemini (`/v1beta/…`, `/upload/v1beta/…`, `/download/v1beta/…`).
+    Gemini,
 }
 
 /// An error response waiting to be rendered in the shape of its API.
@@ -36,6 +40,9 @@ pub struct ApiError {
     pub headers: Vec<(String, String)>,
     /// Close the connection without any response instead (a simulated reset).
     pub reset: bool,
+    /// Gemini `details` entries (`google.rpc.ErrorInfo`, …); a 429's `RetryInfo` is added when
+    /// rendered.
+    pub details: Vec<Value>,
 }
 
 impl ApiError {
@@ -56,6 +63,7 @@ impl ApiError {
             message: message.into(),
             headers: Vec::new(),
             reset: false,
+            details: Vec::new(),
         }
     }
 
@@ -85,6 +93,12 @@ impl ApiError {
         self
     }
 
+    /// Adds a Gemini `details` entry.
+    pub fn detail(mut self, detail: Value) -> ApiError {
+        self.details.push(detail);
+        self
+    }
+
     /// Adds a response header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> ApiError {
         self.headers.push((name.to_string(), value.into()));
@@ -107,9 +121,68 @@ impl ApiError {
         }
     }
 
+    /// Google's canonical status name for this HTTP status (google.rpc.Code).
+    pub fn google_status(&self) -> &'static str {
+        match self.status {
+            400 | 413 | 422 => "INVALID_ARGUMENT",
+            401 => "UNAUTHENTICATED",
+            403 => "PERMISSION_DENIED",
+            404 => "NOT_FOUND",
+            409 => "ALREADY_EXISTS",
+            429 => "RESOURCE_EXHAUSTED",
+            499 => "CANCELLED",
+            501 => "UNIMPLEMENTED",
+            503 | 529 => "UNAVAILABLE",
+            504 => "DEADLINE_EXCEEDED",
+            _ => "INTERNAL",
+        }
+    }
+
+    /// The `google.rpc.Status` of this error, as Gemini batch results carry it (no details).
+    pub fn google_rpc_status(&self) -> Value {
+        json!({"code": self.gemini_code(), "message": self.message, "status": self.google_status()})
+    }
+
+    /// The HTTP status Gemini answers with: Google has no 413 (an oversized payload is a 400
+    /// `INVALID_ARGUMENT`) and no 529.
+    fn gemini_code(&self) -> u16 {
+        match self.status {
+            413 | 422 => 400,
+            529 => 503,
+            s => s,
+        }
+    }
+
+    /// Gemini's `details`: the explicit ones, then for a 429 a `RetryInfo` whose `retryDelay` is
+    /// the `retry-after` seconds the error was given.
+    fn gemini_details(&self) -> Vec<Value> {
+        let mut details = self.details.clone();
+        if self.status == 429 {
+            let secs = self
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                .and_then(|(_, v)| v.parse::<f64>().ok())
+                .unwrap_or(1.0);
+            details.push(json!({
+                "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                "retryDelay": format!("{}s", secs.ceil() as u64),
+            }));
+        }
+        details
+    }
+
     /// The JSON body for `api`.
     pub fn body(&self, api: Api, request_id: &str) -> Value {
         match api {
+            Api::Gemini => {
+                let mut error = self.google_rpc_status();
+                let details = self.gemini_details();
+                if !details.is_empty() {
+                    error["details"] = Value::Array(details);
+                }
+                json!({ "error": error })
+            }
             Api::OpenAi => json!({"error": {
                 "message": self.message,
                 "type": self.kind,
@@ -133,6 +206,7 @@ impl ApiError {
         let status = match api {
             // Anthropic has no 503 of its own: overload is 529.
             Api::Anthropic if self.status == 503 => 529,
+            Api::Gemini => self.gemini_code(),
             _ => self.status,
         };
         let body = self.body(api, request_id).to_string();
@@ -144,6 +218,10 @@ impl ApiError {
             HeaderValue::from_static("application/json"),
         );
         for (k, v) in &self.headers {
+            // Google states the wait in the body's RetryInfo, not in a header.
+            if api == Api::Gemini && k.eq_ignore_ascii_case("retry-after") {
+                continue;
+            }
             if let (Ok(name), Ok(value)) = (
                 header::HeaderName::from_bytes(k.as_bytes()),
                 HeaderValue::from_str(v),
@@ -195,5 +273,27 @@ mod tests {
                 .as_u16(),
             503
         );
+    }
+
+    #[test]
+    fn gemini_shape_status_names_and_retry_info() {
+        let e = ApiError::new(429, "Quota exceeded").header("retry-after", "7");
+        assert_eq!(
+            e.body(Api::Gemini, "r"),
+            json!({"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}]}})
+        );
+        let r = e.render(Api::Gemini, "r");
+        assert_eq!(r.status().as_u16(), 429);
+        assert!(r.headers().get("retry-after").is_none());
+        assert_eq!(
+            ApiError::not_found("x").body(Api::Gemini, "r"),
+            json!({"error": {"code": 404, "message": "x", "status": "NOT_FOUND"}})
+        );
+        let big = ApiError::new(413, "too big");
+        assert_eq!(big.body(Api::Gemini, "r")["error"]["code"], 400);
+        assert_eq!(big.render(Api::Gemini, "r").status().as_u16(), 400);
+        assert_eq!(ApiError::new(503, "x").google_status(), "UNAVAILABLE");
+        assert_eq!(ApiError::new(500, "x").google_status(), "INTERNAL");
     }
 }

@@ -1,5 +1,5 @@
-//! The built-in mock server: a faithful-enough OpenAI and Anthropic API on one port, so the
-//! official SDKs and batchbench's own clients run unmodified against it.
+//! The built-in mock server: a faithful-enough OpenAI, Anthropic and Gemini API on one port, so
+//! the official SDKs and batchbench's own clients run unmodified against it.
 //!
 //! It answers from an [`Oracle`] of gold answers with a calibrated error model (quality is
 //! *simulated*), counts usage with the client's own tokenizer rules ([`batchbench_core::tokens`]),
@@ -24,6 +24,7 @@ pub mod error_model;
 pub mod errors;
 pub mod extract;
 pub mod faults;
+pub mod gemini;
 pub mod latency;
 pub mod middleware;
 pub mod models;
@@ -103,6 +104,11 @@ impl MockServer {
 
     /// `http://127.0.0.1:PORT`, the Anthropic base URL.
     pub fn anthropic_base_url(&self) -> String {
+        format!("http://{}", self.loopback())
+    }
+
+    /// `http://127.0.0.1:PORT`, the Gemini base URL (the SDK adds `/v1beta`).
+    pub fn gemini_base_url(&self) -> String {
         format!("http://{}", self.loopback())
     }
 
@@ -203,6 +209,7 @@ pub async fn run_standalone(config: MockConfig, oracle: Oracle, port: u16) -> Re
     let _ = writeln!(out, "batchbench mock listening on http://{}", server.addr());
     let _ = writeln!(out, "  OPENAI_BASE_URL={}", server.openai_base_url());
     let _ = writeln!(out, "  ANTHROPIC_BASE_URL={}", server.anthropic_base_url());
+    let _ = writeln!(out, "  GEMINI base URL={}", server.gemini_base_url());
     let _ = writeln!(
         out,
         "  {known} gold answers loaded; time scale {scale}; answer quality is simulated"

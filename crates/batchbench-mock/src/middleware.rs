@@ -50,6 +50,8 @@ pub async fn frame(Shared(state): Shared<Arc<State>>, mut req: Request, next: Ne
     let request_id = match api {
         Api::OpenAi => state.random_hex("req_", 32),
         Api::Anthropic => state.random_id("req_011C", 20),
+        // Google sends no request-id header (a response carries its `responseId`).
+        Api::Gemini => String::new(),
     };
     req.extensions_mut().insert(Family(api));
     // axum would answer HEAD from the GET handlers; the APIs the mock imitates serve no HEAD.
@@ -74,6 +76,7 @@ pub async fn frame(Shared(state): Shared<Arc<State>>, mut req: Request, next: Ne
         Api::Anthropic => {
             h.insert(REQUEST_ID, rid);
         }
+        Api::Gemini => {}
     }
     h.insert(X_BATCHBENCH_MOCK, SIMULATED);
     if resp.extensions().get::<ConnectionReset>().is_none() {
@@ -104,11 +107,16 @@ fn normalise_path(req: &mut Request) {
     }
 }
 
-/// `/v1/messages…` is Anthropic; so is any other path a request with Anthropic's headers is
-/// sent to, except chat completions.
+/// `/v1beta/…` (and its `/upload/` and `/download/` forms) is Gemini; `/v1/messages…` is
+/// Anthropic; so is any other path a request with Anthropic's headers is sent to, except chat
+/// completions.
 fn family(path: &str, headers: &HeaderMap) -> Api {
     let mut segments = path.split('/').filter(|s| !s.is_empty());
     let (first, second) = (segments.next(), segments.next());
+    let transfer = matches!(first, Some("upload" | "download"));
+    if first == Some("v1beta") || (transfer && second == Some("v1beta")) {
+        return Api::Gemini;
+    }
     let v1 = first == Some("v1");
     let looks_anthropic =
         headers.contains_key("x-api-key") || headers.contains_key("anthropic-version");
@@ -133,7 +141,7 @@ pub async fn unknown(
 async fn refuse_unknown(state: &State, api: Api, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     state.stats.request(parts.method.as_str(), "(unknown)");
-    let refused = match authenticate(state, api, &parts.headers) {
+    let refused = match authenticate(state, api, &parts.headers, parts.uri.query()) {
         Err(e) => e,
         Ok(_) => match read_limited(body, &parts.headers, state.config.body_limit_bytes).await {
             Err(e) => e,
@@ -182,6 +190,9 @@ pub struct Guard {
     pub limit: Option<BodyLimit>,
     /// Seeded status, reset and drop faults before the call (the Files and Batches routes).
     pub control_faults: bool,
+    /// Gemini custom methods (`…/{name}:action`) that take those faults although the route's
+    /// other calls do not (`batchGenerateContent` on `/v1beta/models/{name}`).
+    pub control_actions: &'static [&'static str],
 }
 
 impl Guard {
@@ -191,6 +202,7 @@ impl Guard {
         anthropic_version: false,
         limit: None,
         control_faults: false,
+        control_actions: &[],
     };
 }
 
@@ -212,10 +224,15 @@ async fn guard(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    state.stats.request(req.method().as_str(), matched.as_str());
+    let action = custom_method(api, matched.as_str(), req.uri().path()).map(str::to_string);
+    let route = match &action {
+        Some(a) => format!("{}:{a}", matched.as_str()),
+        None => matched.as_str().to_string(),
+    };
+    state.stats.request(req.method().as_str(), &route);
     let (mut parts, body) = req.into_parts();
     if guard.key {
-        let key = authenticate(&state, api, &parts.headers)?;
+        let key = authenticate(&state, api, &parts.headers, parts.uri.query())?;
         parts.extensions.insert(ApiKey(key));
     }
     if guard.anthropic_version {
@@ -226,10 +243,14 @@ async fn guard(
         None => body,
     };
     let req = Request::from_parts(parts, body);
-    if !guard.control_faults {
+    let control = guard.control_faults
+        || action
+            .as_deref()
+            .is_some_and(|a| guard.control_actions.contains(&a));
+    if !control {
         return Ok(next.run(req).await);
     }
-    let endpoint = format!("{} {}", req.method(), matched.as_str());
+    let endpoint = format!("{} {route}", req.method());
     let drop = control_fault(&state, api, &endpoint)?;
     let response = next.run(req).await;
     let answered =
@@ -238,6 +259,17 @@ async fn guard(
         return Ok(connection::cut(response).await);
     }
     Ok(response)
+}
+
+/// A Gemini custom method: the `action` of a path whose last segment is `{name}:action` on a
+/// route ending in a parameter (axum cannot match a parameter with a static suffix), so
+/// `/_mock/stats` counts `POST /v1beta/models/{name}:generateContent` apart from `:countTokens`.
+fn custom_method<'a>(api: Api, route: &str, path: &'a str) -> Option<&'a str> {
+    if api != Api::Gemini || !route.ends_with('}') {
+        return None;
+    }
+    let last = path.rsplit('/').next()?;
+    last.split_once(':').map(|(_, action)| action)
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -259,14 +291,59 @@ fn api_key(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-fn authenticate(state: &State, api: Api, headers: &HeaderMap) -> Result<String, ApiError> {
+/// Gemini's key: the `x-goog-api-key` header, else the `key` query parameter.
+fn google_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    if let Some(k) = header_str(headers, "x-goog-api-key") {
+        return Some(k.to_string());
+    }
+    query?.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (name == "key").then(|| value.to_string())
+    })
+}
+
+/// Google's answers: no key at all is a 403 `PERMISSION_DENIED`; a wrong one a 400
+/// `INVALID_ARGUMENT` with an `ErrorInfo` of reason `API_KEY_INVALID` (as the live API answers).
+fn google_key_error(missing: bool) -> ApiError {
+    if missing {
+        return ApiError::new(
+            403,
+            "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        );
+    }
+    ApiError::invalid(None, "API key not valid. Please pass a valid API key.").detail(
+        serde_json::json!({
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com",
+            "metadata": {"service": "generativelanguage.googleapis.com"},
+        }),
+    )
+}
+
+fn authenticate(
+    state: &State,
+    api: Api,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<String, ApiError> {
+    if api == Api::Gemini {
+        let key = google_key(headers, query).filter(|k| !k.is_empty());
+        let Some(key) = key else {
+            return Err(google_key_error(true));
+        };
+        if state.config.api_key.as_ref().is_some_and(|k| k != &key) {
+            return Err(google_key_error(false));
+        }
+        return Ok(key);
+    }
     let key = api_key(headers).filter(|k| !k.is_empty());
     let Some(key) = key else {
         let msg = match api {
             Api::OpenAi => {
                 "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
             }
-            Api::Anthropic => "x-api-key header is required",
+            Api::Anthropic | Api::Gemini => "x-api-key header is required",
         };
         return Err(ApiError::new(401, msg).code("invalid_api_key"));
     };
@@ -277,7 +354,7 @@ fn authenticate(state: &State, api: Api, headers: &HeaderMap) -> Result<String, 
                 Api::OpenAi => format!(
                     "Incorrect API key provided: {shown}****. You can find your API key at https://platform.openai.com/account/api-keys."
                 ),
-                Api::Anthropic => "invalid x-api-key".to_string(),
+                Api::Anthropic | Api::Gemini => "invalid x-api-key".to_string(),
             };
             return Err(ApiError::new(401, msg).code("invalid_api_key"));
         }

@@ -1,6 +1,7 @@
-//! The model ids the mock accepts: what genai-prices prices for each provider, their dated and
-//! `-latest` variants (`gpt-4o-mini-2024-07-18`, `claude-haiku-4-5-20251001`), and any model
-//! named in the configuration. Anything else is a 404, as on the real APIs.
+//! The model ids the mock accepts: what genai-prices prices for each provider (for Gemini, the
+//! `gemini-*` and `gemma-*` ids of its `google` provider), their dated and `-latest` variants
+//! (`gpt-4o-mini-2024-07-18`, `claude-haiku-4-5-20251001`; Gemini's `-001` style), and any
+//! model named in the configuration. Anything else is a 404, as on the real APIs.
 
 use std::collections::BTreeSet;
 
@@ -11,6 +12,7 @@ use super::errors::Api;
 pub struct KnownModels {
     openai: BTreeSet<String>,
     anthropic: BTreeSet<String>,
+    gemini: BTreeSet<String>,
     extra: BTreeSet<String>,
     any: bool,
 }
@@ -21,6 +23,10 @@ impl KnownModels {
         KnownModels {
             openai: bases("openai"),
             anthropic: bases("anthropic"),
+            gemini: bases("google")
+                .into_iter()
+                .filter(|id| id.starts_with("gemini") || id.starts_with("gemma"))
+                .collect(),
             extra: extra.iter().cloned().collect(),
             any,
         }
@@ -31,10 +37,7 @@ impl KnownModels {
         if self.any || self.extra.contains(model) {
             return true;
         }
-        let set = match api {
-            Api::OpenAi => &self.openai,
-            Api::Anthropic => &self.anthropic,
-        };
+        let set = self.set(api);
         if set.contains(model) {
             return true;
         }
@@ -42,7 +45,8 @@ impl KnownModels {
         let mut end = model.len();
         while let Some(i) = model[..end].rfind('-') {
             let suffix = &model[i + 1..];
-            if set.contains(&model[..i]) && is_version_suffix(suffix) {
+            let gemini_revision = api == Api::Gemini && suffix.len() == 3 && digits(suffix);
+            if set.contains(&model[..i]) && (is_version_suffix(suffix) || gemini_revision) {
                 return true;
             }
             end = i;
@@ -50,13 +54,19 @@ impl KnownModels {
         false
     }
 
-    /// The ids listed by `GET /v1/models` (OpenAI's and, for Anthropic clients, Anthropic's).
-    pub fn list(&self, api: Api) -> Vec<String> {
-        let set = match api {
+    fn set(&self, api: Api) -> &BTreeSet<String> {
+        match api {
             Api::OpenAi => &self.openai,
             Api::Anthropic => &self.anthropic,
-        };
-        set.iter()
+            Api::Gemini => &self.gemini,
+        }
+    }
+
+    /// The ids listed by `GET /v1/models` (OpenAI's and, for Anthropic clients, Anthropic's) and
+    /// `GET /v1beta/models` (Gemini's).
+    pub fn list(&self, api: Api) -> Vec<String> {
+        self.set(api)
+            .iter()
             .chain(self.extra.iter())
             .cloned()
             .collect::<BTreeSet<_>>()
@@ -65,9 +75,12 @@ impl KnownModels {
     }
 }
 
+fn digits(t: &str) -> bool {
+    !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// `2024-07-18`, `20241022` or `latest` (after the model's base id).
 fn is_version_suffix(s: &str) -> bool {
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     if s == "latest" || (s.len() == 8 && digits(s)) {
         return true;
     }
@@ -113,5 +126,10 @@ mod tests {
         assert!(!k.accepts(Api::Anthropic, "nope"));
         assert!(KnownModels::new(&[], true).accepts(Api::OpenAi, "anything"));
         assert!(k.list(Api::OpenAi).contains(&"gpt-4o".to_string()));
+        assert!(k.accepts(Api::Gemini, "gemini-2.5-flash"));
+        assert!(k.accepts(Api::Gemini, "gemini-2.0-flash-001"));
+        assert!(!k.accepts(Api::Gemini, "claude-haiku-4-5"));
+        assert!(!k.accepts(Api::Gemini, "gemini-9-ultra"));
+        assert!(!k.accepts(Api::OpenAi, "gemini-2.5-flash"));
     }
 }

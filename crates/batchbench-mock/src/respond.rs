@@ -68,6 +68,8 @@ pub fn rate_headers(api: Api, d: &Decision) -> Vec<(String, String)> {
                 h.push(("x-ratelimit-reset-tokens".into(), openai_duration(reset)));
             }
         }
+        // Google sends no rate-limit headers: a 429's body says how long to wait.
+        Api::Gemini => {}
         Api::Anthropic => {
             let at = |d: Duration| {
                 let t = chrono::Utc::now()
@@ -112,7 +114,15 @@ pub fn retry_after_secs(d: Duration) -> String {
 /// A 429 from the limiter, with its headers.
 pub fn rate_limited(api: Api, d: &Decision, model: &str) -> ApiError {
     let which = d.refused_by.unwrap_or("requests");
-    let message = if d.too_large {
+    let message = if api == Api::Gemini {
+        let (metric, limit) = match which {
+            "tokens" => ("input_token_count", d.tokens.map_or(0, |t| t.0)),
+            _ => ("requests", d.requests.map_or(0, |t| t.0)),
+        };
+        format!(
+            "You exceeded your current quota, please check your plan and billing details. Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_{metric}, limit: {limit}, model: {model} (simulated by the mock)"
+        )
+    } else if d.too_large {
         format!(
             "Request too large for {model}: the request needs more tokens than the per-minute limit ({}).",
             d.tokens.map_or(0, |t| t.0)

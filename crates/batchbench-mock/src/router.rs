@@ -1,5 +1,5 @@
 //! The mock's axum `Router`: the shared routes here, each API's in its own module
-//! ([`super::openai::routes`], [`super::anthropic::routes`]), wrapped in the middleware of
+//! ([`super::openai::routes`], [`super::anthropic::routes`], [`super::gemini::routes`]), wrapped in the middleware of
 //! [`super::middleware`]. [`router`] is what the server serves and what [`crate::InProcess`]
 //! drives without a socket.
 
@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use super::anthropic;
 use super::catalog;
 use super::control;
+use super::gemini;
 use super::middleware::{self, BodyLimit, Guard, guarded};
 use super::openai;
 use super::state::State;
@@ -34,6 +35,7 @@ pub fn router(state: Arc<State>) -> Router {
                 anthropic_version: false,
                 limit: Some(BodyLimit::Json),
                 control_faults: false,
+                control_actions: &[],
             },
         ))
         .merge(guarded(
@@ -46,10 +48,12 @@ pub fn router(state: Arc<State>) -> Router {
                 anthropic_version: false,
                 limit: Some(BodyLimit::Json),
                 control_faults: false,
+                control_actions: &[],
             },
         ))
         .merge(openai::routes(&state))
         .merge(anthropic::routes(&state))
+        .merge(gemini::routes(&state))
         .fallback(middleware::unknown)
         .method_not_allowed_fallback(middleware::unknown)
         // The bodies were read within each route's limit, with the APIs' 413, by the middleware.

@@ -11,6 +11,7 @@ use super::anthropic::store::MessageBatchStore;
 use super::cache::PromptCache;
 use super::config::MockConfig;
 use super::faults::Faults;
+use super::gemini::store::GeminiStore;
 use super::models::KnownModels;
 use super::openai::store::{BatchStore, FileStore};
 use super::oracle::Oracle;
@@ -40,6 +41,8 @@ pub struct State {
     pub batches: Mutex<BatchStore>,
     /// Anthropic message batches.
     pub message_batches: Mutex<MessageBatchStore>,
+    /// Gemini files, uploads, context caches and batches.
+    pub gemini: Mutex<GeminiStore>,
     /// Background batch workers, aborted on shutdown.
     pub tasks: Mutex<Vec<tokio::task::AbortHandle>>,
     rng: Mutex<ChaCha8Rng>,
@@ -68,6 +71,7 @@ impl State {
             files: Mutex::new(FileStore::default()),
             batches: Mutex::new(BatchStore::default()),
             message_batches: Mutex::new(MessageBatchStore::default()),
+            gemini: Mutex::new(GeminiStore::default()),
             tasks: Mutex::new(Vec::new()),
             stats: Stats::default(),
             models,

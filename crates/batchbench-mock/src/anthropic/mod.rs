@@ -34,6 +34,7 @@ pub fn routes(state: &Arc<State>) -> Router<Arc<State>> {
         anthropic_version: true,
         limit: Some(limit),
         control_faults,
+        control_actions: &[],
     };
     guarded(calls, state, guard(BodyLimit::Json, false))
         .merge(guarded(create, state, guard(BodyLimit::MessageBatch, true)))

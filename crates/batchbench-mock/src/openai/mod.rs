@@ -38,6 +38,7 @@ pub fn routes(state: &Arc<State>) -> Router<Arc<State>> {
         anthropic_version: false,
         limit: Some(limit),
         control_faults,
+        control_actions: &[],
     };
     guarded(calls, state, guard(BodyLimit::Json, false))
         .merge(guarded(upload, state, guard(BodyLimit::FileUpload, true)))
