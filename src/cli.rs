@@ -600,7 +600,8 @@ pub struct EstimateArgs {
         default_value = "gpt-4o-mini"
     )]
     pub model: Vec<String>,
-    /// API whose request format and prices apply [default: anthropic for claude-*, else openai].
+    /// API whose request format and prices apply [default: anthropic for claude-*, gemini for
+    /// gemini-* and gemma-*, else openai].
     #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
     /// Strategies [default: sequential, concurrent:8, packed:K for each --sizes, cached,

@@ -72,6 +72,7 @@ impl Tokenizer {
                 match s.dialect() {
                     server::Dialect::LlamaCpp => "llama.cpp",
                     server::Dialect::Vllm => "vLLM",
+                    server::Dialect::Gemini => "Gemini countTokens",
                 },
                 s.url(),
                 self.encoding.name()
@@ -156,13 +157,12 @@ impl Tokenizer {
             .json_schema
             .as_ref()
             .map(|s| crate::provider::gemini::wire::response_schema(&s.schema).to_string());
-        request.system.as_deref().map_or(0, |t| self.count(t))
-            + request
-                .messages
-                .iter()
-                .map(|m| self.count(&m.content))
-                .sum::<u64>()
-            + schema.as_deref().map_or(0, |t| self.count(t))
+        batchbench_core::tokens::gemini_tokens(
+            |t| self.count(t),
+            request.system.as_deref(),
+            request.messages.iter().map(|m| m.content.as_str()),
+            schema.as_deref(),
+        )
     }
 
     /// Input tokens of an Anthropic messages request, by batchbench's stand-in rule (Anthropic's

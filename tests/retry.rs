@@ -28,7 +28,7 @@ fn runner(server: &MockServer, kind: ProviderKind, retry: RetryPolicy) -> Runner
     let base_url = match kind {
         ProviderKind::Openai => server.openai_base_url(),
         ProviderKind::Anthropic => server.anthropic_base_url(),
-        ProviderKind::Gemini => format!("http://{}", server.addr()),
+        ProviderKind::Gemini => server.gemini_base_url(),
     };
     let client = Client::new(Endpoint {
         kind,

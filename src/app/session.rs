@@ -238,7 +238,7 @@ async fn endpoint(plan: &RunPlan, time_scale: f64) -> Result<(Option<MockServer>
         let url = match plan.provider {
             ProviderKind::Openai => server.openai_base_url(),
             ProviderKind::Anthropic => server.anthropic_base_url(),
-            ProviderKind::Gemini => format!("http://{}", server.addr()),
+            ProviderKind::Gemini => server.gemini_base_url(),
         };
         return Ok((Some(server), url, Secret::new("batchbench-mock-key")));
     }

@@ -573,7 +573,9 @@ fn assumptions(
          their JSON schema), with {}.{}",
         input.counter.name(),
         if exactness.contains(&Exactness::Estimate) {
-            " Anthropic models: Anthropic's tokenizer is not public, so their counts are estimates (batchbench's stand-in rule)."
+            " Anthropic and Gemini models: their tokenizers are not public, so their counts are estimates \
+             (batchbench's stand-in rules; Gemini's countTokens gives exact counts, `--tokenizer server` on a run). \
+             Gemini thinking models also bill their thoughts as output, which these output figures leave out."
         } else {
             ""
         }

@@ -245,7 +245,7 @@ mod tests {
             json!({"key": "r000001", "request": {"model": "models/gemini-2.5-flash",
                 "contents": [{"role": "user", "parts": [{"text": "2+2?"}]}],
                 "systemInstruction": {"parts": [{"text": "Be brief."}]},
-                "generationConfig": {"maxOutputTokens": 16}}})
+                "generationConfig": {"maxOutputTokens": 16 + 8_192}}})
         );
         let inline = inline_request(&line, "gemini-2.5-flash").unwrap();
         assert_eq!(inline["metadata"], json!({"key": "r000001"}));

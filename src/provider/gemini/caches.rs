@@ -14,28 +14,19 @@ use crate::provider::error::CallError;
 use crate::provider::http::{self, decode_error, json_body};
 use crate::provider::{Client, ProviderKind};
 
-/// The smallest prompt (in tokens) Gemini caches, by model-id prefix (longest wins): the
-/// context-caching page's table, read on the 2026-06-26 snapshot of
-/// ai.google.dev/gemini-api/docs/caching (Gemini 2.5 Flash and 2.5 Pro 2,048; Gemini 3.x
-/// 4,096). A smaller cache is refused with 400 `INVALID_ARGUMENT`.
-pub const CACHE_MIN_TOKENS: &[(&str, u64)] = &[
-    ("gemini-2.0", 2_048),
-    ("gemini-2.5", 2_048),
-    ("gemini-3", 4_096),
-];
+/// Gemini's caching minimums live in the shared crate, which the mock reads too.
+pub use batchbench_core::facts::{GEMINI_CACHE_MIN_PREFIX, GEMINI_DEFAULT_CACHE_MIN_PREFIX};
 
-/// The minimum for models the table does not list: the largest listed.
-pub const DEFAULT_CACHE_MIN_TOKENS: u64 = 4_096;
-
-/// The smallest cacheable prompt for `model` (a `models/` prefix and case ignored).
+/// The smallest cacheable prompt for `model` (a `models/` prefix and case ignored); a smaller
+/// explicit cache is refused with 400 `INVALID_ARGUMENT`.
 pub fn min_cache_tokens(model: &str) -> u64 {
     let m = model.to_ascii_lowercase();
     let m = m.rsplit('/').next().unwrap_or(&m);
-    CACHE_MIN_TOKENS
+    GEMINI_CACHE_MIN_PREFIX
         .iter()
         .filter(|(p, _)| m.starts_with(p))
         .max_by_key(|(p, _)| p.len())
-        .map_or(DEFAULT_CACHE_MIN_TOKENS, |(_, n)| *n)
+        .map_or(GEMINI_DEFAULT_CACHE_MIN_PREFIX, |(_, n)| *n)
 }
 
 /// A cache as the API returns it.

@@ -159,6 +159,25 @@ pub fn response_schema(schema: &Value) -> Value {
     }
 }
 
+/// Output tokens a thinking model may spend on thoughts when no budget is given (dynamic
+/// thinking has no documented default cap; budgets range up to 24,576 on 2.5 Flash and 32,768
+/// on 2.5 Pro, ai.google.dev/gemini-api/docs/thinking): room for the short answers a benchmark
+/// asks for without a cap far beyond them. `--reasoning-effort N` sets the budget exactly.
+pub const DEFAULT_THINKING_ALLOWANCE: u32 = 8_192;
+
+/// The tokens to add to the answer's budget for thinking: Gemini counts thoughts inside
+/// `maxOutputTokens`, so a short answer budget alone leaves a thinking model nothing to answer
+/// with (an empty `MAX_TOKENS` candidate). A numeric budget is its own allowance (0: none);
+/// otherwise a thinking model gets [`DEFAULT_THINKING_ALLOWANCE`]. Only tokens generated are
+/// billed, so a higher cap costs nothing by itself.
+pub fn thinking_allowance(model: &str, thinking: Option<&ThinkingConfig>) -> u32 {
+    match thinking.and_then(|t| t.thinking_budget) {
+        Some(b) if b >= 0 => u32::try_from(b).unwrap_or(u32::MAX),
+        _ if batchbench_core::facts::is_gemini_thinking_model(model) => DEFAULT_THINKING_ALLOWANCE,
+        _ => 0,
+    }
+}
+
 /// The `serviceTier` value for a tier asked for (`Default`, a flex fallback, is `standard`).
 fn service_tier(tier: ServiceTier) -> &'static str {
     match tier {
@@ -191,16 +210,18 @@ impl GenerateContentRequest {
             .json_schema
             .as_ref()
             .map(|s| response_schema(&s.schema));
+        let thinking = request.reasoning_effort.as_deref().map(thinking_config);
+        let allowance = thinking_allowance(&request.model, thinking.as_ref());
         GenerateContentRequest {
             model: None,
             contents,
             system_instruction,
             generation_config: GenerationConfig {
-                max_output_tokens: request.max_tokens,
+                max_output_tokens: request.max_tokens.saturating_add(allowance),
                 temperature: request.temperature,
                 response_mime_type: schema.is_some().then_some("application/json"),
                 response_schema: schema,
-                thinking_config: request.reasoning_effort.as_deref().map(thinking_config),
+                thinking_config: thinking,
             },
             cached_content: request.cached_content.clone(),
             service_tier: request.service_tier.map(service_tier),
@@ -382,14 +403,36 @@ mod tests {
 
     #[test]
     fn body_in_the_sdks_shape() {
+        let r = ChatRequest {
+            model: "gemini-2.0-flash".into(),
+            ..request()
+        };
         assert_eq!(
-            request_body(&request()),
+            request_body(&r),
             json!({
                 "contents": [{"role": "user", "parts": [{"text": "What is 2+2?"}]}],
                 "systemInstruction": {"parts": [{"text": "Answer briefly."}]},
                 "generationConfig": {"maxOutputTokens": 64, "temperature": 0.0}
             })
         );
+    }
+
+    #[test]
+    fn thinking_shares_max_output_tokens_so_its_allowance_is_added() {
+        // gemini-2.5-flash thinks: 64 answer tokens + the default allowance.
+        let b = request_body(&request());
+        assert_eq!(b["generationConfig"]["maxOutputTokens"], 64 + 8_192);
+        let budget = |e: &str| {
+            let r = ChatRequest {
+                reasoning_effort: Some(e.into()),
+                ..request()
+            };
+            request_body(&r)["generationConfig"]["maxOutputTokens"].clone()
+        };
+        assert_eq!(budget("0"), 64);
+        assert_eq!(budget("512"), 64 + 512);
+        assert_eq!(budget("-1"), 64 + 8_192);
+        assert_eq!(budget("low"), 64 + 8_192);
     }
 
     #[test]
@@ -401,6 +444,7 @@ mod tests {
             ..request()
         };
         let b = request_body(&r);
+        assert_eq!(b["generationConfig"]["maxOutputTokens"], 64);
         assert_eq!(b["cachedContent"], "cachedContents/abc");
         assert!(b.get("systemInstruction").is_none());
         assert_eq!(b["serviceTier"], "flex");
