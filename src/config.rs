@@ -63,6 +63,8 @@ pub struct BenchConfig {
     pub max_retries: Option<u32>,
     /// Longest poll interval, seconds.
     pub poll_max: Option<f64>,
+    /// Gemini `cached`: the context cache's TTL, seconds.
+    pub cache_ttl: Option<u64>,
     /// Summary format on stdout.
     pub format: Option<Format>,
     /// SQLite history file every run is appended to.
