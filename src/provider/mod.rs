@@ -217,7 +217,7 @@ pub struct ChatRequest {
 }
 
 /// A service tier a request asks for. What it is billed at is the tier the response reports
-/// (see [`crate::pricing::ServedTier`]), which may differ.
+/// (the pricing module's `ServedTier`), which may differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceTier {
