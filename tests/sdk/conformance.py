@@ -1,4 +1,5 @@
-"""Conformance of `batchbench mock` as the official `openai` and `anthropic` SDKs see it.
+"""Conformance of `batchbench mock` as the official `openai`, `anthropic` and `google-genai` SDKs
+see it (the Gemini checks are in gemini.py).
 
 Usage: python conformance.py --base http://127.0.0.1:PORT --key KEY
 (or MOCK_BASE_URL / MOCK_API_KEY in the environment). The server must run with
@@ -21,6 +22,7 @@ import openai
 
 from checks import FAILURES, check, run
 import embeddings
+import gemini
 import responses
 
 
@@ -250,6 +252,7 @@ def main():
                      ("models", models), ("embeddings", lambda: embeddings.all_checks(oai)),
                      ("responses", lambda: responses.all_checks(oai, lambda f, n: inject(base, f, n)))]:
         run(name, fn)
+    gemini.all_checks(base, args.key, lambda f, n: inject(base, f, n), lambda: stats(base))
     s = stats(base)
     check("stats: no custom_id answered twice", s["max_completions_per_custom_id"] <= 1, s["max_completions_per_custom_id"])
     print(f"\n{len(FAILURES)} failure(s)" if FAILURES else "\nall conformance checks passed")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Conformance of `batchbench mock` with the official openai and anthropic Python SDKs.
+# Conformance of `batchbench mock` with the official openai, anthropic and google-genai Python SDKs.
 # Usage: tests/sdk/run.sh path/to/batchbench
 # Creates a venv in a temp dir, installs the SDKs with pip, starts the mock on a free port,
 # runs conformance.py and openapi_check.py against it, stops the server, and exits non-zero on any failure.
@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 python3 -m venv "$WORK/venv"
-"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check openai anthropic jsonschema
+"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check openai anthropic google-genai jsonschema
 
 "$BIN" mock --port 0 --config "$HERE/mock.conformance.toml" --api-key "$KEY" >"$WORK/server.log" 2>&1 &
 PID=$!

@@ -46,7 +46,10 @@ struct SentPath(String);
 pub async fn frame(Shared(state): Shared<Arc<State>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     normalise_path(&mut req);
-    let api = family(req.uri().path(), req.headers());
+    let api = family(req.uri().path(), req.uri().query(), req.headers());
+    if api == Api::Gemini {
+        gemini_v1_as_v1beta(&mut req);
+    }
     let request_id = match api {
         Api::OpenAi => state.random_hex("req_", 32),
         Api::Anthropic => state.random_id("req_011C", 20),
@@ -107,23 +110,65 @@ fn normalise_path(req: &mut Request) {
     }
 }
 
-/// `/v1beta/…` (and its `/upload/` and `/download/` forms) is Gemini; `/v1/messages…` is
-/// Anthropic; so is any other path a request with Anthropic's headers is sent to, except chat
-/// completions.
-fn family(path: &str, headers: &HeaderMap) -> Api {
+/// Which API a request is for. `/v1beta/…` (and its `/upload/` and `/download/` forms) is
+/// Gemini; so is a Gemini request on `v1`, the default API version of python-genai 3.x, whose
+/// paths (`/v1/models/…`, `/v1/files`, `/v1/batches`) overlap OpenAI's: it is told apart by its
+/// key (`x-goog-api-key` or `?key=`), a custom method (`…/{name}:action`), or a Gemini-only
+/// collection (`cachedContents`, `/upload/v1/`, `/download/v1/`). `/v1/messages…` is Anthropic;
+/// so is any other path a request with Anthropic's headers is sent to, except chat completions.
+fn family(path: &str, query: Option<&str>, headers: &HeaderMap) -> Api {
     let mut segments = path.split('/').filter(|s| !s.is_empty());
     let (first, second) = (segments.next(), segments.next());
     let transfer = matches!(first, Some("upload" | "download"));
-    if first == Some("v1beta") || (transfer && second == Some("v1beta")) {
+    if first == Some("v1beta") || (transfer && matches!(second, Some("v1beta" | "v1"))) {
         return Api::Gemini;
     }
     let v1 = first == Some("v1");
+    let google_key = headers.contains_key("x-goog-api-key")
+        || query.is_some_and(|q| q.split('&').any(|p| p.starts_with("key=")));
+    let custom_method = path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains(':'));
+    if v1 && (google_key || custom_method || second == Some("cachedContents")) {
+        return Api::Gemini;
+    }
     let looks_anthropic =
         headers.contains_key("x-api-key") || headers.contains_key("anthropic-version");
     if (v1 && second == Some("messages")) || (looks_anthropic && !(v1 && second == Some("chat"))) {
         Api::Anthropic
     } else {
         Api::OpenAi
+    }
+}
+
+/// A Gemini request on API version `v1` is routed as its `v1beta` twin (the mock serves the
+/// same methods on both); the path as sent is kept for a 404's message.
+fn gemini_v1_as_v1beta(req: &mut Request) {
+    let path = req.uri().path();
+    let rewritten = ["/v1/", "/upload/v1/", "/download/v1/"]
+        .iter()
+        .find_map(|prefix| {
+            path.strip_prefix(prefix).map(|rest| {
+                let head = prefix.trim_end_matches("v1/");
+                format!("{head}v1beta/{rest}")
+            })
+        });
+    let Some(mut clean) = rewritten else {
+        return;
+    };
+    let sent = path.to_string();
+    if let Some(q) = req.uri().query() {
+        clean.push('?');
+        clean.push_str(q);
+    }
+    let mut parts = req.uri().clone().into_parts();
+    parts.path_and_query = PathAndQuery::try_from(clean).ok();
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *req.uri_mut() = uri;
+        if req.extensions().get::<SentPath>().is_none() {
+            req.extensions_mut().insert(SentPath(sent));
+        }
     }
 }
 
@@ -231,7 +276,7 @@ async fn guard(
     };
     state.stats.request(req.method().as_str(), &route);
     let (mut parts, body) = req.into_parts();
-    if guard.key {
+    if guard.key && !upload_session(api, &parts.uri) {
         let key = authenticate(&state, api, &parts.headers, parts.uri.query())?;
         parts.extensions.insert(ApiKey(key));
     }
@@ -259,6 +304,16 @@ async fn guard(
         return Ok(connection::cut(response).await);
     }
     Ok(response)
+}
+
+/// A chunk sent to a Gemini resumable upload URL: the URL's `upload_id` is its credential (as
+/// on Google's upload servers), and python-genai sends the chunks without the API key.
+fn upload_session(api: Api, uri: &Uri) -> bool {
+    api == Api::Gemini
+        && uri.path().starts_with("/upload/")
+        && uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("upload_id=")))
 }
 
 /// A Gemini custom method: the `action` of a path whose last segment is `{name}:action` on a

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::super::errors::ApiError;
 use super::super::respond;
 use super::super::state::{State, lock};
-use super::request::{page, query_param};
+use super::request::{field, page, query_param};
 use super::store::{GeminiFile, UploadSession};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -78,6 +78,7 @@ fn start(
             "The mock serves resumable uploads only: send X-Goog-Upload-Protocol: resumable and X-Goog-Upload-Command: start.",
         ));
     }
+    // python-genai sends the proto names (`display_name`, `mime_type`): both spellings are read.
     let meta: Value = if body.is_empty() {
         json!({})
     } else {
@@ -99,7 +100,7 @@ fn start(
     let mime_type = header(headers, "x-goog-upload-header-content-type")
         .map(str::to_string)
         .or_else(|| {
-            file.get("mimeType")
+            field(&file, "mimeType", "mime_type")
                 .and_then(Value::as_str)
                 .map(str::to_string)
         })
@@ -111,8 +112,7 @@ fn start(
     let upload_id = state.random_id("", 32);
     let session = UploadSession {
         id,
-        display_name: file
-            .get("displayName")
+        display_name: field(&file, "displayName", "display_name")
             .and_then(Value::as_str)
             .map(str::to_string),
         mime_type,
