@@ -44,10 +44,25 @@ pub fn next_steps(reason: &str, provider: ProviderKind, run_id: &str) -> Vec<Str
                 .to_string(),
         );
     }
+    let key_refused = reason.contains("API key not valid") || reason.contains("API_KEY_INVALID");
     match http_status(reason) {
+        Some(400) if key_refused => steps.push(format!(
+            "the server refused the key: check {}{} (or --api-key-file)",
+            provider.key_env(),
+            provider
+                .key_env_fallbacks()
+                .iter()
+                .map(|n| format!(" / {n}"))
+                .collect::<String>()
+        )),
         Some(401 | 403) => steps.push(format!(
-            "the server refused the key: check {} (or --api-key-file) and --base-url",
-            provider.key_env()
+            "the server refused the key: check {}{} (or --api-key-file) and --base-url",
+            provider.key_env(),
+            provider
+                .key_env_fallbacks()
+                .iter()
+                .map(|n| format!(" / {n}"))
+                .collect::<String>()
         )),
         Some(404) if !no_batch_api(reason) => steps.push(format!(
             "the path does not exist on this server: check --base-url (or {}) and --model",

@@ -14,6 +14,8 @@ use crate::runner::progress::Progress;
 use crate::runner::{JournalScope, Outcome, Runner};
 use crate::strategy::{Execution, ItemResult, PlanContext, PlannedRequest, Strategy};
 
+mod cache;
+
 /// Everything a strategy run needs besides the strategy.
 pub struct BenchContext<'a> {
     /// Planning inputs (prompts, model, limits).
@@ -36,6 +38,9 @@ pub struct BenchContext<'a> {
     /// `Some(reason)`: plan the strategy but send nothing, recording every prompt failed with
     /// this reason (a Batch API strategy once the server has shown it has no Batch API).
     pub skip: Option<&'a str>,
+    /// How long a provider-side prefix cache (Gemini's `cachedContents`) is kept: what its
+    /// storage is billed for.
+    pub cache_ttl: Duration,
 }
 
 /// The records of one strategy.
@@ -358,6 +363,14 @@ pub async fn run_strategy(
         ctx.abort(&plan.requests, &reason);
         return Ok(ctx.into_run(&plan.requests, plan.warnings));
     }
+    let cache = match cache::open(&mut ctx, &mut plan.requests, &mut plan.warnings).await {
+        Ok(c) => c,
+        Err(e) if contained(&e) => {
+            ctx.abort(&plan.requests, &e.to_string());
+            return Ok(ctx.into_run(&plan.requests, plan.warnings));
+        }
+        Err(e) => return Err(e),
+    };
     let bar = bench.progress.bar(plan.requests.len() as u64, &label);
     let sent = execute(&mut ctx, &plan.requests, &bar).await;
     bar.finish_and_clear();
@@ -365,6 +378,9 @@ pub async fn run_strategy(
         Ok(()) => reask(&mut ctx, &plan.requests).await,
         Err(e) => Err(e),
     };
+    if let Some(c) = &cache {
+        cache::close(bench, c, &label, &mut plan.warnings).await;
+    }
     match outcome {
         Err(e) if contained(&e) => ctx.abort(&plan.requests, &e.to_string()),
         other => other?,

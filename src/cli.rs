@@ -359,20 +359,23 @@ pub struct RunArgs {
     /// is not in the current folder.
     #[arg(long, value_name = "FILE")]
     pub dataset: Option<PathBuf>,
-    /// Model id [default: gpt-4o-mini for openai, claude-haiku-4-5 for anthropic].
+    /// Model id [default: gpt-4o-mini for openai, claude-haiku-4-5 for anthropic,
+    /// gemini-2.5-flash for gemini].
     #[arg(long, value_name = "M")]
     pub model: Option<String>,
     /// Comma-separated strategies [default: sequential,concurrent:8,packed:8,cached,batch-api,batch-api+packed:8,naive-multi-message:4].
     #[arg(long, value_name = "LIST")]
     pub strategies: Option<String>,
-    /// API to speak. Given alone, talks to the real API (key from OPENAI_API_KEY / ANTHROPIC_API_KEY);
-    /// without it, the built-in mock is used with the OpenAI API.
+    /// API to speak. Given alone, talks to the real API (key from OPENAI_API_KEY /
+    /// ANTHROPIC_API_KEY / GEMINI_API_KEY or GOOGLE_API_KEY); without it, the built-in mock is
+    /// used with the OpenAI API.
     #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
     /// Use the built-in mock even though --provider is given.
     #[arg(long)]
     pub mock: bool,
-    /// Base URL of the API (OpenAI: including /v1) [env: OPENAI_BASE_URL / ANTHROPIC_BASE_URL].
+    /// Base URL of the API (OpenAI: including /v1; Gemini: without /v1beta) [env:
+    /// OPENAI_BASE_URL / ANTHROPIC_BASE_URL / GEMINI_BASE_URL].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
     /// Read the API key from this file instead of the environment.
@@ -409,10 +412,18 @@ pub struct RunArgs {
     pub api: Option<crate::provider::WireApi>,
     /// Reasoning models: `reasoning_effort` to send on every request (none, minimal, low,
     /// medium, high, xhigh; passed through as given, the server decides what it accepts).
-    /// Reasoning tokens are recorded apart and priced as output.
+    /// Gemini: a whole number is `thinkingConfig.thinkingBudget` (Gemini 2.5; 0 turns thinking
+    /// off), a word `thinkingLevel` (Gemini 3). Reasoning tokens are recorded apart and priced
+    /// as output.
     #[arg(long, value_name = "EFFORT")]
     #[serde(default)]
     pub reasoning_effort: Option<String>,
+    /// `cached` on Gemini: how long the explicit context cache of the shared instructions is
+    /// kept (its `ttl`; `cached:1h` and `cached:24h` keep it an hour and a day); Google bills its
+    /// storage per token-hour of this TTL [default: 3600].
+    #[arg(long, value_name = "SECS")]
+    #[serde(default)]
+    pub cache_ttl: Option<u64>,
     /// The flex strategies: what to do with a request flex still refuses for capacity (429
     /// "resource unavailable") after its retries: `never` records it failed, `default` sends it
     /// once more at the default tier (standard prices; counted as a fallback) [default: never].
@@ -590,7 +601,8 @@ pub struct EstimateArgs {
         default_value = "gpt-4o-mini"
     )]
     pub model: Vec<String>,
-    /// API whose request format and prices apply [default: anthropic for claude-*, else openai].
+    /// API whose request format and prices apply [default: anthropic for claude-*, gemini for
+    /// gemini-* and gemma-*, else openai].
     #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
     /// Strategies [default: sequential, concurrent:8, packed:K for each --sizes, cached,

@@ -63,6 +63,8 @@ pub struct BenchConfig {
     pub max_retries: Option<u32>,
     /// Longest poll interval, seconds.
     pub poll_max: Option<f64>,
+    /// Gemini `cached`: the context cache's TTL, seconds.
+    pub cache_ttl: Option<u64>,
     /// Summary format on stdout.
     pub format: Option<Format>,
     /// SQLite history file every run is appended to.
@@ -70,6 +72,9 @@ pub struct BenchConfig {
     /// Inline price overrides, as in a `--prices` file.
     #[serde(default, skip_serializing)]
     pub models: BTreeMap<String, Override>,
+    /// Inline context-cache storage rates, as in a `--prices` file's `[cache_storage]`.
+    #[serde(default, skip_serializing)]
+    pub cache_storage: BTreeMap<String, f64>,
 }
 
 /// Strategies as `["sequential", "packed:8"]` or `"sequential,packed:8"`.
@@ -106,6 +111,7 @@ impl BenchConfig {
         })?;
         Overrides {
             models: c.models.clone(),
+            cache_storage: c.cache_storage.clone(),
         }
         .validate(&path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new("."));

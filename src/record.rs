@@ -108,6 +108,10 @@ pub enum RequestKind {
     BatchItem,
     /// A Batch API job as a whole (bookkeeping, not a request sent).
     BatchJob,
+    /// The making of a provider-side cache of the shared prefix (Gemini `cachedContents`),
+    /// before the strategy's requests: its tokens as cache writes, its cost the making plus
+    /// the storage for `cache_ttl_s`.
+    CacheCreate,
     /// The strategy stopped early; `error` holds why.
     Aborted,
 }
@@ -129,7 +133,8 @@ pub struct RequestRecord {
     pub strategy: String,
     /// The planned request's id (the `custom_id` in batch mode).
     pub request_id: String,
-    /// `chat`, `embed`, `reask`, `batch_job`, `batch_item`, or `aborted` (why the strategy stopped).
+    /// `chat`, `embed`, `reask`, `batch_job`, `batch_item`, `cache_create`, or `aborted` (why the
+    /// strategy stopped).
     pub kind: RequestKind,
     /// Attempt number, from 1.
     pub attempt: u32,
@@ -189,6 +194,10 @@ pub struct RequestRecord {
     /// (`validating 0; in_progress 1012; finalizing 5230; completed 5311`), as polls saw them.
     #[serde(default)]
     pub batch_states: Option<String>,
+    /// `cache_create` rows: the TTL (seconds) the cache was made with, which its storage is
+    /// billed for, so that the row's cost recomputes from its tokens and the printed rates.
+    #[serde(default)]
+    pub cache_ttl_s: Option<u64>,
 }
 
 impl RequestRecord {
@@ -235,6 +244,7 @@ impl RequestRecord {
             served_tier: None,
             cache_write_1h_tokens: 0,
             batch_states: None,
+            cache_ttl_s: None,
         }
     }
 

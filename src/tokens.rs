@@ -31,7 +31,10 @@ impl Tokenizer {
     /// The tokenizer for `model`.
     pub fn for_model(model: &str) -> Tokenizer {
         let m = model.to_ascii_lowercase();
-        let exactness = if m.starts_with("claude") || m.contains("/claude") {
+        let estimate = ["claude", "gemini", "gemma"]
+            .iter()
+            .any(|f| m.starts_with(f) || m.contains(&format!("/{f}")));
+        let exactness = if estimate {
             Exactness::Estimate
         } else {
             Exactness::Exact
@@ -69,6 +72,7 @@ impl Tokenizer {
                 match s.dialect() {
                     server::Dialect::LlamaCpp => "llama.cpp",
                     server::Dialect::Vllm => "vLLM",
+                    server::Dialect::Gemini => "Gemini countTokens",
                 },
                 s.url(),
                 self.encoding.name()
@@ -130,6 +134,7 @@ impl Tokenizer {
                 request.system.as_deref(),
                 request.messages.iter().map(|m| m.content.as_str()),
             ),
+            crate::provider::ProviderKind::Gemini => self.count_gemini_request(request),
         }
     }
 
@@ -140,6 +145,24 @@ impl Tokenizer {
                 .json_schema
                 .as_ref()
                 .map_or(0, |s| self.count_schema(&s.schema))
+    }
+
+    /// Input tokens of a Gemini `generateContent` request, by batchbench's stand-in rule
+    /// (Gemini's tokenizer is not public; the mock uses the same rule): the system
+    /// instruction, every message's text, and the compact JSON of the `responseSchema` sent.
+    /// A request naming a cache counts its cached system instruction too, as Google's
+    /// `promptTokenCount` does.
+    pub fn count_gemini_request(&self, request: &crate::provider::ChatRequest) -> u64 {
+        let schema = request
+            .json_schema
+            .as_ref()
+            .map(|s| crate::provider::gemini::wire::response_schema(&s.schema).to_string());
+        batchbench_core::tokens::gemini_tokens(
+            |t| self.count(t),
+            request.system.as_deref(),
+            request.messages.iter().map(|m| m.content.as_str()),
+            schema.as_deref(),
+        )
     }
 
     /// Input tokens of an Anthropic messages request, by batchbench's stand-in rule (Anthropic's

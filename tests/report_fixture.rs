@@ -305,6 +305,7 @@ pub fn request(
         served_tier: (status == "200").then(|| "standard".into()),
         cache_write_1h_tokens: 0,
         batch_states: None,
+        cache_ttl_s: None,
     }
 }
 

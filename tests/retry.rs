@@ -28,6 +28,7 @@ fn runner(server: &MockServer, kind: ProviderKind, retry: RetryPolicy) -> Runner
     let base_url = match kind {
         ProviderKind::Openai => server.openai_base_url(),
         ProviderKind::Anthropic => server.anthropic_base_url(),
+        ProviderKind::Gemini => server.gemini_base_url(),
     };
     let client = Client::new(Endpoint {
         kind,
@@ -55,6 +56,7 @@ fn request(model: &str) -> ChatRequest {
         stream: false,
         service_tier: None,
         reasoning_effort: None,
+        cached_content: None,
     }
 }
 

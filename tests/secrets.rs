@@ -514,6 +514,7 @@ fn call_errors_from_a_refused_key_hide_it() {
             stream: false,
             service_tier: None,
             reasoning_effort: None,
+            cached_content: None,
         };
         let (chat, _) = batchbench::provider::api::build(client);
         let e = rt.block_on(chat.chat(&request)).unwrap_err();

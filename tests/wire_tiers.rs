@@ -22,6 +22,7 @@ fn request(tier: Option<ServiceTier>, effort: Option<&str>) -> ChatRequest {
         stream: false,
         service_tier: tier,
         reasoning_effort: effort.map(str::to_string),
+        cached_content: None,
     }
 }
 

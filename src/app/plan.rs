@@ -12,6 +12,10 @@ use crate::pricing::{Overrides, Pricing};
 use crate::provider::ProviderKind;
 use crate::strategy::StrategySpec;
 
+/// How long `cached` keeps a Gemini context cache without `--cache-ttl`: Google's own default
+/// TTL (one hour), long enough for a benchmark's requests to find it.
+pub const DEFAULT_CACHE_TTL_SECS: u64 = 3_600;
+
 /// The shipped default dataset, relative to the working directory.
 pub const DEFAULT_DATASET: &str = "datasets/default.jsonl";
 /// Output tokens allowed per answer by default.
@@ -109,6 +113,7 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     let (config, config_path) = BenchConfig::for_run(args)?;
     let inline_prices = Overrides {
         models: config.models.clone(),
+        cache_storage: config.cache_storage.clone(),
     };
     let instructions = match (&config.instructions, &config.instructions_file) {
         (Some(text), _) => Some(text.clone()),
@@ -165,7 +170,7 @@ pub fn resolve_run_at(args: &RunArgs, fixed: Option<(String, SystemTime)>) -> Re
     }
     let started = fixed.as_ref().map_or_else(SystemTime::now, |f| f.1);
     let mut pricing = Pricing::load(args.prices_data.as_deref(), args.prices.as_deref(), started)?;
-    if !inline_prices.models.is_empty() {
+    if !inline_prices.models.is_empty() || !inline_prices.cache_storage.is_empty() {
         let origin = config_path
             .as_ref()
             .map_or("bench.toml".to_string(), |p| p.display().to_string());
@@ -222,11 +227,17 @@ pub fn validate(args: &RunArgs) -> Result<()> {
         return Err(usage("--limit must be at least 1"));
     }
     if args.api == Some(crate::provider::WireApi::Responses)
-        && args.provider == Some(crate::provider::ProviderKind::Anthropic)
+        && matches!(
+            args.provider,
+            Some(ProviderKind::Anthropic | ProviderKind::Gemini)
+        )
     {
         return Err(usage(
-            "--api responses is OpenAI's Responses API; Anthropic has only its Messages API (drop --api)",
+            "--api responses is OpenAI's Responses API; Anthropic and Gemini have only their own (drop --api)",
         ));
+    }
+    if args.cache_ttl == Some(0) {
+        return Err(usage("--cache-ttl must be at least 1 second"));
     }
     match args.answer_tokens {
         Some(0) => return Err(usage("--answer-tokens must be at least 1")),

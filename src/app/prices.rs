@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use crate::cli::PricesArgs;
 use crate::error::{EXIT_OK, Error, Result};
-use crate::pricing::{Pricing, ServedTier};
+use crate::pricing::{LongContext, Pricing, Rates, ServedTier};
 use crate::provider::ProviderKind;
 use crate::report::{self};
 
@@ -44,20 +44,37 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
                 .flatten()
         };
         let tiers = (tier(ServedTier::Flex), tier(ServedTier::Priority));
-        rows.push((
-            m.clone(),
-            pricing.matched_model(provider, m),
-            std,
+        rows.push(Row {
+            model: m.clone(),
+            matched: pricing.matched_model(provider, m),
+            standard: std,
             batch,
             tiers,
-        ));
+            long: (
+                pricing
+                    .long_context(provider, m, ServedTier::Standard)
+                    .ok()
+                    .flatten(),
+                pricing
+                    .long_context(provider, m, ServedTier::Batch)
+                    .ok()
+                    .flatten(),
+            ),
+            storage: pricing.cache_storage_rate(m),
+        });
     }
     if args.json {
         let v: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(m, matched, s, b, (flex, priority))| {
-                serde_json::json!({"model": m, "matched": matched, "standard": s, "batch": b,
-                    "flex": flex, "priority": priority})
+            .map(|r| {
+                let (flex, priority) = r.tiers;
+                let long = r.long.0.map(|l| {
+                    serde_json::json!({"above_tokens": l.above_tokens, "standard": l.rates,
+                        "batch": r.long.1.map(|b| b.rates)})
+                });
+                serde_json::json!({"model": r.model, "matched": r.matched, "standard": r.standard,
+                    "batch": r.batch, "flex": flex, "priority": priority, "long_context": long,
+                    "cache_storage_mtok_hour": r.storage})
             })
             .collect();
         let doc = serde_json::json!({"provider": provider.as_str(), "source": source, "models": v});
@@ -86,13 +103,27 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
     println!("prices in effect at: {}", source.as_of);
     println!();
     let header = [
-        "model", "input", "cached", "write5m", "write1h", "output", "b.input", "b.cached",
-        "b.write", "b.output", "flex.in", "flex.out", "prio.in", "prio.out",
+        "model",
+        "input",
+        "cached",
+        "write5m",
+        "write1h",
+        "output",
+        "b.input",
+        "b.cached",
+        "b.write",
+        "b.output",
+        "flex.in",
+        "flex.out",
+        "prio.in",
+        "prio.out",
+        "storage/h",
     ];
     let table: Vec<Vec<String>> = rows
         .iter()
-        .map(|(m, _, s, b, (flex, priority))| {
-            let mut row = vec![m.to_string()];
+        .map(|r| {
+            let (s, b, (flex, priority)) = (&r.standard, &r.batch, &r.tiers);
+            let mut row = vec![r.model.to_string()];
             row.extend(
                 [
                     s.input_mtok,
@@ -113,6 +144,7 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
                     None => row.extend(["-".to_string(), "-".to_string()]),
                 }
             }
+            row.push(r.storage.map_or_else(|| "-".to_string(), rate));
             row
         })
         .collect();
@@ -120,9 +152,33 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
         "{}",
         report::tabular::render(&header, &table, 1, report::tabular::Style::Plain)
     );
+    for r in &rows {
+        if let Some(l) = r.long.0 {
+            let b = r.long.1.map(|b| b.rates);
+            println!(
+                "{}: prompts above {} tokens pay, for the whole request: input {}, cached {}, output {}{}",
+                r.model,
+                l.above_tokens,
+                rate(l.rates.input_mtok),
+                rate(l.rates.cached_mtok),
+                rate(l.rates.output_mtok),
+                b.map(|b| format!(
+                    "; batch input {}, cached {}, output {}",
+                    rate(b.input_mtok),
+                    rate(b.cached_mtok),
+                    rate(b.output_mtok)
+                ))
+                .unwrap_or_default()
+            );
+        }
+    }
     println!();
+    println!("b.* = batch API prices; flex.* and prio.* = the flex and priority service tiers");
     println!(
-        "b.* = batch API prices; flex.* and prio.* = OpenAI's flex and priority service tiers"
+        "storage/h = an explicit context cache's storage, USD per million tokens per hour of its TTL (Gemini;"
+    );
+    println!(
+        "Google's published rates, or --prices [cache_storage]); the cache's making costs its tokens at write5m."
     );
     println!("(- where the data has none: a run that is served at that tier stops with an error).");
     println!(
@@ -132,6 +188,18 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
         "+ cache writes x write + output x output, per million, priced per request (tiers apply per request)."
     );
     Ok(EXIT_OK)
+}
+
+/// One model's line of the table.
+struct Row {
+    model: String,
+    matched: Option<String>,
+    standard: Rates,
+    batch: Rates,
+    tiers: (Option<Rates>, Option<Rates>),
+    /// Long-context rates at standard and batch prices.
+    long: (Option<LongContext>, Option<LongContext>),
+    storage: Option<f64>,
 }
 
 fn rate(v: f64) -> String {

@@ -18,7 +18,9 @@ use crate::secret::Secret;
 use crate::strategy::{PlanContext, StrategySpec};
 use crate::tokens::Tokenizer;
 
-use super::plan::{DEFAULT_ANSWER_TOKENS, DEFAULT_TIME_SCALE, RunPlan, usage};
+use super::plan::{
+    DEFAULT_ANSWER_TOKENS, DEFAULT_CACHE_TTL_SECS, DEFAULT_TIME_SCALE, RunPlan, usage,
+};
 
 fn api_key(kind: ProviderKind, file: Option<&Path>) -> Result<Secret> {
     if let Some(path) = file {
@@ -37,14 +39,21 @@ fn api_key(kind: ProviderKind, file: Option<&Path>) -> Result<Secret> {
         }
         return Ok(key);
     }
-    let key = Secret::new(std::env::var(kind.key_env()).unwrap_or_default());
-    if key.is_empty() {
-        return Err(usage(format!(
-            "{} is not set: export it, give --api-key-file PATH, or add --mock to use the built-in mock",
+    let names = std::iter::once(kind.key_env()).chain(kind.key_env_fallbacks().iter().copied());
+    let key = names
+        .map(|name| Secret::new(std::env::var(name).unwrap_or_default()))
+        .find(|k| !k.is_empty());
+    key.ok_or_else(|| {
+        let also = kind
+            .key_env_fallbacks()
+            .iter()
+            .map(|n| format!(" (or {n})"))
+            .collect::<String>();
+        usage(format!(
+            "{}{also} is not set: export it, give --api-key-file PATH, or add --mock to use the built-in mock",
             kind.key_env()
-        )));
-    }
-    Ok(key)
+        ))
+    })
 }
 
 /// A started run: the endpoint (the mock, when used), the runner and the run's metadata.
@@ -153,6 +162,7 @@ impl Session {
             journal: self.journal.as_ref(),
             resume_batches: !self.use_mock,
             skip,
+            cache_ttl: Duration::from_secs(plan.args.cache_ttl.unwrap_or(DEFAULT_CACHE_TTL_SECS)),
         };
         if let Some(mock) = &self.mock {
             mock.clear_caches();
@@ -228,6 +238,7 @@ async fn endpoint(plan: &RunPlan, time_scale: f64) -> Result<(Option<MockServer>
         let url = match plan.provider {
             ProviderKind::Openai => server.openai_base_url(),
             ProviderKind::Anthropic => server.anthropic_base_url(),
+            ProviderKind::Gemini => server.gemini_base_url(),
         };
         return Ok((Some(server), url, Secret::new("batchbench-mock-key")));
     }
@@ -310,6 +321,7 @@ fn run_info(plan: &RunPlan, endpoint: &str, tokenizer: &Tokenizer, max_retries: 
             plan.provider,
             tokenizer,
             plan.pricing.rates(plan.provider, &plan.model, false).ok(),
+            plan.pricing.cache_storage_rate(&plan.model),
         ),
         task: None,
         vector_tolerance: None,

@@ -33,6 +33,11 @@ pub fn check_args(args: &RunArgs, provider: ProviderKind) -> Result<()> {
             "--task embed needs --provider openai (or an OpenAI-compatible --base-url): Anthropic has no embeddings API",
         );
     }
+    if provider == ProviderKind::Gemini {
+        return usage(
+            "--task embed needs --provider openai (or an OpenAI-compatible --base-url): Gemini's embedContent is not implemented in batchbench yet",
+        );
+    }
     if let Some(t) = args.vector_tolerance {
         if !t.is_finite() || !(-1.0..=1.0).contains(&t) {
             return usage("--vector-tolerance is a cosine: between -1 and 1 (e.g. 0.9999)");

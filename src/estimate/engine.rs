@@ -390,14 +390,7 @@ impl Worker<'_, '_> {
                                 ..Usage::default()
                             };
                             if let Some(ttl) = cached {
-                                if index == 0 {
-                                    usage.cache_write_tokens = m.cache_write.min(input);
-                                    if ttl == CacheTtl::OneHour {
-                                        usage.cache_write_1h_tokens = usage.cache_write_tokens;
-                                    }
-                                } else {
-                                    usage.cached_tokens = m.cache_read.min(input);
-                                }
+                                cache_usage(m, index, ttl, &mut usage);
                             }
                             self.record(t, 1, usage, 0)?;
                         }
@@ -686,4 +679,31 @@ fn read_and_dispatch(
         }
     }
     Ok(start)
+}
+
+/// The cache's share of one cached request: the first writes the prefix and the others read
+/// it; with a stored cache (Gemini) every request reads it and the first also carries the
+/// cache's making, its tokens added to the input as cache writes.
+fn cache_usage(m: &ModelCtx, index: u64, ttl: CacheTtl, usage: &mut Usage) {
+    use crate::provider::overheads::CacheStyle;
+    let input = usage.input_tokens;
+    match m.cache {
+        CacheStyle::Stored { .. } => {
+            usage.cached_tokens = m.cache_read.min(input);
+            if index == 0 {
+                usage.input_tokens += m.cache_write;
+                usage.cache_write_tokens = m.cache_write;
+            }
+        }
+        CacheStyle::Automatic { .. } | CacheStyle::Explicit { .. } => {
+            if index == 0 {
+                usage.cache_write_tokens = m.cache_write.min(input);
+                if ttl == CacheTtl::OneHour {
+                    usage.cache_write_1h_tokens = usage.cache_write_tokens;
+                }
+            } else {
+                usage.cached_tokens = m.cache_read.min(input);
+            }
+        }
+    }
 }

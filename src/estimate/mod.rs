@@ -514,6 +514,21 @@ fn caching_assumption(m: &ModelCtx, instructions: bool) -> String {
                 fmt_int(min),
             )
         }
+        CacheStyle::Stored { min } => {
+            let outcome = if m.cache_read > 0 {
+                "one cache is made at the input rate and every request reads it at the cached rate; its storage \
+                 (per token-hour of its TTL, see `batchbench prices`) is not in these figures."
+            } else {
+                "too short, so no cache is made."
+            };
+            format!(
+                "Caching ({}): Gemini's explicit context cache of the system instruction ({} tokens; this model \
+                 caches {} tokens or more): {outcome}",
+                m.name,
+                fmt_int(m.single_base),
+                fmt_int(min),
+            )
+        }
     }
 }
 
@@ -561,7 +576,9 @@ fn assumptions(
          their JSON schema), with {}.{}",
         input.counter.name(),
         if exactness.contains(&Exactness::Estimate) {
-            " Anthropic models: Anthropic's tokenizer is not public, so their counts are estimates (batchbench's stand-in rule)."
+            " Anthropic and Gemini models: their tokenizers are not public, so their counts are estimates \
+             (batchbench's stand-in rules; Gemini's countTokens gives exact counts, `--tokenizer server` on a run). \
+             Gemini thinking models also bill their thoughts as output, which these output figures leave out."
         } else {
             ""
         }

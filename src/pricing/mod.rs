@@ -4,6 +4,8 @@
 mod models;
 mod money;
 mod overrides;
+mod rates;
+pub mod storage;
 mod tier;
 
 use std::path::Path;
@@ -15,6 +17,7 @@ use sha2::{Digest, Sha256};
 pub use models::{ModelLimits, model_limits};
 pub use money::Nanodollars;
 pub use overrides::{Override, Overrides, toml_error_line};
+pub use rates::{LongContext, Rates};
 pub use tier::ServedTier;
 
 use crate::error::{Error, Result};
@@ -34,21 +37,6 @@ pub struct PriceSource {
     pub overrides: Option<String>,
     /// The instant prices are taken at (RFC 3339): the run's start.
     pub as_of: String,
-}
-
-/// Per-million-token rates for one model, as used (probed from the price data itself).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Rates {
-    /// Uncached input.
-    pub input_mtok: f64,
-    /// Cache reads.
-    pub cached_mtok: f64,
-    /// Cache writes (5 min TTL).
-    pub cache_write_mtok: f64,
-    /// Cache writes (1 h TTL).
-    pub cache_write_1h_mtok: f64,
-    /// Output.
-    pub output_mtok: f64,
 }
 
 enum Source {
@@ -243,6 +231,41 @@ impl Pricing {
         Ok(Nanodollars::from_usd(price.total_price))
     }
 
+    /// The cache-storage rate for `model`, USD per million tokens per hour: `--prices`'s
+    /// `[cache_storage]` table, a model override's `cache_storage_mtok_hour`, else Google's
+    /// published rate ([`storage`]) at the pinned timestamp.
+    pub fn cache_storage_rate(&self, model: &str) -> Option<f64> {
+        self.overrides
+            .storage_rate(model)
+            .or_else(|| storage::published_rate(model, self.timestamp))
+    }
+
+    /// What an explicit cache of `tokens` kept for `ttl` costs: its making (the tokens as
+    /// cache writes, which Gemini bills at the input rate) and its storage. A model without a
+    /// storage rate is an error naming it and how to give one.
+    pub fn cache_cost(
+        &self,
+        provider: ProviderKind,
+        model: &str,
+        tokens: u64,
+        ttl: std::time::Duration,
+    ) -> Result<(Nanodollars, Nanodollars)> {
+        let rate = self.cache_storage_rate(model).ok_or_else(|| {
+            Error::Pricing(format!(
+                "model {model:?} has no cache storage rate (batchbench lists Google's published ones \
+                 for Gemini 2.x and 3.x models): give it with --prices FILE, a [cache_storage] \
+                 table of USD per million tokens per hour"
+            ))
+        })?;
+        let making = Usage {
+            input_tokens: tokens,
+            cache_write_tokens: tokens,
+            ..Usage::default()
+        };
+        let made = self.cost_at(provider, model, &making, ServedTier::Standard)?;
+        Ok((made, storage::storage_cost(tokens, ttl, rate)))
+    }
+
     /// Whether `--prices` (or bench.toml) gives this model's rates, batch discount included.
     pub fn has_override(&self, model: &str) -> bool {
         self.overrides.get(model).is_some()
@@ -291,54 +314,6 @@ impl Pricing {
         p.models()
             .find(|m| m.id() == id)
             .and_then(|m| m.context_window())
-    }
-
-    /// The rates in use, probed by pricing one million tokens of each kind.
-    pub fn rates(&self, provider: ProviderKind, model: &str, batch: bool) -> Result<Rates> {
-        let tier = if batch {
-            ServedTier::Batch
-        } else {
-            ServedTier::Standard
-        };
-        self.rates_at(provider, model, tier)
-    }
-
-    /// The rates of one served tier (an error where the model has none for it), for prompts
-    /// below any long-context tier: probed with 10,000 tokens (a request of a million would be
-    /// priced at the >200k/>272k rates of the models that have them) and scaled to a million.
-    pub fn rates_at(&self, provider: ProviderKind, model: &str, tier: ServedTier) -> Result<Rates> {
-        const PROBE: u64 = 10_000;
-        let m = PROBE;
-        let probe = |usage: Usage| {
-            self.cost_at(provider, model, &usage, tier)
-                .map(|c| Nanodollars(c.0 * (1_000_000 / PROBE)).as_usd())
-        };
-        Ok(Rates {
-            input_mtok: probe(Usage {
-                input_tokens: m,
-                ..Usage::default()
-            })?,
-            cached_mtok: probe(Usage {
-                input_tokens: m,
-                cached_tokens: m,
-                ..Usage::default()
-            })?,
-            cache_write_mtok: probe(Usage {
-                input_tokens: m,
-                cache_write_tokens: m,
-                ..Usage::default()
-            })?,
-            cache_write_1h_mtok: probe(Usage {
-                input_tokens: m,
-                cache_write_tokens: m,
-                cache_write_1h_tokens: m,
-                ..Usage::default()
-            })?,
-            output_mtok: probe(Usage {
-                output_tokens: m,
-                ..Usage::default()
-            })?,
-        })
     }
 
     /// Every model id the data knows for a provider (for `prices` without `--model`).
@@ -564,6 +539,141 @@ mod tests {
             ),
             (4.0, 5.0, 0.4, 20.0)
         );
+    }
+
+    #[test]
+    fn gemini_flash_by_hand() {
+        // Google's published rates for gemini-2.5-flash (ai.google.dev/gemini-api/docs/pricing):
+        // $0.30 / M input, $2.50 / M output (thinking included), $0.03 / M cache reads; Batch
+        // halves input and output, cache reads stay at $0.03.
+        let g = |u: Usage, batch| cost(ProviderKind::Gemini, "gemini-2.5-flash", u, batch);
+        let plain = Usage {
+            input_tokens: 1_000,
+            output_tokens: 100,
+            ..Usage::default()
+        };
+        // 1,000 x 0.30e-6 + 100 x 2.50e-6 = 0.0003 + 0.00025 = $0.00055; batch $0.000275.
+        assert_eq!(g(plain, false), Nanodollars(550_000));
+        assert_eq!(g(plain, true), Nanodollars(275_000));
+        let cached = Usage {
+            input_tokens: 10_000,
+            cached_tokens: 8_000,
+            output_tokens: 200,
+            reasoning_tokens: 50,
+            ..Usage::default()
+        };
+        // 2,000 x 0.30e-6 + 8,000 x 0.03e-6 + 200 x 2.50e-6 = 0.0006 + 0.00024 + 0.0005.
+        assert_eq!(g(cached, false), Nanodollars(1_340_000));
+        // Batch: 2,000 x 0.15e-6 + 8,000 x 0.03e-6 + 200 x 1.25e-6 = 0.0003 + 0.00024 + 0.00025.
+        assert_eq!(g(cached, true), Nanodollars(790_000));
+    }
+
+    #[test]
+    fn gemini_pro_long_context_tier_by_hand() {
+        // gemini-2.5-pro: $1.25 / $10 per M for prompts up to 200,000 tokens, $2.50 / $15
+        // above (the whole request); batch halves both.
+        let g = |input, batch| {
+            let u = Usage {
+                input_tokens: input,
+                output_tokens: 1_000,
+                ..Usage::default()
+            };
+            cost(ProviderKind::Gemini, "gemini-2.5-pro", u, batch)
+        };
+        // 200,000 x 1.25e-6 + 1,000 x 10e-6 = 0.25 + 0.01.
+        assert_eq!(g(200_000, false), Nanodollars(260_000_000));
+        // 200,001 x 2.50e-6 + 1,000 x 15e-6 = 0.5000025 + 0.015.
+        assert_eq!(g(200_001, false), Nanodollars(515_002_500));
+        assert_eq!(g(200_000, true), Nanodollars(130_000_000));
+        // 200,001 x 1.25e-6 + 1,000 x 7.5e-6 = 0.25000125 + 0.0075.
+        assert_eq!(g(200_001, true), Nanodollars(257_501_250));
+        let p = Pricing::bundled(at());
+        let r = p
+            .rates(ProviderKind::Gemini, "gemini-2.5-pro", false)
+            .unwrap();
+        assert_eq!(
+            (r.input_mtok, r.cached_mtok, r.output_mtok),
+            (1.25, 0.125, 10.0)
+        );
+        let long = p
+            .long_context(ProviderKind::Gemini, "gemini-2.5-pro", ServedTier::Standard)
+            .unwrap()
+            .unwrap();
+        assert_eq!(long.above_tokens, 200_000);
+        let l = long.rates;
+        assert_eq!(
+            (l.input_mtok, l.cached_mtok, l.output_mtok),
+            (2.5, 0.25, 15.0)
+        );
+        let b = p
+            .long_context(ProviderKind::Gemini, "gemini-2.5-pro", ServedTier::Batch)
+            .unwrap()
+            .unwrap()
+            .rates;
+        assert_eq!(
+            (b.input_mtok, b.cached_mtok, b.output_mtok),
+            (1.25, 0.25, 7.5)
+        );
+        assert_eq!(
+            p.long_context(
+                ProviderKind::Gemini,
+                "gemini-2.5-flash",
+                ServedTier::Standard
+            )
+            .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn gemini_cache_making_and_storage_by_hand() {
+        // A 4,700-token cache on gemini-2.5-flash kept one hour: made at the input rate,
+        // 4,700 x 0.30e-6 = $0.00141; stored at $1.00 per M per hour, 4,700 x 1e-6 = $0.0047.
+        let p = Pricing::bundled(at());
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(
+            p.cache_cost(ProviderKind::Gemini, "gemini-2.5-flash", 4_700, hour)
+                .unwrap(),
+            (Nanodollars(1_410_000), Nanodollars(4_700_000))
+        );
+        // gemini-2.5-pro stores at $4.50: 100,000 tokens for 5 minutes is $0.0375.
+        let (_, stored) = p
+            .cache_cost(
+                ProviderKind::Gemini,
+                "gemini-2.5-pro",
+                100_000,
+                std::time::Duration::from_secs(300),
+            )
+            .unwrap();
+        assert_eq!(stored, Nanodollars(37_500_000));
+        let e = p
+            .cache_cost(ProviderKind::Openai, "gpt-4o-mini", 10, hour)
+            .unwrap_err();
+        assert!(e.to_string().contains("[cache_storage]"), "{e}");
+        // Flex and priority: the bundled data has no such rates for gemini-2.5-flash.
+        assert!(
+            !p.has_tier(ProviderKind::Gemini, "gemini-2.5-flash", ServedTier::Flex)
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn claude_rates_are_the_base_tier_and_the_long_tier_apart() {
+        let p = Pricing::bundled(at());
+        let r = p
+            .rates(ProviderKind::Anthropic, "claude-sonnet-4-5", false)
+            .unwrap();
+        assert_eq!((r.input_mtok, r.output_mtok), (3.0, 15.0));
+        let long = p
+            .long_context(
+                ProviderKind::Anthropic,
+                "claude-sonnet-4-5",
+                ServedTier::Standard,
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(long.above_tokens, 200_000);
+        assert_eq!((long.rates.input_mtok, long.rates.output_mtok), (6.0, 22.5));
     }
 
     #[test]

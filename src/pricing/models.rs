@@ -2,7 +2,8 @@
 //!
 //! Context windows come from the price data (genai-prices) where it has them; maximum output
 //! tokens are not in that data, so the known values are listed here from the providers' model
-//! pages (OpenAI "Models" reference, Anthropic "Models overview"), with a conservative default.
+//! pages (OpenAI "Models" reference, Anthropic "Models overview", Gemini API "Models"), with a
+//! conservative default.
 
 /// Size limits of one model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -32,6 +33,12 @@ const KNOWN: &[(&str, u64, u64)] = &[
     ("claude-opus-4", 200_000, 32_000),
     ("claude-3-5-haiku", 200_000, 8_192),
     ("claude-3-haiku", 200_000, 4_096),
+    // Gemini API models page (ai.google.dev/gemini-api/docs/models): input and output token
+    // limits.
+    ("gemini-2.0-flash", 1_048_576, 8_192),
+    ("gemini-2.5-flash", 1_048_576, 65_536),
+    ("gemini-2.5-pro", 1_048_576, 65_536),
+    ("gemini-3", 1_048_576, 65_536),
 ];
 
 /// The limits for `model`: the longest known prefix, else `context_window` from the price data

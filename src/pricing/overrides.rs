@@ -10,6 +10,10 @@
 //! batch_discount = 0.5       # batch price = (1 - discount) x standard; default 0.5
 //! context_window = 128000    # tokens; used to keep packed requests inside it
 //! max_output_tokens = 16384
+//! cache_storage_mtok_hour = 1.0  # explicit context caches: USD per million tokens per hour
+//!
+//! [cache_storage]            # storage rates alone, for models priced from the data
+//! "gemini-2.5-flash" = 1.00  # USD per million tokens per hour
 //! ```
 
 use std::collections::BTreeMap;
@@ -39,6 +43,9 @@ pub struct Override {
     pub context_window: Option<u64>,
     /// Maximum output tokens per request.
     pub max_output_tokens: Option<u64>,
+    /// Explicit context caches' storage, USD per million tokens per hour.
+    #[serde(default)]
+    pub cache_storage_mtok_hour: Option<f64>,
 }
 
 impl Override {
@@ -69,6 +76,7 @@ impl Override {
             ("cached_mtok", self.cached_mtok),
             ("cache_write_mtok", self.cache_write_mtok),
             ("cache_write_1h_mtok", self.cache_write_1h_mtok),
+            ("cache_storage_mtok_hour", self.cache_storage_mtok_hour),
         ];
         for (name, value) in rates {
             if let Some(v) = value {
@@ -97,6 +105,10 @@ pub struct Overrides {
     /// Rates per model id.
     #[serde(default)]
     pub models: BTreeMap<String, Override>,
+    /// Context-cache storage rates per model id (USD per million tokens per hour), for models
+    /// whose other rates come from the price data.
+    #[serde(default)]
+    pub cache_storage: BTreeMap<String, f64>,
 }
 
 impl Overrides {
@@ -124,6 +136,13 @@ impl Overrides {
         for (name, o) in &self.models {
             o.validate(&format!("{origin}: models.{name:?}"))?;
         }
+        for (name, rate) in &self.cache_storage {
+            if !rate.is_finite() || *rate < 0.0 {
+                return Err(Error::Config(format!(
+                    "{origin}: cache_storage.{name:?} must be a non-negative number, got {rate}"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -132,9 +151,18 @@ impl Overrides {
         self.models.get(model)
     }
 
+    /// The storage rate given for a model: `[cache_storage]`, else its override's.
+    pub fn storage_rate(&self, model: &str) -> Option<f64> {
+        self.cache_storage
+            .get(model)
+            .copied()
+            .or_else(|| self.get(model).and_then(|o| o.cache_storage_mtok_hour))
+    }
+
     /// Adds (and replaces) entries from another set.
     pub fn extend(&mut self, other: Overrides) {
         self.models.extend(other.models);
+        self.cache_storage.extend(other.cache_storage);
     }
 
     /// Model ids with overrides.
@@ -208,5 +236,20 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("batch_discount"), "{e}");
         assert!(!e.to_string().contains('\n'));
+        let e = Overrides::parse("[cache_storage]\n\"g\" = -2.0\n", "p.toml").unwrap_err();
+        assert!(e.to_string().contains("cache_storage"), "{e}");
+    }
+
+    #[test]
+    fn storage_rates_alone_or_with_a_model() {
+        let o = Overrides::parse(
+            "[cache_storage]\n\"gemini-2.5-flash\" = 0.8\n[models.\"mine\"]\ninput_mtok = 1.0\noutput_mtok = 2.0\ncache_storage_mtok_hour = 3.0\n",
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(o.storage_rate("gemini-2.5-flash"), Some(0.8));
+        assert_eq!(o.storage_rate("mine"), Some(3.0));
+        assert_eq!(o.storage_rate("other"), None);
+        assert!(o.get("gemini-2.5-flash").is_none());
     }
 }

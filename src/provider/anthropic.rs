@@ -464,6 +464,7 @@ mod tests {
             stream: false,
             service_tier: None,
             reasoning_effort: None,
+            cached_content: None,
         };
         let b = request_body(&r);
         assert_eq!(b["system"][0]["cache_control"]["type"], "ephemeral");

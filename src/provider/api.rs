@@ -1,5 +1,6 @@
 //! What the runner needs from a provider, as two traits: [`ChatApi`] (one request, one
-//! attempt) and [`BatchApi`] (the Batch API's lifecycle). OpenAI and Anthropic implement both
+//! attempt, and the provider-side cache of a shared prefix where the API has one) and
+//! [`BatchApi`] (the Batch API's lifecycle). OpenAI, Anthropic and Gemini implement both
 //! here, over their wire modules; [`build`] is the one place a provider kind picks them, so the
 //! runner, the strategies and the bench never match on the kind, and tests can put the in-memory
 //! fake (`provider::fake`) in their place.
@@ -12,8 +13,8 @@ use futures_util::future::BoxFuture;
 use super::embeddings::{self, EmbedRequest, EmbedResponse};
 use super::openai::BatchResult;
 use super::{
-    CallError, ChatRequest, ChatResponse, Client, ProviderKind, WireApi, anthropic, openai,
-    responses,
+    CallError, CallErrorKind, ChatRequest, ChatResponse, Client, ProviderKind, WireApi, anthropic,
+    gemini, openai, responses,
 };
 
 /// Sends one chat request; the runner owns retries.
@@ -23,6 +24,40 @@ pub trait ChatApi: Send + Sync {
         &'a self,
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<ChatResponse, CallError>>;
+
+    /// Makes a cache of `request`'s shared prefix (its system prompt) that lives `ttl`, where
+    /// the API caches by an object made beforehand (Gemini's `cachedContents`). `Ok(None)`:
+    /// this API caches inside each request (Anthropic `cache_control`) or on its own (OpenAI),
+    /// so there is nothing to make. An error says why no cache was made (too small, refused).
+    fn open_prefix_cache<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        ttl: std::time::Duration,
+    ) -> BoxFuture<'a, Result<Option<PrefixCache>, CallError>> {
+        let _ = (request, ttl);
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Deletes a cache [`ChatApi::open_prefix_cache`] made.
+    fn close_prefix_cache<'a>(
+        &'a self,
+        cache: &'a PrefixCache,
+    ) -> BoxFuture<'a, Result<(), CallError>> {
+        let _ = cache;
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A provider-side cache of a shared prefix, made before the requests that name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixCache {
+    /// What requests name (`cachedContents/…`).
+    pub name: String,
+    /// The tokens it holds, as the server counted them: billed once at the input rate when
+    /// made, and per token-hour while it is kept.
+    pub tokens: u64,
+    /// How long it is kept (what its storage is billed for).
+    pub ttl: std::time::Duration,
 }
 
 /// A batch as a poll saw it.
@@ -110,11 +145,11 @@ pub trait EmbedApi: Send + Sync {
 pub use super::embeddings::EmbedLine;
 
 /// The provider's embeddings API, `None` when batchbench has none for it (Anthropic has no
-/// embeddings endpoint).
+/// embeddings endpoint; Gemini's `batchEmbedContents` is not implemented yet).
 pub fn build_embed(client: Client) -> Option<Arc<dyn EmbedApi>> {
     match client.endpoint().kind {
         ProviderKind::Openai => Some(Arc::new(OpenAi(client))),
-        ProviderKind::Anthropic => None,
+        ProviderKind::Anthropic | ProviderKind::Gemini => None,
     }
 }
 
@@ -144,6 +179,10 @@ pub fn build(client: Client) -> (Arc<dyn ChatApi>, Arc<dyn BatchApi>) {
         }
         ProviderKind::Anthropic => {
             let p = Arc::new(Anthropic(client));
+            (p.clone(), p)
+        }
+        ProviderKind::Gemini => {
+            let p = Arc::new(Gemini(client));
             (p.clone(), p)
         }
     }
@@ -349,7 +388,7 @@ impl BatchApi for Anthropic {
         Box::pin(async move {
             if endpoint != BatchEndpoint::Chat {
                 return Err(CallError::new(
-                    super::CallErrorKind::Status,
+                    CallErrorKind::Status,
                     "Anthropic's Message Batches take no embeddings requests",
                 ));
             }
@@ -415,7 +454,7 @@ async fn create_anthropic(
     client: &Client,
     requests: &[serde_json::Value],
 ) -> Result<String, CallError> {
-    let unknown_outcome = |e: &CallError| e.kind != super::CallErrorKind::Status;
+    let unknown_outcome = |e: &CallError| e.kind != CallErrorKind::Status;
     patient(|| async {
         anthropic::create_batch(client, requests)
             .await
@@ -438,4 +477,213 @@ async fn create_anthropic(
         }
         e
     })
+}
+
+/// Google's Gemini API: `generateContent`, Batch Mode (inline under 20 MB, else through an
+/// uploaded JSONL file) and explicit context caches.
+struct Gemini(Client);
+
+impl ChatApi for Gemini {
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatResponse, CallError>> {
+        Box::pin(async move {
+            if request.service_tier == Some(super::ServiceTier::Flex) {
+                let client = self.0.with_timeouts(self.0.endpoint().timeouts.for_flex());
+                return gemini::chat::chat(&client, request).await;
+            }
+            gemini::chat::chat(&self.0, request).await
+        })
+    }
+
+    fn open_prefix_cache<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        ttl: std::time::Duration,
+    ) -> BoxFuture<'a, Result<Option<PrefixCache>, CallError>> {
+        Box::pin(async move {
+            let Some(system) = request.system.as_deref() else {
+                return Err(CallError::new(
+                    CallErrorKind::Status,
+                    "there are no shared instructions to cache",
+                ));
+            };
+            let min = gemini::caches::min_cache_tokens(&request.model);
+            let counted = gemini::caches::count_tokens(&self.0, &request.model, system).await;
+            if let Ok(n) = counted {
+                if n < min {
+                    return Err(CallError::new(
+                        CallErrorKind::Status,
+                        format!(
+                            "the shared instructions are {n} tokens (countTokens) and {} caches \
+                             {min} or more",
+                            request.model
+                        ),
+                    ));
+                }
+            }
+            let made = once_unless_refused(|| {
+                gemini::caches::create(&self.0, &request.model, system, ttl)
+            })
+            .await?;
+            let tokens = made
+                .usage_metadata
+                .map(|u| u.total_token_count)
+                .filter(|n| *n > 0)
+                .or(counted.ok())
+                .unwrap_or(0);
+            Ok(Some(PrefixCache {
+                name: made.name,
+                tokens,
+                ttl,
+            }))
+        })
+    }
+
+    fn close_prefix_cache<'a>(
+        &'a self,
+        cache: &'a PrefixCache,
+    ) -> BoxFuture<'a, Result<(), CallError>> {
+        Box::pin(patient(|| gemini::caches::delete(&self.0, &cache.name)))
+    }
+}
+
+/// A creation call retried only when the server answered with a status (nothing was made):
+/// after a broken connection the outcome is unknown, and a second try could make (and bill)
+/// a second object.
+async fn once_unless_refused<T, F, Fut>(f: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let mut f = f;
+    patient(|| {
+        let attempt = f();
+        async move {
+            attempt.await.map_err(|mut e| {
+                if e.kind != CallErrorKind::Status {
+                    e.should_retry = Some(false);
+                }
+                e
+            })
+        }
+    })
+    .await
+}
+
+impl BatchApi for Gemini {
+    fn limits(&self) -> (usize, usize) {
+        (usize::MAX, gemini::batch::FILE_MAX_BYTES)
+    }
+
+    fn encode(&self, custom_id: &str, request: &ChatRequest) -> String {
+        gemini::batch::file_line(custom_id, request).to_string()
+    }
+
+    fn recent(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, CallError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn submit<'a>(
+        &'a self,
+        endpoint: BatchEndpoint,
+        encoded: Vec<String>,
+        on_input: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BoxFuture<'a, Result<String, CallError>> {
+        Box::pin(async move {
+            if endpoint != BatchEndpoint::Chat {
+                return Err(CallError::new(
+                    CallErrorKind::Status,
+                    "batchbench sends no embeddings to Gemini's Batch Mode",
+                ));
+            }
+            let model = encoded
+                .first()
+                .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .and_then(|v| Some(v.get("request")?.get("model")?.as_str()?.to_string()))
+                .unwrap_or_default();
+            let bytes: usize = encoded.iter().map(|l| l.len() + 1).sum();
+            let input = if bytes < gemini::batch::INLINE_MAX_BYTES {
+                let inline = encoded
+                    .iter()
+                    .map(|l| gemini::batch::inline_request(l, &model))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        CallError::new(CallErrorKind::Decode, "unreadable batch line")
+                    })?;
+                gemini::batch::BatchInput::Inline(inline)
+            } else {
+                let mut body = encoded.join("\n");
+                body.push('\n');
+                let body = body.into_bytes();
+                let file = once_unless_refused(|| {
+                    gemini::files::upload(
+                        &self.0,
+                        "batchbench-input.jsonl",
+                        gemini::files::JSONL_MIME,
+                        body.clone(),
+                    )
+                })
+                .await?;
+                on_input(&file.name);
+                gemini::batch::BatchInput::File(file.name)
+            };
+            let body = gemini::batch::create_body("batchbench", input);
+            let made =
+                once_unless_refused(|| gemini::batch::create(&self.0, &model, &body)).await?;
+            Ok(made.name)
+        })
+    }
+
+    fn poll<'a>(
+        &'a self,
+        id: &'a str,
+        expected: usize,
+    ) -> BoxFuture<'a, Result<Polled, CallError>> {
+        Box::pin(async move {
+            let op = patient(|| gemini::batch::get(&self.0, id)).await?;
+            let done = op.finished().map_or("?".to_string(), |n| n.to_string());
+            let progress = format!("{id} {} {done}/{expected}", op.state());
+            let status = op.state();
+            let ended = op.is_ended().then(|| Ended {
+                status: op.state(),
+                error: op.error_summary(),
+                sources: vec![op.responses_file().unwrap_or_else(|| op.name.clone())],
+            });
+            Ok(Polled {
+                progress,
+                status,
+                ended,
+            })
+        })
+    }
+
+    fn results<'a>(
+        &'a self,
+        id: &'a str,
+        ended: &'a Ended,
+    ) -> BoxFuture<'a, Result<Vec<bytes::Bytes>, CallError>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for source in &ended.sources {
+                if source.starts_with("files/") {
+                    out.push(patient(|| gemini::files::download(&self.0, source)).await?);
+                    let _ = gemini::files::delete(&self.0, source).await;
+                } else {
+                    let op = patient(|| gemini::batch::get(&self.0, id)).await?;
+                    out.extend(op.inline_lines().map(bytes::Bytes::from));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn parse_result(&self, line: &str) -> Result<BatchResult, String> {
+        gemini::batch::parse_result_line(line)
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), CallError>> {
+        Box::pin(gemini::batch::cancel(&self.0, id))
+    }
 }

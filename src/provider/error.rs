@@ -200,10 +200,50 @@ pub fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Du
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// The wait a Google error body asks for: the `retryDelay` of its `google.rpc.RetryInfo`
+/// detail, a protobuf Duration in JSON (`"37s"`, `"1.5s"`).
+pub fn retry_info_delay(body: &serde_json::Value) -> Option<Duration> {
+    let body = match body {
+        serde_json::Value::Array(items) if items.len() == 1 => &items[0],
+        other => other,
+    };
+    body.get("error")?
+        .get("details")?
+        .as_array()?
+        .iter()
+        .filter(|d| {
+            d.get("@type")
+                .and_then(|t| t.as_str())
+                .is_some_and(|t| t.ends_with("google.rpc.RetryInfo"))
+        })
+        .find_map(|d| d.get("retryDelay")?.as_str())
+        .and_then(|s| s.trim().strip_suffix('s')?.parse::<f64>().ok())
+        .filter(|secs| secs.is_finite() && *secs >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::header::{HeaderName, HeaderValue};
+
+    #[test]
+    fn retry_info_delays() {
+        let body = |d: &str| {
+            serde_json::json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": d}]}})
+        };
+        assert_eq!(
+            retry_info_delay(&body("37s")),
+            Some(Duration::from_secs(37))
+        );
+        assert_eq!(
+            retry_info_delay(&body("1.5s")),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(retry_info_delay(&body("soon")), None);
+        assert_eq!(retry_info_delay(&serde_json::json!({"error": {}})), None);
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -129,16 +129,26 @@ pub(crate) fn status_error(
     headers: &HeaderMap,
     body: &[u8],
 ) -> CallError {
-    let (code, message) = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(v) => error_fields(kind, &v),
-        Err(_) => (None, non_json_summary(headers, body)),
+    let parsed = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let (code, message) = match &parsed {
+        Some(v) => error_fields(kind, v),
+        None => (None, non_json_summary(headers, body)),
     };
-    CallError::status(status, code, message, headers)
+    let mut e = CallError::status(status, code, message, headers);
+    if e.retry_after.is_none() {
+        e.retry_after = parsed.as_ref().and_then(super::error::retry_info_delay);
+    }
+    e
 }
 
-/// Extracts (code, message) from `{"error": {...}}` (OpenAI) or `{"type":"error","error":{...}}`
-/// (Anthropic).
+/// Extracts (code, message) from `{"error": {...}}` (OpenAI), `{"type":"error","error":{...}}`
+/// (Anthropic) or Google's `{"error": {"code", "message", "status", "details"}}` (its
+/// `status`, such as `RESOURCE_EXHAUSTED`, is the code; a stream may wrap it in a list of one).
 pub(crate) fn error_fields(kind: ProviderKind, v: &serde_json::Value) -> (Option<String>, String) {
+    let v = match v {
+        serde_json::Value::Array(items) if items.len() == 1 => &items[0],
+        other => other,
+    };
     let err = v.get("error").unwrap_or(v);
     // Gateways answer in their own shapes: FastAPI/LiteLLM `{"detail": "…"}`, Ollama
     // `{"error": "…"}`; the server's own words are what the user needs to see.
@@ -155,6 +165,7 @@ pub(crate) fn error_fields(kind: ProviderKind, v: &serde_json::Value) -> (Option
             .and_then(|c| c.as_str())
             .or_else(|| err.get("type").and_then(|c| c.as_str())),
         ProviderKind::Anthropic => err.get("type").and_then(|c| c.as_str()),
+        ProviderKind::Gemini => err.get("status").and_then(|c| c.as_str()),
     };
     (code.map(str::to_string), message)
 }
@@ -220,6 +231,9 @@ pub(crate) fn json_body(kind: ProviderKind, reply: &Reply) -> Result<serde_json:
             v.get("error").is_some_and(|e| !e.is_null()) && v.get("choices").is_none()
         }
         ProviderKind::Anthropic => v.get("type").and_then(|t| t.as_str()) == Some("error"),
+        ProviderKind::Gemini => {
+            v.get("error").is_some_and(|e| !e.is_null()) && v.get("candidates").is_none()
+        }
     };
     if is_error {
         let (code, message) = error_fields(kind, &v);
@@ -307,5 +321,28 @@ mod tests {
         assert_eq!(fields(vllm), (Some("BadRequestError".into()), "bad".into()));
         let odd = json!({"detail": [{"loc": ["body"], "msg": "field required"}]});
         assert!(fields(odd).1.contains("field required"));
+    }
+
+    #[test]
+    fn google_errors_give_their_status_and_retry_delay() {
+        let body = json!({"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).",
+            "status": "RESOURCE_EXHAUSTED", "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}]}});
+        let e = status_error(
+            ProviderKind::Gemini,
+            429,
+            &HeaderMap::new(),
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(e.code.as_deref(), Some("RESOURCE_EXHAUSTED"));
+        assert_eq!(e.retry_after, Some(std::time::Duration::from_secs(37)));
+        assert!(e.is_retryable() && !e.is_quota());
+        let listed =
+            json!([{"error": {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}}]);
+        assert_eq!(
+            error_fields(ProviderKind::Gemini, &listed),
+            (Some("INVALID_ARGUMENT".into()), "bad".into())
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! Providers: the provider-neutral request and response shapes, and the HTTP clients for OpenAI
-//! (and OpenAI-compatible servers) and Anthropic. The runner decides when to call and retry;
+//! (and OpenAI-compatible servers), Anthropic and Google's Gemini API. The runner decides when to call and retry;
 //! this module only speaks the wire formats.
 
 pub mod anthropic;
@@ -8,6 +8,7 @@ pub mod embeddings;
 pub mod error;
 pub mod fake;
 pub mod fallback;
+pub mod gemini;
 mod headers;
 mod http;
 pub mod openai;
@@ -33,22 +34,28 @@ pub enum ProviderKind {
     Openai,
     /// Anthropic (`/v1/messages`, `/v1/messages/batches`).
     Anthropic,
+    /// Google's Gemini API (`/v1beta/models/{model}:generateContent`, Batch Mode, context caches).
+    Gemini,
 }
 
 impl ProviderKind {
-    /// Whether packed requests ask for structured output (`response_format: json_schema`);
+    /// Whether packed requests ask for structured output (OpenAI `response_format:
+    /// json_schema`, Gemini `responseMimeType: application/json` with `responseSchema`);
     /// Anthropic's Messages API has no such option here, so the packed format alone carries it.
     pub fn structured_outputs(self) -> bool {
         match self {
-            ProviderKind::Openai => true,
+            ProviderKind::Openai | ProviderKind::Gemini => true,
             ProviderKind::Anthropic => false,
         }
     }
 
     /// The provider a bare model id most likely belongs to, for commands given only `--model`.
     pub fn guess_from_model(model: &str) -> ProviderKind {
-        if model.to_ascii_lowercase().contains("claude") {
+        let m = model.to_ascii_lowercase();
+        if m.contains("claude") {
             ProviderKind::Anthropic
+        } else if m.contains("gemini") || m.contains("gemma") {
+            ProviderKind::Gemini
         } else {
             ProviderKind::Openai
         }
@@ -59,12 +66,16 @@ impl ProviderKind {
         match self {
             ProviderKind::Openai => "openai",
             ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
         }
     }
 
-    /// The genai-prices provider id.
+    /// The genai-prices provider id (genai-prices files Gemini under Google's id, `google`).
     pub fn price_provider_id(self) -> &'static str {
-        self.as_str()
+        match self {
+            ProviderKind::Gemini => "google",
+            other => other.as_str(),
+        }
     }
 
     /// The environment variable holding the API key.
@@ -72,6 +83,16 @@ impl ProviderKind {
         match self {
             ProviderKind::Openai => "OPENAI_API_KEY",
             ProviderKind::Anthropic => "ANTHROPIC_API_KEY",
+            ProviderKind::Gemini => "GEMINI_API_KEY",
+        }
+    }
+
+    /// Environment variables read for the key when [`ProviderKind::key_env`] is unset: the
+    /// google-genai SDK also takes `GOOGLE_API_KEY`.
+    pub fn key_env_fallbacks(self) -> &'static [&'static str] {
+        match self {
+            ProviderKind::Gemini => &["GOOGLE_API_KEY"],
+            ProviderKind::Openai | ProviderKind::Anthropic => &[],
         }
     }
 
@@ -80,6 +101,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Openai => "OPENAI_BASE_URL",
             ProviderKind::Anthropic => "ANTHROPIC_BASE_URL",
+            ProviderKind::Gemini => "GEMINI_BASE_URL",
         }
     }
 
@@ -88,6 +110,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Openai => "https://api.openai.com/v1",
             ProviderKind::Anthropic => "https://api.anthropic.com",
+            ProviderKind::Gemini => "https://generativelanguage.googleapis.com",
         }
     }
 
@@ -96,6 +119,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Openai => "gpt-4o-mini",
             ProviderKind::Anthropic => "claude-haiku-4-5",
+            ProviderKind::Gemini => "gemini-2.5-flash",
         }
     }
 }
@@ -185,10 +209,15 @@ pub struct ChatRequest {
     /// The service tier to ask for; `None` sends no `service_tier` (the account's default).
     #[serde(default)]
     pub service_tier: Option<ServiceTier>,
-    /// Reasoning effort for reasoning models (`reasoning_effort` / `reasoning.effort`), passed
-    /// through as given.
+    /// Reasoning effort for reasoning models (`reasoning_effort` / `reasoning.effort`; Gemini
+    /// `thinkingConfig`), passed through as given.
     #[serde(default)]
     pub reasoning_effort: Option<String>,
+    /// The provider-side cache that holds the shared prefix (Gemini `cachedContents/…`, made by
+    /// [`api::ChatApi::open_prefix_cache`]): the request names it instead of sending the system
+    /// prompt again.
+    #[serde(default)]
+    pub cached_content: Option<String>,
 }
 
 /// How long a cached prefix is kept, as the `cached`, `cached:1h` and `cached:24h` strategies
@@ -213,7 +242,8 @@ pub enum CacheTtl {
     Default,
     /// Anthropic `cache_control.ttl: "1h"` (writes cost 2× input instead of 1.25×).
     OneHour,
-    /// OpenAI `prompt_cache_retention: "24h"` (extended retention, on the models that offer it).
+    /// OpenAI `prompt_cache_retention: "24h"` (extended retention, on the models that offer it);
+    /// a Gemini context cache kept for 24 hours.
     Day,
 }
 
@@ -229,7 +259,8 @@ impl CacheTtl {
 
     /// What this provider's wire carries for it (`None`: send nothing, the default), or why the
     /// provider has no such retention. Sources: Anthropic's prompt-caching guide (`ttl` `5m` |
-    /// `1h`); openai-python `prompt_cache_retention: Literal["in-memory", "24h"]`.
+    /// `1h`); openai-python `prompt_cache_retention: Literal["in-memory", "24h"]`; Gemini's
+    /// `cachedContents` take any `ttl` in seconds.
     pub fn wire_value(self, provider: ProviderKind) -> Result<Option<&'static str>, String> {
         match (self, provider) {
             (CacheTtl::Default, _) => Ok(None),
@@ -240,6 +271,8 @@ impl CacheTtl {
                  prompt_cache_retention); it has no 1-hour TTL"
                     .into(),
             ),
+            (CacheTtl::OneHour, ProviderKind::Gemini) => Ok(Some("3600s")),
+            (CacheTtl::Day, ProviderKind::Gemini) => Ok(Some("86400s")),
             (CacheTtl::Day, ProviderKind::Anthropic) => Err(
                 "Anthropic caches a prefix for 5 minutes (cached) or 1 hour (cached:1h); it has no \
                  24-hour retention"

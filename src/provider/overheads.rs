@@ -55,6 +55,13 @@ pub enum CacheStyle {
         /// Shortest cacheable prefix.
         min: u64,
     },
+    /// Cached in an object made before the requests (Gemini `cachedContents`), from `min`
+    /// tokens for this model: made once at the input rate, read by every request, and billed
+    /// per token-hour while it is kept.
+    Stored {
+        /// Shortest cacheable prefix.
+        min: u64,
+    },
 }
 
 impl Overheads {
@@ -104,6 +111,21 @@ impl Overheads {
                     cache: CacheStyle::Explicit { min },
                 }
             }
+            ProviderKind::Gemini => {
+                // batchbench's stand-in rule (tokens::count_gemini_request): the system
+                // instruction's text and every part's, no per-turn framing.
+                let min = super::gemini::caches::min_cache_tokens(model);
+                let cacheable = has_system && instr >= min;
+                Overheads {
+                    single_base: instr,
+                    packed_base: instr,
+                    naive_base: instr,
+                    naive_per_message: 0,
+                    cache_read: if cacheable { instr } else { 0 },
+                    cache_write: if cacheable { instr } else { 0 },
+                    cache: CacheStyle::Stored { min },
+                }
+            }
         }
     }
 }
@@ -142,5 +164,19 @@ mod tests {
         assert_eq!((o.cache_read, o.cache_write), (5_001, 5_001));
         let short = Overheads::new(ProviderKind::Anthropic, "claude-sonnet-4-5", "hi", words);
         assert_eq!((short.cache_read, short.cache_write), (0, 0));
+    }
+
+    #[test]
+    fn gemini_has_no_framing_and_caches_from_its_minimum() {
+        let long = "w ".repeat(4_700);
+        let o = Overheads::new(ProviderKind::Gemini, "gemini-2.5-flash", &long, words);
+        assert_eq!(
+            (o.single_base, o.packed_base, o.naive_per_message),
+            (4_700, 4_700, 0)
+        );
+        assert_eq!((o.cache_read, o.cache_write), (4_700, 4_700));
+        assert_eq!(o.cache, CacheStyle::Stored { min: 2_048 });
+        let short = Overheads::new(ProviderKind::Gemini, "gemini-2.5-flash", "hi", words);
+        assert_eq!((short.single_base, short.cache_read), (1, 0));
     }
 }

@@ -421,6 +421,7 @@ mod tests {
             stream: false,
             service_tier: None,
             reasoning_effort: None,
+            cached_content: None,
         }
     }
 

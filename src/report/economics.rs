@@ -47,6 +47,9 @@ pub struct CacheRates {
     pub write_usd_per_mtok: f64,
     /// Cache writes with Anthropic's 1-hour TTL.
     pub write_1h_usd_per_mtok: f64,
+    /// Storage of a provider-side context cache (Gemini), USD per million tokens per hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_usd_per_mtok_hour: Option<f64>,
 }
 
 impl RunEconomics {
@@ -57,6 +60,7 @@ impl RunEconomics {
         provider: crate::provider::ProviderKind,
         tokenizer: &crate::tokens::Tokenizer,
         rates: Option<crate::pricing::Rates>,
+        storage_usd_per_mtok_hour: Option<f64>,
     ) -> Option<RunEconomics> {
         let rates = rates?;
         let shared_prefix_tokens = match (instructions.is_empty(), provider) {
@@ -66,7 +70,10 @@ impl RunEconomics {
                     + tokenizer.count("system")
                     + tokenizer.count(instructions)
             }
-            (false, crate::provider::ProviderKind::Anthropic) => tokenizer.count(instructions),
+            (
+                false,
+                crate::provider::ProviderKind::Anthropic | crate::provider::ProviderKind::Gemini,
+            ) => tokenizer.count(instructions),
         };
         Some(RunEconomics {
             shared_prefix_tokens,
@@ -76,6 +83,7 @@ impl RunEconomics {
                 read_usd_per_mtok: rates.cached_mtok,
                 write_usd_per_mtok: rates.cache_write_mtok,
                 write_1h_usd_per_mtok: rates.cache_write_1h_mtok,
+                storage_usd_per_mtok_hour,
             }),
         })
     }

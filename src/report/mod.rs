@@ -50,7 +50,7 @@ impl RunReport {
         }
         if let Some(e) = &info.economics {
             if let Some(rates) = &e.cache {
-                cache::fill_break_even(&mut summaries, e.input_usd_per_mtok, rates);
+                cache::fill_break_even(&mut summaries, &requests, e.input_usd_per_mtok, rates);
             }
         }
         if let Some(tolerance) = info.vector_tolerance {

@@ -219,6 +219,12 @@ impl Runner {
         self.client.as_ref()
     }
 
+    /// The provider's chat API (for what is done once around a strategy's requests, such as
+    /// a prefix cache's making).
+    pub fn chat_api(&self) -> &dyn ChatApi {
+        self.chat.as_ref()
+    }
+
     /// The provider's Batch API.
     pub fn batch_api(&self) -> &dyn BatchApi {
         self.batch.as_ref()
@@ -548,6 +554,7 @@ pub(crate) mod tests {
             stream: false,
             service_tier: None,
             reasoning_effort: None,
+            cached_content: None,
         }
     }
 

@@ -1,13 +1,16 @@
 //! `cached`, `cached:1h`, `cached:24h`: one request per prompt with the shared instructions
 //! first and marked for the provider's prompt cache (Anthropic `cache_control`, with `ttl: 1h`
 //! for `cached:1h`; OpenAI `prompt_cache_key`, on top of its automatic caching of prefixes of
-//! 1,024 tokens or more, with `prompt_cache_retention: 24h` for `cached:24h`). Billed at cached
-//! and cache-write prices; a TTL the provider lacks fails the strategy before anything is sent.
+//! 1,024 tokens or more, with `prompt_cache_retention: 24h` for `cached:24h`; Gemini an explicit
+//! context cache the bench makes before the requests, see `bench/cache.rs`, kept for
+//! `--cache-ttl`, 1 hour or 24 hours). Billed at cached and cache-write prices, plus a Gemini
+//! cache's storage; a TTL the provider lacks fails the strategy before anything is sent.
 
 use super::{
     Execution, Plan, PlanContext, PlannedRequest, Strategy, StrategySpec, Unpacked, unpack_single,
 };
 use crate::error::Result;
+use crate::provider::overheads::{CacheStyle, Overheads};
 use crate::provider::{CacheTtl, ChatResponse, ProviderKind};
 
 /// Prompt caching of the shared prefix.
@@ -33,10 +36,19 @@ impl Strategy for Cached {
     fn plan(&self, ctx: &PlanContext<'_>) -> Result<Plan> {
         let mut warnings = Vec::new();
         let prefix = ctx.tokenizer.count(&ctx.set.instructions);
-        if prefix < 1024 {
+        let overheads = Overheads::new(ctx.provider, ctx.model, &ctx.set.instructions, |t| {
+            ctx.tokenizer.count(t)
+        });
+        let min = match overheads.cache {
+            CacheStyle::Automatic { min, .. }
+            | CacheStyle::Explicit { min }
+            | CacheStyle::Stored { min } => min,
+        };
+        if prefix < min {
             warnings.push(format!(
-                "cached: the shared instructions are {prefix} tokens; providers cache only prefixes of 1,024 tokens or more \
-                 (more for some Anthropic models), so expect no cached tokens on this dataset"
+                "cached: the shared instructions are about {prefix} tokens; {} caches only prefixes of {min} tokens \
+                 or more, so expect no cached tokens on this dataset",
+                ctx.model
             ));
         }
         let mut requests = ctx.planned_singles(true);

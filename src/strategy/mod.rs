@@ -267,6 +267,7 @@ impl PlanContext<'_> {
             stream: self.stream,
             service_tier: None,
             reasoning_effort: self.reasoning_effort.map(str::to_string),
+            cached_content: None,
         }
     }
 

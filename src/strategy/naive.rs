@@ -53,6 +53,7 @@ impl Strategy for NaiveMultiMessage {
                     stream: false,
                     service_tier: None,
                     reasoning_effort: ctx.reasoning_effort.map(str::to_string),
+                    cached_content: None,
                 };
                 PlannedRequest {
                     id: request_id(i),

@@ -70,6 +70,7 @@ pub(crate) fn packed_request(
         stream,
         service_tier: None,
         reasoning_effort: ctx.reasoning_effort.map(str::to_string),
+        cached_content: None,
     }
 }
 

@@ -15,9 +15,10 @@ use crate::provider::{ChatResponse, ProviderKind, ServiceTier};
 /// A tier a strategy asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tier {
-    /// OpenAI `service_tier: flex`.
+    /// OpenAI `service_tier: flex`; Gemini `serviceTier: flex`.
     Flex,
-    /// OpenAI `service_tier: priority`; Anthropic `service_tier: auto`.
+    /// OpenAI `service_tier: priority`; Anthropic `service_tier: auto`; Gemini `serviceTier:
+    /// priority`.
     Priority,
 }
 
@@ -36,6 +37,8 @@ impl Tier {
             (Tier::Flex, ProviderKind::Openai) => Ok(ServiceTier::Flex),
             (Tier::Priority, ProviderKind::Openai) => Ok(ServiceTier::Priority),
             (Tier::Priority, ProviderKind::Anthropic) => Ok(ServiceTier::Auto),
+            (Tier::Flex, ProviderKind::Gemini) => Ok(ServiceTier::Flex),
+            (Tier::Priority, ProviderKind::Gemini) => Ok(ServiceTier::Priority),
             (Tier::Flex, p) => Err(format!(
                 "{} has no flex tier (OpenAI's service_tier: flex); use batch-api for its batch prices",
                 p.as_str()

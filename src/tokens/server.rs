@@ -7,6 +7,10 @@
 //! - llama.cpp: `{"content": text}` → `{"tokens": [...]}`;
 //! - vLLM: `{"model", "prompt", "add_special_tokens"}` → `{"tokens", "count", "max_model_len"}`.
 //!
+//! Gemini's own counter is `POST /v1beta/models/{model}:countTokens` (`{"contents"}` →
+//! `{"totalTokens"}`, python-genai's `count_tokens`): with `--provider gemini` it gives exact
+//! counts where the local stand-in only estimates.
+//!
 //! Counts are memoised per text. Planning is synchronous, so a count not yet known is fetched
 //! on the current tokio runtime with `block_in_place`; if the endpoint fails mid-run, counting
 //! falls back to the local encoding with one warning.
@@ -25,6 +29,8 @@ pub enum Dialect {
     LlamaCpp,
     /// vLLM's OpenAI-compatible server.
     Vllm,
+    /// Gemini's `countTokens`.
+    Gemini,
 }
 
 /// A server's tokenize endpoint, found by [`probe`].
@@ -50,14 +56,49 @@ pub fn request_body(dialect: &Dialect, model: &str, text: &str) -> Value {
     match dialect {
         Dialect::LlamaCpp => json!({"content": text}),
         Dialect::Vllm => json!({"model": model, "prompt": text, "add_special_tokens": false}),
+        Dialect::Gemini => crate::provider::gemini::caches::count_body(text),
     }
 }
 
 /// The token count in a tokenize reply: vLLM's `count`, else the length of `tokens`.
 pub fn parse_count(v: &Value) -> Option<u64> {
     v.get("count")
+        .or_else(|| v.get("totalTokens"))
         .and_then(Value::as_u64)
         .or_else(|| v.get("tokens")?.as_array().map(|t| t.len() as u64))
+}
+
+/// Gemini's `countTokens` for `model`, checked with one count; the key goes in
+/// `x-goog-api-key`.
+pub async fn gemini(base_url: &str, model: &str, key: &str) -> Result<ServerTokenizer, String> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = key
+        .parse()
+        .map_err(|_| "the API key is not a valid header value".to_string())?;
+    headers.insert("x-goog-api-key", value);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+    let name = crate::provider::gemini::model_name(model);
+    let t = ServerTokenizer {
+        http,
+        url: format!(
+            "{}/{}/{name}:countTokens",
+            base_url.trim_end_matches('/'),
+            crate::provider::gemini::API_VERSION
+        ),
+        model: model.to_string(),
+        dialect: Dialect::Gemini,
+        memo: Mutex::new(HashMap::new()),
+        failed: AtomicBool::new(false),
+    };
+    t.fetch("hello world")
+        .await
+        .map(|_| t)
+        .map_err(|e| format!("POST {name}:countTokens: {e}"))
 }
 
 /// Finds the server's tokenize endpoint: tries the llama.cpp shape, then vLLM's. The error says
@@ -190,6 +231,11 @@ mod tests {
         );
         assert_eq!(parse_count(&json!({"tokens": []})), Some(0));
         assert_eq!(parse_count(&json!({"error": "x"})), None);
+        assert_eq!(parse_count(&json!({"totalTokens": 31})), Some(31));
+        assert_eq!(
+            request_body(&Dialect::Gemini, "m", "hi"),
+            json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+        );
     }
 }
 
@@ -210,7 +256,8 @@ pub async fn for_run(
         return (tokenizer, None);
     }
     let encoding = tokenizer.encoding().name();
-    if mock {
+    let is_gemini = endpoint.kind == crate::provider::ProviderKind::Gemini;
+    if mock && !is_gemini {
         return (
             tokenizer,
             Some(format!(
@@ -219,7 +266,12 @@ pub async fn for_run(
         );
     }
     let key = Some(endpoint.key.expose()).filter(|k| !k.is_empty());
-    match probe(&endpoint.base_url, model, key).await {
+    let found = if is_gemini {
+        gemini(&endpoint.base_url, model, key.unwrap_or_default()).await
+    } else {
+        probe(&endpoint.base_url, model, key).await
+    };
+    match found {
         Ok(server) => (tokenizer.with_server(Box::leak(Box::new(server))), None),
         Err(e) => (
             tokenizer,

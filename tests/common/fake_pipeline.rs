@@ -123,6 +123,7 @@ pub async fn run_model(
         journal: None,
         resume_batches: false,
         skip: None,
+        cache_ttl: std::time::Duration::from_secs(3600),
     };
     bench::run_strategy(spec.build().as_ref(), &ctx)
         .await

@@ -24,6 +24,9 @@ pub fn command<S: AsRef<OsStr>>(args: &[S]) -> Command {
         .env_remove("ANTHROPIC_API_KEY")
         .env_remove("OPENAI_BASE_URL")
         .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GOOGLE_API_KEY")
+        .env_remove("GEMINI_BASE_URL")
         .env("NO_COLOR", "1");
     cmd
 }

@@ -102,6 +102,10 @@ pub fn expected_with(
                 (0, 0)
             }
         }
+        ProviderKind::Gemini => {
+            let min = batchbench::provider::gemini::caches::min_cache_tokens(model);
+            if instr >= min { (instr, instr) } else { (0, 0) }
+        }
     };
     let mut t = Totals::default();
     for (i, r) in plan.requests.iter().enumerate() {
@@ -119,7 +123,16 @@ pub fn expected_with(
             output_tokens: output,
             ..Usage::default()
         };
-        if spec == StrategySpec::Cached(batchbench::provider::CacheTtl::Default) {
+        if spec == StrategySpec::Cached(batchbench::provider::CacheTtl::Default)
+            && provider == ProviderKind::Gemini
+        {
+            // One stored cache: every request reads it; the first carries its making.
+            usage.cached_tokens = read;
+            if i == 0 {
+                usage.input_tokens += write;
+                usage.cache_write_tokens = write;
+            }
+        } else if spec == StrategySpec::Cached(batchbench::provider::CacheTtl::Default) {
             if i == 0 {
                 usage.cache_write_tokens = write;
             } else {
