@@ -96,9 +96,32 @@ pub fn cache_findings(report: &RunReport) -> Vec<String> {
         .filter(|s| s.status != RunStatus::Failed)
         .filter_map(|s| {
             let hours = stored_hours(&report.requests, &s.strategy);
-            finding(s, e.input_usd_per_mtok, rates, hours)
+            let line = finding(s, e.input_usd_per_mtok, rates, hours)?;
+            Some(match dearer_than_automatic(s, report) {
+                Some(note) => format!("{line} {note}"),
+                None => line,
+            })
         })
         .collect()
+}
+
+/// A caching strategy that wrote a cache and still cost more than `sequential`, when the
+/// provider's automatic caching already served `sequential` from the cache: the break-even is
+/// measured against no caching at all, so say what it was really up against.
+fn dearer_than_automatic(s: &StrategySummary, report: &RunReport) -> Option<String> {
+    let base = report
+        .summaries
+        .iter()
+        .find(|b| b.strategy == crate::strategy::BASELINE && b.status != RunStatus::Failed)?;
+    let dearer = -s.saving_vs_sequential_pct.filter(|p| *p < 0.0)?;
+    (s.cache_write_tokens > 0 && base.cached_tokens > 0).then(|| {
+        format!(
+            "Still, it cost {dearer:.1}% more than {}, which the provider's automatic caching already \
+             served {:.1}% from the cache without any write.",
+            base.strategy,
+            100.0 * base.cached_tokens as f64 / base.input_tokens.max(1) as f64
+        )
+    })
 }
 
 fn finding(s: &StrategySummary, input: f64, rates: &CacheRates, hours: f64) -> Option<String> {
