@@ -114,8 +114,10 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
         "b.write",
         "b.output",
         "flex.in",
+        "flex.cached",
         "flex.out",
         "prio.in",
+        "prio.cached",
         "prio.out",
         "storage/h",
     ];
@@ -140,8 +142,8 @@ pub fn prices(args: &PricesArgs) -> Result<i32> {
             );
             for t in [flex, priority] {
                 match t {
-                    Some(r) => row.extend([rate(r.input_mtok), rate(r.output_mtok)]),
-                    None => row.extend(["-".to_string(), "-".to_string()]),
+                    Some(r) => row.extend([r.input_mtok, r.cached_mtok, r.output_mtok].map(rate)),
+                    None => row.extend(["-", "-", "-"].map(str::to_string)),
                 }
             }
             row.push(r.storage.map_or_else(|| "-".to_string(), rate));
