@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use batchbench::mock::{MockConfig, MockServer, Oracle};
 use batchbench::provider::gemini::{batch, files};
-use batchbench::provider::{ChatRequest, Client, Endpoint, Message, ProviderKind, Role, Timeouts};
+use batchbench::provider::{ChatRequest, Client, Endpoint, ProviderKind, Timeouts};
 use batchbench::record::{PromptRecord, RequestKind, RequestRecord};
 use batchbench::report::StrategySummary;
 use batchbench::report::csv::read_rows;
@@ -218,21 +218,9 @@ fn tier_strategies_stop_naming_model_and_tier() {
 
 fn request(i: usize, padding: &str) -> ChatRequest {
     ChatRequest {
-        model: MODEL.into(),
-        system: Some(padding.into()),
-        messages: vec![Message {
-            role: Role::User,
-            content: format!("What is {i} + {i}?"),
-        }],
-        max_tokens: 16,
         temperature: Some(0.0),
-        json_schema: None,
-        cache_prefix: false,
-        cache_ttl: batchbench::provider::CacheTtl::Default,
-        stream: false,
-        service_tier: None,
         reasoning_effort: Some("0".into()),
-        cached_content: None,
+        ..ChatRequest::new(MODEL, Some(padding), &format!("What is {i} + {i}?"), 16)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use batchbench::mock::{MockConfig, MockServer, Oracle};
-use batchbench::provider::{ChatRequest, Client, Endpoint, Message, ProviderKind, Role, Timeouts};
+use batchbench::provider::{ChatRequest, Client, Endpoint, ProviderKind, Timeouts};
 use batchbench::runner::{RetryPolicy, Runner};
 use batchbench::secret::Secret;
 
@@ -41,23 +41,7 @@ fn runner(server: &MockServer, kind: ProviderKind, retry: RetryPolicy) -> Runner
 }
 
 fn request(model: &str) -> ChatRequest {
-    ChatRequest {
-        model: model.into(),
-        system: None,
-        messages: vec![Message {
-            role: Role::User,
-            content: "Is 7 a prime number?".into(),
-        }],
-        max_tokens: 8,
-        temperature: None,
-        json_schema: None,
-        cache_prefix: false,
-        cache_ttl: batchbench::provider::CacheTtl::Default,
-        stream: false,
-        service_tier: None,
-        reasoning_effort: None,
-        cached_content: None,
-    }
+    ChatRequest::new(model, None, "Is 7 a prime number?", 8)
 }
 
 async fn inject(server: &MockServer, fault: &str, count: u32) {

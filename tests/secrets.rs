@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use batchbench::provider::{ChatRequest, Client, Endpoint, Message, ProviderKind, Role, Timeouts};
+use batchbench::provider::{ChatRequest, Client, Endpoint, ProviderKind, Timeouts};
 use batchbench::secret::Secret;
 
 /// The key under test. Its middle part is distinctive and is searched for on its own too.
@@ -499,23 +499,7 @@ fn call_errors_from_a_refused_key_hide_it() {
             timeouts: Timeouts::default(),
         })
         .unwrap();
-        let request = ChatRequest {
-            model: kind.default_model().into(),
-            system: None,
-            messages: vec![Message {
-                role: Role::User,
-                content: "2+2?".into(),
-            }],
-            max_tokens: 8,
-            temperature: None,
-            json_schema: None,
-            cache_prefix: false,
-            cache_ttl: batchbench::provider::CacheTtl::Default,
-            stream: false,
-            service_tier: None,
-            reasoning_effort: None,
-            cached_content: None,
-        };
+        let request = ChatRequest::new(kind.default_model(), None, "2+2?", 8);
         let (chat, _) = batchbench::provider::api::build(client);
         let e = rt.block_on(chat.chat(&request)).unwrap_err();
         assert_eq!(e.status, Some(401), "{e}");

@@ -3,26 +3,14 @@
 //! `CompletionUsage.completion_tokens_details.reasoning_tokens`, `reasoning_effort`) and
 //! anthropic-sdk-python (`Usage.service_tier`, `MessageCreateParams.service_tier`).
 
-use batchbench::provider::{ChatRequest, Message, Role, ServiceTier, anthropic, openai};
+use batchbench::provider::{ChatRequest, ServiceTier, anthropic, openai};
 use serde_json::json;
 
 fn request(tier: Option<ServiceTier>, effort: Option<&str>) -> ChatRequest {
     ChatRequest {
-        model: "gpt-5-mini".into(),
-        system: None,
-        messages: vec![Message {
-            role: Role::User,
-            content: "hi".into(),
-        }],
-        max_tokens: 8,
-        temperature: None,
-        json_schema: None,
-        cache_prefix: false,
-        cache_ttl: batchbench::provider::CacheTtl::Default,
-        stream: false,
         service_tier: tier,
         reasoning_effort: effort.map(str::to_string),
-        cached_content: None,
+        ..ChatRequest::new("gpt-5-mini", None, "hi", 8)
     }
 }
 

@@ -424,7 +424,6 @@ pub fn parse_result_line(line: &str) -> Result<super::openai::BatchResult, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{Message, Role};
 
     #[test]
     fn cache_tokens_are_added_to_input() {
@@ -450,21 +449,9 @@ mod tests {
     #[test]
     fn body_marks_the_cached_prefix() {
         let r = ChatRequest {
-            model: "claude-haiku-4-5".into(),
-            system: Some("Policy".into()),
-            messages: vec![Message {
-                role: Role::User,
-                content: "q".into(),
-            }],
-            max_tokens: 20,
             temperature: Some(0.0),
-            json_schema: None,
             cache_prefix: true,
-            cache_ttl: crate::provider::CacheTtl::Default,
-            stream: false,
-            service_tier: None,
-            reasoning_effort: None,
-            cached_content: None,
+            ..ChatRequest::new("claude-haiku-4-5", Some("Policy"), "q", 20)
         };
         let b = request_body(&r);
         assert_eq!(b["system"][0]["cache_control"]["type"], "ephemeral");

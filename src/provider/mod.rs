@@ -310,6 +310,29 @@ impl ServiceTier {
 }
 
 impl ChatRequest {
+    /// One user message with optional shared instructions, and nothing else asked for (no
+    /// schema, cache, stream, tier or effort): the base the strategies and tests fill in with
+    /// `..ChatRequest::new(…)`.
+    pub fn new(model: &str, system: Option<&str>, user: &str, max_tokens: u32) -> ChatRequest {
+        ChatRequest {
+            model: model.to_string(),
+            system: system.map(str::to_string),
+            messages: vec![Message {
+                role: Role::User,
+                content: user.to_string(),
+            }],
+            max_tokens,
+            temperature: None,
+            json_schema: None,
+            cache_prefix: false,
+            cache_ttl: CacheTtl::Default,
+            stream: false,
+            service_tier: None,
+            reasoning_effort: None,
+            cached_content: None,
+        }
+    }
+
     /// The messages as (role, content) pairs in wire order, system first.
     pub fn wire_messages(&self) -> Vec<(&str, &str)> {
         let mut out = Vec::with_capacity(self.messages.len() + 1);

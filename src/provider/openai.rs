@@ -674,26 +674,10 @@ pub fn next_poll(previous: Duration, max: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{JsonSchema, Message, Role};
+    use crate::provider::JsonSchema;
 
     fn req() -> ChatRequest {
-        ChatRequest {
-            model: "gpt-4o-mini".into(),
-            system: Some("Be brief.".into()),
-            messages: vec![Message {
-                role: Role::User,
-                content: "2+2?".into(),
-            }],
-            max_tokens: 16,
-            temperature: None,
-            json_schema: None,
-            cache_prefix: false,
-            cache_ttl: crate::provider::CacheTtl::Default,
-            stream: false,
-            service_tier: None,
-            reasoning_effort: None,
-            cached_content: None,
-        }
+        ChatRequest::new("gpt-4o-mini", Some("Be brief."), "2+2?", 16)
     }
 
     #[test]

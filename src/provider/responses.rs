@@ -403,26 +403,10 @@ pub fn parse_batch_line(line: &str) -> Result<BatchResult, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{JsonSchema, Message, Role, ServiceTier};
+    use crate::provider::{JsonSchema, ServiceTier};
 
     fn req() -> ChatRequest {
-        ChatRequest {
-            model: "gpt-5-mini".into(),
-            system: Some("Answer briefly.".into()),
-            messages: vec![Message {
-                role: Role::User,
-                content: "Is 7 prime?".into(),
-            }],
-            max_tokens: 16,
-            temperature: None,
-            json_schema: None,
-            cache_prefix: false,
-            cache_ttl: crate::provider::CacheTtl::Default,
-            stream: false,
-            service_tier: None,
-            reasoning_effort: None,
-            cached_content: None,
-        }
+        ChatRequest::new("gpt-5-mini", Some("Answer briefly."), "Is 7 prime?", 16)
     }
 
     #[test]

@@ -536,26 +536,9 @@ struct Hooks<P, S, J, D> {
 pub(crate) mod tests {
     use super::*;
     use crate::provider::fake::FakeProvider;
-    use crate::provider::{Message, Role};
 
     pub(crate) fn request(text: &str) -> ChatRequest {
-        ChatRequest {
-            model: "gpt-4o-mini".into(),
-            system: None,
-            messages: vec![Message {
-                role: Role::User,
-                content: text.into(),
-            }],
-            max_tokens: 8,
-            temperature: None,
-            json_schema: None,
-            cache_prefix: false,
-            cache_ttl: crate::provider::CacheTtl::Default,
-            stream: false,
-            service_tier: None,
-            reasoning_effort: None,
-            cached_content: None,
-        }
+        ChatRequest::new("gpt-4o-mini", None, text, 8)
     }
 
     pub(crate) fn quick() -> RetryPolicy {

@@ -24,7 +24,7 @@ pub use tiered::{Tier, Tiered};
 use crate::dataset::{Prompt, PromptSet};
 use crate::error::{Error, Result};
 use crate::pricing::ModelLimits;
-use crate::provider::{CacheTtl, ChatRequest, ChatResponse, Message, ProviderKind, Role};
+use crate::provider::{CacheTtl, ChatRequest, ChatResponse, ProviderKind};
 use crate::tokens::Tokenizer;
 
 /// Largest accepted K or C, to catch typos such as `packed:80000`.
@@ -249,25 +249,24 @@ impl PlanContext<'_> {
         self.tokenizer.count_request(self.provider, request)
     }
 
+    /// A request of this run with the shared instructions as the system prompt and `user` as
+    /// the one user message: the run's model, temperature and reasoning effort, nothing else.
+    pub fn base_request(&self, user: &str, max_tokens: u32) -> ChatRequest {
+        let system = (!self.set.instructions.is_empty()).then_some(self.set.instructions.as_str());
+        ChatRequest {
+            temperature: self.temperature,
+            reasoning_effort: self.reasoning_effort.map(str::to_string),
+            ..ChatRequest::new(self.model, system, user, max_tokens)
+        }
+    }
+
     /// One ordinary request for one prompt: the shared instructions as the system prompt, the
     /// prompt as the user message.
     pub fn single_request(&self, prompt: &Prompt, cache_prefix: bool) -> ChatRequest {
         ChatRequest {
-            model: self.model.to_string(),
-            system: (!self.set.instructions.is_empty()).then(|| self.set.instructions.clone()),
-            messages: vec![Message {
-                role: Role::User,
-                content: prompt.prompt.clone(),
-            }],
-            max_tokens: self.answer_tokens,
-            temperature: self.temperature,
-            json_schema: None,
             cache_prefix,
-            cache_ttl: crate::provider::CacheTtl::Default,
             stream: self.stream,
-            service_tier: None,
-            reasoning_effort: self.reasoning_effort.map(str::to_string),
-            cached_content: None,
+            ..self.base_request(&prompt.prompt, self.answer_tokens)
         }
     }
 

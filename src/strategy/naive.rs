@@ -35,9 +35,6 @@ impl Strategy for NaiveMultiMessage {
             .enumerate()
             .map(|(i, chunk)| {
                 let request = ChatRequest {
-                    model: ctx.model.to_string(),
-                    system: (!ctx.set.instructions.is_empty())
-                        .then(|| ctx.set.instructions.clone()),
                     messages: chunk
                         .iter()
                         .map(|p| Message {
@@ -45,15 +42,7 @@ impl Strategy for NaiveMultiMessage {
                             content: p.prompt.clone(),
                         })
                         .collect(),
-                    max_tokens: ctx.answer_tokens.saturating_mul(chunk.len() as u32),
-                    temperature: ctx.temperature,
-                    json_schema: None,
-                    cache_prefix: false,
-                    cache_ttl: crate::provider::CacheTtl::Default,
-                    stream: false,
-                    service_tier: None,
-                    reasoning_effort: ctx.reasoning_effort.map(str::to_string),
-                    cached_content: None,
+                    ..ctx.base_request("", ctx.answer_tokens.saturating_mul(chunk.len() as u32))
                 };
                 PlannedRequest {
                     id: request_id(i),

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::packing;
-use crate::provider::{ChatRequest, ChatResponse, JsonSchema, Message, Role};
+use crate::provider::{ChatRequest, ChatResponse, JsonSchema};
 
 /// K prompts per request.
 #[derive(Debug, Clone, Copy)]
@@ -56,21 +56,9 @@ pub(crate) fn packed_request(
         schema: packing::answer_schema(prompts.iter().map(|p| p.id.as_str())),
     });
     ChatRequest {
-        model: ctx.model.to_string(),
-        system: (!ctx.set.instructions.is_empty()).then(|| ctx.set.instructions.clone()),
-        messages: vec![Message {
-            role: Role::User,
-            content: user,
-        }],
-        max_tokens: u32::try_from(max_tokens).unwrap_or(u32::MAX),
-        temperature: ctx.temperature,
         json_schema,
-        cache_prefix: false,
-        cache_ttl: crate::provider::CacheTtl::Default,
         stream,
-        service_tier: None,
-        reasoning_effort: ctx.reasoning_effort.map(str::to_string),
-        cached_content: None,
+        ..ctx.base_request(&user, u32::try_from(max_tokens).unwrap_or(u32::MAX))
     }
 }
 

@@ -216,26 +216,9 @@ pub fn parse_result_line(line: &str) -> Result<BatchResult, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{Message, Role};
 
     fn request() -> ChatRequest {
-        ChatRequest {
-            model: "gemini-2.5-flash".into(),
-            system: Some("Be brief.".into()),
-            messages: vec![Message {
-                role: Role::User,
-                content: "2+2?".into(),
-            }],
-            max_tokens: 16,
-            temperature: None,
-            json_schema: None,
-            cache_prefix: false,
-            cache_ttl: crate::provider::CacheTtl::Default,
-            stream: false,
-            service_tier: None,
-            reasoning_effort: None,
-            cached_content: None,
-        }
+        ChatRequest::new("gemini-2.5-flash", Some("Be brief."), "2+2?", 16)
     }
 
     #[test]

@@ -380,25 +380,17 @@ pub fn served_tier(header: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{JsonSchema, Message};
+    use crate::provider::JsonSchema;
 
     fn request() -> ChatRequest {
         ChatRequest {
-            model: "gemini-2.5-flash".into(),
-            system: Some("Answer briefly.".into()),
-            messages: vec![Message {
-                role: Role::User,
-                content: "What is 2+2?".into(),
-            }],
-            max_tokens: 64,
             temperature: Some(0.0),
-            json_schema: None,
-            cache_prefix: false,
-            cache_ttl: crate::provider::CacheTtl::Default,
-            stream: false,
-            service_tier: None,
-            reasoning_effort: None,
-            cached_content: None,
+            ..ChatRequest::new(
+                "gemini-2.5-flash",
+                Some("Answer briefly."),
+                "What is 2+2?",
+                64,
+            )
         }
     }
 
