@@ -27,7 +27,7 @@ pub async fn models(Shared(state): Shared<Arc<State>>, Family(api): Family) -> R
             "last_id": ids.last(),
         }),
     };
-    respond::json(200, &body, &[])
+    respond::json(200, &body, Vec::new())
 }
 
 /// `GET /v1/models/{id}`.
@@ -51,5 +51,5 @@ pub async fn model(
             json!({"type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z"})
         }
     };
-    Ok(respond::json(200, &body, &[]))
+    Ok(respond::json(200, &body, Vec::new()))
 }

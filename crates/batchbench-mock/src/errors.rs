@@ -33,7 +33,7 @@ pub struct ApiError {
     /// Human-readable message.
     pub message: String,
     /// Extra response headers (`retry-after`, rate-limit headers).
-    pub headers: Vec<(String, String)>,
+    pub headers: super::headers::Headers,
     /// Close the connection without any response instead (a simulated reset).
     pub reset: bool,
 }
@@ -85,9 +85,11 @@ impl ApiError {
         self
     }
 
-    /// Adds a response header.
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> ApiError {
-        self.headers.push((name.to_string(), value.into()));
+    /// Adds a response header; a value that is not valid header text is left out.
+    pub fn header(mut self, name: header::HeaderName, value: String) -> ApiError {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            self.headers.push((name, value));
+        }
         self
     }
 
@@ -143,14 +145,7 @@ impl ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        for (k, v) in &self.headers {
-            if let (Ok(name), Ok(value)) = (
-                header::HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(v),
-            ) {
-                resp.headers_mut().insert(name, value);
-            }
-        }
+        super::headers::add_headers(&mut resp, self.headers);
         resp
     }
 }

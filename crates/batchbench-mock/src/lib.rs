@@ -24,6 +24,7 @@ pub mod error_model;
 pub mod errors;
 pub mod extract;
 pub mod faults;
+pub mod headers;
 pub mod latency;
 pub mod middleware;
 pub mod models;
