@@ -483,7 +483,7 @@ async fn execute_batch(
     let on_poll = move |msg: &str| bar.set_message(msg.to_string());
     let on_submit = |batch_id: &str, custom_ids: &[String], submitted_ms: f64| {
         if let Some(j) = bench.journal {
-            let _ = j.append_durable(&crate::runner::journal::Event::BatchSubmitted {
+            let _ = j.append_durable(crate::runner::journal::Event::BatchSubmitted {
                 strategy: label.clone(),
                 batch_id: batch_id.to_string(),
                 custom_ids: custom_ids.to_vec(),
@@ -493,7 +493,7 @@ async fn execute_batch(
     };
     let on_creating = |input_file_id: &str, custom_ids: &[String]| {
         if let Some(j) = bench.journal {
-            let _ = j.append_durable(&crate::runner::journal::Event::BatchCreating {
+            let _ = j.append_durable(crate::runner::journal::Event::BatchCreating {
                 strategy: label.clone(),
                 input_file_id: input_file_id.to_string(),
                 custom_ids: custom_ids.to_vec(),

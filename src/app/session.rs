@@ -91,12 +91,15 @@ impl Session {
         } else {
             base_url.clone()
         };
-        let client = Client::new(Endpoint {
-            kind: plan.provider,
-            base_url,
-            key,
-            timeouts: Timeouts::default(),
-        })
+        let client = Client::with_pool(
+            Endpoint {
+                kind: plan.provider,
+                base_url,
+                key,
+                timeouts: Timeouts::default(),
+            },
+            pool_size(&plan.strategies),
+        )
         .map_err(|e| Error::Provider(e.to_string()))?
         .with_api(plan.args.api.unwrap_or_default());
         let retry = RetryPolicy {
@@ -199,7 +202,7 @@ impl Session {
     /// Notes in the journal that a strategy's rows are all written.
     pub fn strategy_done(&self, strategy: &str) -> Result<()> {
         match &self.journal {
-            Some(j) => j.append(&crate::runner::journal::Event::StrategyDone {
+            Some(j) => j.append(crate::runner::journal::Event::StrategyDone {
                 strategy: strategy.to_string(),
             }),
             None => Ok(()),
@@ -262,6 +265,18 @@ async fn endpoint(plan: &RunPlan, time_scale: f64) -> Result<(Option<MockServer>
 }
 
 /// How often Batch API jobs are polled: quickly on the mock, patiently on a real server.
+/// Idle connections the client keeps: the default, or more when a strategy has more requests
+/// in flight, so every request of `concurrent:C` reuses a connection after the first round.
+fn pool_size(strategies: &[StrategySpec]) -> usize {
+    strategies
+        .iter()
+        .filter_map(|s| match s.build().execution() {
+            crate::strategy::Execution::Sync { concurrency } => Some(concurrency),
+            crate::strategy::Execution::BatchApi => None,
+        })
+        .fold(Client::DEFAULT_IDLE_CONNECTIONS, usize::max)
+}
+
 fn poll_config(plan: &RunPlan) -> PollConfig {
     if plan.use_mock {
         PollConfig {

@@ -29,8 +29,9 @@ pub(crate) async fn send(
     build: reqwest::RequestBuilder,
 ) -> Result<Reply, CallError> {
     let t = client.endpoint().timeouts;
-    let (response, start) = open(client, build).await?;
-    let headers = response.headers().clone();
+    let (mut response, start) = open(client, build).await?;
+    // Taken, not cloned: reading the body needs only the body.
+    let headers = std::mem::take(response.headers_mut());
     let remaining = t.total.saturating_sub(start.elapsed());
     let body = match tokio::time::timeout(remaining, response.bytes()).await {
         Err(_) => return Err(timeout("response body not complete", t.total)),
@@ -63,14 +64,14 @@ async fn opened(
     start: Instant,
 ) -> Result<(reqwest::Response, Instant), CallError> {
     let t = client.endpoint().timeouts;
-    let response = match tokio::time::timeout(t.first_byte, sending).await {
+    let mut response = match tokio::time::timeout(t.first_byte, sending).await {
         Err(_) => return Err(timeout("no response headers", t.first_byte)),
         Ok(Err(e)) => return Err(transport(e)),
         Ok(Ok(r)) => r,
     };
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         let remaining = t.total.saturating_sub(start.elapsed());
         let body = match tokio::time::timeout(remaining, response.bytes()).await {
             Err(_) => return Err(timeout("response body not complete", t.total)),

@@ -461,6 +461,14 @@ impl Default for Timeouts {
     }
 }
 
+/// The chat completions path under an OpenAI base URL.
+const CHAT_COMPLETIONS: &str = "/chat/completions";
+
+/// `path` joined onto `base_url`.
+fn join(base_url: &str, path: &str) -> String {
+    format!("{}{}", base_url.trim_end_matches('/'), path)
+}
+
 /// A client for one provider endpoint.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -468,14 +476,29 @@ pub struct Client {
     http: reqwest::Client,
     schema_fallback: fallback::SchemaFallback,
     api: WireApi,
+    /// `{base_url}/chat/completions`, parsed once: every chat request is sent to it, and
+    /// parsing a URL per request showed in the harness's profile. `None` when it does not
+    /// parse (the request then fails as it always did, parsing the text).
+    chat_url: Option<reqwest::Url>,
 }
 
 impl Client {
-    /// Builds a client (one connection pool, reused for every request).
+    /// Builds a client (one connection pool, reused for every request) that keeps up to 256
+    /// idle connections.
     pub fn new(endpoint: Endpoint) -> Result<Client, CallError> {
+        Client::with_pool(endpoint, Client::DEFAULT_IDLE_CONNECTIONS)
+    }
+
+    /// How many idle connections [`Client::new`] keeps.
+    pub const DEFAULT_IDLE_CONNECTIONS: usize = 256;
+
+    /// Builds a client whose pool keeps up to `idle` connections open between requests: at
+    /// least the most requests a run has in flight, so that none of them opens a new
+    /// connection once the first round has connected.
+    pub fn with_pool(endpoint: Endpoint, idle: usize) -> Result<Client, CallError> {
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.timeouts.connect)
-            .pool_max_idle_per_host(256)
+            .pool_max_idle_per_host(idle.max(1))
             .redirect(origin::same_origin_redirects(&endpoint.base_url))
             .user_agent(concat!("batchbench/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -485,11 +508,13 @@ impl Client {
                     format!("cannot build HTTP client: {e}"),
                 )
             })?;
+        let chat_url = reqwest::Url::parse(&join(&endpoint.base_url, CHAT_COMPLETIONS)).ok();
         Ok(Client {
             endpoint,
             http,
             schema_fallback: fallback::SchemaFallback::default(),
             api: WireApi::default(),
+            chat_url,
         })
     }
 
@@ -528,7 +553,15 @@ impl Client {
 
     /// Joins a path onto the base URL.
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{}", self.endpoint.base_url.trim_end_matches('/'), path)
+        join(&self.endpoint.base_url, path)
+    }
+
+    /// A request builder for `POST {base_url}/chat/completions`, from the URL parsed once.
+    pub(crate) fn post_chat_completions(&self) -> reqwest::RequestBuilder {
+        match &self.chat_url {
+            Some(url) => self.http.post(url.clone()),
+            None => self.http.post(self.url(CHAT_COMPLETIONS)),
+        }
     }
 
     /// A URL the server returned, kept on the configured origin (see [`origin::confine`]); a
@@ -539,5 +572,37 @@ impl Client {
             eprintln!("warning: {w}");
         }
         confined.url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base_url: &str) -> Client {
+        Client::new(Endpoint {
+            kind: ProviderKind::Openai,
+            base_url: base_url.into(),
+            key: Secret::new("k"),
+            timeouts: Timeouts::default(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_parsed_chat_url_is_the_joined_one() {
+        for base in [
+            "http://127.0.0.1:8080/v1",
+            "http://127.0.0.1:8080/v1/",
+            "https://api.openai.com/v1",
+            "http://localhost:11434/v1/openai//",
+        ] {
+            let c = client(base);
+            let built = c.post_chat_completions().build().unwrap();
+            assert_eq!(built.url().as_str(), c.url("/chat/completions"), "{base}");
+            assert_eq!(built.method(), reqwest::Method::POST);
+        }
+        // A base URL that does not parse fails the request as before, when it is built.
+        assert!(client("not a url").post_chat_completions().build().is_err());
     }
 }

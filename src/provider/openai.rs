@@ -12,6 +12,10 @@ use super::http::{self, Reply, decode_error, json_body};
 use super::sse::SseBuffer;
 use super::{ChatRequest, ChatResponse, Client, ProviderKind, Usage};
 
+/// The content type of a JSON request body, as reqwest's `json` sets it.
+const JSON: reqwest::header::HeaderValue =
+    reqwest::header::HeaderValue::from_static("application/json");
+
 /// The endpoint batch lines target.
 pub const CHAT_PATH: &str = "/v1/chat/completions";
 /// Requests per batch input file (OpenAI's limit).
@@ -165,6 +169,10 @@ struct WireCompletion {
     usage: Option<WireUsage>,
     /// The tier that served the request (`default`, `flex`, `priority`, …), the one to price by.
     service_tier: Option<String>,
+    /// Present and not `null` on an error object; only its presence is read here (the `Value`
+    /// path reads the error itself).
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,24 +232,88 @@ impl WireUsage {
 pub fn parse_completion(v: &Value) -> Result<ChatResponse, String> {
     let c: WireCompletion =
         WireCompletion::deserialize(v).map_err(|e| format!("not a chat.completion object: {e}"))?;
+    into_response(c)
+}
+
+/// A decoded completion as a [`ChatResponse`], its strings moved rather than copied.
+fn into_response(c: WireCompletion) -> Result<ChatResponse, String> {
     let usage = http::required_usage(c.usage.as_ref().map(WireUsage::normalise))?;
-    let first = c.choices.first();
-    let message = first.and_then(|ch| ch.message.as_ref());
-    let text = message
-        .and_then(|m| m.content.clone().or_else(|| m.refusal.clone()))
-        .unwrap_or_default();
+    let choices = c.choices.len();
+    let (text, finish_reason) = match c.choices.into_iter().next() {
+        Some(first) => (
+            first
+                .message
+                .and_then(|m| m.content.or(m.refusal))
+                .unwrap_or_default(),
+            first.finish_reason.unwrap_or_default(),
+        ),
+        None => (String::new(), String::new()),
+    };
     Ok(ChatResponse {
         id: c.id.unwrap_or_default(),
         text,
-        choices: c.choices.len(),
-        finish_reason: first
-            .and_then(|ch| ch.finish_reason.clone())
-            .unwrap_or_default(),
+        choices,
+        finish_reason,
         usage,
         request_id: None,
         ttft: None,
         served_tier: c.service_tier,
         rate_limit: None,
+    })
+}
+
+/// Reads a `chat.completion` body straight into a [`ChatResponse`], without a
+/// `serde_json::Value` tree: what a 2xx reply costs the harness to read. A body that decodes
+/// this way has `choices`, so it is no error object. Its errors are terse; the chat call reads a
+/// body that fails here again through [`parse_completion`], whose errors say what is wrong.
+pub fn read_completion(body: &[u8]) -> Result<ChatResponse, String> {
+    let c: WireCompletion = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    into_response(c)
+}
+
+/// The bytes of a chat completion request body, as the chat call sends them.
+pub fn encode_request(request: &ChatRequest, base_url: &str) -> Vec<u8> {
+    // Borrowed strings, a `Value` schema and no map keys of other types: cannot fail.
+    serde_json::to_vec(&WireRequest::new(request, base_url)).unwrap_or_default()
+}
+
+/// Reads a 2xx chat completion reply: [`read_completion`], or when that fails the `Value` way
+/// ([`json_body`], then [`parse_completion`]), which tells an error object or a wrong shape
+/// apart and names it.
+fn completion_from(reply: &Reply) -> Result<ChatResponse, CallError> {
+    if let Ok(response) = read_completion(&reply.body) {
+        return Ok(response);
+    }
+    let v = json_body(ProviderKind::Openai, reply)?;
+    parse_completion(&v).map_err(|e| decode_error(e, reply))
+}
+
+/// Reads one `chat.completion.chunk` of a stream: typed straight from the text when it is one
+/// without an `error`, else through a `serde_json::Value` (invalid JSON, an error in the
+/// stream, a wrong shape), as before.
+fn stream_chunk(data: &str) -> Result<WireCompletion, CallError> {
+    if let Ok(c) = serde_json::from_str::<WireCompletion>(data) {
+        if c.error.is_none() {
+            return Ok(c);
+        }
+    }
+    let v: Value = serde_json::from_str(data).map_err(|e| {
+        CallError::new(
+            CallErrorKind::Decode,
+            format!("invalid JSON in a stream chunk: {e}"),
+        )
+    })?;
+    if v.get("error").is_some_and(|e| !e.is_null()) {
+        let (code, message) = http::error_fields(ProviderKind::Openai, &v);
+        let mut err = CallError::new(CallErrorKind::Decode, format!("error in stream: {message}"));
+        err.code = code;
+        return Err(err);
+    }
+    WireCompletion::deserialize(&v).map_err(|e| {
+        CallError::new(
+            CallErrorKind::Decode,
+            format!("not a chat.completion.chunk: {e}"),
+        )
     })
 }
 
@@ -272,20 +344,19 @@ pub(crate) async fn chat(
 }
 
 async fn chat_once(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
-    let body = WireRequest::new(request, &client.endpoint().base_url);
+    let body = encode_request(request, &client.endpoint().base_url);
     let builder = authorized(
         client,
         client
-            .http()
-            .post(client.url("/chat/completions"))
-            .json(&body),
+            .post_chat_completions()
+            .header(reqwest::header::CONTENT_TYPE, JSON)
+            .body(body),
     );
     if request.stream {
         return chat_stream(client, builder).await;
     }
     let reply = http::send(client, builder).await?;
-    let v = json_body(ProviderKind::Openai, &reply)?;
-    let mut response = parse_completion(&v).map_err(|e| decode_error(e, &reply))?;
+    let mut response = completion_from(&reply)?;
     response.request_id = reply.request_id();
     response.rate_limit =
         super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
@@ -297,8 +368,9 @@ async fn chat_stream(
     builder: reqwest::RequestBuilder,
 ) -> Result<ChatResponse, CallError> {
     let t = client.endpoint().timeouts;
-    let (response, start) = http::open(client, builder).await?;
-    let headers = response.headers().clone();
+    let (mut response, start) = http::open(client, builder).await?;
+    // Taken, not cloned: the body stream needs only the body.
+    let headers = std::mem::take(response.headers_mut());
     let request_id = super::headers::header_str(&headers, "x-request-id").map(str::to_string);
     let mut stream = response.bytes_stream();
     let mut sse = SseBuffer::default();
@@ -318,25 +390,7 @@ async fn chat_stream(
                 done = true;
                 break;
             }
-            let v: Value = serde_json::from_str(&event.data).map_err(|e| {
-                CallError::new(
-                    CallErrorKind::Decode,
-                    format!("invalid JSON in a stream chunk: {e}"),
-                )
-            })?;
-            if v.get("error").is_some_and(|e| !e.is_null()) {
-                let (code, message) = http::error_fields(ProviderKind::Openai, &v);
-                let mut err =
-                    CallError::new(CallErrorKind::Decode, format!("error in stream: {message}"));
-                err.code = code;
-                return Err(err);
-            }
-            let c: WireCompletion = WireCompletion::deserialize(&v).map_err(|e| {
-                CallError::new(
-                    CallErrorKind::Decode,
-                    format!("not a chat.completion.chunk: {e}"),
-                )
-            })?;
+            let c = stream_chunk(&event.data)?;
             if let Some(cid) = c.id {
                 id = cid;
             }
@@ -765,6 +819,85 @@ mod tests {
                 assert_eq!(request_body(r, url), value_body(r, field));
             }
         }
+    }
+
+    #[test]
+    fn encoded_bytes_are_the_value_body() {
+        let mut r = req();
+        r.json_schema = Some(JsonSchema {
+            name: "answers".into(),
+            schema: json!({"type":"object","properties":{"q1":{"type":"string"}}}),
+        });
+        r.temperature = Some(0.7);
+        let bytes = encode_request(&r, "https://api.openai.com/v1");
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            value_body(&r, "max_completion_tokens").to_string()
+        );
+    }
+
+    fn reply(body: &str) -> Reply {
+        Reply {
+            headers: reqwest::header::HeaderMap::new(),
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn typed_read_equals_the_value_read_and_errors_keep_their_words() {
+        let body = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"4","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":20,"completion_tokens":3,"total_tokens":23,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":2}},"service_tier":"flex","error":null}"#;
+        let value: Value = serde_json::from_str(body).unwrap();
+        let typed = read_completion(body.as_bytes()).unwrap();
+        assert_eq!(typed, parse_completion(&value).unwrap());
+        assert_eq!(completion_from(&reply(body)).unwrap(), typed);
+        assert_eq!(
+            (typed.text.as_str(), typed.finish_reason.as_str()),
+            ("4", "length")
+        );
+        assert_eq!(typed.usage.reasoning_tokens, 2);
+        assert_eq!(typed.served_tier.as_deref(), Some("flex"));
+        let refusal = r#"{"choices":[{"message":{"content":null,"refusal":"no"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#;
+        assert_eq!(read_completion(refusal.as_bytes()).unwrap().text, "no");
+        // What the typed read refuses goes the Value way, with the same outcome as before.
+        let message = |body: &str| completion_from(&reply(body)).unwrap_err().message;
+        assert!(
+            message(r#"{"error":{"message":"boom","type":"server_error"}}"#)
+                .contains("error body in a 2xx response: boom")
+        );
+        assert!(message("{").contains("invalid JSON in a 2xx response"));
+        assert!(message(r#"{"choices":"nope"}"#).contains("not a chat.completion object"));
+        assert!(message(r#"{"choices":[]}"#).contains("no usage"));
+        // A repeated key is refused by the typed read; the Value read keeps the last one.
+        let twice =
+            r#"{"id":"a","id":"b","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":0}}"#;
+        assert!(read_completion(twice.as_bytes()).is_err());
+        assert_eq!(completion_from(&reply(twice)).unwrap().id, "b");
+    }
+
+    #[test]
+    fn stream_chunks_typed_and_errors_in_the_stream() {
+        let c = stream_chunk(r#"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#).unwrap();
+        assert_eq!(c.id.as_deref(), Some("c1"));
+        let e =
+            stream_chunk(r#"{"error":{"message":"overloaded","code":"server_busy"}}"#).unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.code.as_deref()),
+            ("error in stream: overloaded", Some("server_busy"))
+        );
+        let e = stream_chunk(r#"{"choices":[],"error":{"message":"late"}}"#).unwrap_err();
+        assert_eq!(e.message, "error in stream: late");
+        assert!(
+            stream_chunk("{")
+                .unwrap_err()
+                .message
+                .starts_with("invalid JSON in a stream chunk")
+        );
+        assert!(
+            stream_chunk(r#"{"choices":3}"#)
+                .unwrap_err()
+                .message
+                .starts_with("not a chat.completion.chunk")
+        );
     }
 
     #[test]

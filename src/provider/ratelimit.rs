@@ -31,36 +31,61 @@ impl RateLimitInfo {
     /// Reads whichever provider's headers are present; `None` when there are none.
     pub fn from_headers(headers: &HeaderMap, now: SystemTime) -> Option<RateLimitInfo> {
         let num = |name: &str| header_str(headers, name).and_then(|v| v.parse::<u64>().ok());
-        let openai = |kind: &str| {
+        // Names spelled out, not formatted: this runs on every response.
+        let openai = |[limit, remaining, reset]: [&str; 3]| {
             Some(Limit {
-                limit: num(&format!("x-ratelimit-limit-{kind}"))?,
-                remaining: num(&format!("x-ratelimit-remaining-{kind}"))?,
-                reset: header_str(headers, &format!("x-ratelimit-reset-{kind}"))
-                    .and_then(parse_openai_duration),
+                limit: num(limit)?,
+                remaining: num(remaining)?,
+                reset: header_str(headers, reset).and_then(parse_openai_duration),
             })
         };
-        let anthropic = |kind: &str| {
+        let anthropic = |[limit, remaining, reset]: [&str; 3]| {
             Some(Limit {
-                limit: num(&format!("anthropic-ratelimit-{kind}-limit"))?,
-                remaining: num(&format!("anthropic-ratelimit-{kind}-remaining"))?,
-                reset: header_str(headers, &format!("anthropic-ratelimit-{kind}-reset")).and_then(
-                    |v| {
-                        let at = chrono::DateTime::parse_from_rfc3339(v).ok()?;
-                        let at = SystemTime::from(at);
-                        Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-                    },
-                ),
+                limit: num(limit)?,
+                remaining: num(remaining)?,
+                reset: header_str(headers, reset).and_then(|v| {
+                    let at = chrono::DateTime::parse_from_rfc3339(v).ok()?;
+                    let at = SystemTime::from(at);
+                    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+                }),
             })
         };
         let info = RateLimitInfo {
-            requests: openai("requests").or_else(|| anthropic("requests")),
-            tokens: openai("tokens")
-                .or_else(|| anthropic("input-tokens"))
-                .or_else(|| anthropic("tokens")),
+            requests: openai(OPENAI_REQUESTS).or_else(|| anthropic(ANTHROPIC_REQUESTS)),
+            tokens: openai(OPENAI_TOKENS)
+                .or_else(|| anthropic(ANTHROPIC_INPUT_TOKENS))
+                .or_else(|| anthropic(ANTHROPIC_TOKENS)),
         };
         (info.requests.is_some() || info.tokens.is_some()).then_some(info)
     }
 }
+
+/// The limit, remaining and reset headers of each limit, in each provider's names.
+const OPENAI_REQUESTS: [&str; 3] = [
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-reset-requests",
+];
+const OPENAI_TOKENS: [&str; 3] = [
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+];
+const ANTHROPIC_REQUESTS: [&str; 3] = [
+    "anthropic-ratelimit-requests-limit",
+    "anthropic-ratelimit-requests-remaining",
+    "anthropic-ratelimit-requests-reset",
+];
+const ANTHROPIC_INPUT_TOKENS: [&str; 3] = [
+    "anthropic-ratelimit-input-tokens-limit",
+    "anthropic-ratelimit-input-tokens-remaining",
+    "anthropic-ratelimit-input-tokens-reset",
+];
+const ANTHROPIC_TOKENS: [&str; 3] = [
+    "anthropic-ratelimit-tokens-limit",
+    "anthropic-ratelimit-tokens-remaining",
+    "anthropic-ratelimit-tokens-reset",
+];
 
 /// Parses OpenAI's reset durations: `20ms`, `1.5s`, `6m0s`, `1h2m3.5s`.
 pub fn parse_openai_duration(s: &str) -> Option<Duration> {

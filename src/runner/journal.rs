@@ -7,7 +7,8 @@
 //!
 //! Writes go through one writer thread that appends whatever has queued up and then syncs once
 //! (group commit), so 64 requests in flight cost one `fdatasync` per batch of events rather than
-//! one each; callers never wait on the disk.
+//! one each; callers never wait on the disk, and the events are turned into JSON there too, off
+//! the runner's sending loop.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -117,26 +118,35 @@ pub struct Journal {
     replay: Replay,
 }
 
-/// One event line for the writer, and whom to tell once it is on disk.
-type Queued = (Vec<u8>, Option<mpsc::Sender<()>>);
+/// One event for the writer, and whom to tell once it is on disk.
+type Queued = (Event, Option<mpsc::Sender<()>>);
 
-/// Starts the writer thread: it appends every queued event, syncs once, then tells the callers
-/// that wait for it.
+/// Starts the writer thread: it turns every queued event into its line (so the callers, the
+/// runner's sending loop among them, spend no time on JSON), appends them, syncs once, then
+/// tells the callers that wait for it.
 fn spawn_writer(
     mut file: File,
     failed: Arc<Mutex<Option<String>>>,
 ) -> (mpsc::Sender<Queued>, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel::<Queued>();
     let handle = std::thread::spawn(move || {
-        while let Ok((mut buf, ack)) = rx.recv() {
+        let mut buf = Vec::new();
+        while let Ok((event, ack)) = rx.recv() {
+            buf.clear();
             let mut acks: Vec<mpsc::Sender<()>> = ack.into_iter().collect();
+            let mut failure = push_line(&mut buf, &event).err();
             while let Ok((more, ack)) = rx.try_recv() {
-                buf.extend_from_slice(&more);
+                if let Err(e) = push_line(&mut buf, &more) {
+                    failure.get_or_insert(e);
+                }
                 acks.extend(ack);
             }
             if let Err(e) = file.write_all(&buf).and_then(|_| file.sync_data()) {
+                failure.get_or_insert(e.to_string());
+            }
+            if let Some(e) = failure {
                 if let Ok(mut f) = failed.lock() {
-                    f.get_or_insert_with(|| e.to_string());
+                    f.get_or_insert(e);
                 }
             }
             for ack in acks {
@@ -145,6 +155,21 @@ fn spawn_writer(
         }
     });
     (tx, handle)
+}
+
+/// Appends `event` as one JSON line; on failure `buf` is left as it was.
+fn push_line(buf: &mut Vec<u8>, event: &Event) -> std::result::Result<(), String> {
+    let start = buf.len();
+    match serde_json::to_writer(&mut *buf, event) {
+        Ok(()) => {
+            buf.push(b'\n');
+            Ok(())
+        }
+        Err(e) => {
+            buf.truncate(start);
+            Err(e.to_string())
+        }
+    }
 }
 
 impl Drop for Journal {
@@ -253,13 +278,13 @@ impl Journal {
 
     /// Queues one event for the writer, which appends and syncs it with whatever else is queued.
     /// A write error of an earlier event is returned here.
-    pub fn append(&self, event: &Event) -> Result<()> {
+    pub fn append(&self, event: Event) -> Result<()> {
         self.queue(event, None)
     }
 
     /// Appends one event and waits until it is written and synced: for the rare events whose
     /// loss would cost money (a batch being created, a batch id).
-    pub fn append_durable(&self, event: &Event) -> Result<()> {
+    pub fn append_durable(&self, event: Event) -> Result<()> {
         let (ack, written) = mpsc::channel();
         self.queue(event, Some(ack))?;
         // The writer drops the sender without a word only if it stopped.
@@ -277,17 +302,14 @@ impl Journal {
         Ok(())
     }
 
-    fn queue(&self, event: &Event, ack: Option<mpsc::Sender<()>>) -> Result<()> {
+    fn queue(&self, event: Event, ack: Option<mpsc::Sender<()>>) -> Result<()> {
         self.check_failed()?;
-        let mut line =
-            serde_json::to_vec(event).map_err(|e| Error::Output(format!("journal: {e}")))?;
-        line.push(b'\n');
         let tx = self
             .tx
             .lock()
             .map_err(|_| Error::Internal("journal: lock poisoned".into()))?;
         match tx.as_ref() {
-            Some(tx) if tx.send((line, ack)).is_ok() => Ok(()),
+            Some(tx) if tx.send((event, ack)).is_ok() => Ok(()),
             _ => Err(Error::Output(format!(
                 "{}: the journal writer has stopped",
                 self.path.display()
@@ -297,6 +319,10 @@ impl Journal {
 
     /// The journaled outcome of a request, if it completed before.
     pub fn outcome(&self, strategy: &str, phase: &str, request_id: &str) -> Option<&Outcome> {
+        // A new run's journal holds none: no key is built for each of its requests.
+        if self.replay.outcomes.is_empty() {
+            return None;
+        }
         self.replay.outcomes.get(&(
             strategy.to_string(),
             phase.to_string(),
@@ -357,33 +383,33 @@ mod tests {
             attempts: Vec::new(),
             latency: Duration::from_millis(5),
         };
-        j.append(&Event::Sending {
+        j.append(Event::Sending {
             strategy: "s".into(),
             phase: "main".into(),
             request_id: "r1".into(),
         })
         .unwrap();
-        j.append(&Event::Sending {
+        j.append(Event::Sending {
             strategy: "s".into(),
             phase: "main".into(),
             request_id: "r2".into(),
         })
         .unwrap();
-        j.append(&Event::Outcome {
+        j.append(Event::Outcome {
             strategy: "s".into(),
             phase: "main".into(),
             request_id: "r1".into(),
             outcome,
         })
         .unwrap();
-        j.append(&Event::BatchSubmitted {
+        j.append(Event::BatchSubmitted {
             strategy: "b".into(),
             batch_id: "batch_1".into(),
             custom_ids: vec!["r1".into()],
             submitted_ms: 1.0,
         })
         .unwrap();
-        j.append(&Event::StrategyDone {
+        j.append(Event::StrategyDone {
             strategy: "x".into(),
         })
         .unwrap();
@@ -411,16 +437,15 @@ mod tests {
             custom_ids: ids.iter().map(|s| s.to_string()).collect(),
         };
         // file-1's batch was journaled; file-2's creation was under way when the run died.
-        j.append_durable(&creating("file-1", &["r1", "r2"]))
-            .unwrap();
-        j.append_durable(&Event::BatchSubmitted {
+        j.append_durable(creating("file-1", &["r1", "r2"])).unwrap();
+        j.append_durable(Event::BatchSubmitted {
             strategy: "b".into(),
             batch_id: "batch_1".into(),
             custom_ids: vec!["r1".into(), "r2".into()],
             submitted_ms: 1.0,
         })
         .unwrap();
-        j.append_durable(&creating("file-2", &["r3"])).unwrap();
+        j.append_durable(creating("file-2", &["r3"])).unwrap();
         // Written and synced before append_durable returns: readable while the journal is open.
         let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
         assert_eq!(text.lines().count(), 3);

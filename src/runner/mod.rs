@@ -129,7 +129,7 @@ impl JournalScope<'_> {
 
     fn sending(&self, i: usize) {
         if let Some(id) = self.ids.get(i) {
-            let _ = self.journal.append(&journal::Event::Sending {
+            let _ = self.journal.append(journal::Event::Sending {
                 strategy: self.strategy.to_string(),
                 phase: self.phase.to_string(),
                 request_id: id.clone(),
@@ -139,7 +139,7 @@ impl JournalScope<'_> {
 
     fn record(&self, o: &Outcome) {
         if let Some(id) = self.ids.get(o.index) {
-            let _ = self.journal.append(&journal::Event::Outcome {
+            let _ = self.journal.append(journal::Event::Outcome {
                 strategy: self.strategy.to_string(),
                 phase: self.phase.to_string(),
                 request_id: id.clone(),
@@ -462,6 +462,9 @@ impl Runner {
             (hooks.done)(o);
         };
         let concurrency = concurrency.max(1);
+        // One copy of the runner for all the sending tasks, not one per request (a runner
+        // holds the endpoint's URL and key).
+        let runner = Arc::new(self.clone());
         let mut outcomes: Vec<Option<Outcome<T>>> = vec![None; requests.len()];
         let mut todo: Vec<usize> = Vec::new();
         for (i, slot) in outcomes.iter_mut().enumerate() {
@@ -477,7 +480,7 @@ impl Runner {
         if concurrency == 1 {
             for i in todo {
                 (hooks.sending)(i);
-                let o = send(self.clone(), requests.clone(), i).await;
+                let o = send(runner.clone(), requests.clone(), i).await;
                 finished(&o);
                 outcomes[i] = Some(o);
             }
@@ -497,7 +500,7 @@ impl Runner {
                     }
                 }
                 (hooks.sending)(i);
-                let sending = send(self.clone(), requests.clone(), i);
+                let sending = send(runner.clone(), requests.clone(), i);
                 set.spawn(async move {
                     let o = sending.await;
                     drop(permit);
@@ -520,8 +523,8 @@ impl Runner {
     }
 }
 
-/// How [`Runner::fan_out`] sends request `i` of the shared slice on a clone of the runner.
-type SendFn<R, T> = fn(Runner, Arc<[R]>, usize) -> BoxFuture<'static, Outcome<T>>;
+/// How [`Runner::fan_out`] sends request `i` of the shared slice on the shared runner.
+type SendFn<R, T> = fn(Arc<Runner>, Arc<[R]>, usize) -> BoxFuture<'static, Outcome<T>>;
 
 /// What [`Runner::fan_out`] calls around each request: a replayed outcome instead of sending,
 /// a note before sending, the journal entry of a new outcome, and every outcome once known.

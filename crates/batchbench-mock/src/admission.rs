@@ -5,9 +5,12 @@
 
 use std::time::Instant;
 
+use axum::http::header::RETRY_AFTER;
+
 use super::config::{InputEstimate, RateLimitConfig, TpmCharge};
 use super::errors::{Api, ApiError};
 use super::faults::{Fault, FaultPlan};
+use super::headers::Headers;
 use super::respond;
 use super::state::State;
 
@@ -33,7 +36,7 @@ pub fn admit(
     tokens: u64,
     api: Api,
     model: &str,
-) -> Result<(Vec<(String, String)>, FaultPlan), ApiError> {
+) -> Result<(Headers, FaultPlan), ApiError> {
     let decision = state.limiter.check(key, tokens, Instant::now());
     if !decision.allowed {
         state.stats.rate_limited();
@@ -68,7 +71,7 @@ fn flex_unavailable(retry_after: String) -> ApiError {
     )
     .code("resource_unavailable");
     e.kind = "resource_unavailable".into();
-    e.header("retry-after", retry_after)
+    e.header(RETRY_AFTER, retry_after)
 }
 
 /// The error a status fault turns into.
@@ -84,12 +87,12 @@ pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
             429,
             "Resource has been exhausted (e.g. check quota). (simulated by the mock)",
         )
-        .header("retry-after", retry_text),
+        .header(RETRY_AFTER, retry_text.clone()),
         Fault::Overloaded | Fault::FlexUnavailable if api == Api::Gemini => ApiError::new(
             503,
             "The model is overloaded. Please try again later. (simulated by the mock)",
         )
-        .header("retry-after", retry_text),
+        .header(RETRY_AFTER, retry_text.clone()),
         Fault::RateLimit => {
             let mut e = ApiError::new(
                 429,
@@ -97,7 +100,7 @@ pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
             )
             .code("rate_limit_exceeded");
             e.kind = "requests".into();
-            e.header("retry-after", retry_text)
+            e.header(RETRY_AFTER, retry_text)
         }
         Fault::FlexUnavailable => flex_unavailable(retry_text),
         Fault::Overloaded => {
@@ -106,7 +109,7 @@ pub fn fault_error(state: &State, fault: Fault, api: Api) -> ApiError {
                 Api::Anthropic => "Overloaded (simulated by the mock)",
                 Api::Gemini => "The model is overloaded. Please try again later.",
             };
-            ApiError::new(503, msg).header("retry-after", retry_text)
+            ApiError::new(503, msg).header(RETRY_AFTER, retry_text)
         }
         _ if api == Api::Gemini => ApiError::new(
             500,

@@ -29,7 +29,7 @@ pub async fn models(Shared(state): Shared<Arc<State>>, Family(api): Family) -> R
         }),
         Api::Gemini => json!({"models": ids.iter().map(|id| gemini_model(id)).collect::<Vec<_>>()}),
     };
-    respond::json(200, &body, &[])
+    respond::json(200, &body, Vec::new())
 }
 
 /// Google's `Model` resource for a Gemini model id. The token limits are those Google lists for
@@ -80,5 +80,5 @@ pub async fn model(
         }
         Api::Gemini => gemini_model(id),
     };
-    Ok(respond::json(200, &body, &[]))
+    Ok(respond::json(200, &body, Vec::new()))
 }

@@ -15,12 +15,12 @@ use super::state::State;
 
 /// `GET /_mock/stats`: the counters.
 pub async fn stats(Shared(state): Shared<Arc<State>>) -> Response {
-    respond::json(200, &state.stats.snapshot(), &[])
+    respond::json(200, &state.stats.snapshot(), Vec::new())
 }
 
 /// `GET /_mock/health`.
 pub async fn health() -> Response {
-    respond::json(200, &json!({"status": "ok", "simulated": true}), &[])
+    respond::json(200, &json!({"status": "ok", "simulated": true}), Vec::new())
 }
 
 /// `POST /_mock/reset`: counters, queued faults and prompt caches back to empty.
@@ -28,7 +28,7 @@ pub async fn reset(Shared(state): Shared<Arc<State>>) -> Response {
     state.stats.reset();
     state.faults.clear();
     state.cache.clear();
-    respond::json(200, &json!({"reset": true}), &[])
+    respond::json(200, &json!({"reset": true}), Vec::new())
 }
 
 /// `POST /_mock/inject`: queues faults for the next calls, or for one Files/Batches endpoint.
@@ -81,6 +81,6 @@ pub async fn inject(Shared(state): Shared<Arc<State>>, body: Bytes) -> Result<Re
     Ok(respond::json(
         200,
         &json!({"injected": fault.name(), "count": count, "endpoint": v.get("endpoint")}),
-        &[],
+        Vec::new(),
     ))
 }

@@ -37,7 +37,7 @@ pub struct ApiError {
     /// Human-readable message.
     pub message: String,
     /// Extra response headers (`retry-after`, rate-limit headers).
-    pub headers: Vec<(String, String)>,
+    pub headers: super::headers::Headers,
     /// Close the connection without any response instead (a simulated reset).
     pub reset: bool,
     /// Gemini `details` entries (`google.rpc.ErrorInfo`, …); a 429's `RetryInfo` is added when
@@ -99,9 +99,11 @@ impl ApiError {
         self
     }
 
-    /// Adds a response header.
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> ApiError {
-        self.headers.push((name.to_string(), value.into()));
+    /// Adds a response header; a value that is not valid header text is left out.
+    pub fn header(mut self, name: header::HeaderName, value: String) -> ApiError {
+        if let Ok(value) = HeaderValue::try_from(value) {
+            self.headers.push((name, value));
+        }
         self
     }
 
@@ -161,9 +163,9 @@ impl ApiError {
             let secs = self
                 .headers
                 .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                .and_then(|(_, v)| v.parse::<f64>().ok())
-                .unwrap_or(1.0);
+                .find(|(k, _)| k == header::RETRY_AFTER)
+                .and_then(|(_, v)| v.to_str().ok()?.parse::<f64>().ok())
+                .unwrap_or(1.0_f64);
             details.push(json!({
                 "@type": "type.googleapis.com/google.rpc.RetryInfo",
                 "retryDelay": format!("{}s", secs.ceil() as u64),
@@ -217,18 +219,16 @@ impl ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        for (k, v) in &self.headers {
+        let headers = if api == Api::Gemini {
             // Google states the wait in the body's RetryInfo, not in a header.
-            if api == Api::Gemini && k.eq_ignore_ascii_case("retry-after") {
-                continue;
-            }
-            if let (Ok(name), Ok(value)) = (
-                header::HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(v),
-            ) {
-                resp.headers_mut().insert(name, value);
-            }
-        }
+            self.headers
+                .into_iter()
+                .filter(|(name, _)| name != header::RETRY_AFTER)
+                .collect()
+        } else {
+            self.headers
+        };
+        super::headers::add_headers(&mut resp, headers);
         resp
     }
 }
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn gemini_shape_status_names_and_retry_info() {
-        let e = ApiError::new(429, "Quota exceeded").header("retry-after", "7");
+        let e = ApiError::new(429, "Quota exceeded").header(header::RETRY_AFTER, "7".into());
         assert_eq!(
             e.body(Api::Gemini, "r"),
             json!({"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED",

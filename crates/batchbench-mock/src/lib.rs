@@ -25,6 +25,7 @@ pub mod errors;
 pub mod extract;
 pub mod faults;
 pub mod gemini;
+pub mod headers;
 pub mod latency;
 pub mod middleware;
 pub mod models;

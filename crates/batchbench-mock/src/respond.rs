@@ -11,10 +11,11 @@ use serde::Serialize;
 use super::clock::pause;
 use super::connection::half_then_break;
 use super::errors::{Api, ApiError};
+use super::headers::{Headers, add_headers};
 use super::ratelimit::{Decision, openai_duration};
 
 /// A JSON response with extra headers.
-pub fn json(status: u16, value: &impl Serialize, headers: &[(String, String)]) -> Response {
+pub fn json(status: u16, value: &impl Serialize, headers: Headers) -> Response {
     let mut resp = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     resp.headers_mut().insert(
@@ -25,21 +26,9 @@ pub fn json(status: u16, value: &impl Serialize, headers: &[(String, String)]) -
     resp
 }
 
-/// Adds headers, skipping any that are not valid header text.
-pub fn add_headers(resp: &mut Response, headers: &[(String, String)]) {
-    for (k, v) in headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) {
-            resp.headers_mut().insert(name, value);
-        }
-    }
-}
-
 /// A JSON body whose connection drops after about half of it was sent (the headers and the
 /// first half arrive; then the connection breaks).
-pub fn dropped_json(value: &impl Serialize, headers: &[(String, String)]) -> Response {
+pub fn dropped_json(value: &impl Serialize, headers: Headers) -> Response {
     let mut resp = half_then_break(serde_json::to_vec(value).unwrap_or_default());
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -49,23 +38,63 @@ pub fn dropped_json(value: &impl Serialize, headers: &[(String, String)]) -> Res
     resp
 }
 
+/// A header value from text the mock wrote itself (digits, durations, timestamps); text that
+/// is not valid header text is left out.
+fn text_value(text: String) -> Option<HeaderValue> {
+    HeaderValue::try_from(text).ok()
+}
+
+// OpenAI's rate-limit headers (https://platform.openai.com/docs/guides/rate-limits).
+const OPENAI_LIMIT_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-limit-requests");
+const OPENAI_REMAINING_REQUESTS: HeaderName =
+    HeaderName::from_static("x-ratelimit-remaining-requests");
+const OPENAI_RESET_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-reset-requests");
+const OPENAI_LIMIT_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-limit-tokens");
+const OPENAI_REMAINING_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-tokens");
+const OPENAI_RESET_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-reset-tokens");
+// Anthropic's (https://docs.anthropic.com/en/api/rate-limits#response-headers).
+const ANTHROPIC_REQUESTS: [HeaderName; 3] = [
+    HeaderName::from_static("anthropic-ratelimit-requests-limit"),
+    HeaderName::from_static("anthropic-ratelimit-requests-remaining"),
+    HeaderName::from_static("anthropic-ratelimit-requests-reset"),
+];
+const ANTHROPIC_TOKENS: [[HeaderName; 3]; 3] = [
+    [
+        HeaderName::from_static("anthropic-ratelimit-tokens-limit"),
+        HeaderName::from_static("anthropic-ratelimit-tokens-remaining"),
+        HeaderName::from_static("anthropic-ratelimit-tokens-reset"),
+    ],
+    [
+        HeaderName::from_static("anthropic-ratelimit-input-tokens-limit"),
+        HeaderName::from_static("anthropic-ratelimit-input-tokens-remaining"),
+        HeaderName::from_static("anthropic-ratelimit-input-tokens-reset"),
+    ],
+    [
+        HeaderName::from_static("anthropic-ratelimit-output-tokens-limit"),
+        HeaderName::from_static("anthropic-ratelimit-output-tokens-remaining"),
+        HeaderName::from_static("anthropic-ratelimit-output-tokens-reset"),
+    ],
+];
+
 /// The rate-limit headers of `api` for a limiter decision.
-pub fn rate_headers(api: Api, d: &Decision) -> Vec<(String, String)> {
-    let mut h = Vec::new();
+pub fn rate_headers(api: Api, d: &Decision) -> Headers {
+    let mut h = Headers::new();
+    let mut push = |name: HeaderName, value: Option<HeaderValue>| {
+        if let Some(value) = value {
+            h.push((name, value));
+        }
+    };
     match api {
         Api::OpenAi => {
             if let Some((limit, remaining, reset)) = d.requests {
-                h.push(("x-ratelimit-limit-requests".into(), limit.to_string()));
-                h.push((
-                    "x-ratelimit-remaining-requests".into(),
-                    remaining.to_string(),
-                ));
-                h.push(("x-ratelimit-reset-requests".into(), openai_duration(reset)));
+                push(OPENAI_LIMIT_REQUESTS, Some(limit.into()));
+                push(OPENAI_REMAINING_REQUESTS, Some(remaining.into()));
+                push(OPENAI_RESET_REQUESTS, text_value(openai_duration(reset)));
             }
             if let Some((limit, remaining, reset)) = d.tokens {
-                h.push(("x-ratelimit-limit-tokens".into(), limit.to_string()));
-                h.push(("x-ratelimit-remaining-tokens".into(), remaining.to_string()));
-                h.push(("x-ratelimit-reset-tokens".into(), openai_duration(reset)));
+                push(OPENAI_LIMIT_TOKENS, Some(limit.into()));
+                push(OPENAI_REMAINING_TOKENS, Some(remaining.into()));
+                push(OPENAI_RESET_TOKENS, text_value(openai_duration(reset)));
             }
         }
         // Google sends no rate-limit headers: a 429's body says how long to wait.
@@ -74,30 +103,20 @@ pub fn rate_headers(api: Api, d: &Decision) -> Vec<(String, String)> {
             let at = |d: Duration| {
                 let t = chrono::Utc::now()
                     + chrono::Duration::milliseconds(d.as_millis().min(i64::MAX as u128) as i64);
-                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                text_value(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             };
             if let Some((limit, remaining, reset)) = d.requests {
-                h.push((
-                    "anthropic-ratelimit-requests-limit".into(),
-                    limit.to_string(),
-                ));
-                h.push((
-                    "anthropic-ratelimit-requests-remaining".into(),
-                    remaining.to_string(),
-                ));
-                h.push(("anthropic-ratelimit-requests-reset".into(), at(reset)));
+                let [l, r, t] = ANTHROPIC_REQUESTS;
+                push(l, Some(limit.into()));
+                push(r, Some(remaining.into()));
+                push(t, at(reset));
             }
             if let Some((limit, remaining, reset)) = d.tokens {
-                for kind in ["tokens", "input-tokens", "output-tokens"] {
-                    h.push((
-                        format!("anthropic-ratelimit-{kind}-limit"),
-                        limit.to_string(),
-                    ));
-                    h.push((
-                        format!("anthropic-ratelimit-{kind}-remaining"),
-                        remaining.to_string(),
-                    ));
-                    h.push((format!("anthropic-ratelimit-{kind}-reset"), at(reset)));
+                let reset = at(reset);
+                for [l, r, t] in ANTHROPIC_TOKENS {
+                    push(l, Some(limit.into()));
+                    push(r, Some(remaining.into()));
+                    push(t, reset.clone());
                 }
             }
         }
@@ -140,11 +159,11 @@ pub fn rate_limited(api: Api, d: &Decision, model: &str) -> ApiError {
     let mut e = ApiError::new(429, message).code("rate_limit_exceeded");
     e.kind = which.to_string();
     e.headers = rate_headers(api, d);
-    if !d.too_large {
-        e.headers
-            .push(("retry-after".into(), retry_after_secs(d.retry_after)));
+    if d.too_large {
+        e
+    } else {
+        e.header(header::RETRY_AFTER, retry_after_secs(d.retry_after))
     }
-    e
 }
 
 /// One event of an SSE stream and the pause before it.
@@ -170,7 +189,7 @@ pub enum StreamEnd {
 }
 
 /// A `text/event-stream` response that sends `events` with their delays.
-pub fn sse(events: Vec<SseEvent>, end: StreamEnd, headers: &[(String, String)]) -> Response {
+pub fn sse(events: Vec<SseEvent>, end: StreamEnd, headers: Headers) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let cut = match end {
         StreamEnd::Complete => events.len(),
@@ -213,4 +232,70 @@ pub fn sse(events: Vec<SseEvent>, end: StreamEnd, headers: &[(String, String)]) 
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     add_headers(&mut resp, headers);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision() -> Decision {
+        Decision {
+            allowed: true,
+            refused_by: None,
+            too_large: false,
+            retry_after: Duration::ZERO,
+            requests: Some((500, 499, Duration::from_millis(120))),
+            tokens: Some((200_000, 198_000, Duration::from_millis(1500))),
+        }
+    }
+
+    fn text(h: &Headers) -> Vec<(&str, &str)> {
+        h.iter()
+            .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("?")))
+            .collect()
+    }
+
+    #[test]
+    fn openai_rate_headers_in_order() {
+        assert_eq!(
+            text(&rate_headers(Api::OpenAi, &decision())),
+            [
+                ("x-ratelimit-limit-requests", "500"),
+                ("x-ratelimit-remaining-requests", "499"),
+                ("x-ratelimit-reset-requests", "120ms"),
+                ("x-ratelimit-limit-tokens", "200000"),
+                ("x-ratelimit-remaining-tokens", "198000"),
+                ("x-ratelimit-reset-tokens", "1.5s"),
+            ]
+        );
+        let unlimited = Decision {
+            requests: None,
+            tokens: None,
+            ..decision()
+        };
+        assert!(rate_headers(Api::OpenAi, &unlimited).is_empty());
+    }
+
+    #[test]
+    fn anthropic_rate_headers_and_a_429s_retry_after() {
+        let h = rate_headers(Api::Anthropic, &decision());
+        let names: Vec<&str> = h.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names.len(), 12);
+        assert_eq!(names[0], "anthropic-ratelimit-requests-limit");
+        assert_eq!(names[11], "anthropic-ratelimit-output-tokens-reset");
+        let values = text(&h);
+        assert_eq!(
+            values[4],
+            ("anthropic-ratelimit-tokens-remaining", "198000")
+        );
+        assert!(values[2].1.ends_with('Z'));
+        let refused = Decision {
+            allowed: false,
+            refused_by: Some("requests"),
+            retry_after: Duration::from_millis(2_500),
+            ..decision()
+        };
+        let e = rate_limited(Api::OpenAi, &refused, "gpt-4o-mini");
+        assert_eq!(text(&e.headers).last(), Some(&("retry-after", "3")));
+    }
 }

@@ -4,9 +4,11 @@
 //!
 //! - Pre-tokenizer pieces: natural text repeats its words, and a hash lookup is cheaper than a
 //!   BPE pass. Exact, because a text's count is the sum of its pieces' counts.
-//! - Whole long texts: every request of a run repeats the dataset's shared instructions, which
-//!   both the client (planning) and the mock (usage) count again and again. A small
-//!   direct-mapped cache answers a repeat with one hash and one comparison.
+//! - Whole texts: every request of a run repeats the dataset's shared instructions, which both
+//!   the client (planning) and the mock (usage) count again and again, and every strategy of a
+//!   run sends the same prompts again (short system messages repeat on every request). Two
+//!   small direct-mapped caches, one for short texts and one for long ones, answer a repeat with
+//!   one hash and one comparison instead of a pre-tokenizer pass.
 
 use std::cell::RefCell;
 
@@ -16,18 +18,21 @@ use super::Encoding;
 const PIECE_CAP: usize = 1 << 17;
 /// Pieces longer than this are not remembered.
 const PIECE_MAX_LEN: usize = 32;
-/// Texts shorter than this are not remembered whole (their pieces are, which is enough).
+/// Texts from this length on go to the long-text memo, shorter ones to the short-text memo.
 const TEXT_MIN_LEN: usize = 256;
 /// Texts longer than this are not remembered whole (bounds the memo's memory).
 const TEXT_MAX_LEN: usize = 64 * 1024;
-/// Slots of the whole-text memo per thread and encoding (a power of two).
+/// Slots of the long-text memo per thread and encoding (a power of two): at most 4 MB.
 const TEXT_SLOTS: usize = 64;
+/// Slots of the short-text memo per thread and encoding (a power of two): at most 256 KB of
+/// text, enough for the prompts of a small dataset and any number of repeated short messages.
+const SHORT_SLOTS: usize = 1024;
 
 /// Piece -> token count, hashed with rustc's FxHash: fast on short keys; no DoS concern here
 /// (the maps are private, bounded and per thread).
 type PieceMap = rustc_hash::FxHashMap<Box<[u8]>, u32>;
 
-/// One remembered long text: its hash, the text and its count.
+/// One remembered text: its hash, the text and its count.
 type TextSlot = Option<(u64, Box<str>, u64)>;
 
 /// The per-thread memos of one encoding.
@@ -35,6 +40,18 @@ type TextSlot = Option<(u64, Box<str>, u64)>;
 struct Memo {
     pieces: PieceMap,
     texts: Vec<TextSlot>,
+    short: Vec<TextSlot>,
+}
+
+impl Memo {
+    /// The memo for texts of `len` bytes and its number of slots.
+    fn texts(&mut self, len: usize) -> (&mut Vec<TextSlot>, usize) {
+        if len < TEXT_MIN_LEN {
+            (&mut self.short, SHORT_SLOTS)
+        } else {
+            (&mut self.texts, TEXT_SLOTS)
+        }
+    }
 }
 
 thread_local! {
@@ -63,16 +80,19 @@ fn hash(text: &str) -> u64 {
     h.finish()
 }
 
-/// Tokens in `text` (no special tokens), as tiktoken counts them, remembering long texts whole.
+/// Tokens in `text` (no special tokens), as tiktoken counts them, remembering texts whole.
 pub fn count(encoding: Encoding, text: &str) -> u64 {
-    if !(TEXT_MIN_LEN..=TEXT_MAX_LEN).contains(&text.len()) {
+    if text.is_empty() {
+        return 0;
+    }
+    if text.len() > TEXT_MAX_LEN {
         return count_pieces(encoding, text) as u64;
     }
     let h = hash(text);
-    let i = (h as usize) & (TEXT_SLOTS - 1);
     let hit = MEMO.with(|m| {
-        let m = m.borrow();
-        match m[slot(encoding)].texts.get(i) {
+        let mut m = m.borrow_mut();
+        let (texts, slots) = m[slot(encoding)].texts(text.len());
+        match texts.get(h as usize & (slots - 1)) {
             Some(Some((sh, st, n))) if *sh == h && **st == *text => Some(*n),
             _ => None,
         }
@@ -83,11 +103,11 @@ pub fn count(encoding: Encoding, text: &str) -> u64 {
     let n = count_pieces(encoding, text) as u64;
     MEMO.with(|m| {
         let mut m = m.borrow_mut();
-        let texts = &mut m[slot(encoding)].texts;
+        let (texts, slots) = m[slot(encoding)].texts(text.len());
         if texts.is_empty() {
-            texts.resize(TEXT_SLOTS, None);
+            texts.resize(slots, None);
         }
-        texts[i] = Some((h, text.into(), n));
+        texts[h as usize & (slots - 1)] = Some((h, text.into(), n));
     });
     n
 }
@@ -152,6 +172,13 @@ mod tests {
             // A long text that differs from a remembered one only at the end is counted afresh.
             let other = format!("{long} and more");
             assert_eq!(count(enc, &other), reference(enc, &other));
+            // More short texts than slots: evicted ones are counted afresh, never misread.
+            for round in 0..2 {
+                for i in 0..(2 * SHORT_SLOTS) {
+                    let text = format!("Is {i} a prime number? {round}");
+                    assert_eq!(count(enc, &text), reference(enc, &text), "{text:?}");
+                }
+            }
         }
     }
 }

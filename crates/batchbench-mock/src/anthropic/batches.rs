@@ -224,7 +224,7 @@ pub async fn create(
     lock(&state.message_batches).insert(batch, state.config.batch.max_batches);
     let handle = tokio::spawn(run(state.clone(), id, requests));
     state.track(handle.abort_handle());
-    Ok(respond::json(200, &obj, &[]))
+    Ok(respond::json(200, &obj, Vec::new()))
 }
 
 fn missing(id: &str) -> ApiError {
@@ -240,7 +240,7 @@ pub async fn get(
     let id = id.as_str();
     let store = lock(&state.message_batches);
     let b = store.map.get(id).ok_or_else(|| missing(id))?;
-    Ok(respond::json(200, &b.object(&base), &[]))
+    Ok(respond::json(200, &b.object(&base), Vec::new()))
 }
 
 /// `GET /v1/messages/batches/{id}/results` (JSONL, once ended).
@@ -279,7 +279,7 @@ pub async fn cancel(
         b.status = "canceling";
         b.cancel_initiated_at = Some(Utc::now());
     }
-    Ok(respond::json(200, &b.object(&base), &[]))
+    Ok(respond::json(200, &b.object(&base), Vec::new()))
 }
 
 /// `DELETE /v1/messages/batches/{id}` (only once ended).
@@ -300,7 +300,7 @@ pub async fn delete(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Res
     Ok(respond::json(
         200,
         &json!({"id": id, "type": "message_batch_deleted"}),
-        &[],
+        Vec::new(),
     ))
 }
 
@@ -345,5 +345,5 @@ pub async fn list(
         "first_id": page.first().and_then(|b| b.get("id")).cloned(),
         "last_id": page.last().and_then(|b| b.get("id")).cloned(),
     });
-    Ok(respond::json(200, &body, &[]))
+    Ok(respond::json(200, &body, Vec::new()))
 }

@@ -290,13 +290,13 @@ pub async fn handle(
         } else {
             StreamEnd::Complete
         };
-        return Ok(respond::sse(events, end, &headers));
+        return Ok(respond::sse(events, end, headers));
     }
     pause(timing.total).await;
     if plan.drop {
-        return Ok(respond::dropped_json(&done.body, &headers));
+        return Ok(respond::dropped_json(&done.body, headers));
     }
-    Ok(respond::json(200, &done.body, &headers))
+    Ok(respond::json(200, &done.body, headers))
 }
 
 /// `POST /v1/messages/count_tokens`.
@@ -312,7 +312,7 @@ pub async fn count_tokens(
     Ok(respond::json(
         200,
         &json!({"input_tokens": p.input_tokens()}),
-        &[],
+        Vec::new(),
     ))
 }
 

@@ -321,14 +321,14 @@ pub async fn create(state: Arc<State>, model: &str, body: &Bytes) -> Result<Resp
     let inline = source == BatchInput::Inline;
     let handle = tokio::spawn(run(state.clone(), id, model, items, inline));
     state.track(handle.abort_handle());
-    Ok(respond::json(200, &op, &[]))
+    Ok(respond::json(200, &op, Vec::new()))
 }
 
 /// `GET /v1beta/batches/{id}`.
 pub fn get(state: &State, id: &str) -> Result<Response, ApiError> {
     let store = lock(&state.gemini);
     let b = store.batches.map.get(id).ok_or_else(|| missing(id))?;
-    Ok(respond::json(200, &b.operation(), &[]))
+    Ok(respond::json(200, &b.operation(), Vec::new()))
 }
 
 /// `POST /v1beta/batches/{id}:cancel` (Google's `Empty` back; a finished batch stays as it is).
@@ -338,7 +338,7 @@ pub fn cancel(state: &State, id: &str) -> Result<Response, ApiError> {
     if !b.is_terminal() {
         b.cancel = true;
     }
-    Ok(respond::json(200, &json!({}), &[]))
+    Ok(respond::json(200, &json!({}), Vec::new()))
 }
 
 /// `DELETE /v1beta/batches/{id}`: forgets the batch (a running one stops).
@@ -346,7 +346,7 @@ pub fn delete(state: &State, id: &str) -> Result<Response, ApiError> {
     let mut store = lock(&state.gemini);
     store.batches.map.remove(id).ok_or_else(|| missing(id))?;
     store.batches.order.retain(|x| x != id);
-    Ok(respond::json(200, &json!({}), &[]))
+    Ok(respond::json(200, &json!({}), Vec::new()))
 }
 
 /// `GET /v1beta/batches?pageSize&pageToken` (newest first, as `operations`).
@@ -373,7 +373,7 @@ pub fn list(state: &State, query: Option<&str>) -> Response {
     if let Some(n) = next {
         body["nextPageToken"] = json!(n);
     }
-    respond::json(200, &body, &[])
+    respond::json(200, &body, Vec::new())
 }
 
 #[cfg(test)]

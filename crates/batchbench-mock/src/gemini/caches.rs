@@ -129,14 +129,14 @@ pub async fn create(state: Arc<State>, body: Bytes) -> Result<Response, ApiError
     };
     let obj = record.object();
     lock(&state.gemini).caches.insert(record);
-    Ok(respond::json(200, &obj, &[]))
+    Ok(respond::json(200, &obj, Vec::new()))
 }
 
 /// `GET /v1beta/cachedContents/{id}`.
 pub fn get(state: &State, id: &str) -> Result<Response, ApiError> {
     let mut store = lock(&state.gemini);
     let c = store.caches.live(id, Utc::now()).ok_or_else(missing)?;
-    Ok(respond::json(200, &c.object(), &[]))
+    Ok(respond::json(200, &c.object(), Vec::new()))
 }
 
 /// `PATCH /v1beta/cachedContents/{id}`: a new `ttl` or `expireTime` (nothing else may change).
@@ -149,7 +149,7 @@ pub fn update(state: &State, id: &str, body: &Bytes) -> Result<Response, ApiErro
         c.expires = expires;
         c.updated = now;
     }
-    Ok(respond::json(200, &c.object(), &[]))
+    Ok(respond::json(200, &c.object(), Vec::new()))
 }
 
 /// `DELETE /v1beta/cachedContents/{id}`.
@@ -157,7 +157,7 @@ pub fn delete(state: &State, id: &str) -> Result<Response, ApiError> {
     let mut store = lock(&state.gemini);
     store.caches.live(id, Utc::now()).ok_or_else(missing)?;
     store.caches.remove(id);
-    Ok(respond::json(200, &json!({}), &[]))
+    Ok(respond::json(200, &json!({}), Vec::new()))
 }
 
 /// `GET /v1beta/cachedContents?pageSize&pageToken` (live caches, oldest first).
@@ -178,7 +178,7 @@ pub fn list(state: &State, query: Option<&str>) -> Response {
     if let Some(n) = next {
         body["nextPageToken"] = json!(n);
     }
-    respond::json(200, &body, &[])
+    respond::json(200, &body, Vec::new())
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub fn new_file_id(state: &State) -> String {
 
 fn upload_response(status: &'static str, body: Option<&Value>) -> Response {
     let mut resp = match body {
-        Some(b) => respond::json(200, b, &[]),
+        Some(b) => respond::json(200, b, Vec::new()),
         None => Response::new(Body::empty()),
     };
     resp.headers_mut()
@@ -198,7 +198,7 @@ fn chunk(
 pub fn get(state: &State, base: &str, id: &str) -> Result<Response, ApiError> {
     let store = lock(&state.gemini);
     let f = store.files.get(id).ok_or_else(|| missing(id))?;
-    Ok(respond::json(200, &f.object(base), &[]))
+    Ok(respond::json(200, &f.object(base), Vec::new()))
 }
 
 /// `GET …/files/{id}:download?alt=media`: the bytes of a generated file.
@@ -227,7 +227,7 @@ pub fn delete(state: &State, id: &str) -> Result<Response, ApiError> {
         .files
         .remove(id)
         .ok_or_else(|| missing(id))?;
-    Ok(respond::json(200, &json!({}), &[]))
+    Ok(respond::json(200, &json!({}), Vec::new()))
 }
 
 /// `GET /v1beta/files?pageSize&pageToken` (newest first; `pageSize` up to 100, 10 unless given).
@@ -247,5 +247,5 @@ pub fn list(state: &State, base: &str, query: Option<&str>) -> Result<Response, 
     if let Some(n) = next {
         body["nextPageToken"] = json!(n);
     }
-    Ok(respond::json(200, &body, &[]))
+    Ok(respond::json(200, &body, Vec::new()))
 }

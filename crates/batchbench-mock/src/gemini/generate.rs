@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -241,7 +242,9 @@ pub async fn generate(
         return Err(fault_error(&state, Fault::FlexUnavailable, Api::Gemini));
     }
     let done = complete(&state, &p, prefix.as_ref(), &plan, &p.service_tier);
-    headers.push(("x-gemini-service-tier".into(), done.service_tier.clone()));
+    if let Ok(tier) = HeaderValue::from_str(&done.service_tier) {
+        headers.push((HeaderName::from_static("x-gemini-service-tier"), tier));
+    }
     let prof = latency::profile(&state.config.latency, &p.model);
     let slow = if plan.slow {
         state.config.faults.slow_factor
@@ -266,22 +269,22 @@ pub async fn generate(
             } else {
                 StreamEnd::Complete
             };
-            Ok(respond::sse(events, end, &headers))
+            Ok(respond::sse(events, end, headers))
         }
         Some(false) => {
             pause(timing.total).await;
             Ok(respond::json(
                 200,
                 &stream::chunks(&p.model, &done),
-                &headers,
+                headers,
             ))
         }
         None => {
             pause(timing.total).await;
             if plan.drop {
-                return Ok(respond::dropped_json(&done.body(), &headers));
+                return Ok(respond::dropped_json(&done.body(), headers));
             }
-            Ok(respond::json(200, &done.body(), &headers))
+            Ok(respond::json(200, &done.body(), headers))
         }
     }
 }
@@ -323,7 +326,7 @@ pub async fn count_tokens(
     if total > 0 {
         body["promptTokensDetails"] = json!([{"modality": "TEXT", "tokenCount": total}]);
     }
-    Ok(respond::json(200, &body, &[]))
+    Ok(respond::json(200, &body, Vec::new()))
 }
 
 #[cfg(test)]

@@ -595,7 +595,7 @@ pub async fn create(Shared(state): Shared<Arc<State>>, body: Bytes) -> Result<Re
     lock(&state.batches).insert(record, state.config.batch.max_batches);
     let handle = tokio::spawn(run(state.clone(), id, input, endpoint.to_string()));
     state.track(handle.abort_handle());
-    Ok(respond::json(200, &obj, &[]))
+    Ok(respond::json(200, &obj, Vec::new()))
 }
 
 fn missing(id: &str) -> ApiError {
@@ -607,7 +607,7 @@ pub async fn get(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Respon
     let id = id.as_str();
     let store = lock(&state.batches);
     let r = store.map.get(id).ok_or_else(|| missing(id))?;
-    Ok(respond::json(200, &r.object(), &[]))
+    Ok(respond::json(200, &r.object(), Vec::new()))
 }
 
 /// `POST /v1/batches/{id}/cancel`.
@@ -629,7 +629,7 @@ pub async fn cancel(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Res
             ));
         }
     }
-    Ok(respond::json(200, &r.object(), &[]))
+    Ok(respond::json(200, &r.object(), Vec::new()))
 }
 
 /// `GET /v1/batches` (newest first, `limit` up to 100, `after`).
@@ -664,5 +664,5 @@ pub async fn list(
         .collect();
     let has_more = ids.len() > start + page.len();
     let body = list_page(page, has_more);
-    Ok(respond::json(200, &body, &[]))
+    Ok(respond::json(200, &body, Vec::new()))
 }

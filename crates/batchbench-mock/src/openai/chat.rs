@@ -498,13 +498,13 @@ pub async fn handle(
         } else {
             StreamEnd::Complete
         };
-        return Ok(respond::sse(events, end, &headers));
+        return Ok(respond::sse(events, end, headers));
     }
     pause(timing.total).await;
     if plan.drop {
-        return Ok(respond::dropped_json(&done.body(), &headers));
+        return Ok(respond::dropped_json(&done.body(), headers));
     }
-    Ok(respond::json(200, &done.body(), &headers))
+    Ok(respond::json(200, &done.body(), headers))
 }
 
 #[cfg(test)]

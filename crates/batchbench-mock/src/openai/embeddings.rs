@@ -350,9 +350,9 @@ pub async fn handle(
         };
     pause(latency::timing(&prof, total, 0, state.jitter(), scale).total).await;
     if plan.drop {
-        return Ok(respond::dropped_json(&body, &headers));
+        return Ok(respond::dropped_json(&body, headers));
     }
-    Ok(respond::json(200, &body, &headers))
+    Ok(respond::json(200, &body, headers))
 }
 
 /// One Batch API line for `/v1/embeddings`: the response body and its input count and tokens,

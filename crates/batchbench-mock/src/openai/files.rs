@@ -80,7 +80,7 @@ pub async fn create(
     };
     let obj = stored.object();
     lock(&state.files).put(&state.config.files, stored)?;
-    Ok(respond::json(200, &obj, &[]))
+    Ok(respond::json(200, &obj, Vec::new()))
 }
 
 /// A file part of an upload.
@@ -126,7 +126,7 @@ pub async fn get(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Respon
     let id = id.as_str();
     let files = lock(&state.files);
     let f = files.get(id).ok_or_else(|| missing(id))?;
-    Ok(respond::json(200, &f.object(), &[]))
+    Ok(respond::json(200, &f.object(), Vec::new()))
 }
 
 /// `GET /v1/files/{id}/content`: the raw bytes.
@@ -151,7 +151,7 @@ pub async fn delete(Shared(state): Shared<Arc<State>>, Id(id): Id) -> Result<Res
     Ok(respond::json(
         200,
         &json!({"id": id, "object": "file", "deleted": true}),
-        &[],
+        Vec::new(),
     ))
 }
 
@@ -183,5 +183,5 @@ pub async fn list(
         .collect();
     let has_more = all.len() > start + page.len();
     let body = list_page(page, has_more);
-    Ok(respond::json(200, &body, &[]))
+    Ok(respond::json(200, &body, Vec::new()))
 }

@@ -413,14 +413,14 @@ pub async fn handle(
         } else {
             StreamEnd::Complete
         };
-        return Ok(respond::sse(events(&p, &done, timing), end, &headers));
+        return Ok(respond::sse(events(&p, &done, timing), end, headers));
     }
     pause(timing.total).await;
     let out = body(&p, &done);
     if plan.drop {
-        return Ok(respond::dropped_json(&out, &headers));
+        return Ok(respond::dropped_json(&out, headers));
     }
-    Ok(respond::json(200, &out, &headers))
+    Ok(respond::json(200, &out, headers))
 }
 
 /// Answers one `/v1/responses` batch line: the response object and its usage, or the error.
