@@ -1,13 +1,12 @@
 //! Anthropic wire format: messages (plain and streamed) and Message Batches. Usage is normalised
 //! to the OpenAI convention on arrival (cache tokens become parts of the input total).
 
-use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{CallError, CallErrorKind};
 use super::http::{self, decode_error, json_body};
-use super::sse::SseBuffer;
+use super::sse::{self, Events};
 use super::{ChatRequest, ChatResponse, Client, ProviderKind, Usage};
 
 /// The API version header value batchbench speaks.
@@ -185,25 +184,16 @@ async fn chat_stream(
     let (response, start) = http::open(client, builder).await?;
     let headers = response.headers().clone();
     let request_id = super::headers::header_str(&headers, "request-id").map(str::to_string);
-    let mut stream = response.bytes_stream();
-    let mut sse = SseBuffer::default();
+    let mut events = Events::new(response, headers, t.stream_idle);
     let (mut text, mut id, mut stop) = (String::new(), String::new(), String::new());
     let mut usage = WireUsage::default();
     let (mut ttft, mut done) = (None, false);
     while !done {
-        let chunk = match tokio::time::timeout(t.stream_idle, stream.next()).await {
-            Err(_) => return Err(http::timeout("stream stalled", t.stream_idle)),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(http::dropped(http::transport(e), &headers)),
-            Ok(Some(Ok(c))) => c,
+        let Some(chunk) = events.next_chunk().await? else {
+            break;
         };
-        for event in sse.push(&chunk) {
-            let v: Value = serde_json::from_str(&event.data).map_err(|e| {
-                CallError::new(
-                    CallErrorKind::Decode,
-                    format!("invalid JSON in a stream event: {e}"),
-                )
-            })?;
+        for event in chunk {
+            let v = sse::json(&event)?;
             match v.get("type").and_then(|t| t.as_str()).unwrap_or_default() {
                 "message_start" => {
                     let m = &v["message"];
@@ -251,10 +241,11 @@ async fn chat_stream(
             }
         }
     }
+    let headers = events.headers();
     if !done {
         return Err(http::dropped(
             CallError::new(CallErrorKind::Connect, "stream ended before message_stop"),
-            &headers,
+            headers,
         ));
     }
     let served_tier = usage.service_tier.take();
@@ -270,7 +261,7 @@ async fn chat_stream(
         ttft: ttft.or(Some(start.elapsed())),
         served_tier,
         rate_limit: super::ratelimit::RateLimitInfo::from_headers(
-            &headers,
+            headers,
             std::time::SystemTime::now(),
         ),
     })

@@ -3,9 +3,44 @@
 //! the user message already asks for, once per client, with one warning, instead of failing
 //! every packed prompt.
 
+use std::borrow::Cow;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use super::CallError;
+use super::{CallError, ChatRequest, ChatResponse, Client};
+
+/// Sends `request` through `once`; a request with a schema that the server refuses is sent again
+/// without it, and every later one of this client goes without it from the start.
+pub(crate) async fn send_with_fallback<'a, F, Fut>(
+    client: &'a Client,
+    request: &'a ChatRequest,
+    once: F,
+) -> Result<ChatResponse, CallError>
+where
+    F: Fn(&'a Client, Cow<'a, ChatRequest>) -> Fut,
+    Fut: Future<Output = Result<ChatResponse, CallError>> + 'a,
+{
+    let fallback = client.schema_fallback();
+    if request.json_schema.is_none() {
+        return once(client, Cow::Borrowed(request)).await;
+    }
+    let plain = || {
+        Cow::Owned(ChatRequest {
+            json_schema: None,
+            ..request.clone()
+        })
+    };
+    if fallback.refused() {
+        return once(client, plain()).await;
+    }
+    match once(client, Cow::Borrowed(request)).await {
+        Err(e) if rejects_json_schema(&e) => {
+            fallback.refuse(&e);
+            once(client, plain()).await
+        }
+        other => other,
+    }
+}
 
 /// Whether `e` is a server refusing the request's `response_format` / `json_schema`: a 400 or
 /// 422 whose message or code names it.

@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{CallError, CallErrorKind};
 use super::http::{self, Reply, decode_error, json_body};
-use super::sse::SseBuffer;
+use super::sse::Events;
 use super::{ChatRequest, ChatResponse, Client, ProviderKind, Usage};
 
 /// The content type of a JSON request body, as reqwest's `json` sets it.
@@ -323,24 +322,12 @@ pub(crate) async fn chat(
     client: &Client,
     request: &ChatRequest,
 ) -> Result<ChatResponse, CallError> {
-    let fallback = client.schema_fallback();
-    if request.json_schema.is_none() {
-        return chat_once(client, request).await;
-    }
-    let plain = || ChatRequest {
-        json_schema: None,
-        ..request.clone()
-    };
-    if fallback.refused() {
-        return chat_once(client, &plain()).await;
-    }
-    match chat_once(client, request).await {
-        Err(e) if super::fallback::rejects_json_schema(&e) => {
-            fallback.refuse(&e);
-            chat_once(client, &plain()).await
-        }
-        other => other,
-    }
+    super::fallback::send_with_fallback(
+        client,
+        request,
+        |c, r| async move { chat_once(c, &r).await },
+    )
+    .await
 }
 
 async fn chat_once(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
@@ -372,20 +359,16 @@ async fn chat_stream(
     // Taken, not cloned: the body stream needs only the body.
     let headers = std::mem::take(response.headers_mut());
     let request_id = super::headers::header_str(&headers, "x-request-id").map(str::to_string);
-    let mut stream = response.bytes_stream();
-    let mut sse = SseBuffer::default();
+    let mut events = Events::new(response, headers, t.stream_idle);
     let mut text = String::new();
     let (mut id, mut finish, mut usage, mut ttft, mut done) =
         (String::new(), String::new(), None, None, false);
     let mut served_tier = None;
     while !done {
-        let chunk = match tokio::time::timeout(t.stream_idle, stream.next()).await {
-            Err(_) => return Err(http::timeout("stream stalled", t.stream_idle)),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(http::dropped(http::transport(e), &headers)),
-            Ok(Some(Ok(c))) => c,
+        let Some(chunk) = events.next_chunk().await? else {
+            break;
         };
-        for event in sse.push(&chunk) {
+        for event in chunk {
             if event.data == "[DONE]" {
                 done = true;
                 break;
@@ -413,10 +396,11 @@ async fn chat_stream(
             }
         }
     }
+    let headers = events.headers();
     if !done {
         return Err(http::dropped(
             CallError::new(CallErrorKind::Connect, "stream ended before data: [DONE]"),
-            &headers,
+            headers,
         ));
     }
     let usage = usage.ok_or_else(|| {
@@ -436,7 +420,7 @@ async fn chat_stream(
         ttft: ttft.or(Some(start.elapsed())),
         served_tier,
         rate_limit: super::ratelimit::RateLimitInfo::from_headers(
-            &headers,
+            headers,
             std::time::SystemTime::now(),
         ),
     })

@@ -6,14 +6,13 @@
 //! `reasoning.effort`, and usage is `input_tokens` (`input_tokens_details.cached_tokens`) and
 //! `output_tokens` (`output_tokens_details.reasoning_tokens`).
 
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::{CallError, CallErrorKind};
 use super::http::{self, decode_error, json_body};
 use super::openai::{BatchResult, authorized, parse_batch_envelope};
-use super::sse::SseBuffer;
+use super::sse::{self, Events};
 use super::{ChatRequest, ChatResponse, Client, ProviderKind, Usage};
 
 /// The endpoint Responses batch lines target.
@@ -275,24 +274,8 @@ pub(crate) async fn chat(
     client: &Client,
     request: &ChatRequest,
 ) -> Result<ChatResponse, CallError> {
-    let fallback = client.schema_fallback();
-    if request.json_schema.is_none() {
-        return once(client, request).await;
-    }
-    let plain = || ChatRequest {
-        json_schema: None,
-        ..request.clone()
-    };
-    if fallback.refused() {
-        return once(client, &plain()).await;
-    }
-    match once(client, request).await {
-        Err(e) if super::fallback::rejects_json_schema(&e) => {
-            fallback.refuse(&e);
-            once(client, &plain()).await
-        }
-        other => other,
-    }
+    super::fallback::send_with_fallback(client, request, |c, r| async move { once(c, &r).await })
+        .await
 }
 
 async fn once(client: &Client, request: &ChatRequest) -> Result<ChatResponse, CallError> {
@@ -324,23 +307,14 @@ async fn stream(
     let (response, start) = http::open(client, builder).await?;
     let headers = response.headers().clone();
     let request_id = super::headers::header_str(&headers, "x-request-id").map(str::to_string);
-    let mut body = response.bytes_stream();
-    let mut sse = SseBuffer::default();
+    let mut events = Events::new(response, headers, t.stream_idle);
     let (mut ttft, mut last) = (None, None);
     while last.is_none() {
-        let chunk = match tokio::time::timeout(t.stream_idle, body.next()).await {
-            Err(_) => return Err(http::timeout("stream stalled", t.stream_idle)),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(http::dropped(http::transport(e), &headers)),
-            Ok(Some(Ok(c))) => c,
+        let Some(chunk) = events.next_chunk().await? else {
+            break;
         };
-        for event in sse.push(&chunk) {
-            let v: Value = serde_json::from_str(&event.data).map_err(|e| {
-                CallError::new(
-                    CallErrorKind::Decode,
-                    format!("invalid JSON in a stream event: {e}"),
-                )
-            })?;
+        for event in chunk {
+            let v = sse::json(&event)?;
             match v.get("type").and_then(Value::as_str).unwrap_or_default() {
                 "response.output_text.delta" => {
                     let delta = v.get("delta").and_then(Value::as_str).unwrap_or_default();
@@ -366,13 +340,14 @@ async fn stream(
             }
         }
     }
+    let headers = events.headers();
     let Some(last) = last else {
         return Err(http::dropped(
             CallError::new(
                 CallErrorKind::Connect,
                 "stream ended before response.completed",
             ),
-            &headers,
+            headers,
         ));
     };
     let mut response =
@@ -381,7 +356,7 @@ async fn stream(
     response.request_id = request_id;
     response.ttft = ttft.or(Some(start.elapsed()));
     response.rate_limit =
-        super::ratelimit::RateLimitInfo::from_headers(&headers, std::time::SystemTime::now());
+        super::ratelimit::RateLimitInfo::from_headers(headers, std::time::SystemTime::now());
     Ok(response)
 }
 

@@ -1,8 +1,65 @@
-//! A small server-sent-events line splitter for streamed responses.
+//! A small server-sent-events line splitter for streamed responses, and [`Events`], the read
+//! loop every provider's stream shares.
 //!
-//! Hand-written (50 lines) because it is push-based: each provider's read loop keeps its own
-//! per-chunk idle timeout and its "2xx, then broken" classification, which a `Stream` adapter
-//! crate (eventsource-stream) would take over.
+//! Hand-written (50 lines) because it is push-based: [`Events`] keeps the per-chunk idle timeout
+//! and the "2xx, then broken" classification of the other calls, which a `Stream` adapter crate
+//! (eventsource-stream) would take over.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use super::error::{CallError, CallErrorKind};
+use super::http;
+
+/// The events of a streamed response, a chunk at a time: a chunk that does not come within the
+/// idle timeout is a timeout error, and a connection that breaks after the 2xx a `dropped` one.
+pub(crate) struct Events {
+    body: Pin<Box<dyn Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    sse: SseBuffer,
+    idle: Duration,
+    headers: HeaderMap,
+}
+
+impl Events {
+    /// Reads `response`'s body; `headers` are its headers (kept for the error of a cut stream).
+    pub(crate) fn new(response: reqwest::Response, headers: HeaderMap, idle: Duration) -> Events {
+        Events {
+            body: Box::pin(response.bytes_stream()),
+            sse: SseBuffer::default(),
+            idle,
+            headers,
+        }
+    }
+
+    /// The events the next chunk completes (possibly none); `None` once the body has ended.
+    pub(crate) async fn next_chunk(&mut self) -> Result<Option<Vec<Event>>, CallError> {
+        match tokio::time::timeout(self.idle, self.body.next()).await {
+            Err(_) => Err(http::timeout("stream stalled", self.idle)),
+            Ok(None) => Ok(None),
+            Ok(Some(Err(e))) => Err(http::dropped(http::transport(e), &self.headers)),
+            Ok(Some(Ok(c))) => Ok(Some(self.sse.push(&c))),
+        }
+    }
+
+    /// The response's headers.
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+/// An event's data as JSON, or a decode error saying so.
+pub(crate) fn json(event: &Event) -> Result<Value, CallError> {
+    serde_json::from_str(&event.data).map_err(|e| {
+        CallError::new(
+            CallErrorKind::Decode,
+            format!("invalid JSON in a stream event: {e}"),
+        )
+    })
+}
 
 /// Accumulates bytes and yields complete `data:` payloads (and `event:` names) as they arrive.
 #[derive(Debug, Default)]

@@ -2,7 +2,6 @@
 //! event is a whole response chunk (text deltas, the finish reason and usage on the last ones),
 //! and the stream simply ends, with no `[DONE]` marker.
 
-use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -10,7 +9,7 @@ use super::wire::{self, GenerateContentResponse, UsageMetadata};
 use super::{authorized, model_name, url};
 use crate::provider::error::{CallError, CallErrorKind};
 use crate::provider::http::{self, decode_error, json_body};
-use crate::provider::sse::SseBuffer;
+use crate::provider::sse::{self, Events};
 use crate::provider::{ChatRequest, ChatResponse, Client, ProviderKind};
 
 /// The response header that names the tier that served a request.
@@ -97,24 +96,12 @@ async fn chat_stream(
     let t = client.endpoint().timeouts;
     let (response, start) = http::open(client, builder).await?;
     let headers = response.headers().clone();
-    let mut stream = response.bytes_stream();
-    let mut sse = SseBuffer::default();
+    let mut events = Events::new(response, headers, t.stream_idle);
     let mut folded = Folded::default();
     let mut ttft = None;
-    loop {
-        let chunk = match tokio::time::timeout(t.stream_idle, stream.next()).await {
-            Err(_) => return Err(http::timeout("stream stalled", t.stream_idle)),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(http::dropped(http::transport(e), &headers)),
-            Ok(Some(Ok(c))) => c,
-        };
-        for event in sse.push(&chunk) {
-            let v: Value = serde_json::from_str(&event.data).map_err(|e| {
-                CallError::new(
-                    CallErrorKind::Decode,
-                    format!("invalid JSON in a stream event: {e}"),
-                )
-            })?;
+    while let Some(chunk) = events.next_chunk().await? {
+        for event in chunk {
+            let v = sse::json(&event)?;
             if let Some(e) = stream_error(&v) {
                 return Err(e);
             }
@@ -126,13 +113,14 @@ async fn chat_stream(
             }
         }
     }
+    let headers = events.headers();
     if folded.finish_reason.is_none() {
         return Err(http::dropped(
             CallError::new(
                 CallErrorKind::Connect,
                 "stream ended before a chunk carried a finish reason",
             ),
-            &headers,
+            headers,
         ));
     }
     let usage = http::required_usage(folded.usage.map(|u| u.normalise()))
@@ -143,10 +131,10 @@ async fn chat_stream(
         choices: 1,
         finish_reason: folded.finish_reason.unwrap_or_default(),
         usage,
-        request_id: crate::provider::headers::request_id(&headers),
+        request_id: crate::provider::headers::request_id(headers),
         ttft: ttft.or(Some(start.elapsed())),
         served_tier: wire::served_tier(crate::provider::headers::header_str(
-            &headers,
+            headers,
             SERVED_TIER_HEADER,
         )),
         rate_limit: None,
