@@ -239,6 +239,9 @@ pub fn validate(args: &RunArgs) -> Result<()> {
     if args.cache_ttl == Some(0) {
         return Err(usage("--cache-ttl must be at least 1 second"));
     }
+    if let (Some(ProviderKind::Gemini), Some(effort)) = (args.provider, &args.reasoning_effort) {
+        crate::provider::gemini::wire::check_effort(effort).map_err(usage)?;
+    }
     match args.answer_tokens {
         Some(0) => return Err(usage("--answer-tokens must be at least 1")),
         Some(n) if n > 1_000_000 => {

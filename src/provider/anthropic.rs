@@ -84,6 +84,16 @@ struct WireUsage {
     /// `standard`, `priority` or `batch`: the tier that served (and prices) the request.
     #[serde(default)]
     service_tier: Option<String>,
+    /// `thinking_tokens`: of `output_tokens`, those spent thinking (anthropic-sdk-python
+    /// `OutputTokensDetails`).
+    #[serde(default)]
+    output_tokens_details: Option<WireOutputDetails>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireOutputDetails {
+    #[serde(default)]
+    thinking_tokens: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,7 +118,32 @@ impl WireUsage {
                 .map_or(0, |c| c.ephemeral_1h_input_tokens)
                 .min(write),
             output_tokens: self.output_tokens,
-            reasoning_tokens: 0,
+            reasoning_tokens: self
+                .output_tokens_details
+                .as_ref()
+                .map_or(0, |d| d.thinking_tokens)
+                .min(self.output_tokens),
+        }
+    }
+
+    /// A `message_delta`'s usage: its counts are cumulative, so each one it carries replaces
+    /// the `message_start` value (anthropic-sdk-python `MessageDeltaUsage`).
+    fn update(&mut self, delta: &Value) {
+        let count = |k: &str| delta.get(k).and_then(Value::as_u64);
+        if let Some(o) = count("output_tokens") {
+            self.output_tokens = o;
+        }
+        if let Some(i) = count("input_tokens") {
+            self.input_tokens = i;
+        }
+        if let Some(w) = count("cache_creation_input_tokens") {
+            self.cache_creation_input_tokens = Some(w);
+        }
+        if let Some(r) = count("cache_read_input_tokens") {
+            self.cache_read_input_tokens = Some(r);
+        }
+        if let Ok(d) = WireOutputDetails::deserialize(&delta["output_tokens_details"]) {
+            self.output_tokens_details = Some(d);
         }
     }
 }
@@ -218,9 +253,7 @@ async fn chat_stream(
                     if let Some(s) = v["delta"].get("stop_reason").and_then(|s| s.as_str()) {
                         stop = s.to_string();
                     }
-                    if let Some(o) = v["usage"].get("output_tokens").and_then(|o| o.as_u64()) {
-                        usage.output_tokens = o;
-                    }
+                    usage.update(&v["usage"]);
                 }
                 "message_stop" => done = true,
                 "error" => {
@@ -475,5 +508,29 @@ mod tests {
                 .as_deref(),
             Some("invalid_request_error")
         );
+    }
+
+    #[test]
+    fn thinking_tokens_and_the_cumulative_counts_of_a_message_delta() {
+        let mut u = WireUsage::deserialize(&json!({"input_tokens": 10, "output_tokens": 1,
+            "cache_read_input_tokens": 0}))
+        .unwrap();
+        u.update(
+            &json!({"output_tokens": 300, "input_tokens": 12, "cache_read_input_tokens": 4000,
+            "output_tokens_details": {"thinking_tokens": 256}}),
+        );
+        let n = u.normalise();
+        assert_eq!(
+            (
+                n.input_tokens,
+                n.cached_tokens,
+                n.output_tokens,
+                n.reasoning_tokens
+            ),
+            (4012, 4000, 300, 256)
+        );
+        // A delta carrying only the output keeps the start's input counts.
+        u.update(&json!({"output_tokens": 301}));
+        assert_eq!(u.normalise().input_tokens, 4012);
     }
 }

@@ -603,7 +603,11 @@ impl BatchApi for Gemini {
                 .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
                 .and_then(|v| Some(v.get("request")?.get("model")?.as_str()?.to_string()))
                 .unwrap_or_default();
-            let bytes: usize = encoded.iter().map(|l| l.len() + 1).sum();
+            // Inline, each line becomes `{"request": …, "metadata": {"key": …}}` inside the create
+            // body: allow for that wrapping (the model named in each request, the key's JSON)
+            // so an input just under the limit as lines is not over it as a body.
+            let wrapping = 64 + model.len();
+            let bytes: usize = encoded.iter().map(|l| l.len() + wrapping).sum();
             let input = if bytes < gemini::batch::INLINE_MAX_BYTES {
                 let inline = encoded
                     .iter()

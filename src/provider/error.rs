@@ -116,6 +116,30 @@ impl CallError {
         }
     }
 
+    /// An error the server reported after its 2xx (an `error` stream event, a `failed`
+    /// response): classified by its code as the status it stands for, so that a server error or a
+    /// rate limit mid-stream is retried and counted like the same error before the stream began
+    /// (openai-python `ResponseError.code`: `server_error`, `rate_limit_exceeded`, …).
+    pub fn reported(code: Option<String>, message: String) -> CallError {
+        let status = match code.as_deref() {
+            Some("server_error" | "api_error" | "internal_error") => Some(500),
+            Some("rate_limit_exceeded" | "rate_limit_error") => Some(429),
+            Some("overloaded_error") => Some(529),
+            _ => None,
+        };
+        let mut e = CallError::new(
+            if status.is_some() {
+                CallErrorKind::Status
+            } else {
+                CallErrorKind::Decode
+            },
+            message,
+        );
+        e.status = status;
+        e.code = code;
+        e
+    }
+
     /// Whether flex processing refused for lack of capacity (OpenAI's 429 "resource
     /// unavailable"): retried with backoff, then optionally sent at the default tier.
     pub fn is_capacity(&self) -> bool {

@@ -259,16 +259,17 @@ impl CacheTtl {
 
     /// What this provider's wire carries for it (`None`: send nothing, the default), or why the
     /// provider has no such retention. Sources: Anthropic's prompt-caching guide (`ttl` `5m` |
-    /// `1h`); openai-python `prompt_cache_retention: Literal["in-memory", "24h"]`; Gemini's
-    /// `cachedContents` take any `ttl` in seconds.
+    /// `1h`); openai-python `prompt_cache_retention: Literal["in_memory", "24h"]` (older SDKs
+    /// spelled it `in-memory`; newer ones mark it deprecated for `prompt_cache_options.ttl`, and
+    /// still send it); Gemini's `cachedContents` take any `ttl` in seconds.
     pub fn wire_value(self, provider: ProviderKind) -> Result<Option<&'static str>, String> {
         match (self, provider) {
             (CacheTtl::Default, _) => Ok(None),
             (CacheTtl::OneHour, ProviderKind::Anthropic) => Ok(Some("1h")),
             (CacheTtl::Day, ProviderKind::Openai) => Ok(Some("24h")),
             (CacheTtl::OneHour, ProviderKind::Openai) => Err(
-                "OpenAI keeps cached prefixes in memory (cached) or for up to 24 hours (cached:24h, \
-                 prompt_cache_retention); it has no 1-hour TTL"
+                "OpenAI keeps cached prefixes for the account's default retention (cached) or for up \
+                 to 24 hours (cached:24h, prompt_cache_retention); it has no 1-hour TTL"
                     .into(),
             ),
             (CacheTtl::OneHour, ProviderKind::Gemini) => Ok(Some("3600s")),

@@ -304,9 +304,10 @@ fn stream_chunk(data: &str) -> Result<WireCompletion, CallError> {
     })?;
     if v.get("error").is_some_and(|e| !e.is_null()) {
         let (code, message) = http::error_fields(ProviderKind::Openai, &v);
-        let mut err = CallError::new(CallErrorKind::Decode, format!("error in stream: {message}"));
-        err.code = code;
-        return Err(err);
+        return Err(CallError::reported(
+            code,
+            format!("error in stream: {message}"),
+        ));
     }
     WireCompletion::deserialize(&v).map_err(|e| {
         CallError::new(

@@ -129,8 +129,18 @@ struct WireResponse {
 struct WireOutputItem {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
+    /// Absent or `null` on reasoning items (`ResponseReasoningItem.content: Optional[List]`).
+    #[serde(default, deserialize_with = "null_as_empty")]
     content: Vec<WireContent>,
+}
+
+/// A list the API may send as `null`.
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +271,19 @@ impl WireResponse {
     }
 }
 
+/// A `failed` response's error, classified by its code (`server_error` is retried like a 500).
+fn failure(v: &Value) -> Option<CallError> {
+    (v.get("status").and_then(Value::as_str) == Some("failed")).then(|| {
+        let e = v.get("error").unwrap_or(&Value::Null);
+        let code = e.get("code").and_then(Value::as_str).map(str::to_string);
+        let message = e
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("the response failed, no reason given");
+        CallError::reported(code, format!("the response failed: {message}"))
+    })
+}
+
 /// Reads a `response` object into a [`ChatResponse`].
 pub fn parse_response(v: &Value) -> Result<ChatResponse, String> {
     WireResponse::deserialize(v)
@@ -289,6 +312,9 @@ async fn once(client: &Client, request: &ChatRequest) -> Result<ChatResponse, Ca
     }
     let reply = http::send(client, builder).await?;
     let v = json_body(ProviderKind::Openai, &reply)?;
+    if let Some(e) = failure(&v) {
+        return Err(e);
+    }
     let mut response = parse_response(&v).map_err(|e| decode_error(e, &reply))?;
     response.request_id = reply.request_id();
     response.rate_limit =
@@ -329,12 +355,10 @@ async fn stream(
                 "error" => {
                     let (code, message) =
                         http::error_fields(ProviderKind::Openai, &json!({"error": v}));
-                    let mut err = CallError::new(
-                        CallErrorKind::Decode,
+                    return Err(CallError::reported(
+                        code,
                         format!("error in stream: {message}"),
-                    );
-                    err.code = code;
-                    return Err(err);
+                    ));
                 }
                 _ => {}
             }
@@ -350,6 +374,9 @@ async fn stream(
             headers,
         ));
     };
+    if let Some(e) = failure(&last) {
+        return Err(e);
+    }
     let mut response =
         parse_response(&last).map_err(|e| CallError::new(CallErrorKind::Decode, e))?;
     http::check_usage(&response.usage).map_err(|e| CallError::new(CallErrorKind::Decode, e))?;
@@ -446,5 +473,24 @@ mod tests {
                 .unwrap_err()
                 .contains("usage")
         );
+    }
+
+    #[test]
+    fn failures_after_the_2xx_are_classified_by_their_code() {
+        let failed = json!({"id": "resp_4", "status": "failed", "output": [],
+            "error": {"code": "server_error", "message": "The model failed"}});
+        let e = failure(&failed).unwrap();
+        assert_eq!((e.status, e.is_retryable()), (Some(500), true));
+        let limited = CallError::reported(Some("rate_limit_exceeded".into()), "slow down".into());
+        assert_eq!((limited.status, limited.is_retryable()), (Some(429), true));
+        let bad = CallError::reported(Some("invalid_prompt".into()), "no".into());
+        assert_eq!((bad.status, bad.is_retryable()), (None, false));
+        assert!(failure(&json!({"status": "completed"})).is_none());
+        // Reasoning items may carry `content: null`.
+        let v = json!({"id": "resp_5", "status": "completed", "output": [
+            {"type": "reasoning", "content": null, "summary": []},
+            {"type": "message", "content": [{"type": "output_text", "text": "ok"}]}],
+            "usage": {"input_tokens": 1, "output_tokens": 1}});
+        assert_eq!(parse_response(&v).unwrap().text, "ok");
     }
 }

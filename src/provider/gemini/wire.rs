@@ -102,20 +102,69 @@ pub struct ThinkingConfig {
     pub thinking_level: Option<String>,
 }
 
-/// `--reasoning-effort` as Gemini takes it: a whole number is a thinking budget, a word a
-/// thinking level; anything else is passed as a level for the server to judge.
+/// The thinking levels Gemini accepts (python-genai `ThinkingLevel`).
+pub const THINKING_LEVELS: &[&str] = &["minimal", "low", "medium", "high"];
+
+/// `--reasoning-effort` as Gemini takes it: a whole number is a thinking budget, `none` a budget
+/// of 0 (no thinking), a level word (`minimal`, `low`, `medium`, `high`) a thinking level.
+/// Other words are refused before anything is sent (see [`check_effort`]).
 pub fn thinking_config(effort: &str) -> ThinkingConfig {
     let effort = effort.trim();
-    match effort.parse::<i64>() {
-        Ok(budget) => ThinkingConfig {
+    let budget = if effort.eq_ignore_ascii_case("none") {
+        Some(0)
+    } else {
+        effort.parse::<i64>().ok()
+    };
+    match budget {
+        Some(budget) => ThinkingConfig {
             thinking_budget: Some(budget),
             thinking_level: None,
         },
-        Err(_) => ThinkingConfig {
+        None => ThinkingConfig {
             thinking_budget: None,
             thinking_level: Some(effort.to_ascii_uppercase()),
         },
     }
+}
+
+/// Why Gemini cannot take `effort`, if it cannot: OpenAI's `xhigh` or `max`, or a typo.
+pub fn check_effort(effort: &str) -> Result<(), String> {
+    let e = effort.trim();
+    if e.parse::<i64>().is_ok()
+        || e.eq_ignore_ascii_case("none")
+        || THINKING_LEVELS.iter().any(|l| e.eq_ignore_ascii_case(l))
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "--reasoning-effort {e:?}: Gemini takes a thinking budget in tokens (a whole number, -1 for \
+         dynamic, 0 or none for no thinking) or a thinking level ({})",
+        THINKING_LEVELS.join(", ")
+    ))
+}
+
+/// The order the model should write an object's properties in: the schema's `required` list
+/// (the packed items' order), then any other property. A `serde_json::Map` sorts its keys, so
+/// its own order would put `q10` before `q2`.
+fn ordering(
+    schema: &serde_json::Map<String, Value>,
+    props: &serde_json::Map<String, Value>,
+) -> Vec<String> {
+    let mut order: Vec<String> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|name| props.contains_key(*name))
+        .map(str::to_string)
+        .collect();
+    for name in props.keys() {
+        if !order.contains(name) {
+            order.push(name.clone());
+        }
+    }
+    order
 }
 
 /// A JSON schema (the packed answer's: an object of string properties) in the Gemini API's
@@ -141,8 +190,7 @@ pub fn response_schema(schema: &Value) -> Value {
                                     .collect()
                             })
                             .unwrap_or_default();
-                        let order: Vec<&String> = props.keys().collect();
-                        out.insert("propertyOrdering".into(), json!(order));
+                        out.insert("propertyOrdering".into(), json!(ordering(map, &props)));
                         out.insert(k.clone(), Value::Object(props));
                     }
                     "items" => {
@@ -445,6 +493,13 @@ mod tests {
             b["generationConfig"]["thinkingConfig"],
             json!({"thinkingBudget": 0})
         );
+        assert_eq!(thinking_config("none").thinking_budget, Some(0));
+        assert!(check_effort("low").is_ok() && check_effort("1024").is_ok());
+        assert!(
+            check_effort("xhigh")
+                .unwrap_err()
+                .contains("minimal, low, medium, high")
+        );
         let level = thinking_config("high");
         assert_eq!(level.thinking_level.as_deref(), Some("HIGH"));
     }
@@ -469,7 +524,7 @@ mod tests {
             json!({
                 "type": "OBJECT",
                 "properties": {"q1": {"type": "STRING"}, "q2": {"type": "STRING"}},
-                "propertyOrdering": ["q1", "q2"],
+                "propertyOrdering": ["q2", "q1"],
                 "required": ["q2", "q1"]
             })
         );

@@ -274,11 +274,18 @@ pub fn parse(v: &Value) -> Result<ChatParams, ApiError> {
     })
 }
 
-/// `prompt_cache_retention`: `in-memory` (the default) or `24h` (openai-python
-/// `Literal["in-memory", "24h"]`); `24h` only on the models that offer extended retention
-/// (`batchbench_core::facts::openai_extended_retention`), a 400 naming the parameter elsewhere.
+/// `prompt_cache_retention`: `in_memory` (the mock's default) or `24h` (openai-python
+/// `Literal["in_memory", "24h"]`; older SDKs spelled it `in-memory`, also accepted); `24h` only
+/// on the models that offer extended retention (`batchbench_core::facts::openai_extended_retention`),
+/// a 400 naming the parameter elsewhere.
 pub fn parse_retention(v: &Value, model: &str) -> Result<bool, ApiError> {
-    match one_of(v, "prompt_cache_retention", &["in-memory", "24h"])?.as_deref() {
+    match one_of(
+        v,
+        "prompt_cache_retention",
+        &["in_memory", "in-memory", "24h"],
+    )?
+    .as_deref()
+    {
         Some("24h") if !batchbench_core::facts::openai_extended_retention(model) => {
             Err(ApiError::invalid(
                 Some("prompt_cache_retention"),
