@@ -4,7 +4,7 @@ use clap::Parser;
 
 use batchbench::app;
 use batchbench::cli::{Cli, Command};
-use batchbench::error::EXIT_USAGE;
+use batchbench::error::{EXIT_USAGE, Error};
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -27,7 +27,17 @@ fn main() {
     };
     let result = runtime.block_on(async {
         match &cli.command {
-            Command::Run(args) => app::run(args).await,
+            // On a worker thread rather than this one: every answer wakes the task that sends
+            // the next request, and waking the thread that called `block_on` takes a system
+            // call each time, where a worker picks the task up itself.
+            Command::Run(args) => {
+                let args = args.clone();
+                match tokio::spawn(async move { app::run(&args).await }).await {
+                    Ok(result) => result,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(e) => Err(Error::Internal(format!("the run was cancelled: {e}"))),
+                }
+            }
             Command::Prices(args) => app::prices(args),
             Command::Gen(args) => app::gen_command(args),
             Command::Mock(args) => app::mock_command(args).await,

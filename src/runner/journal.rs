@@ -1,13 +1,14 @@
-//! The resume journal: an append-only JSONL file in the run folder, synced to disk after every
-//! line, of what was sent and what came back. After a crash (even `kill -9`), `run --resume`
+//! The resume journal: an append-only JSONL file in the run folder, written within 2 ms of each
+//! event and synced to disk within 20 ms, of what was sent and what came back. After a crash (even `kill -9`), `run --resume`
 //! reads it back: completed requests are not sent again, submitted batches are polled by id
 //! rather than resubmitted, and finished strategies are taken from the run's CSV files.
 //!
 //! Keys never enter it: it holds requests' ids, responses and errors only.
 //!
-//! Writes go through one writer thread that appends whatever has queued up and then syncs once
-//! (group commit), so 64 requests in flight cost one `fdatasync` per batch of events rather than
-//! one each; callers never wait on the disk, and the events are turned into JSON there too, off
+//! Writes go through one writer thread that lets events gather for 2 ms, appends them and syncs
+//! them within 20 ms (group commit), so 64 requests in flight cost one `write` per 2 ms and one
+//! `fdatasync` per 20 ms rather than one each; callers never wait on the disk (except for the
+//! few events whose loss would cost money), and the events are turned into JSON there too, off
 //! the runner's sending loop.
 
 use std::collections::{HashMap, HashSet};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -121,9 +123,21 @@ pub struct Journal {
 /// One event for the writer, and whom to tell once it is on disk.
 type Queued = (Event, Option<mpsc::Sender<()>>);
 
+/// The longest a written event waits for its `fdatasync` (unless a caller waits for it). One
+/// sync per batch of events cost 5% of a 20,000-prompt run's CPU on a VM disk (about 300 syncs
+/// a second); written lines are in the page cache, which a killed process does not lose, and a
+/// machine that goes down loses at most this much of the journal (those requests are sent again
+/// on resume).
+const SYNC_EVERY: Duration = Duration::from_millis(20);
+
+/// How long the writer lets events gather after the first of a batch (unless a caller waits for
+/// it): 64 requests in flight would otherwise wake it and cost a `write` for nearly every event.
+/// A killed process loses the events of this moment, as it lost those queued behind a sync.
+const GATHER: Duration = Duration::from_millis(2);
+
 /// Starts the writer thread: it turns every queued event into its line (so the callers, the
-/// runner's sending loop among them, spend no time on JSON), appends them, syncs once, then
-/// tells the callers that wait for it.
+/// runner's sending loop among them, spend no time on JSON), appends them, syncs them within
+/// [`SYNC_EVERY`] (at once when a caller waits), then tells the callers that wait for it.
 fn spawn_writer(
     mut file: File,
     failed: Arc<Mutex<Option<String>>>,
@@ -131,18 +145,50 @@ fn spawn_writer(
     let (tx, rx) = mpsc::channel::<Queued>();
     let handle = std::thread::spawn(move || {
         let mut buf = Vec::new();
-        while let Ok((event, ack)) = rx.recv() {
+        let mut last_sync = Instant::now();
+        let mut unsynced = false;
+        loop {
+            let first = if unsynced {
+                match rx.recv_timeout(SYNC_EVERY.saturating_sub(last_sync.elapsed())) {
+                    Ok(queued) => Some(queued),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(queued) => Some(queued),
+                    Err(_) => break,
+                }
+            };
+            if first.as_ref().is_some_and(|(_, ack)| ack.is_none()) {
+                // Let the events of the next moments queue up: one wake-up and one write for
+                // them all rather than one each.
+                std::thread::sleep(GATHER);
+            }
             buf.clear();
-            let mut acks: Vec<mpsc::Sender<()>> = ack.into_iter().collect();
-            let mut failure = push_line(&mut buf, &event).err();
-            while let Ok((more, ack)) = rx.try_recv() {
-                if let Err(e) = push_line(&mut buf, &more) {
+            let mut acks: Vec<mpsc::Sender<()>> = Vec::new();
+            let mut failure = None;
+            let queued = first
+                .into_iter()
+                .chain(std::iter::from_fn(|| rx.try_recv().ok()));
+            for (event, ack) in queued {
+                if let Err(e) = push_line(&mut buf, &event) {
                     failure.get_or_insert(e);
                 }
                 acks.extend(ack);
             }
-            if let Err(e) = file.write_all(&buf).and_then(|_| file.sync_data()) {
-                failure.get_or_insert(e.to_string());
+            if !buf.is_empty() {
+                if let Err(e) = file.write_all(&buf) {
+                    failure.get_or_insert(e.to_string());
+                }
+                unsynced = true;
+            }
+            if unsynced && (!acks.is_empty() || last_sync.elapsed() >= SYNC_EVERY) {
+                if let Err(e) = file.sync_data() {
+                    failure.get_or_insert(e.to_string());
+                }
+                unsynced = false;
+                last_sync = Instant::now();
             }
             if let Some(e) = failure {
                 if let Ok(mut f) = failed.lock() {
@@ -151,6 +197,13 @@ fn spawn_writer(
             }
             for ack in acks {
                 let _ = ack.send(());
+            }
+        }
+        if unsynced {
+            if let Err(e) = file.sync_data() {
+                if let Ok(mut f) = failed.lock() {
+                    f.get_or_insert(e.to_string());
+                }
             }
         }
     });
@@ -425,6 +478,26 @@ mod tests {
         assert_eq!(r.in_flight("s"), 1);
         assert_eq!(r.batches("b")[0].batch_id, "batch_1");
         assert!(r.is_done("x") && !r.is_done("s"));
+    }
+
+    #[test]
+    fn events_reach_the_file_before_their_sync_is_due() {
+        // A killed process loses only the last moments: the writer writes each batch within
+        // milliseconds and only paces the `fdatasync`.
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::create(dir.path()).unwrap();
+        j.append(Event::StrategyDone {
+            strategy: "s".into(),
+        })
+        .unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let start = std::time::Instant::now();
+        while std::fs::read_to_string(&path).unwrap().lines().count() < 1 {
+            assert!(start.elapsed() < Duration::from_secs(30), "never written");
+            std::thread::yield_now();
+        }
+        drop(j);
+        assert!(Journal::resume(dir.path()).unwrap().is_done("s"));
     }
 
     #[test]

@@ -24,17 +24,9 @@ use super::super::respond::{self, StreamEnd};
 use super::super::state::State;
 use super::super::stats::TokenCounts;
 use super::super::text::{self, apply_stop};
+use super::plain::{self, ROLES};
 use super::stream;
 use super::types::{ChatParams, Choice, Completed};
-
-const ROLES: &[&str] = &[
-    "system",
-    "developer",
-    "user",
-    "assistant",
-    "tool",
-    "function",
-];
 
 fn content_text(v: &Value, param: &str) -> Result<String, ApiError> {
     match v {
@@ -458,10 +450,15 @@ pub async fn handle(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let state = &state;
-    let v: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::invalid(None, format!("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. Error: {e})"))
-    })?;
-    let p = parse(&v)?;
+    let p = match plain::parse(&body) {
+        Some(p) => p,
+        None => {
+            let v: Value = serde_json::from_slice(&body).map_err(|e| {
+                ApiError::invalid(None, format!("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. Error: {e})"))
+            })?;
+            parse(&v)?
+        }
+    };
     if !state.models.accepts(Api::OpenAi, &p.model) {
         return Err(ApiError::not_found(format!(
             "The model `{}` does not exist or you do not have access to it.",
@@ -557,6 +554,31 @@ mod tests {
             (Some(5), true, true)
         );
         assert_eq!(p.schema.as_deref(), Some("{\"type\":\"object\"}"));
+    }
+
+    /// The `Value` way, as the handler takes it when `plain::parse` declines.
+    fn by_value(body: &str) -> Result<ChatParams, String> {
+        let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        parse(&v).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn plain_bodies_read_without_a_tree_as_the_value_way_reads_them() {
+        for body in [
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"Answer briefly."},{"role":"user","content":"Is 7 a prime number?"}],"max_completion_tokens":16}"#,
+            r#"{"messages":[{"content":"q \"quoted\" \u00e9\n","role":"user"}],"model":"m","max_tokens":5}"#,
+            r#"{"model":"m","messages":[{"role":"developer","content":""}],"max_completion_tokens":null,"max_tokens":7}"#,
+            r#"{"model":"m","messages":[{"role":"user","content":"x"}],"max_completion_tokens":3,"max_tokens":9}"#,
+            r#" {"model":"m","messages":[{"role":"assistant","content":"x"},{"role":"user","content":"y"}]} "#,
+        ] {
+            let fast = plain::parse(body.as_bytes());
+            assert!(fast.is_some(), "{body}");
+            assert_eq!(fast, by_value(body).ok(), "{body}");
+        }
+        // What plain::parse declines keeps the Value way's answer: the last repeated key wins.
+        let twice = r#"{"model":"a","model":"b","messages":[{"role":"user","content":"x"}]}"#;
+        assert_eq!(plain::parse(twice.as_bytes()), None);
+        assert_eq!(by_value(twice).unwrap().model, "b");
     }
 
     #[test]

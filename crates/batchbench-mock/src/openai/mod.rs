@@ -1,4 +1,5 @@
 //! The OpenAI side of the mock: `types` (wire objects), `store` (files and batches in memory),
+//! `plain` (the common chat request read without a JSON tree),
 //! and one handler module per endpoint group: chat completions (plain and streamed), files,
 //! batches, embeddings, responses. A new endpoint is a module here and one `.route` line in [`routes`].
 
@@ -6,6 +7,7 @@ pub mod batches;
 pub mod chat;
 pub mod embeddings;
 pub mod files;
+pub mod plain;
 pub mod responses;
 pub mod store;
 pub mod stream;
