@@ -9,9 +9,9 @@ mod fake_pipeline;
 
 use std::hint::black_box;
 
+use batchbench::provider::ChatRequest;
 use batchbench::provider::fake::FakeProvider;
 use batchbench::provider::openai::{encode_request, parse_completion, read_completion};
-use batchbench::provider::{ChatRequest, Message, Role};
 use batchbench::strategy::StrategySpec;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -47,23 +47,14 @@ fn pipeline(c: &mut Criterion) {
 /// A request as `concurrent:C` sends one (shared instructions of about 1.3 KB, one prompt) and
 /// a reply in the shape the mock and OpenAI send.
 fn wire_request() -> ChatRequest {
-    ChatRequest {
-        model: "gpt-4o-mini".into(),
-        system: Some("Answer the question with only the answer, no explanation. ".repeat(22)),
-        messages: vec![Message {
-            role: Role::User,
-            content: "A shop sold 40 balloons in the morning and 69 in the afternoon. How many \
-                      balloons did it sell?"
-                .into(),
-        }],
-        max_tokens: 64,
-        temperature: None,
-        json_schema: None,
-        cache_prefix: false,
-        stream: false,
-        service_tier: None,
-        reasoning_effort: None,
-    }
+    let system = "Answer the question with only the answer, no explanation. ".repeat(22);
+    ChatRequest::new(
+        "gpt-4o-mini",
+        Some(&system),
+        "A shop sold 40 balloons in the morning and 69 in the afternoon. How many balloons did it \
+         sell?",
+        64,
+    )
 }
 
 const REPLY: &str = r#"{"id":"chatcmpl-Bx7kqN2v3T0Ybp1mJ8hW4sRfLc9Ae","object":"chat.completion","created":1795615143,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"109","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":352,"completion_tokens":2,"total_tokens":354,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_mock"}"#;

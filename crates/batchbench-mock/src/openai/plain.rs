@@ -70,6 +70,7 @@ pub fn parse(body: &[u8]) -> Option<ChatParams> {
         include_usage: false,
         schema: None,
         cache_key: None,
+        retain_24h: false,
         stop: Vec::new(),
         service_tier: None,
         reasoning_effort: None,
