@@ -231,6 +231,13 @@ pub fn estimate(input: &EstimateInput) -> Result<EstimateReport> {
     }
     for (model, provider) in &input.models {
         input.pricing.check_model(*provider, model)?;
+        for spec in &input.strategies {
+            if let Some(why) = spec.build().refusal(*provider) {
+                return Err(Error::Usage(format!(
+                    "{spec} for {model}: {why}; leave it out of --strategies"
+                )));
+            }
+        }
     }
     // Instructions first: they are part of every request.
     let instructions = match &input.instructions {
