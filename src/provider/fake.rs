@@ -128,10 +128,6 @@ impl BatchApi for FakeProvider {
         custom_id.to_string()
     }
 
-    fn recent(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, CallError>> {
-        Box::pin(async { Ok(Vec::new()) })
-    }
-
     fn submit<'a>(
         &'a self,
         _endpoint: super::api::BatchEndpoint,

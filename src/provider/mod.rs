@@ -530,6 +530,16 @@ impl Client {
         self.api
     }
 
+    /// The client to send `request` with: this one, or for a flex request the same one with
+    /// flex's longer time limits ([`Timeouts::for_flex`]).
+    pub fn for_request(&self, request: &ChatRequest) -> std::borrow::Cow<'_, Client> {
+        if request.service_tier == Some(ServiceTier::Flex) {
+            std::borrow::Cow::Owned(self.with_timeouts(self.endpoint.timeouts.for_flex()))
+        } else {
+            std::borrow::Cow::Borrowed(self)
+        }
+    }
+
     /// The same client (and connection pool) with other per-request time limits.
     pub fn with_timeouts(&self, timeouts: Timeouts) -> Client {
         let mut c = self.clone();
