@@ -30,7 +30,11 @@ pub(super) async fn open(
     let cache = match api
         .open_prefix_cache(
             &template.request,
-            ttl_of(&template.request, bench.cache_ttl),
+            template
+                .request
+                .cache_ttl
+                .duration()
+                .unwrap_or(bench.cache_ttl),
         )
         .await
     {
@@ -130,18 +134,5 @@ pub(super) async fn close(
             "{label}: the context cache {} could not be deleted ({e}); it lapses after its TTL",
             cache.name
         ));
-    }
-}
-
-/// How long the context cache is kept: `--cache-ttl` for `cached`, an hour for `cached:1h`, a
-/// day for `cached:24h`.
-fn ttl_of(
-    request: &crate::provider::ChatRequest,
-    flag: std::time::Duration,
-) -> std::time::Duration {
-    match request.cache_ttl {
-        crate::provider::CacheTtl::Default => flag,
-        crate::provider::CacheTtl::OneHour => std::time::Duration::from_secs(3_600),
-        crate::provider::CacheTtl::Day => std::time::Duration::from_secs(86_400),
     }
 }

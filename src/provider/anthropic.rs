@@ -204,11 +204,8 @@ pub(crate) async fn chat(
     }
     let reply = http::send(client, builder).await?;
     let v = json_body(ProviderKind::Anthropic, &reply)?;
-    let mut response = parse_message(&v).map_err(|e| decode_error(e, &reply))?;
-    response.request_id = reply.request_id();
-    response.rate_limit =
-        super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
-    Ok(response)
+    let response = parse_message(&v).map_err(|e| decode_error(e, &reply))?;
+    Ok(reply.stamp(response))
 }
 
 async fn chat_stream(

@@ -20,6 +20,16 @@ impl Reply {
     pub(crate) fn request_id(&self) -> Option<String> {
         request_id(&self.headers)
     }
+
+    /// `response`, read from this reply, with the reply's request id and rate limits.
+    pub(crate) fn stamp(&self, mut response: super::ChatResponse) -> super::ChatResponse {
+        response.request_id = self.request_id();
+        response.rate_limit = super::ratelimit::RateLimitInfo::from_headers(
+            &self.headers,
+            std::time::SystemTime::now(),
+        );
+        response
+    }
 }
 
 /// Sends a request built by `build`, waits for headers within the first-byte limit and for the

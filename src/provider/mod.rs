@@ -248,6 +248,16 @@ pub enum CacheTtl {
 }
 
 impl CacheTtl {
+    /// How long a cache made for it lives (a Gemini context cache's `ttl`); `None` for the
+    /// provider's default (`--cache-ttl` on Gemini).
+    pub fn duration(self) -> Option<Duration> {
+        match self {
+            CacheTtl::Default => None,
+            CacheTtl::OneHour => Some(Duration::from_secs(3_600)),
+            CacheTtl::Day => Some(Duration::from_secs(86_400)),
+        }
+    }
+
     /// The strategy-name suffix (`cached`, `cached:1h`, `cached:24h`).
     pub fn suffix(self) -> Option<&'static str> {
         match self {
@@ -272,8 +282,8 @@ impl CacheTtl {
                  to 24 hours (cached:24h, prompt_cache_retention); it has no 1-hour TTL"
                     .into(),
             ),
-            (CacheTtl::OneHour, ProviderKind::Gemini) => Ok(Some("3600s")),
-            (CacheTtl::Day, ProviderKind::Gemini) => Ok(Some("86400s")),
+            // A Gemini context cache is made with its TTL (see `duration`), not sent per request.
+            (_, ProviderKind::Gemini) => Ok(None),
             (CacheTtl::Day, ProviderKind::Anthropic) => Err(
                 "Anthropic caches a prefix for 5 minutes (cached) or 1 hour (cached:1h); it has no \
                  24-hour retention"

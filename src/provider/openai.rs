@@ -344,11 +344,8 @@ async fn chat_once(client: &Client, request: &ChatRequest) -> Result<ChatRespons
         return chat_stream(client, builder).await;
     }
     let reply = http::send(client, builder).await?;
-    let mut response = completion_from(&reply)?;
-    response.request_id = reply.request_id();
-    response.rate_limit =
-        super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
-    Ok(response)
+    let response = completion_from(&reply)?;
+    Ok(reply.stamp(response))
 }
 
 async fn chat_stream(

@@ -315,11 +315,8 @@ async fn once(client: &Client, request: &ChatRequest) -> Result<ChatResponse, Ca
     if let Some(e) = failure(&v) {
         return Err(e);
     }
-    let mut response = parse_response(&v).map_err(|e| decode_error(e, &reply))?;
-    response.request_id = reply.request_id();
-    response.rate_limit =
-        super::ratelimit::RateLimitInfo::from_headers(&reply.headers, std::time::SystemTime::now());
-    Ok(response)
+    let response = parse_response(&v).map_err(|e| decode_error(e, &reply))?;
+    Ok(reply.stamp(response))
 }
 
 /// A streamed response: `response.output_text.delta` events carry the text (the first one is

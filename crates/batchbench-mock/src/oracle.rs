@@ -67,6 +67,16 @@ pub struct AnswerFaults {
     pub drop_item: bool,
 }
 
+impl From<&super::faults::FaultPlan> for AnswerFaults {
+    /// The answer-level faults a request's fault plan chose.
+    fn from(plan: &super::faults::FaultPlan) -> AnswerFaults {
+        AnswerFaults {
+            malformed: plan.malformed,
+            drop_item: plan.missing_item,
+        }
+    }
+}
+
 impl Oracle {
     /// An oracle that knows no prompts (every answer is a deterministic placeholder).
     pub fn empty() -> Oracle {

@@ -34,8 +34,7 @@ pub(crate) async fn chat(
     let builder = authorized(client, client.http().post(target).json(&body));
     let reply = http::send(client, builder).await?;
     let v = json_body(ProviderKind::Gemini, &reply)?;
-    let mut response = wire::parse_response(&v).map_err(|e| decode_error(e, &reply))?;
-    response.request_id = reply.request_id();
+    let mut response = reply.stamp(wire::parse_response(&v).map_err(|e| decode_error(e, &reply))?);
     response.served_tier = wire::served_tier(crate::provider::headers::header_str(
         &reply.headers,
         SERVED_TIER_HEADER,

@@ -177,10 +177,7 @@ pub fn complete(
         .cache
         .anthropic(&p.model, &p.breakpoints(), Instant::now());
     let input_tokens = total.saturating_sub(cache.read + cache.write_5m + cache.write_1h);
-    let faults = AnswerFaults {
-        malformed: plan.malformed,
-        drop_item: plan.missing_item,
-    };
+    let faults = AnswerFaults::from(plan);
     let answer = state.oracle.answer(
         &state.config.error_model,
         state.config.seed,

@@ -19,7 +19,7 @@ use super::super::errors::ApiError;
 use super::super::respond;
 use super::super::state::{State, lock};
 use super::generate::{check_model, complete, parse_json, resolve_cache};
-use super::request::{self, model_id, page, query_param};
+use super::request::{self, model_id, page_body, query_param};
 use super::store::{BatchInput, BatchOutput, GeminiBatch, GeminiFile};
 
 /// Inline requests are for batches under 20 MB (ai.google.dev/gemini-api/docs/batch-mode).
@@ -365,14 +365,7 @@ pub fn list(state: &State, query: Option<&str>) -> Response {
         .filter_map(|id| store.batches.map.get(id))
         .map(GeminiBatch::operation)
         .collect();
-    let (ops, next) = page(all, token.as_deref(), size);
-    let mut body = json!({});
-    if !ops.is_empty() {
-        body["operations"] = Value::Array(ops);
-    }
-    if let Some(n) = next {
-        body["nextPageToken"] = json!(n);
-    }
+    let body = page_body("operations", all, token.as_deref(), size);
     respond::json(200, &body, Vec::new())
 }
 

@@ -18,7 +18,7 @@ use super::super::errors::ApiError;
 use super::super::respond;
 use super::super::state::{State, lock};
 use super::generate::{check_model, parse_json};
-use super::request::{self, field, model_id, page, query_param};
+use super::request::{self, field, model_id, page_body, query_param};
 use super::store::CacheRecord;
 use super::types::CachedPrefix;
 
@@ -170,14 +170,7 @@ pub fn list(state: &State, query: Option<&str>) -> Response {
     let mut store = lock(&state.gemini);
     store.caches.purge(Utc::now());
     let all: Vec<Value> = store.caches.all().map(CacheRecord::object).collect();
-    let (items, next) = page(all, token.as_deref(), size);
-    let mut body = json!({});
-    if !items.is_empty() {
-        body["cachedContents"] = Value::Array(items);
-    }
-    if let Some(n) = next {
-        body["nextPageToken"] = json!(n);
-    }
+    let body = page_body("cachedContents", all, token.as_deref(), size);
     respond::json(200, &body, Vec::new())
 }
 

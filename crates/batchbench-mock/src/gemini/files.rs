@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::super::errors::ApiError;
 use super::super::respond;
 use super::super::state::{State, lock};
-use super::request::{field, page, query_param};
+use super::request::{field, page_body, query_param};
 use super::store::{GeminiFile, UploadSession};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -239,13 +239,6 @@ pub fn list(state: &State, base: &str, query: Option<&str>) -> Result<Response, 
     let token = query_param(query, "pageToken");
     let store = lock(&state.gemini);
     let all: Vec<Value> = store.files.newest_first().map(|f| f.object(base)).collect();
-    let (files, next) = page(all, token.as_deref(), size);
-    let mut body = json!({});
-    if !files.is_empty() {
-        body["files"] = Value::Array(files);
-    }
-    if let Some(n) = next {
-        body["nextPageToken"] = json!(n);
-    }
+    let body = page_body("files", all, token.as_deref(), size);
     Ok(respond::json(200, &body, Vec::new()))
 }

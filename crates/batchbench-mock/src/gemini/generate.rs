@@ -153,10 +153,7 @@ pub fn complete(
     let mut candidates = Vec::with_capacity(p.candidate_count as usize);
     let (mut out, mut thoughts) = (0, 0);
     for sample in 0..p.candidate_count {
-        let faults = AnswerFaults {
-            malformed: plan.malformed,
-            drop_item: plan.missing_item,
-        };
+        let faults = AnswerFaults::from(plan);
         let answer = state.oracle.answer(
             &state.config.error_model,
             state.config.seed,

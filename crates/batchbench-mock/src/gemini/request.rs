@@ -2,7 +2,7 @@
 //! to clients), into [`GenerateParams`]. Google's JSON parser takes both the lowerCamelCase and
 //! the snake_case spelling of every field, so both are read here.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::super::errors::ApiError;
 use super::types::{Content, GenerateParams, Thinking};
@@ -35,6 +35,20 @@ pub fn page<T>(items: Vec<T>, token: Option<&str>, size: usize) -> (Vec<T>, Opti
         .take(end.saturating_sub(start))
         .collect();
     (page, next)
+}
+
+/// A list response: the page of `items` under `key` (left out when empty, as Google does) and
+/// `nextPageToken` when there is more.
+pub fn page_body(key: &str, items: Vec<Value>, token: Option<&str>, size: usize) -> Value {
+    let (items, next) = page(items, token, size);
+    let mut body = json!({});
+    if !items.is_empty() {
+        body[key] = Value::Array(items);
+    }
+    if let Some(n) = next {
+        body["nextPageToken"] = json!(n);
+    }
+    body
 }
 
 /// A 400 `INVALID_ARGUMENT` naming the request field at fault, as Google words them.

@@ -384,10 +384,7 @@ pub fn complete(
     let mut choices = Vec::with_capacity(p.n as usize);
     let mut reasoning = 0;
     for sample in 0..p.n {
-        let faults = AnswerFaults {
-            malformed: plan.malformed,
-            drop_item: plan.missing_item,
-        };
+        let faults = AnswerFaults::from(plan);
         let answer =
             state
                 .oracle
