@@ -19,7 +19,7 @@ use super::super::errors::ApiError;
 use super::super::respond;
 use super::super::state::{State, lock};
 use super::generate::{check_model, complete, parse_json, resolve_cache};
-use super::request::{self, model_id, page_body, query_param};
+use super::request::{self, Paging, model_id, page_body};
 use super::store::{BatchInput, BatchOutput, GeminiBatch, GeminiFile};
 
 /// Inline requests are for batches under 20 MB (ai.google.dev/gemini-api/docs/batch-mode).
@@ -351,11 +351,6 @@ pub fn delete(state: &State, id: &str) -> Result<Response, ApiError> {
 
 /// `GET /v1beta/batches?pageSize&pageToken` (newest first, as `operations`).
 pub fn list(state: &State, query: Option<&str>) -> Response {
-    let size = query_param(query, "pageSize")
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(50)
-        .clamp(1, 1000);
-    let token = query_param(query, "pageToken");
     let store = lock(&state.gemini);
     let all: Vec<Value> = store
         .batches
@@ -365,7 +360,15 @@ pub fn list(state: &State, query: Option<&str>) -> Response {
         .filter_map(|id| store.batches.map.get(id))
         .map(GeminiBatch::operation)
         .collect();
-    let body = page_body("operations", all, token.as_deref(), size);
+    let body = page_body(
+        "operations",
+        all,
+        query,
+        Paging {
+            default: 50,
+            max: 1000,
+        },
+    );
     respond::json(200, &body, Vec::new())
 }
 

@@ -18,7 +18,7 @@ use super::super::errors::ApiError;
 use super::super::respond;
 use super::super::state::{State, lock};
 use super::generate::{check_model, parse_json};
-use super::request::{self, field, model_id, page_body, query_param};
+use super::request::{self, Paging, field, model_id, page_body};
 use super::store::CacheRecord;
 use super::types::CachedPrefix;
 
@@ -162,15 +162,18 @@ pub fn delete(state: &State, id: &str) -> Result<Response, ApiError> {
 
 /// `GET /v1beta/cachedContents?pageSize&pageToken` (live caches, oldest first).
 pub fn list(state: &State, query: Option<&str>) -> Response {
-    let size = query_param(query, "pageSize")
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(50)
-        .clamp(1, 1000);
-    let token = query_param(query, "pageToken");
     let mut store = lock(&state.gemini);
     store.caches.purge(Utc::now());
     let all: Vec<Value> = store.caches.all().map(CacheRecord::object).collect();
-    let body = page_body("cachedContents", all, token.as_deref(), size);
+    let body = page_body(
+        "cachedContents",
+        all,
+        query,
+        Paging {
+            default: 50,
+            max: 1000,
+        },
+    );
     respond::json(200, &body, Vec::new())
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::super::errors::ApiError;
 use super::super::respond;
 use super::super::state::{State, lock};
-use super::request::{field, page_body, query_param};
+use super::request::{Paging, field, page_body, query_param};
 use super::store::{GeminiFile, UploadSession};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -232,13 +232,16 @@ pub fn delete(state: &State, id: &str) -> Result<Response, ApiError> {
 
 /// `GET /v1beta/files?pageSize&pageToken` (newest first; `pageSize` up to 100, 10 unless given).
 pub fn list(state: &State, base: &str, query: Option<&str>) -> Result<Response, ApiError> {
-    let size = query_param(query, "pageSize")
-        .and_then(|s| s.parse::<usize>().ok())
-        .unwrap_or(10)
-        .clamp(1, 100);
-    let token = query_param(query, "pageToken");
     let store = lock(&state.gemini);
     let all: Vec<Value> = store.files.newest_first().map(|f| f.object(base)).collect();
-    let body = page_body("files", all, token.as_deref(), size);
+    let body = page_body(
+        "files",
+        all,
+        query,
+        Paging {
+            default: 10,
+            max: 100,
+        },
+    );
     Ok(respond::json(200, &body, Vec::new()))
 }

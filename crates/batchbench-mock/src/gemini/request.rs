@@ -37,10 +37,24 @@ pub fn page<T>(items: Vec<T>, token: Option<&str>, size: usize) -> (Vec<T>, Opti
     (page, next)
 }
 
-/// A list response: the page of `items` under `key` (left out when empty, as Google does) and
-/// `nextPageToken` when there is more.
-pub fn page_body(key: &str, items: Vec<Value>, token: Option<&str>, size: usize) -> Value {
-    let (items, next) = page(items, token, size);
+/// How a list endpoint pages: its default and largest `pageSize`.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    /// Items per page when the query gives none.
+    pub default: usize,
+    /// The most a query may ask for.
+    pub max: usize,
+}
+
+/// A list response for `query`'s `pageSize` and `pageToken`: the page of `items` under `key`
+/// (left out when empty, as Google does) and `nextPageToken` when there is more.
+pub fn page_body(key: &str, items: Vec<Value>, query: Option<&str>, paging: Paging) -> Value {
+    let size = query_param(query, "pageSize")
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(paging.default)
+        .clamp(1, paging.max);
+    let token = query_param(query, "pageToken");
+    let (items, next) = page(items, token.as_deref(), size);
     let mut body = json!({});
     if !items.is_empty() {
         body[key] = Value::Array(items);
