@@ -108,8 +108,7 @@ impl Paired {
             return Some(1.0);
         }
         let k = self.only_baseline.min(self.only_other);
-        let tail = Binomial::new(0.5, d).ok()?.cdf(k);
-        Some((2.0 * tail).min(1.0))
+        Some((2.0 * half_binomial_cdf(d, k)?).min(1.0))
     }
 
     /// Newcombe's method-10 interval for [`Paired::drop`], as proportions.
@@ -189,6 +188,21 @@ fn ceil_prompts(x: f64) -> u64 {
     }
 }
 
+/// P(X ≤ k) for X ~ binomial(n, ½): summed in integers while the binomial coefficients fit in
+/// a `u128` (n ≤ 120, every paired comparison of a usual run), so that a tail of exactly ½ is
+/// ½ and a two-sided p of 1 is 1; statrs' regularised beta function above that.
+fn half_binomial_cdf(n: u64, k: u64) -> Option<f64> {
+    if n > 120 {
+        return Binomial::new(0.5, n).ok().map(|b| b.cdf(k));
+    }
+    let (mut coefficient, mut sum) = (1u128, 0u128);
+    for i in 0..=k.min(n) {
+        sum += coefficient;
+        coefficient = coefficient * u128::from(n - i) / u128::from(i + 1);
+    }
+    Some(sum as f64 / 2f64.powi(n as i32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +280,29 @@ mod tests {
         };
         close(all_one_way.mcnemar_p().unwrap(), 0.03125, 1e-12);
         assert_eq!(Paired::default().mcnemar_p(), None);
+    }
+
+    #[test]
+    fn mcnemar_p_is_exact_where_the_coefficients_fit() {
+        // 2 vs 1 (a real 48-prompt run): 2·(1 + 3)/2³ = 1 exactly, where the regularised beta
+        // function gave 0.9999999999999991.
+        let t = Paired {
+            both: 19,
+            only_baseline: 2,
+            only_other: 1,
+            neither: 26,
+        };
+        assert_eq!(t.mcnemar_p(), Some(1.0));
+        let t = Paired {
+            only_baseline: 9,
+            only_other: 2,
+            ..t
+        };
+        assert_eq!(t.mcnemar_p(), Some(134.0 / 2048.0));
+        // Above 120 discordant prompts the beta function takes over, continuously: 60 vs 70.
+        let big = half_binomial_cdf(130, 60).unwrap();
+        let exact_below = half_binomial_cdf(120, 55).unwrap();
+        assert!(big > 0.0 && big < 0.5 && exact_below < 0.5);
     }
 
     #[test]
