@@ -59,9 +59,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open(path).map_err(|e| db_error(path, e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| db_error(path, e))?;
-    // Switching to WAL takes a lock; the busy handler covers a concurrent opener.
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(|e| db_error(path, e))?;
+    use_wal(&conn).map_err(|e| db_error(path, e))?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(|e| db_error(path, e))?;
     migrate(&mut conn).map_err(|e| db_error(path, e))?;
@@ -73,6 +71,41 @@ pub fn open(path: &Path) -> Result<Connection> {
         )));
     }
     Ok(conn)
+}
+
+/// Puts the file in WAL mode (a property of the file, so only its first opener converts it).
+/// The conversion needs the file to itself, and SQLite does not run the busy handler for it: two
+/// processes opening a new history at once could fail with "database is locked" however long the
+/// busy timeout. So the mode is read first, and a refused conversion is tried again, with a
+/// growing pause, until it succeeds, another opener has done it, or the busy timeout is spent.
+fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mode = |c: &Connection| -> rusqlite::Result<String> {
+        c.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+    };
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        if mode(conn)?.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        let out_of_time = started.elapsed() >= BUSY_TIMEOUT;
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(e) if !is_busy(&e) || out_of_time => return Err(e),
+            // A refusal without an error leaves the file in rollback mode, which still works.
+            Ok(()) if out_of_time => return Ok(()),
+            Ok(()) if mode(conn)?.eq_ignore_ascii_case("wal") => return Ok(()),
+            _ => {}
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(200));
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
